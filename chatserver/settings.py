@@ -1,0 +1,692 @@
+"""Configuration is data: TOML files in ``config/``, read with tomllib, validated at start-up.
+
+This module holds the typed shape of the configuration (frozen dataclasses the hub reads) and
+the loader that turns a TOML file into it. Every validation error names the file, the key and
+what is expected, so ``chatserver check-config`` can tell an administrator how to fix it.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+import re
+import tomllib
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, time
+from functools import partial
+from pathlib import Path
+from typing import Any, TypeVar
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
+
+DEFAULT_CONFIG = Path(__file__).resolve().parent.parent / "config" / "chatserver.toml"
+
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+@dataclass(frozen=True)
+class Interval:
+    """Minutes after local midnight, ``start < end <= 1440``; "22:00-02:00" is split in two."""
+
+    start: int
+    end: int
+
+
+@dataclass(frozen=True)
+class Contact:
+    """An emergency contact or alternative shown to a visitor, e.g. 112 or a 24/7 phone line."""
+
+    label: dict[str, str]  # language -> text
+    phone: str | None = None
+    url: str | None = None
+
+
+@dataclass(frozen=True)
+class LineSettings:
+    """A line (service) visitors choose: its own queue, opening hours and contacts.
+
+    ``hours`` holds all seven weekdays once loaded (closed days map to ``()``); intervals are
+    sorted, merged and never cross midnight, so opening-hours logic stays simple.
+    """
+
+    id: str
+    name: dict[str, str]  # language -> name
+    languages: tuple[str, ...]
+    timezone: str
+    # weekday ("mon".."sun") -> opening intervals in local time
+    hours: dict[str, tuple[Interval, ...]]
+    # ISO date "2026-12-25" -> intervals that replace that day's hours (empty: closed all day)
+    exceptions: dict[str, tuple[Interval, ...]]
+    queue_limit: int
+    emergency: tuple[Contact, ...]
+    alternatives: tuple[Contact, ...] = ()
+    alternatives_after_seconds: int = 600
+    privacy_statement: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class RoutingSettings:
+    default_capacity: int = 1
+    cooldown_seconds: int = 0
+    visitor_grace_seconds: int = 120
+    operator_grace_seconds: int = 60
+    # used for the wait estimate until real chats have been measured
+    assumed_chat_seconds: int = 900
+    # how many recent chats the wait estimate averages over
+    estimate_window: int = 20
+
+
+@dataclass(frozen=True)
+class RetentionSettings:
+    transcripts_days: int = 30
+    notes_days: int = 30
+    audit_days: int = 365
+
+
+@dataclass(frozen=True)
+class ServerSettings:
+    host: str = "127.0.0.1"
+    port: int = 8080
+    data_dir: str = "data"
+    max_message_length: int = 4000
+    cors_allowed_origins: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Topic:
+    id: str
+    label: dict[str, str]
+
+
+@dataclass(frozen=True)
+class Settings:
+    source: str  # the file this came from, for messages
+    server: ServerSettings
+    routing: RoutingSettings
+    retention: RetentionSettings
+    lines: tuple[LineSettings, ...]
+    wrapup_topics: tuple[Topic, ...]
+    intake_topics: tuple[Topic, ...] = ()
+    age_bands: tuple[str, ...] = ()
+
+    def line(self, line_id: str) -> LineSettings | None:
+        for line in self.lines:
+            if line.id == line_id:
+                return line
+        return None
+
+
+class ConfigError(Exception):
+    """A configuration mistake: which file, which key, and what is expected there."""
+
+    def __init__(self, file: str, key: str, expected: str) -> None:
+        super().__init__(f"{file}: {key}: {expected}")
+        self.file = file
+        self.key = key
+        self.expected = expected
+
+
+# --------------------------------------------------------------------------------------------
+# Loading and validation
+#
+# Leaf parsers (``_int``, ``_text`` ...) take ``(value, key)`` and either return the typed value
+# or raise ``_Problem``. Compound parsers take a ``_Collector`` and keep going after a mistake,
+# so ``check-config`` can list every mistake in one run instead of one per restart.
+# --------------------------------------------------------------------------------------------
+
+DEFAULT_LANGUAGES = ("nl", "en")
+
+DEFAULT_PRIVACY_STATEMENT = {
+    "nl": (
+        "Je blijft anoniem. We slaan geen IP-adres, cookies of andere gegevens op waarmee je "
+        "herkend kunt worden. Het gesprek wordt na een vaste termijn verwijderd, en je kunt het "
+        "zelf meteen laten verwijderen. Door het gesprek te beginnen ga je hiermee akkoord."
+    ),
+    "en": (
+        "You stay anonymous. We do not store your IP address, cookies or anything else that could "
+        "identify you. The conversation is deleted after a fixed period, and you can delete it "
+        "yourself straight away. By starting the chat you agree to this."
+    ),
+}
+
+_ID_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}$")
+_LANGUAGE_RE = re.compile(r"^[a-z]{2}$")
+_INTERVAL_RE = re.compile(r"^(\d{1,2}):(\d{2})-(\d{1,2}):(\d{2})$")
+_DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_DAY = 24 * 60
+
+_TOP_KEYS = ("server", "routing", "retention", "wrapup", "intake", "lines")
+_LINE_KEYS = (
+    "id", "name", "languages", "timezone", "hours", "always_open", "exceptions", "queue_limit",
+    "emergency", "alternatives", "alternatives_after_seconds", "privacy_statement",
+)  # fmt: skip
+_CONTACT_KEYS = ("label", "phone", "url")
+_TOPIC_KEYS = ("id", "label")
+_EXCEPTION_KEYS = ("date", "hours")
+_INTERVAL_HINT = '"HH:MM-HH:MM" like "18:00-23:00"'
+
+T = TypeVar("T")
+
+
+class _Missing:
+    """Stands in for an absent key, so a leaf parser can say what belongs there."""
+
+    def __repr__(self) -> str:
+        return "nothing (the key is missing)"
+
+
+_MISSING = _Missing()
+
+
+class _Problem(Exception):
+    """A mistake found by a parser; the file name is added when it becomes a ConfigError."""
+
+    def __init__(self, key: str, expected: str) -> None:
+        super().__init__(f"{key}: {expected}")
+        self.key = key
+        self.expected = expected
+
+
+class _Collector:
+    """Gathers problems and lets parsing carry on, so one run reports every mistake."""
+
+    def __init__(self) -> None:
+        self.problems: list[_Problem] = []
+
+    def add(self, key: str, expected: str) -> None:
+        self.problems.append(_Problem(key, expected))
+
+    def take(self, parse: Callable[..., T], *args: Any) -> T | None:
+        """Run a parser; on a mistake remember it and return None."""
+        try:
+            return parse(*args)
+        except _Problem as problem:
+            self.problems.append(problem)
+            return None
+
+
+def _at(key: str, name: str) -> str:
+    return f"{key}.{name}" if key else name
+
+
+def _got(value: object) -> str:
+    """Show a value the way it was written in TOML, so the administrator recognises it."""
+    if isinstance(value, _Missing):
+        return repr(value)
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return json.dumps(value, ensure_ascii=False)
+    if isinstance(value, dict):
+        return "a table"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, (date, time)):
+        return value.isoformat()
+    return str(value)
+
+
+def _expected(key: str, what: str, value: object) -> _Problem:
+    return _Problem(key, f"expected {what}, got {_got(value)}")
+
+
+def _check_keys(c: _Collector, table: dict[str, Any], key: str, allowed: Sequence[str]) -> None:
+    """Unknown keys are errors: a typo like ``cooldown_second`` must not be ignored silently."""
+    for name in table:
+        if name in allowed:
+            continue
+        close = difflib.get_close_matches(name, allowed, n=1)
+        hint = f' (did you mean "{close[0]}"?)' if close else ""
+        c.add(_at(key, name), f"unknown key{hint}; expected one of: {', '.join(allowed)}")
+
+
+def _table(value: object, key: str, what: str = "a table") -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise _expected(key, what, value)
+    return value
+
+
+def _list(value: object, key: str, what: str) -> list[Any]:
+    if not isinstance(value, list):
+        raise _expected(key, what, value)
+    return value
+
+
+# -- leaf parsers ----------------------------------------------------------------------------
+
+
+def _int(value: object, key: str, low: int = 0, high: int | None = None) -> int:
+    """Whole numbers only: ``true`` is not 1 and ``1.5`` seconds is a mistake, not a rounding."""
+    bounds = f"between {low} and {high}" if high is not None else f"at least {low}"
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise _expected(key, f"a whole number {bounds}", value)
+    if value < low or (high is not None and value > high):
+        raise _expected(key, f"a whole number {bounds}", value)
+    return value
+
+
+def _bool(value: object, key: str) -> bool:
+    if not isinstance(value, bool):
+        raise _expected(key, "true or false", value)
+    return value
+
+
+def _string(value: object, key: str) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise _expected(key, "a non-empty string", value)
+    return value
+
+
+def _strings(value: object, key: str) -> tuple[str, ...]:
+    items = _list(value, key, 'a list of strings like ["a", "b"]')
+    for i, item in enumerate(items):
+        _string(item, f"{key}[{i}]")
+        if item in items[:i]:
+            raise _expected(f"{key}[{i}]", "each entry only once", item)
+    return tuple(items)
+
+
+def _ident(value: object, key: str) -> str:
+    if not isinstance(value, str) or not _ID_RE.match(value):
+        raise _expected(
+            key, 'an id of lowercase letters, digits, "-" or "_" (at most 40) like "chat"', value
+        )
+    return value
+
+
+def _language(value: object, key: str) -> str:
+    if not isinstance(value, str) or not _LANGUAGE_RE.match(value):
+        raise _expected(key, 'a two-letter lowercase language code like "nl" or "en"', value)
+    return value
+
+
+def _languages(value: object, key: str) -> tuple[str, ...]:
+    items = _list(value, key, 'a non-empty list of language codes like ["nl", "en"]')
+    if not items:
+        raise _expected(key, 'a non-empty list of language codes like ["nl", "en"]', value)
+    for i, item in enumerate(items):
+        _language(item, f"{key}[{i}]")
+        if item in items[:i]:
+            raise _expected(f"{key}[{i}]", "each language only once", item)
+    return tuple(items)
+
+
+def _text(value: object, key: str, languages: Sequence[str]) -> dict[str, str]:
+    """A plain string serves every language; a table gives one text per language code."""
+    if isinstance(value, str) and value.strip():
+        return {language: value for language in languages}
+    what = 'a string, or a table of language -> text like { nl = "Hallo", en = "Hello" }'
+    if not isinstance(value, dict) or not value:
+        raise _expected(key, what, value)
+    for language, text in value.items():
+        _language(language, _at(key, language))
+        _string(text, _at(key, language))
+    return dict(value)
+
+
+def _timezone(value: object, key: str) -> str:
+    what = 'an IANA time zone name like "Europe/Amsterdam"'
+    if not isinstance(value, str) or not value:
+        raise _expected(key, what, value)
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        close = difflib.get_close_matches(value, available_timezones(), n=1)
+        hint = f' (did you mean "{close[0]}"?)' if close else ""
+        raise _Problem(key, f"expected {what}, got {_got(value)}{hint}") from None
+    return value
+
+
+def _url(value: object, key: str) -> str:
+    if not isinstance(value, str) or not value.startswith(("https://", "http://")):
+        raise _expected(key, 'a web address like "https://www.113.nl"', value)
+    return value
+
+
+def _date(value: object, key: str) -> str:
+    """ISO dates, quoted or as a bare TOML date: both ``"2026-12-25"`` and ``2026-12-25``."""
+    if isinstance(value, date) and not isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, str) and _DATE_RE.match(value):
+        try:
+            return date.fromisoformat(value).isoformat()
+        except ValueError:
+            pass
+    raise _expected(key, 'a date "YYYY-MM-DD" like "2026-12-25"', value)
+
+
+def _interval(value: object, key: str) -> tuple[int, int]:
+    """Parse "HH:MM-HH:MM" into minutes; an end before the start means it crosses midnight.
+
+    An end of "00:00" (or "24:00") means midnight at the end of the day, so "18:00-00:00" is the
+    evening and "00:00-00:00" the whole day.
+    """
+    match = _INTERVAL_RE.match(value.replace(" ", "")) if isinstance(value, str) else None
+    if match is None:
+        raise _expected(key, _INTERVAL_HINT, value)
+    sh, sm, eh, em = (int(part) for part in match.groups())
+    if sh > 23 or sm > 59 or em > 59 or eh > 24 or (eh == 24 and em):
+        raise _expected(key, f"{_INTERVAL_HINT} with times from 00:00 to 24:00", value)
+    start, end = sh * 60 + sm, eh * 60 + em
+    end = end or _DAY
+    if start == end:
+        raise _expected(key, f'{_INTERVAL_HINT} that is open for a while ("00:00-24:00": all day)',
+                        value)  # fmt: skip
+    return start, end
+
+
+def _normalise(pairs: Iterable[tuple[int, int]]) -> tuple[Interval, ...]:
+    """Sort and merge overlapping or touching intervals, so the hub never sees duplicates."""
+    merged: list[list[int]] = []
+    for start, end in sorted(pairs):
+        if merged and start <= merged[-1][1]:
+            merged[-1][1] = max(merged[-1][1], end)
+        else:
+            merged.append([start, end])
+    return tuple(Interval(start, end) for start, end in merged)
+
+
+# -- compound parsers ------------------------------------------------------------------------
+
+
+def _section(c: _Collector, value: object, key: str, cls: type[T], spec: dict[str, Any]) -> T:
+    """A flat table of scalars whose absent keys keep the dataclass defaults."""
+    if isinstance(value, _Missing):
+        return cls()
+    table = c.take(_table, value, key)
+    if table is None:
+        return cls()
+    _check_keys(c, table, key, tuple(spec))
+    known = [name for name in table if name in spec]
+    parsed = {name: c.take(spec[name], table[name], _at(key, name)) for name in known}
+    return cls(**{name: v for name, v in parsed.items() if v is not None})
+
+
+_SERVER_SPEC: dict[str, Any] = {
+    "host": _string,
+    "port": partial(_int, high=65535),
+    "data_dir": _string,
+    "max_message_length": partial(_int, low=1, high=100_000),
+    "cors_allowed_origins": _strings,
+}
+_ROUTING_SPEC: dict[str, Any] = {
+    "default_capacity": partial(_int, low=1),
+    "cooldown_seconds": _int,
+    "visitor_grace_seconds": _int,
+    "operator_grace_seconds": _int,
+    "assumed_chat_seconds": partial(_int, low=1),
+    "estimate_window": partial(_int, low=1),
+}
+_RETENTION_SPEC: dict[str, Any] = {
+    "transcripts_days": _int,
+    "notes_days": _int,
+    "audit_days": _int,
+}
+
+
+def _hours(c: _Collector, value: object, key: str) -> dict[str, tuple[Interval, ...]] | None:
+    """Weekly hours; the part of "22:00-02:00" after midnight moves to the next weekday.
+
+    Every weekday is present in the result (closed days map to ``()``).
+    """
+    table = c.take(_table, value, key, 'a table of weekdays like mon = ["14:00-22:00"]')
+    if table is None:
+        return None
+    _check_keys(c, table, key, WEEKDAYS)
+    pairs: dict[str, list[tuple[int, int]]] = {day: [] for day in WEEKDAYS}
+    for day, intervals in table.items():
+        if day not in WEEKDAYS:
+            continue
+        items = c.take(_list, intervals, _at(key, day), f'a list like ["14:00-22:00"] for {day}')
+        for i, item in enumerate(items or ()):
+            parsed = c.take(_interval, item, f"{key}.{day}[{i}]")
+            if parsed is None:
+                continue
+            start, end = parsed
+            if end > start:
+                pairs[day].append((start, end))
+                continue
+            pairs[day].append((start, _DAY))
+            if end:
+                pairs[WEEKDAYS[(WEEKDAYS.index(day) + 1) % 7]].append((0, end))
+    return {day: _normalise(pairs[day]) for day in WEEKDAYS}
+
+
+def _exception_hours(value: object, key: str) -> tuple[Interval, ...]:
+    items = _list(value, key, 'a list like ["14:00-18:00"] (hours = [] is closed all day)')
+    pairs = []
+    for i, item in enumerate(items):
+        start, end = _interval(item, f"{key}[{i}]")
+        if end < start:
+            raise _expected(
+                f"{key}[{i}]",
+                "an interval within the day (an exception date cannot cross midnight: give the "
+                "next date its own exception)",
+                item,
+            )
+        pairs.append((start, end))
+    return _normalise(pairs)
+
+
+def _exceptions(c: _Collector, value: object, key: str) -> dict[str, tuple[Interval, ...]]:
+    """Dates whose hours replace the weekday's, e.g. closed on Christmas Day."""
+    result: dict[str, tuple[Interval, ...]] = {}
+    what = 'a list of tables like [{ date = "2026-12-25", hours = [] }]'
+    for i, item in enumerate(c.take(_list, value, key, what) or ()):
+        entry_key = f"{key}[{i}]"
+        entry = c.take(_table, item, entry_key, 'a table like { date = "2026-12-25", hours = [] }')
+        if entry is None:
+            continue
+        _check_keys(c, entry, entry_key, _EXCEPTION_KEYS)
+        day = c.take(_date, entry.get("date", _MISSING), _at(entry_key, "date"))
+        hours = c.take(_exception_hours, entry.get("hours", _MISSING), _at(entry_key, "hours"))
+        if day is not None and day in result:
+            c.add(_at(entry_key, "date"), f"expected each date only once, got {_got(day)} again")
+        elif day is not None and hours is not None:
+            result[day] = hours
+    return result
+
+
+def _contact(c: _Collector, value: object, key: str, languages: Sequence[str]) -> Contact | None:
+    entry = c.take(_table, value, key, 'a table like { label = "Alarmnummer", phone = "112" }')
+    if entry is None:
+        return None
+    before = len(c.problems)
+    _check_keys(c, entry, key, _CONTACT_KEYS)
+    label = c.take(_text, entry.get("label", _MISSING), _at(key, "label"), languages)
+    phone = c.take(_string, entry["phone"], _at(key, "phone")) if "phone" in entry else None
+    url = c.take(_url, entry["url"], _at(key, "url")) if "url" in entry else None
+    if "phone" not in entry and "url" not in entry:
+        c.add(key, 'expected a phone or a url (or both), like phone = "112"')
+    if len(c.problems) > before or label is None:
+        return None
+    return Contact(label=label, phone=phone, url=url)
+
+
+def _contacts(
+    c: _Collector, value: object, key: str, languages: Sequence[str], required: bool
+) -> tuple[Contact, ...]:
+    what = 'a list of tables like [{ label = "Alarmnummer", phone = "112" }]'
+    items = c.take(_list, value, key, what)
+    if items is None:
+        return ()
+    if required and not items:
+        c.add(key, f"expected at least one contact for visitors in danger: {what}")
+    contacts = (_contact(c, item, f"{key}[{i}]", languages) for i, item in enumerate(items))
+    return tuple(contact for contact in contacts if contact is not None)
+
+
+def _topics(c: _Collector, value: object, key: str, languages: Sequence[str]) -> tuple[Topic, ...]:
+    what = 'a list of tables like [{ id = "other", label = { nl = "Anders", en = "Other" } }]'
+    topics: list[Topic] = []
+    for i, item in enumerate(c.take(_list, value, key, what) or ()):
+        item_key = f"{key}[{i}]"
+        entry = c.take(_table, item, item_key, 'a table like { id = "other", label = "Other" }')
+        if entry is None:
+            continue
+        _check_keys(c, entry, item_key, _TOPIC_KEYS)
+        topic_id = c.take(_ident, entry.get("id", _MISSING), _at(item_key, "id"))
+        label = c.take(_text, entry.get("label", _MISSING), _at(item_key, "label"), languages)
+        if topic_id is not None and any(t.id == topic_id for t in topics):
+            c.add(_at(item_key, "id"), f"expected a unique id, got {_got(topic_id)} again")
+        elif topic_id is not None and label is not None:
+            topics.append(Topic(id=topic_id, label=label))
+    return tuple(topics)
+
+
+def _field(
+    c: _Collector, entry: dict[str, Any], key: str, name: str, parse: Callable[..., T],
+    *args: Any, default: object = _MISSING,
+) -> T | None:  # fmt: skip
+    """Parse ``entry[name]`` (or ``default`` when absent) under the dotted key ``key.name``."""
+    return c.take(parse, entry.get(name, default), _at(key, name), *args)
+
+
+def _line_hours(
+    c: _Collector, entry: dict[str, Any], key: str
+) -> dict[str, tuple[Interval, ...]] | None:
+    """``always_open = true`` is shorthand for 00:00-24:00 every day, and excludes ``hours``."""
+    if _field(c, entry, key, "always_open", _bool, default=False):
+        if "hours" in entry:
+            c.add(_at(key, "hours"), "expected no hours when always_open = true; remove one")
+        return {day: (Interval(0, _DAY),) for day in WEEKDAYS}
+    if "hours" not in entry:
+        c.add(
+            _at(key, "hours"),
+            'expected a table of weekdays like mon = ["14:00-22:00"], or always_open = true',
+        )
+        return None
+    return _hours(c, entry["hours"], _at(key, "hours"))
+
+
+def _line(c: _Collector, value: object, key: str) -> LineSettings | None:
+    """One [[lines]] table; None when it has mistakes (they are in the collector)."""
+    entry = c.take(_table, value, key, "a [[lines]] table")
+    if entry is None:
+        return None
+    before = len(c.problems)
+    _check_keys(c, entry, key, _LINE_KEYS)
+    languages = _field(c, entry, key, "languages", _languages)
+    langs = languages or DEFAULT_LANGUAGES  # keep checking texts even if languages is wrong
+    line = dict(
+        id=_field(c, entry, key, "id", _ident),
+        name=_field(c, entry, key, "name", _text, langs),
+        languages=languages,
+        timezone=_field(c, entry, key, "timezone", _timezone),
+        hours=_line_hours(c, entry, key),
+        exceptions=_exceptions(c, entry.get("exceptions", []), _at(key, "exceptions")),
+        queue_limit=_field(c, entry, key, "queue_limit", _int, 1, default=50),
+        emergency=_contacts(c, entry.get("emergency", _MISSING), _at(key, "emergency"), langs,
+                            required=True),
+        alternatives=_contacts(c, entry.get("alternatives", []), _at(key, "alternatives"), langs,
+                               required=False),
+        alternatives_after_seconds=_field(c, entry, key, "alternatives_after_seconds", _int,
+                                          default=600),
+        privacy_statement=_field(c, entry, key, "privacy_statement", _text, langs,
+                                 default=DEFAULT_PRIVACY_STATEMENT),
+    )  # fmt: skip
+    if len(c.problems) > before:
+        return None
+    return LineSettings(**line)  # type: ignore[arg-type]  # no None left without a problem
+
+
+def _lines(c: _Collector, value: object) -> tuple[LineSettings, ...]:
+    what = "at least one [[lines]] table"
+    items = c.take(_list, value, "lines", what)
+    if items is not None and not items:
+        c.add("lines", f"expected {what}, got an empty list")
+    lines: dict[str, LineSettings] = {}
+    first_index: dict[str, int] = {}
+    for i, item in enumerate(items or ()):
+        line = _line(c, item, f"lines[{i}]")
+        if line is None:
+            continue
+        if line.id in lines:
+            c.add(
+                f"lines[{i}].id",
+                f'expected a unique line id, got "{line.id}" (already used by '
+                f"lines[{first_index[line.id]}])",
+            )
+            continue
+        lines[line.id] = line
+        first_index[line.id] = i
+    return tuple(lines.values())
+
+
+def _all_languages(lines: Sequence[LineSettings]) -> tuple[str, ...]:
+    """Topic labels written as one string serve every language any line speaks."""
+    seen = dict.fromkeys(language for line in lines for language in line.languages)
+    return tuple(seen) or DEFAULT_LANGUAGES
+
+
+def _settings(c: _Collector, doc: dict[str, Any], source: str) -> Settings:
+    _check_keys(c, doc, "", _TOP_KEYS)
+    get = doc.get
+    lines = _lines(c, get("lines", _MISSING))
+    languages = _all_languages(lines)
+    wrapup = c.take(_table, get("wrapup", {}), "wrapup") or {}
+    _check_keys(c, wrapup, "wrapup", ("topics",))
+    intake = c.take(_table, get("intake", {}), "intake") or {}
+    _check_keys(c, intake, "intake", ("topics", "age_bands"))
+    return Settings(
+        source=source,
+        server=_section(c, get("server", _MISSING), "server", ServerSettings, _SERVER_SPEC),
+        routing=_section(c, get("routing", _MISSING), "routing", RoutingSettings, _ROUTING_SPEC),
+        retention=_section(
+            c, get("retention", _MISSING), "retention", RetentionSettings, _RETENTION_SPEC
+        ),
+        lines=lines,
+        wrapup_topics=_topics(c, wrapup.get("topics", []), "wrapup.topics", languages),
+        intake_topics=_topics(c, intake.get("topics", []), "intake.topics", languages),
+        age_bands=c.take(_strings, intake.get("age_bands", []), "intake.age_bands") or (),
+    )
+
+
+def _read(path: Path, file: str) -> dict[str, Any]:
+    try:
+        with path.open("rb") as handle:
+            return tomllib.load(handle)
+    except FileNotFoundError:
+        raise ConfigError(file, "(file)", "expected an existing file; check the path") from None
+    except OSError as exc:
+        raise ConfigError(file, "(file)", f"expected a readable file ({exc.strerror})") from None
+    except UnicodeDecodeError:
+        raise ConfigError(file, "(file)", "expected UTF-8 text") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(file, "(syntax)", f"expected valid TOML: {exc}") from None
+
+
+def _load(path: str | Path | None) -> tuple[Settings | None, list[ConfigError]]:
+    path = Path(path) if path is not None else DEFAULT_CONFIG
+    file = str(path)
+    try:
+        doc = _read(path, file)
+    except ConfigError as error:
+        return None, [error]
+    collector = _Collector()
+    settings = _settings(collector, doc, file)
+    errors = [ConfigError(file, p.key, p.expected) for p in collector.problems]
+    return (None if errors else settings), errors
+
+
+def collect_errors(path: str | Path | None = None) -> list[ConfigError]:
+    """Every mistake in the file at once (empty when it is valid), for ``check-config``."""
+    return _load(path)[1]
+
+
+def load_settings(path: str | Path | None = None) -> Settings:
+    """Read and validate a TOML configuration; raise the first ConfigError if it is wrong.
+
+    Without a path the shipped default ``config/chatserver.toml`` is read.
+    """
+    settings, errors = _load(path)
+    if errors or settings is None:
+        raise errors[0]
+    return settings
+
+
+def text_for(texts: dict[str, str], language: str) -> str:
+    """The text in the visitor's language, else the first one configured: never a blank."""
+    if language in texts:
+        return texts[language]
+    return next(iter(texts.values()), "")

@@ -1,0 +1,216 @@
+"""Configuration: the shipped default works, and every mistake names the file, key and fix.
+
+An administrator edits TOML by hand at a helpline; a typo must stop the server with a message
+that says where and how to fix it, never be ignored or crash with a traceback.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from chatserver.cli_config import check_config
+from chatserver.settings import (
+    DEFAULT_CONFIG,
+    WEEKDAYS,
+    ConfigError,
+    Interval,
+    collect_errors,
+    load_settings,
+)
+
+BASE_LINE = {
+    "id": '"chat"',
+    "name": '"Chat"',
+    "languages": '["nl", "en"]',
+    "timezone": '"Europe/Amsterdam"',
+    "always_open": "true",
+    "emergency": '[{ label = "Alarmnummer", phone = "112" }]',
+}
+
+
+def line_toml(**changes: str | None) -> str:
+    """One [[lines]] table: the valid base line with keys replaced (None drops a key)."""
+    fields = {**BASE_LINE, **changes}
+    body = "".join(f"{key} = {value}\n" for key, value in fields.items() if value is not None)
+    return "[[lines]]\n" + body
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "chatserver.toml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_default_config_loads() -> None:
+    """A fresh install starts with the shipped configuration, no editing needed."""
+    settings = load_settings()
+    assert settings.source == str(DEFAULT_CONFIG)
+    assert {"chat", "jongeren"} <= {line.id for line in settings.lines}
+    assert settings.line("chat") is not None
+    assert [t.id for t in settings.wrapup_topics][-1] == "other"
+    assert settings.age_bands == ("<16", "16-23", "24-40", "41-65", "65+")
+
+
+def test_default_config_has_a_line_open_around_the_clock() -> None:
+    """A fresh install can be tried at any hour: one line is open 00:00-24:00 every day."""
+    settings = load_settings(DEFAULT_CONFIG)
+    always = [
+        line
+        for line in settings.lines
+        if not line.exceptions and all(line.hours[d] == (Interval(0, 1440),) for d in WEEKDAYS)
+    ]
+    assert always and always[0].emergency
+
+
+def test_default_config_passes_check_config(capsys: pytest.CaptureFixture[str]) -> None:
+    """`chatserver check-config` says OK and lists the lines of a valid file."""
+    assert check_config(DEFAULT_CONFIG) == 0
+    out = capsys.readouterr().out
+    assert out.startswith(f"{DEFAULT_CONFIG}: OK (2 lines: chat, jongeren)")
+
+
+def test_minimal_config_gets_defaults(tmp_path: Path) -> None:
+    """Only lines are required; every other section falls back to sensible defaults."""
+    settings = load_settings(write(tmp_path, line_toml()))
+    line = settings.lines[0]
+    assert line.queue_limit == 50
+    assert line.alternatives == ()
+    assert line.alternatives_after_seconds == 600
+    assert set(line.privacy_statement) == {"nl", "en"}
+    assert line.name == {"nl": "Chat", "en": "Chat"}  # one string serves every language
+    assert settings.routing.default_capacity == 1
+    assert settings.server.port == 8080
+
+
+BROKEN = [
+    ("interval", line_toml(always_open=None, hours='{ mon = ["09:00-12:00", "18-23"] }'),
+     "lines[0].hours.mon[1]", 'expected "HH:MM-HH:MM" like "18:00-23:00", got "18-23"'),
+    ("hour-25", line_toml(always_open=None, hours='{ tue = ["09:00-25:00"] }'),
+     "lines[0].hours.tue[0]", "00:00 to 24:00"),
+    ("day-name", line_toml(always_open=None, hours='{ monday = ["09:00-12:00"] }'),
+     "lines[0].hours.monday", "mon, tue"),
+    ("no-hours", line_toml(always_open=None), "lines[0].hours", "always_open = true"),
+    ("both", line_toml(hours='{ mon = ["09:00-12:00"] }'), "lines[0].hours", "remove one"),
+    ("id", line_toml(id='"Chat Line"'), "lines[0].id", "lowercase"),
+    ("duplicate-id", line_toml() + line_toml(), "lines[1].id", "already used by lines[0]"),
+    ("no-lines", "[routing]\ncooldown_seconds = 5\n", "lines", "[[lines]]"),
+    ("languages-empty", line_toml(languages="[]"), "lines[0].languages", "non-empty"),
+    ("language-code", line_toml(languages='["nld"]'), "lines[0].languages[0]", '"nld"'),
+    ("timezone", line_toml(timezone='"Mars/Olympus"'), "lines[0].timezone", "Europe/Amsterdam"),
+    ("timezone-missing", line_toml(timezone=None), "lines[0].timezone", "missing"),
+    ("queue-limit", line_toml(queue_limit="0"), "lines[0].queue_limit", "at least 1"),
+    ("no-emergency", line_toml(emergency="[]"), "lines[0].emergency", "at least one"),
+    ("contact-number", line_toml(emergency='[{ label = "Alarm" }]'), "lines[0].emergency[0]",
+     "phone or a url"),
+    ("contact-url", line_toml(alternatives='[{ label = "x", url = "www.x.nl" }]'),
+     "lines[0].alternatives[0].url", "https://"),
+    ("name-language", line_toml(name='{ dutch = "Chat" }'), "lines[0].name.dutch", "two-letter"),
+    ("exception-midnight",
+     line_toml(exceptions='[{ date = "2026-12-31", hours = ["22:00-02:00"] }]'),
+     "lines[0].exceptions[0].hours[0]", "cannot cross midnight"),
+    ("exception-date", line_toml(exceptions='[{ date = "2026-13-01", hours = [] }]'),
+     "lines[0].exceptions[0].date", "YYYY-MM-DD"),
+    ("exception-hours", line_toml(exceptions='[{ date = "2026-12-25" }]'),
+     "lines[0].exceptions[0].hours", "hours = []"),
+    ("negative", line_toml() + "[routing]\ncooldown_seconds = -1\n", "routing.cooldown_seconds",
+     "at least 0, got -1"),
+    ("bool-as-int", line_toml() + "[routing]\ncooldown_seconds = true\n",
+     "routing.cooldown_seconds", "got true"),
+    ("float-as-int", line_toml() + "[retention]\nnotes_days = 1.5\n", "retention.notes_days",
+     "whole number"),
+    ("capacity", line_toml() + "[routing]\ndefault_capacity = 0\n", "routing.default_capacity",
+     "at least 1"),
+    ("message-length", line_toml() + "[server]\nmax_message_length = 200000\n",
+     "server.max_message_length", "between 1 and 100000"),
+    ("origins", line_toml() + '[server]\ncors_allowed_origins = "https://x.nl"\n',
+     "server.cors_allowed_origins", "list of strings"),
+    ("topic-label", line_toml() + '[wrapup]\ntopics = [{ id = "debt" }]\n',
+     "wrapup.topics[0].label", "missing"),
+    ("age-band", line_toml() + "[intake]\nage_bands = [16]\n", "intake.age_bands[0]",
+     "non-empty string"),
+    ("syntax", "[[lines]\nid = 1\n", "(syntax)", "valid TOML"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("text", "key", "fragment"), [case[1:] for case in BROKEN], ids=[case[0] for case in BROKEN]
+)
+def test_broken_config_names_file_key_and_fix(
+    tmp_path: Path, text: str, key: str, fragment: str
+) -> None:
+    """Each mistake stops loading with the file, the dotted key and what to write instead."""
+    path = write(tmp_path, text)
+    with pytest.raises(ConfigError) as caught:
+        load_settings(path)
+    error = caught.value
+    assert (error.file, error.key) == (str(path), key)
+    assert fragment in error.expected
+    assert str(error) == f"{path}: {key}: {error.expected}"
+
+
+def test_missing_file_is_reported(tmp_path: Path) -> None:
+    """A wrong --config path is named, not a Python traceback."""
+    with pytest.raises(ConfigError) as caught:
+        load_settings(tmp_path / "nope.toml")
+    assert caught.value.key == "(file)"
+
+
+def test_unknown_key_is_an_error_with_the_allowed_keys(tmp_path: Path) -> None:
+    """A typo like `cooldown_second` is not ignored silently: it is named with a suggestion."""
+    path = write(tmp_path, line_toml() + "[routing]\ncooldown_second = 5\n")
+    with pytest.raises(ConfigError) as caught:
+        load_settings(path)
+    assert caught.value.key == "routing.cooldown_second"
+    assert 'did you mean "cooldown_seconds"' in caught.value.expected
+    assert "default_capacity, cooldown_seconds" in caught.value.expected
+
+
+def test_unknown_keys_anywhere_are_errors(tmp_path: Path) -> None:
+    """Unknown keys at the top, in a line and in a contact are all reported."""
+    text = "[routng]\n" + line_toml(
+        queue_limt="5", emergency='[{ label = "A", phone = "112", fax = "1" }]'
+    )
+    keys = [error.key for error in collect_errors(write(tmp_path, text))]
+    assert keys == ["routng", "lines[0].queue_limt", "lines[0].emergency[0].fax"]
+
+
+def test_all_mistakes_are_reported_at_once(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """check-config lists every mistake in one run and exits 1, so one edit fixes them all."""
+    path = write(
+        tmp_path,
+        line_toml(timezone='"Nowhere/Town"', queue_limit="-3") + "[routing]\nestimate_window = 0\n",
+    )
+    assert [e.key for e in collect_errors(path)] == [
+        "lines[0].timezone",
+        "lines[0].queue_limit",
+        "routing.estimate_window",
+    ]
+    assert check_config(path) == 1
+    err = capsys.readouterr().err.splitlines()
+    assert len(err) == 3
+    assert err[0].startswith(f"{path}: lines[0].timezone: expected an IANA time zone name")
+
+
+def test_interval_crossing_midnight_is_split_into_the_next_day(tmp_path: Path) -> None:
+    """ "22:00-02:00" on Friday keeps the line open into Saturday night; Sunday wraps to Monday."""
+    hours = '{ fri = ["22:00-02:00"], sat = ["00:00-01:00"], sun = ["23:00-01:00", "09:00-12:00"] }'
+    line = load_settings(write(tmp_path, line_toml(always_open=None, hours=hours))).lines[0]
+    assert line.hours["fri"] == (Interval(22 * 60, 1440),)
+    assert line.hours["sat"] == (Interval(0, 2 * 60),)  # merged with the overlapping 00:00-01:00
+    assert line.hours["sun"] == (Interval(9 * 60, 12 * 60), Interval(23 * 60, 1440))
+    assert line.hours["mon"] == (Interval(0, 60),)
+    assert line.hours["tue"] == ()  # a missing day is closed
+
+
+def test_exceptions_and_always_open(tmp_path: Path) -> None:
+    """Exception dates (quoted or bare TOML dates) replace a day's hours; [] closes it."""
+    exceptions = (
+        '[{ date = "2026-12-25", hours = [] }, { date = 2026-12-31, hours = ["14:00-18:00"] }]'
+    )
+    line = load_settings(write(tmp_path, line_toml(exceptions=exceptions))).lines[0]
+    assert line.exceptions == {"2026-12-25": (), "2026-12-31": (Interval(14 * 60, 18 * 60),)}
+    assert all(line.hours[day] == (Interval(0, 1440),) for day in WEEKDAYS)
