@@ -1,0 +1,72 @@
+"""One backend test suite, many backends: every contract test runs against each ``Store``.
+
+``make_store`` hands out fresh, unopened store objects that all reach the same storage (the
+same SQLite file, later the same Redis database), so a test can close one and open another to
+play a restart. To add a backend, add its name to ``BACKENDS`` and a branch to ``make_store``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
+
+import pytest
+import pytest_asyncio
+
+from chatserver.backends.base import Store
+from chatserver.backends.embedded import SqliteStore
+
+BACKENDS = ["sqlite"]  # "redis" joins when chatserver/backends/redis.py exists
+
+StoreFactory = Callable[[], Store]
+Opener = Callable[[Store], Awaitable[Store]]
+
+
+@pytest.fixture(params=BACKENDS)
+def backend(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+@pytest.fixture
+def make_store(backend: str, tmp_path: Path) -> StoreFactory:
+    if backend == "sqlite":
+        path = tmp_path / "chat.sqlite"
+        return lambda: SqliteStore(path)
+    raise NotImplementedError(backend)
+
+
+@pytest_asyncio.fixture
+async def opened() -> AsyncIterator[Opener]:
+    """Open a store and close it after the test, however the test ends.
+
+    Closing matters beyond tidiness: aiosqlite runs each connection on a non-daemon thread,
+    so one store left open keeps the whole pytest process from exiting.
+    """
+    stores: list[Store] = []
+
+    async def open_store(store: Store) -> Store:
+        await store.open()
+        stores.append(store)
+        return store
+
+    yield open_store
+    for store in stores:
+        await store.close()
+
+
+@pytest_asyncio.fixture
+async def store(make_store: StoreFactory, opened: Opener) -> Store:
+    return await opened(make_store())
+
+
+@pytest.fixture
+def sqlite_path(tmp_path: Path) -> Path:
+    return tmp_path / "chat.sqlite"
+
+
+@pytest_asyncio.fixture
+async def sqlite_store(sqlite_path: Path, opened: Opener) -> SqliteStore:
+    """For what only the embedded store promises: files on disk, commits, migrations."""
+    store = SqliteStore(sqlite_path)
+    await opened(store)
+    return store
