@@ -1,0 +1,104 @@
+"""The helpline's nouns as plain dataclasses: conversations, messages, volunteers.
+
+Nothing here knows about transport or storage; the backends persist these shapes and the
+realtime layer turns them into wire payloads.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+
+class ConversationState(StrEnum):
+    WAITING = "waiting"  # in the queue, no volunteer yet
+    ACTIVE = "active"  # a volunteer holds it
+    WRAPUP = "wrapup"  # the visitor is gone; the volunteer still has to end it with a wrap-up
+    ENDED = "ended"
+
+
+class Role(StrEnum):
+    """Who wrote a message. ``note`` and ``whisper`` never reach the visitor."""
+
+    VISITOR = "visitor"
+    OPERATOR = "operator"
+    SYSTEM = "system"
+    NOTE = "note"
+    WHISPER = "whisper"
+
+
+VISITOR_ROLES = frozenset({Role.VISITOR, Role.OPERATOR, Role.SYSTEM})
+
+
+class OperatorState(StrEnum):
+    AVAILABLE = "available"
+    PAUSED = "paused"
+    AWAY = "away"
+
+
+class Risk(StrEnum):
+    NONE = "none"
+    LOW = "low"
+    HIGH = "high"
+    ACUTE = "acute"
+
+
+@dataclass
+class Message:
+    id: str  # "<conversation id>-<seq>": unique, and sortable within its conversation
+    conversation_id: str
+    seq: int
+    role: Role
+    text: str
+    at: float  # epoch seconds, from the hub's clock
+    author: str | None = None  # operator id for operator/note/whisper, None otherwise
+
+
+@dataclass
+class Conversation:
+    id: str
+    line: str
+    lang: str
+    state: ConversationState
+    token_hash: str  # sha256 of the visitor's resume token; the token itself is never stored
+    created_at: float
+    intake: dict[str, str] = field(default_factory=dict)
+    priority: int = 0
+    operator_id: str | None = None
+    assigned_at: float | None = None  # first assignment, for the wait figure
+    ended_at: float | None = None
+    ended_by: str | None = None  # "visitor" | "operator" | "system"
+    end_reason: str | None = None
+    risk: Risk = Risk.NONE
+    last_seq: int = 0
+    answered: bool = False  # has ever been assigned (statistics: answered vs abandoned)
+
+
+@dataclass
+class Wrapup:
+    conversation_id: str
+    operator_id: str
+    topics: tuple[str, ...]
+    risk: Risk
+    at: float
+
+
+@dataclass
+class Account:
+    """An operator account (volunteer, supervisor or admin). No visitor ever has one."""
+
+    id: str
+    username: str
+    alias: str  # what a visitor sees; never the username
+    role: str  # "volunteer" | "supervisor" | "admin"
+    password_hash: str
+    lines: tuple[str, ...] = ()  # empty: every line
+    languages: tuple[str, ...] = ("nl", "en")
+    capacity: int = 1
+    backup: bool = False  # may be called in as achterwacht
+    active: bool = True
+    totp_secret: str | None = None
+    created_at: float = 0.0
+
+    def serves(self, line: str, lang: str) -> bool:
+        return (not self.lines or line in self.lines) and lang in self.languages

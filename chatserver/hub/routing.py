@@ -1,0 +1,44 @@
+"""Who gets the next visitor: the rule a coordinator can read in one place.
+
+A waiting visitor goes to a volunteer who is available, online, serves the visitor's line and
+language, has a free slot and is not cooling down after a previous chat. Among those, the one
+with the fewest chats goes first, then the one who has been idle longest: work is spread
+evenly and nobody sits unused while a colleague juggles two chats.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from chatserver.hub.floor import Presence
+from chatserver.hub.queue import Waiting
+
+
+def plan_assignments(
+    waiting: Iterable[Waiting], presences: list[Presence], now: float
+) -> list[tuple[Waiting, Presence]]:
+    """Match visitors, in queue order, to volunteers; the caller applies the pairs atomically.
+
+    ``waiting`` must be in global order (priority, then arrival). A visitor nobody can serve
+    (say, a language no volunteer on duty speaks) does not block those behind them. Stops as
+    soon as no volunteer has a free slot, so a long queue costs nothing while everyone is busy.
+    """
+    free = {p.id: p.account.capacity - p.load for p in presences if p.online}
+    pairs: list[tuple[Waiting, Presence]] = []
+    for entry in waiting:
+        if not any(slots > 0 for slots in free.values()):
+            break
+        eligible = [
+            p
+            for p in presences
+            if free.get(p.id, 0) > 0 and p.can_take(entry.line, entry.lang, now)
+        ]
+        if not eligible:
+            continue
+        chosen = min(
+            eligible,
+            key=lambda p: (p.account.capacity - free[p.id], p.idle_since, p.id),
+        )
+        free[chosen.id] -= 1
+        pairs.append((entry, chosen))
+    return pairs

@@ -1,0 +1,214 @@
+"""What a visitor can do: start, write, type, leave, forget, drop and come back."""
+
+from __future__ import annotations
+
+import secrets
+
+from chatserver import i18n
+from chatserver.backends.base import StatsDelta
+from chatserver.errors import (
+    ConsentRequired,
+    ConversationEnded,
+    InvalidPayload,
+    InvalidToken,
+    QueueFull,
+)
+from chatserver.hub.core import LEAVE_REASONS, OPEN_STATES, HubCore, hash_token
+from chatserver.hub.events import (
+    Ended,
+    TypingChanged,
+    VisitorConnection,
+    VisitorLeft,
+)
+from chatserver.hub.floor import VisitorLink
+from chatserver.hub.model import (
+    Conversation,
+    ConversationState,
+    Message,
+    Role,
+)
+
+
+class VisitorActions(HubCore):
+    # ------------------------------------------------------------------ visitors
+    @staticmethod
+    def new_conversation_id() -> str:
+        """Ids are random, so the transport can subscribe a connection before the chat exists."""
+        return "c" + secrets.token_hex(8)
+
+    async def start_conversation(
+        self,
+        conversation_id: str,
+        line_id: str,
+        lang: str,
+        consent: bool,
+        intake: dict[str, str] | None = None,
+    ) -> tuple[Conversation, str]:
+        """A visitor asks for help: check the line, queue them, and route if someone is free.
+
+        Returns the conversation and the visitor's resume token (never stored as such).
+        """
+        line = self._line(line_id)
+        if consent is not True:
+            raise ConsentRequired()
+        now = self.clock.now()
+        self._check_open(line, now)
+        intake = self._valid_intake(intake or {})
+        if lang not in line.languages:
+            lang = line.languages[0]
+        token = secrets.token_urlsafe(24)
+        conversation = Conversation(
+            id=conversation_id,
+            line=line.id,
+            lang=lang,
+            state=ConversationState.WAITING,
+            token_hash=hash_token(token),
+            created_at=now,
+            intake=intake,
+        )
+        async with self._lock:
+            if len(self._queues[line.id]) >= line.queue_limit:
+                raise QueueFull()
+            if conversation_id in self._open:
+                raise InvalidPayload("Conversation id already in use.")
+            await self.store.save_conversation(conversation)
+            await self.store.add_stats(StatsDelta(line.id, now, offered=1))
+            self._remember(conversation)
+            self._visitors[conversation.id] = VisitorLink(connections=1)
+            self._enqueue(conversation, front=False)
+            await self._flush_positions()  # the newcomer hears its place at once
+            await self._route()
+            await self._flush_positions()
+        return conversation, token
+
+    async def resume(self, token: str) -> Conversation:
+        """The visitor came back with its token: same conversation, or :class:`InvalidToken`.
+
+        An open conversation can always be resumed; an ended one only shortly after it ended
+        (so the visitor can still read the goodbye and erase it), never with another's data.
+        """
+        digest = hash_token(token)
+        conversation_id = self._by_token.get(digest)
+        if conversation_id is not None:
+            conversation = self._open[conversation_id]
+            if conversation.state in OPEN_STATES:
+                return conversation
+        stored = await self.store.conversation_by_token(digest)
+        grace = self.settings.routing.visitor_grace_seconds
+        if stored is None or stored.ended_at is None or stored.end_reason == "disconnected":
+            raise InvalidToken()
+        if self.clock.now() - stored.ended_at > grace:
+            raise InvalidToken()
+        return stored
+
+    async def resume_state(self, conversation_id: str) -> Conversation | None:
+        """The live conversation if it is still open, else its stored record."""
+        return self._open.get(conversation_id) or await self.store.conversation(conversation_id)
+
+    def is_open(self, conversation_id: str) -> bool:
+        conversation = self._open.get(conversation_id)
+        return conversation is not None and conversation.state in OPEN_STATES
+
+    async def visitor_connected(self, conversation_id: str) -> None:
+        async with self._lock:
+            link = self._visitors.get(conversation_id)
+            conversation = self._open.get(conversation_id)
+            if link is None or conversation is None:
+                return
+            link.connections += 1
+            if link.connections == 1 and link.gone_since is not None:
+                link.gone_since = None
+                await self.bus.publish(
+                    VisitorConnection(conversation.id, self._operators(conversation), True)
+                )
+            entry = self._queues[conversation.line].get(conversation.id)
+            if entry is not None:
+                entry.told = None  # a fresh connection must hear its place again
+                self._dirty.add(conversation.line)
+                await self._flush_positions()
+
+    async def visitor_disconnected(self, conversation_id: str) -> None:
+        async with self._lock:
+            link = self._visitors.get(conversation_id)
+            conversation = self._open.get(conversation_id)
+            if link is None or conversation is None or link.connections == 0:
+                return
+            link.connections -= 1
+            if link.connections == 0:
+                link.gone_since = self.clock.now()
+                await self.bus.publish(
+                    VisitorConnection(conversation.id, self._operators(conversation), False)
+                )
+
+    async def visitor_message(self, conversation_id: str, text: str) -> Message:
+        """Also while waiting: what a visitor writes then reaches the volunteer on assignment."""
+        conversation = await self._visitor_conversation(conversation_id)
+        text = self._valid_text(text)
+        return await self._post(
+            conversation,
+            Role.VISITOR,
+            text,
+            to_visitor=True,
+            operators=self._operators(conversation),
+        )
+
+    async def visitor_typing(self, conversation_id: str, active: bool) -> None:
+        conversation = await self._visitor_conversation(conversation_id)
+        if conversation.state is ConversationState.ACTIVE:
+            await self.bus.publish(
+                TypingChanged(conversation.id, active, False, self._operators(conversation))
+            )
+
+    async def visitor_leaves(self, conversation_id: str, reason: str = "left") -> None:
+        """The visitor ends the chat; ``quick_exit`` tells the volunteer it was about safety."""
+        if reason not in LEAVE_REASONS:
+            raise InvalidPayload(f"reason must be one of {sorted(LEAVE_REASONS)}")
+        async with self._lock:
+            conversation = self._open.get(conversation_id)
+            if conversation is None:
+                raise ConversationEnded()
+            await self._visitor_gone(conversation, reason, by="visitor")
+            await self._route()
+            await self._flush_positions()
+
+    async def forget(self, conversation_id: str) -> int:
+        """End the conversation and erase its messages now; only statistics remain."""
+        async with self._lock:
+            conversation = self._open.get(conversation_id)
+            if conversation is not None:
+                await self._visitor_gone(conversation, "forgot", by="visitor")
+            async with self._conversation_locks[conversation_id]:
+                erased = await self.store.erase_messages(conversation_id)
+            await self._route()
+            await self._flush_positions()
+        return erased
+
+    async def _visitor_gone(self, conversation: Conversation, reason: str, by: str) -> None:
+        """The visitor is no longer there: out of the queue, or the chat moves to wrap-up."""
+        now = self.clock.now()
+        if conversation.state is ConversationState.WAITING:
+            self._queues[conversation.line].remove(conversation.id)
+            self._dirty.add(conversation.line)
+            conversation.state = ConversationState.ENDED
+            self._close(conversation, now, by, reason)
+            await self.store.save_conversation(conversation)
+            await self.store.add_stats(StatsDelta(conversation.line, now, abandoned=1))
+            self._forget_open(conversation)
+            await self.bus.publish(Ended(conversation.id, by, reason))
+        elif conversation.state is ConversationState.ACTIVE:
+            conversation.state = ConversationState.WRAPUP
+            self._close(conversation, now, by, reason)
+            await self.store.save_conversation(conversation)
+            await self._count_duration(conversation, now)
+            await self.bus.publish(Ended(conversation.id, by, reason))
+            await self.bus.publish(
+                VisitorLeft(conversation.id, self._operators(conversation), reason)
+            )
+            if reason != "forgot":
+                await self._post(
+                    conversation,
+                    Role.SYSTEM,
+                    i18n.t(conversation.lang, "system.visitor_left"),
+                    to_visitor=False,
+                    operators=self._operators(conversation),
+                )

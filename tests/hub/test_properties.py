@@ -1,0 +1,158 @@
+"""Random evenings on the floor: the hub's promises hold after every single step.
+
+Hypothesis drives arrivals, departures, dropped connections, status changes, chats ending
+and time passing through the hub (with a real SQLite store in memory) and checks, after each
+step: nobody is assigned twice, no volunteer exceeds capacity, nobody waits while a matching
+volunteer has a free slot, and nobody jumps the queue past an equal visitor.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import itertools
+from pathlib import Path
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from chatserver import accounts
+from chatserver.backends.embedded import SqliteStore
+from chatserver.clock import ManualClock
+from chatserver.errors import ChatError
+from chatserver.hub import events as ev
+from chatserver.hub.hub import Hub
+from chatserver.hub.model import OperatorState
+from chatserver.settings import load_settings
+
+CONFIG = Path(__file__).parent.parent / "e2e" / "test.toml"
+SETTINGS = load_settings(CONFIG)
+START = 1_795_662_000.0  # a Wednesday, 20:00 in Amsterdam: both lines open
+ACCOUNTS = [
+    accounts.new_account("ann", "x" * 12, "volunteer", None, capacity=1),
+    accounts.new_account("bob", "x" * 12, "volunteer", None, lines=("chat",), capacity=2),
+    accounts.new_account("cas", "x" * 12, "volunteer", None, languages=("en",), capacity=1),
+]
+
+visitor = st.integers(min_value=0, max_value=11)
+operator = st.integers(min_value=0, max_value=len(ACCOUNTS) - 1)
+ACTIONS = st.one_of(
+    st.tuples(
+        st.just("arrive"), st.sampled_from(["chat", "evening"]), st.sampled_from(["nl", "en"])
+    ),
+    st.tuples(st.just("leave"), visitor),
+    st.tuples(st.just("drop"), visitor),
+    st.tuples(st.just("back"), visitor),
+    st.tuples(st.just("connect"), operator),
+    st.tuples(st.just("disconnect"), operator),
+    st.tuples(st.just("status"), operator, st.sampled_from(list(OperatorState))),
+    st.tuples(st.just("end"), operator),
+    st.tuples(st.just("tick"), st.sampled_from([1, 30, 61, 121])),
+)
+
+
+def waiting_order(hub: Hub) -> list[tuple[str, str, str]]:
+    return [(w.conversation_id, w.line, w.lang) for w in hub.waiting()]
+
+
+async def evening(actions: list[tuple]) -> int:
+    """Play ``actions``; return how many assignments happened (so examples are not vacuous)."""
+    clock = ManualClock(START)
+    store = SqliteStore(":memory:")
+    await store.open()
+    hub = Hub(SETTINGS, store, clock)
+    assigned: list[str] = []
+    total = 0
+
+    async def record(event: ev.Event) -> None:
+        if isinstance(event, ev.Assigned) and event.to_visitor:
+            assigned.append(event.conversation.id)
+
+    hub.bus.subscribe(record)
+    conversations: list[str] = []
+    ids = (f"c{n:04d}" for n in itertools.count())
+    for account in ACCOUNTS:
+        await store.add_account(account)
+    try:
+        for action in actions:
+            before = waiting_order(hub)
+            assigned.clear()
+            # refusals (closed, full, not yours, ended) are part of an evening
+            with contextlib.suppress(ChatError):
+                await apply(hub, clock, action, conversations, ids)
+            hub.check_invariants()
+            total += len(assigned)
+            after = {c for c, _, _ in waiting_order(hub)}
+            # nobody assigned in this step was behind an equal visitor who still waits
+            for index, (conversation, line, lang) in enumerate(before):
+                if conversation in assigned:
+                    jumped = [
+                        c for c, ln, lg in before[:index] if (ln, lg) == (line, lang) and c in after
+                    ]
+                    assert not jumped, f"{conversation} jumped the queue past {jumped}"
+            # those still waiting keep their relative order
+            kept = [c for c, _, _ in before if c in after]
+            now = [c for c, _, _ in waiting_order(hub) if c in set(kept)]
+            assert now == kept, "waiting visitors were reordered"
+    finally:
+        await store.close()
+    return total
+
+
+async def apply(hub: Hub, clock: ManualClock, action: tuple, conversations: list[str], ids) -> None:
+    kind = action[0]
+    if kind == "arrive":
+        conversation, _ = await hub.start_conversation(next(ids), action[1], action[2], True)
+        conversations.append(conversation.id)
+    elif kind in ("leave", "drop", "back") and conversations:
+        target = conversations[action[1] % len(conversations)]
+        if kind == "leave":
+            await hub.visitor_leaves(target)
+        elif kind == "drop":
+            await hub.visitor_disconnected(target)
+        else:
+            await hub.visitor_connected(target)
+    elif kind == "connect":
+        await hub.operator_connected(ACCOUNTS[action[1]])
+    elif kind == "disconnect":
+        await hub.operator_disconnected(ACCOUNTS[action[1]].id)
+    elif kind == "status":
+        await hub.set_status(ACCOUNTS[action[1]].id, action[2])
+    elif kind == "end":
+        held = hub.held(ACCOUNTS[action[1]].id)
+        if held:
+            await hub.end_conversation(ACCOUNTS[action[1]].id, held[0].id, [], "none")
+    elif kind == "tick":
+        clock.advance(action[1])
+        await hub.sweep()
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(ACTIONS, min_size=1, max_size=40))
+def test_floor_invariants_hold_after_every_step(actions: list[tuple]) -> None:
+    """However an evening goes, the floor stays consistent and fair."""
+    asyncio.run(evening(actions))
+
+
+def test_a_busy_evening_example() -> None:
+    """A fixed scenario that exercises every action, so the property is never vacuous."""
+    actions = [
+        ("connect", 0),
+        ("status", 0, OperatorState.AVAILABLE),
+        ("arrive", "chat", "nl"),
+        ("arrive", "chat", "nl"),
+        ("arrive", "chat", "en"),
+        ("connect", 2),
+        ("status", 2, OperatorState.AVAILABLE),
+        ("end", 0),
+        ("drop", 1),
+        ("tick", 121),
+        ("disconnect", 2),
+        ("tick", 61),
+        ("connect", 1),
+        ("status", 1, OperatorState.AVAILABLE),
+        ("leave", 0),
+        ("back", 1),
+    ]
+    # ann takes two chats in turn, cas one in English; a dropped chat is handed on
+    assert asyncio.run(evening(actions)) >= 4
