@@ -1,0 +1,87 @@
+"""Wiring: one aiohttp application carrying the socket.io server, the hub and the store.
+
+Start-up and shutdown live in one ``cleanup_ctx``: open the store, pick up open
+conversations, start the sweeper; on the way down, report draining, stop the sweeper and flush
+the store. Shared objects hang on typed ``web.AppKey``s.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+
+import socketio
+from aiohttp import web
+
+from chatserver.backends.base import Store
+from chatserver.clock import Clock
+from chatserver.hub.hub import Hub
+from chatserver.realtime.bridge import Bridge
+from chatserver.realtime.operator import OperatorNamespace
+from chatserver.realtime.visitor import VisitorNamespace
+from chatserver.settings import Settings
+from chatserver.web.routes import HUB, READY, add_routes
+
+log = logging.getLogger(__name__)
+
+# no %a (remote address), no %{User-Agent}i, no %{Referer}i: visitors stay anonymous in logs
+ACCESS_LOG_FORMAT = '%t "%r" %s %b %Tfs'
+
+
+@dataclass
+class Server:
+    app: web.Application
+    hub: Hub
+    sio: socketio.AsyncServer
+
+
+def build_server(
+    settings: Settings, store: Store, clock: Clock, sweep_interval: float | None = 1.0
+) -> Server:
+    hub = Hub(settings, store, clock)
+    sio = socketio.AsyncServer(
+        async_mode="aiohttp",
+        cors_allowed_origins=list(settings.server.cors_allowed_origins) or None,
+        logger=False,
+        engineio_logger=False,
+        max_http_buffer_size=64 * 1024,
+    )
+    sio.register_namespace(VisitorNamespace(hub))
+    sio.register_namespace(OperatorNamespace(hub))
+    Bridge(sio, hub)
+
+    app = web.Application(client_max_size=64 * 1024)
+    app[HUB] = hub
+    app[READY] = {"ready": False, "draining": False}
+    add_routes(app)
+    sio.attach(app)
+
+    async def lifecycle(app: web.Application) -> AsyncIterator[None]:
+        await store.open()
+        await hub.recover()
+        sweeper = (
+            asyncio.create_task(_sweep_forever(hub, sweep_interval)) if sweep_interval else None
+        )
+        app[READY]["ready"] = True
+        yield
+        app[READY]["draining"] = True
+        if sweeper is not None:
+            sweeper.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await sweeper
+        await store.close()
+
+    app.cleanup_ctx.append(lifecycle)
+    return Server(app, hub, sio)
+
+
+async def _sweep_forever(hub: Hub, interval: float) -> None:
+    while True:
+        await asyncio.sleep(interval)
+        try:
+            await hub.sweep()
+        except Exception:  # one failed sweep must not stop the next
+            log.exception("sweep failed")

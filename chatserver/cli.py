@@ -1,0 +1,168 @@
+"""``chatserver``: serve, add operator accounts, check the configuration.
+
+Every command reads the same configuration file, so ``--config`` and ``--data`` mean the
+same everywhere. Errors are printed for a person to act on, with exit code 1.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import getpass
+import logging
+import sys
+from pathlib import Path
+
+from chatserver import accounts, i18n
+from chatserver.errors import ChatError
+from chatserver.settings import DEFAULT_CONFIG, ConfigError, Settings, load_settings
+
+
+def _settings(path: str | None) -> Settings:
+    try:
+        return load_settings(path or DEFAULT_CONFIG)
+    except ConfigError as error:
+        print(error, file=sys.stderr)
+        print("Run `chatserver check-config` to see every problem.", file=sys.stderr)
+        raise SystemExit(1) from None
+
+
+def _database(settings: Settings, data: str | None) -> Path:
+    folder = Path(data or settings.server.data_dir)
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder / "chatserver.db"
+
+
+def serve(args: argparse.Namespace) -> int:
+    from aiohttp import web
+
+    from chatserver.app import ACCESS_LOG_FORMAT, build_server
+    from chatserver.backends.embedded import SqliteStore
+    from chatserver.clock import SystemClock
+
+    settings = _settings(args.config)
+    if args.redis:
+        print("The distributed (Redis) mode is not available in this version yet.", file=sys.stderr)
+        return 2
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    database = _database(settings, args.data)
+    server = build_server(settings, SqliteStore(database), SystemClock())
+    host = args.host or settings.server.host
+    port = args.port if args.port is not None else settings.server.port
+    url = f"http://{host}:{port}"
+
+    def announce(_: object) -> None:
+        for lang in ("en", "nl"):
+            print(i18n.t(lang, "server.started", url=url), flush=True)
+        print(f"Data: {database}", flush=True)
+        for lang in ("en", "nl"):
+            print(i18n.t(lang, "server.add_operator"), flush=True)
+
+    web.run_app(
+        server.app,
+        host=host,
+        port=port,
+        access_log_format=ACCESS_LOG_FORMAT,
+        print=announce,
+    )
+    return 0
+
+
+def add_operator(args: argparse.Namespace) -> int:
+    from chatserver.backends.embedded import SqliteStore
+
+    settings = _settings(args.config)
+    lines = tuple(x for x in (args.lines or "").split(",") if x)
+    unknown = [x for x in lines if settings.line(x) is None]
+    if unknown:
+        known = ", ".join(line.id for line in settings.lines)
+        print(f"Unknown line(s) {', '.join(unknown)}; known: {known}", file=sys.stderr)
+        return 1
+    if args.password_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+    else:
+        password = getpass.getpass("Password: ")
+        if getpass.getpass("Again: ") != password:
+            print("The passwords differ.", file=sys.stderr)
+            return 1
+    try:
+        account = accounts.new_account(
+            args.username,
+            password,
+            args.role,
+            args.alias,
+            lines=lines,
+            languages=tuple(x for x in args.languages.split(",") if x),
+            capacity=args.capacity,
+            backup=args.backup,
+        )
+    except ChatError as error:
+        print(error.message, file=sys.stderr)
+        return 1
+
+    async def store_it() -> None:
+        store = SqliteStore(_database(settings, args.data))
+        await store.open()
+        try:
+            await store.add_account(account)
+        finally:
+            await store.close()
+
+    try:
+        asyncio.run(store_it())
+    except ValueError as error:
+        print(error, file=sys.stderr)
+        return 1
+    print(f"Created {account.role} {account.username} (alias {account.alias}, id {account.id}).")
+    return 0
+
+
+def check_config(args: argparse.Namespace) -> int:
+    from chatserver.cli_config import check_config as check
+
+    return check(args.config or DEFAULT_CONFIG)
+
+
+def parser() -> argparse.ArgumentParser:
+    top = argparse.ArgumentParser(prog="chatserver", description="Anonymous crisis chat server")
+    commands = top.add_subparsers(dest="command", required=True)
+
+    run = commands.add_parser("serve", help="run the server")
+    run.add_argument("--config")
+    run.add_argument("--data", help="folder for the SQLite file (default: server.data_dir)")
+    run.add_argument("--host")
+    run.add_argument("--port", type=int)
+    run.add_argument("--redis", help="redis://host:6379/0 for the distributed mode")
+    run.set_defaults(func=serve)
+
+    operator = commands.add_parser("operator", help="manage operator accounts")
+    operator_commands = operator.add_subparsers(dest="operator_command", required=True)
+    add = operator_commands.add_parser("add", help="create an account")
+    add.add_argument("username")
+    add.add_argument("--role", required=True, choices=accounts.ROLES)
+    add.add_argument("--alias", help="the name visitors see (default: the username)")
+    add.add_argument("--lines", help="comma-separated line ids (default: every line)")
+    add.add_argument("--languages", default="nl,en")
+    add.add_argument("--capacity", type=int, default=1, help="conversations at once")
+    add.add_argument("--backup", action="store_true", help="may be called in as backup")
+    add.add_argument("--password-stdin", action="store_true")
+    add.add_argument("--config")
+    add.add_argument("--data")
+    add.set_defaults(func=add_operator)
+
+    check = commands.add_parser("check-config", help="validate the configuration")
+    check.add_argument("--config")
+    check.set_defaults(func=check_config)
+    return top
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    result: int = args.func(args)
+    return result
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,32 @@
+"""The one road from plain text to HTML.
+
+Visitor and operator text is stored as plain text. The ``html`` field of a message is made
+here and nowhere else: everything is escaped, and only http, https and mailto links become
+clickable, opening in a new tab with no referrer and no trust.
+"""
+
+from __future__ import annotations
+
+import html
+from typing import Any
+
+from bleach.linkifier import Linker
+
+_SAFE_REL = "noopener noreferrer nofollow"
+
+
+def _harden(attrs: dict[Any, str], new: bool = False) -> dict[Any, str] | None:
+    href = attrs.get((None, "href"), "")
+    if not href.lower().startswith(("http://", "https://", "mailto:")):
+        return None  # leave it as text
+    attrs[(None, "rel")] = _SAFE_REL
+    attrs[(None, "target")] = "_blank"
+    return attrs
+
+
+_linker = Linker(callbacks=[_harden], skip_tags=None, parse_email=True)
+
+
+def to_html(text: str) -> str:
+    """Escape ``text`` completely, then turn safe links into anchors."""
+    return _linker.linkify(html.escape(text, quote=True))

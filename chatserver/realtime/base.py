@@ -1,0 +1,24 @@
+"""What both namespaces share: an answer even for events nobody handles."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import socketio
+
+from chatserver.errors import ChatError
+from chatserver.realtime.acks import failure
+
+
+class UnknownEvent(ChatError):
+    code = "unknown_event"
+    default_message = "No such event in this namespace; see docs/protocol.md."
+
+
+class AnsweringNamespace(socketio.AsyncNamespace):
+    """A namespace that acknowledges unknown events with ``unknown_event`` instead of silence."""
+
+    async def trigger_event(self, event: str, *args: Any) -> Any:
+        if event not in ("connect", "disconnect") and not hasattr(self, f"on_{event}"):
+            return failure(UnknownEvent())
+        return await super().trigger_event(event, *args)

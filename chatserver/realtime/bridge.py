@@ -1,0 +1,113 @@
+"""Hub events to socket.io emits: the only subscriber that knows about rooms.
+
+Rooms: in ``/visitor`` each conversation is a room named by its id (a visitor may have more
+than one tab or a reconnecting socket); in ``/operator`` each account has a room
+``op:<id>``, so every console tab of a volunteer hears the same. With socket.io's Redis
+manager these emits reach sockets on any node.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import socketio
+
+from chatserver.hub import events as ev
+from chatserver.hub.hub import Hub
+from chatserver.realtime import wire
+
+VISITOR = "/visitor"
+OPERATOR = "/operator"
+
+
+def operator_room(operator_id: str) -> str:
+    return f"op:{operator_id}"
+
+
+class Bridge:
+    def __init__(self, sio: socketio.AsyncServer, hub: Hub) -> None:
+        self.sio = sio
+        self.hub = hub
+        hub.bus.subscribe(self.on_event)
+
+    async def to_visitor(self, conversation_id: str, event: str, data: dict[str, Any]) -> None:
+        await self.sio.emit(event, data, room=conversation_id, namespace=VISITOR)
+
+    async def to_operators(self, operators: tuple[str, ...], event: str, data: Any) -> None:
+        for operator_id in operators:
+            await self.sio.emit(event, data, room=operator_room(operator_id), namespace=OPERATOR)
+
+    async def on_event(self, event: ev.Event) -> None:
+        match event:
+            case ev.QueueUpdate():
+                body: dict[str, Any] = {
+                    "position": event.position,
+                    "estimated_wait_seconds": event.estimated_wait_seconds,
+                }
+                if event.alternatives:
+                    body["alternatives"] = [wire.contact(c, event.lang) for c in event.alternatives]
+                await self.to_visitor(event.conversation_id, "queue", body)
+            case ev.Assigned():
+                if event.to_visitor:
+                    await self.to_visitor(
+                        event.conversation.id, "assigned", {"operator": event.alias}
+                    )
+                messages = [
+                    wire.operator_message(m, self.hub.alias(m.author or "")) for m in event.messages
+                ]
+                await self.to_operators(
+                    (event.operator_id,),
+                    "assigned",
+                    {
+                        "conversation": wire.conversation(
+                            event.conversation, messages, event.handover_note
+                        )
+                    },
+                )
+            case ev.MessagePosted():
+                alias = self.hub.alias(event.message.author) if event.message.author else None
+                if event.to_visitor:
+                    await self.to_visitor(
+                        event.message.conversation_id,
+                        "message",
+                        wire.visitor_message(event.message, alias),
+                    )
+                await self.to_operators(
+                    event.operators, "message", wire.operator_message(event.message, alias)
+                )
+            case ev.TypingChanged():
+                if event.to_visitor:
+                    await self.to_visitor(event.conversation_id, "typing", {"active": event.active})
+                await self.to_operators(
+                    event.operators,
+                    "typing",
+                    {"conversation_id": event.conversation_id, "active": event.active},
+                )
+            case ev.VisitorLeft():
+                await self.to_operators(
+                    event.operators,
+                    "visitor_left",
+                    {"conversation_id": event.conversation_id, "reason": event.reason},
+                )
+            case ev.VisitorConnection():
+                await self.to_operators(
+                    event.operators,
+                    "visitor_connection",
+                    {"conversation_id": event.conversation_id, "connected": event.connected},
+                )
+            case ev.Ended():
+                await self.to_visitor(
+                    event.conversation_id, "ended", {"by": event.by, "reason": event.reason}
+                )
+            case ev.Released():
+                await self.to_operators(
+                    (event.operator_id,),
+                    "released",
+                    {"conversation_id": event.conversation_id, "reason": event.reason},
+                )
+            case ev.OperatorStatus():
+                await self.to_operators(
+                    (event.operator_id,),
+                    "status",
+                    {"state": event.state, "load": event.load, "capacity": event.capacity},
+                )

@@ -1,0 +1,128 @@
+"""The ``/operator`` namespace: volunteers, backup colleagues and supervisors.
+
+Only a valid session cookie from ``POST /api/session`` gets in. Each handler is a few lines:
+validate the payload, call the hub with the caller's account id (the hub authorizes), answer.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from http.cookies import SimpleCookie
+from typing import Any
+
+import socketio
+
+from chatserver import accounts
+from chatserver.errors import InvalidPayload
+from chatserver.hub.hub import Hub
+from chatserver.hub.model import OperatorState
+from chatserver.realtime.acks import (
+    acknowledged,
+    bool_field,
+    conversation_id,
+    ok,
+    payload,
+    string_list,
+    text_field,
+)
+from chatserver.realtime.base import AnsweringNamespace
+from chatserver.realtime.bridge import OPERATOR, operator_room
+
+SESSION_COOKIE = "chat_session"
+
+
+def cookie_token(environ: dict[str, Any]) -> str | None:
+    raw = environ.get("HTTP_COOKIE")
+    if not raw:
+        return None
+    cookie: SimpleCookie = SimpleCookie()
+    try:
+        cookie.load(raw)
+    except Exception:  # a garbled cookie header is just "not logged in"
+        return None
+    morsel = cookie.get(SESSION_COOKIE)
+    return morsel.value if morsel else None
+
+
+class OperatorNamespace(AnsweringNamespace):
+    def __init__(self, hub: Hub) -> None:
+        super().__init__(OPERATOR)
+        self.hub = hub
+        self._tasks: set[asyncio.Future[Any]] = set()
+
+    async def on_connect(self, sid: str, environ: dict[str, Any], auth: Any = None) -> bool:
+        found = await accounts.authenticate(self.hub.store, self.hub.clock, cookie_token(environ))
+        if found is None:
+            raise socketio.exceptions.ConnectionRefusedError(
+                {"code": "unauthorized", "message": "Log in first (POST /api/session)."}
+            )
+        _, account = found
+        await self.save_session(sid, {"operator_id": account.id, "role": account.role})
+        await self.enter_room(sid, operator_room(account.id))
+        task = asyncio.ensure_future(self.hub.operator_connected(account))
+        self._tasks.add(task)  # after the CONNECT packet: status and held chats follow it
+        task.add_done_callback(self._tasks.discard)
+        return True
+
+    async def on_disconnect(self, sid: str, reason: Any = None) -> None:
+        session = await self.get_session(sid)
+        if session.get("operator_id"):
+            await self.hub.operator_disconnected(session["operator_id"])
+
+    async def _me(self, sid: str) -> str:
+        session = await self.get_session(sid)
+        return str(session["operator_id"])
+
+    @acknowledged
+    async def on_status(self, sid: str, data: Any) -> dict[str, Any]:
+        state = payload(data).get("state")
+        try:
+            wanted = OperatorState(state if isinstance(state, str) else "")
+        except ValueError:
+            raise InvalidPayload(
+                '"state" must be "available", "paused" or "away".', field="state"
+            ) from None
+        presence = await self.hub.set_status(await self._me(sid), wanted)
+        return ok(
+            state=presence.state.value, load=presence.load, capacity=presence.account.capacity
+        )
+
+    @acknowledged
+    async def on_message(self, sid: str, data: Any) -> dict[str, Any]:
+        data = payload(data)
+        message = await self.hub.operator_message(
+            await self._me(sid), conversation_id(data), text_field(data, "text")
+        )
+        return ok(id=message.id, seq=message.seq)
+
+    @acknowledged
+    async def on_typing(self, sid: str, data: Any) -> dict[str, Any]:
+        data = payload(data)
+        await self.hub.operator_typing(
+            await self._me(sid), conversation_id(data), bool_field(data, "active")
+        )
+        return ok()
+
+    @acknowledged
+    async def on_note(self, sid: str, data: Any) -> dict[str, Any]:
+        data = payload(data)
+        message = await self.hub.note(
+            await self._me(sid), conversation_id(data), text_field(data, "text")
+        )
+        return ok(id=message.id, seq=message.seq)
+
+    @acknowledged
+    async def on_end(self, sid: str, data: Any) -> dict[str, Any]:
+        data = payload(data)
+        wrapup = data.get("wrapup")
+        if not isinstance(wrapup, dict):
+            raise InvalidPayload(
+                '"wrapup" must be {"topics": [...], "risk": "..."}.', field="wrapup"
+            )
+        risk = wrapup.get("risk", "none")
+        if not isinstance(risk, str):
+            raise InvalidPayload('"wrapup.risk" must be a string.', field="wrapup.risk")
+        await self.hub.end_conversation(
+            await self._me(sid), conversation_id(data), string_list(wrapup, "topics"), risk
+        )
+        return ok()

@@ -1,0 +1,72 @@
+"""Domain objects to wire payloads (docs/protocol.md). The only place that shapes JSON.
+
+A visitor's payloads never carry an operator id or account name (alias only), and never a
+note or a whisper: the hub decides the audience, this module decides what each side sees.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from chatserver.clock import iso
+from chatserver.hub.model import Conversation, Message, Role
+from chatserver.privacy.sanitize import to_html
+from chatserver.settings import Contact
+
+
+def localized(texts: dict[str, str], lang: str) -> str:
+    return texts.get(lang) or texts.get("en") or next(iter(texts.values()), "")
+
+
+def contact(item: Contact, lang: str) -> dict[str, Any]:
+    body: dict[str, Any] = {"label": localized(item.label, lang)}
+    if item.phone:
+        body["phone"] = item.phone
+    if item.url:
+        body["url"] = item.url
+    return body
+
+
+def visitor_message(message: Message, alias: str | None) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "id": message.id,
+        "seq": message.seq,
+        "role": message.role.value,
+        "text": message.text,
+        "html": to_html(message.text),
+        "at": iso(message.at),
+    }
+    if message.role is Role.OPERATOR and alias:
+        body["author"] = alias
+    return body
+
+
+def operator_message(message: Message, alias: str | None) -> dict[str, Any]:
+    body = visitor_message(message, None)
+    body["conversation_id"] = message.conversation_id
+    if message.author:
+        body["author"] = alias or message.author
+        body["author_id"] = message.author
+    return body
+
+
+def conversation(
+    item: Conversation,
+    messages: list[dict[str, Any]],
+    handover_note: str | None = None,
+) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "id": item.id,
+        "line": item.line,
+        "lang": item.lang,
+        "state": item.state.value,
+        "intake": dict(item.intake),
+        "priority": item.priority,
+        "risk": item.risk.value,
+        "started_at": iso(item.created_at),
+        "assigned_at": iso(item.assigned_at) if item.assigned_at else None,
+        "messages": messages,
+    }
+    if handover_note:
+        body["handover_note"] = handover_note
+    return body
