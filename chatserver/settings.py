@@ -62,6 +62,9 @@ class LineSettings:
     alternatives: tuple[Contact, ...] = ()
     alternatives_after_seconds: int = 600
     privacy_statement: dict[str, str] = field(default_factory=dict)
+    # language -> what a volunteer does when a chat is flagged acute; shown to them, never to
+    # the visitor. Empty: the console shows no procedure (the emergency contacts still apply).
+    emergency_procedure: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -74,6 +77,30 @@ class RoutingSettings:
     assumed_chat_seconds: int = 900
     # how many recent chats the wait estimate averages over
     estimate_window: int = 20
+    # how long a handover offer waits for the colleague to accept: a visitor must never be
+    # parked between two volunteers, neither of whom is answering
+    handover_timeout_seconds: int = 60
+    # how long a backup (achterwacht) request waits for a colleague to answer before it times
+    # out, so an unanswered call for help is noticed instead of silently pending
+    backup_timeout_seconds: int = 30
+    # after a chat that ended with risk high or acute the volunteer is set to paused, so they
+    # get a moment (and a debrief) before the next visitor is offered
+    debrief_pause: bool = True
+
+
+@dataclass(frozen=True)
+class TriageSettings:
+    """Keyword triage: a waiting visitor whose words match moves up the queue by ``boost``.
+
+    Off by default: a keyword list both misses people and raises false alarms, so an
+    organisation turns it on deliberately, with lists its own volunteers have reviewed. It only
+    reorders the queue; a volunteer still judges the risk.
+    """
+
+    enabled: bool = False
+    boost: int = 1  # added to the conversation's queue priority on a match
+    # language -> words or phrases, lower-cased, matched against lower-cased visitor text
+    keywords: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -108,6 +135,7 @@ class Settings:
     wrapup_topics: tuple[Topic, ...]
     intake_topics: tuple[Topic, ...] = ()
     age_bands: tuple[str, ...] = ()
+    triage: TriageSettings = field(default_factory=TriageSettings)
 
     def line(self, line_id: str) -> LineSettings | None:
         for line in self.lines:
@@ -155,10 +183,11 @@ _INTERVAL_RE = re.compile(r"^(\d{1,2}):(\d{2})-(\d{1,2}):(\d{2})$")
 _DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _DAY = 24 * 60
 
-_TOP_KEYS = ("server", "routing", "retention", "wrapup", "intake", "lines")
+_TOP_KEYS = ("server", "routing", "retention", "triage", "wrapup", "intake", "lines")
 _LINE_KEYS = (
     "id", "name", "languages", "timezone", "hours", "always_open", "exceptions", "queue_limit",
     "emergency", "alternatives", "alternatives_after_seconds", "privacy_statement",
+    "emergency_procedure",
 )  # fmt: skip
 _CONTACT_KEYS = ("label", "phone", "url")
 _TOPIC_KEYS = ("id", "label")
@@ -311,6 +340,17 @@ def _languages(value: object, key: str) -> tuple[str, ...]:
     return tuple(items)
 
 
+def _keywords(value: object, key: str) -> dict[str, tuple[str, ...]]:
+    """Triage words per language, lower-cased once here so matching never has to care."""
+    table = _table(value, key, 'a table of language -> words like nl = ["zelfmoord"]')
+    result: dict[str, tuple[str, ...]] = {}
+    for language, words in table.items():
+        _language(language, _at(key, language))
+        lowered = (word.strip().lower() for word in _strings(words, _at(key, language)))
+        result[language] = tuple(dict.fromkeys(lowered))  # "Suicide" and "suicide" count once
+    return result
+
+
 def _text(value: object, key: str, languages: Sequence[str]) -> dict[str, str]:
     """A plain string serves every language; a table gives one text per language code."""
     if isinstance(value, str) and value.strip():
@@ -416,11 +456,19 @@ _ROUTING_SPEC: dict[str, Any] = {
     "operator_grace_seconds": _int,
     "assumed_chat_seconds": partial(_int, low=1),
     "estimate_window": partial(_int, low=1),
+    "handover_timeout_seconds": partial(_int, low=1),
+    "backup_timeout_seconds": partial(_int, low=1),
+    "debrief_pause": _bool,
 }
 _RETENTION_SPEC: dict[str, Any] = {
     "transcripts_days": _int,
     "notes_days": _int,
     "audit_days": _int,
+}
+_TRIAGE_SPEC: dict[str, Any] = {
+    "enabled": _bool,
+    "boost": partial(_int, low=1),
+    "keywords": _keywords,
 }
 
 
@@ -584,6 +632,8 @@ def _line(c: _Collector, value: object, key: str) -> LineSettings | None:
                                           default=600),
         privacy_statement=_field(c, entry, key, "privacy_statement", _text, langs,
                                  default=DEFAULT_PRIVACY_STATEMENT),
+        emergency_procedure=(_field(c, entry, key, "emergency_procedure", _text, langs)
+                             if "emergency_procedure" in entry else {}),
     )  # fmt: skip
     if len(c.problems) > before:
         return None
@@ -636,6 +686,7 @@ def _settings(c: _Collector, doc: dict[str, Any], source: str) -> Settings:
             c, get("retention", _MISSING), "retention", RetentionSettings, _RETENTION_SPEC
         ),
         lines=lines,
+        triage=_section(c, get("triage", _MISSING), "triage", TriageSettings, _TRIAGE_SPEC),
         wrapup_topics=_topics(c, wrapup.get("topics", []), "wrapup.topics", languages),
         intake_topics=_topics(c, intake.get("topics", []), "intake.topics", languages),
         age_bands=c.take(_strings, intake.get("age_bands", []), "intake.age_bands") or (),

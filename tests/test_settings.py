@@ -16,6 +16,7 @@ from chatserver.settings import (
     WEEKDAYS,
     ConfigError,
     Interval,
+    TriageSettings,
     collect_errors,
     load_settings,
 )
@@ -82,6 +83,49 @@ def test_minimal_config_gets_defaults(tmp_path: Path) -> None:
     assert line.name == {"nl": "Chat", "en": "Chat"}  # one string serves every language
     assert settings.routing.default_capacity == 1
     assert settings.server.port == 8080
+    assert line.emergency_procedure == {}
+    assert settings.routing.handover_timeout_seconds == 60
+    assert settings.routing.backup_timeout_seconds == 30
+    assert settings.routing.debrief_pause is True
+    assert settings.triage == TriageSettings(enabled=False, boost=1, keywords={})
+
+
+def test_handover_backup_and_triage_settings_are_read(tmp_path: Path) -> None:
+    """An organisation tunes handover, backup, the debrief pause and triage in the file."""
+    text = line_toml(emergency_procedure='{ nl = "Bel 112 via de achterwacht.", en = "Call 112." }')
+    text += (
+        "[routing]\nhandover_timeout_seconds = 90\nbackup_timeout_seconds = 15\n"
+        "debrief_pause = false\n"
+        "[triage]\nenabled = true\nboost = 5\n"
+        '[triage.keywords]\nnl = ["Zelfmoord", "zelfmoord", "Dood Willen"]\nen = ["Suicide"]\n'
+    )
+    settings = load_settings(write(tmp_path, text))
+    assert settings.lines[0].emergency_procedure == {
+        "nl": "Bel 112 via de achterwacht.",
+        "en": "Call 112.",
+    }
+    routing = settings.routing
+    assert (routing.handover_timeout_seconds, routing.backup_timeout_seconds) == (90, 15)
+    assert routing.debrief_pause is False
+    assert settings.triage.enabled and settings.triage.boost == 5
+    # lower-cased once, and a word that differs only in case counts once
+    assert settings.triage.keywords == {"nl": ("zelfmoord", "dood willen"), "en": ("suicide",)}
+
+
+def test_emergency_procedure_as_one_string_serves_every_language(tmp_path: Path) -> None:
+    """Like other texts, one string is shown whatever language the volunteer works in."""
+    line = load_settings(write(tmp_path, line_toml(emergency_procedure='"Bel 112."'))).lines[0]
+    assert line.emergency_procedure == {"nl": "Bel 112.", "en": "Bel 112."}
+
+
+def test_default_config_has_procedures_and_triage_off() -> None:
+    """The shipped file gives every line a procedure, and triage only runs when switched on."""
+    settings = load_settings()
+    for line in settings.lines:
+        assert set(line.emergency_procedure) == {"nl", "en"}, line.id
+    assert settings.triage.enabled is False
+    assert "zelfmoord" in settings.triage.keywords["nl"]
+    assert "kill myself" in settings.triage.keywords["en"]
 
 
 BROKEN = [
@@ -131,6 +175,29 @@ BROKEN = [
     ("age-band", line_toml() + "[intake]\nage_bands = [16]\n", "intake.age_bands[0]",
      "non-empty string"),
     ("syntax", "[[lines]\nid = 1\n", "(syntax)", "valid TOML"),
+    ("handover-timeout", line_toml() + "[routing]\nhandover_timeout_seconds = 0\n",
+     "routing.handover_timeout_seconds", "at least 1, got 0"),
+    ("backup-timeout", line_toml() + '[routing]\nbackup_timeout_seconds = "30"\n',
+     "routing.backup_timeout_seconds", 'whole number at least 1, got "30"'),
+    ("debrief-pause", line_toml() + '[routing]\ndebrief_pause = "yes"\n',
+     "routing.debrief_pause", 'true or false, got "yes"'),
+    ("procedure-language", line_toml(emergency_procedure='{ dutch = "Bel 112" }'),
+     "lines[0].emergency_procedure.dutch", "two-letter"),
+    ("procedure-empty", line_toml(emergency_procedure='""'), "lines[0].emergency_procedure",
+     "a string, or a table of language -> text"),
+    ("triage-enabled", line_toml() + "[triage]\nenabled = 1\n", "triage.enabled",
+     "true or false, got 1"),
+    ("triage-boost", line_toml() + "[triage]\nboost = 0\n", "triage.boost", "at least 1, got 0"),
+    ("triage-table", line_toml() + '[triage]\nkeywords = ["suicide"]\n', "triage.keywords",
+     "a table of language -> words"),
+    ("triage-language", line_toml() + '[triage.keywords]\ndutch = ["zelfmoord"]\n',
+     "triage.keywords.dutch", "two-letter"),
+    ("triage-words", line_toml() + '[triage.keywords]\nnl = "zelfmoord"\n', "triage.keywords.nl",
+     "list of strings"),
+    ("triage-blank-word", line_toml() + '[triage.keywords]\nen = ["suicide", " "]\n',
+     "triage.keywords.en[1]", "non-empty string"),
+    ("triage-unknown", line_toml() + "[triage]\nboots = 2\n", "triage.boots",
+     'did you mean "boost"'),
 ]  # fmt: skip
 
 
