@@ -1,12 +1,13 @@
 """The one interface behind which storage lives: the embedded SQLite file today, Redis later.
 
 ``Store`` holds the durable records: accounts, operator sessions, conversations, messages,
-wrap-ups and aggregated statistics. Its contract, which the shared backend test suite checks:
+wrap-ups, aggregated statistics and the audit log. Its contract, which the shared backend test
+suite checks:
 
 * ``append_message`` returns only once the message is durable (write before ack); an
   implementation may group several concurrent writes into one commit, but never acknowledges
   a write that a crash could lose.
-* Statistics hold numbers only, never text.
+* Statistics hold numbers only, never text; the audit log holds who did what, never chat text.
 * Nothing here stores a visitor's address, user agent or cookie: there is no field for it.
 """
 
@@ -49,6 +50,19 @@ class StatsDelta:
     duration: float | None = None  # one measured chat duration (seconds)
     topics: tuple[str, ...] = ()
     risk: str | None = None
+
+
+@dataclass
+class AuditEntry:
+    """Who did what to which conversation, when. Never message text."""
+
+    at: float
+    actor: str  # operator account id
+    # e.g. "observe", "takeover", "handover_offer", "handover_accept", "handover_queue",
+    # "backup_join"
+    action: str
+    conversation_id: str | None = None
+    detail: str | None = None  # a short code or an operator id, never text from a chat
 
 
 @dataclass
@@ -116,3 +130,18 @@ class Store(Protocol):
 
     async def recent_durations(self, line: str, limit: int) -> list[float]:
         """The last ``limit`` chat durations of a line, newest first (for wait estimates)."""
+
+    # audit log --------------------------------------------------------------------------
+    # Supervisors may read along and take over, colleagues hand chats on: an administrator must
+    # be able to see afterwards who looked at or acted on which conversation.
+    async def add_audit(self, entry: AuditEntry) -> None:
+        """Durable when this returns, like every write."""
+
+    async def audit_entries(
+        self, since: float, until: float, limit: int = 1000
+    ) -> list[AuditEntry]:
+        """Entries with ``since <= at <= until``, oldest first (ties in the order they were
+        added), at most ``limit``: the first ``limit`` of the period."""
+
+    async def purge_audit(self, before: float) -> int:
+        """Remove entries with ``at < before`` (the retention policy); returns how many."""

@@ -39,7 +39,7 @@ from typing import Any
 
 import aiosqlite
 
-from chatserver.backends.base import HourStats, Session, StatsDelta
+from chatserver.backends.base import AuditEntry, HourStats, Session, StatsDelta
 from chatserver.hub.model import (
     Account,
     Conversation,
@@ -150,6 +150,19 @@ MIGRATIONS: list[tuple[str, ...]] = [
             count INTEGER NOT NULL,
             PRIMARY KEY (line, hour, risk)
         )""",
+    ),
+    # 2: the audit log. No foreign keys on purpose: an entry outlives the transcript it is about
+    # (audit_days is longer than transcripts_days) and the account of whoever acted.
+    (
+        """CREATE TABLE audit_log (
+            id INTEGER PRIMARY KEY,  -- insertion order, so entries at the same instant keep it
+            at REAL NOT NULL,
+            actor TEXT NOT NULL,  -- operator account id
+            action TEXT NOT NULL,
+            conversation_id TEXT,
+            detail TEXT  -- a short code or an operator id, never chat text
+        )""",
+        "CREATE INDEX audit_log_at ON audit_log(at)",
     ),
 ]
 
@@ -517,6 +530,29 @@ class SqliteStore:
             (line, ConversationState.ENDED.value, limit),
         )
         return [row[0] for row in rows]
+
+    # audit log ------------------------------------------------------------------------
+    async def add_audit(self, entry: AuditEntry) -> None:
+        await self._write(
+            (
+                "INSERT INTO audit_log (at, actor, action, conversation_id, detail)"
+                " VALUES (?, ?, ?, ?, ?)",
+                (entry.at, entry.actor, entry.action, entry.conversation_id, entry.detail),
+            )
+        )
+
+    async def audit_entries(
+        self, since: float, until: float, limit: int = 1000
+    ) -> list[AuditEntry]:
+        rows = await self._read(
+            "SELECT at, actor, action, conversation_id, detail FROM audit_log"
+            " WHERE at >= ? AND at <= ? ORDER BY at, id LIMIT ?",
+            (since, until, max(0, limit)),  # a negative LIMIT would mean "no limit" in SQLite
+        )
+        return [AuditEntry(*row) for row in rows]
+
+    async def purge_audit(self, before: float) -> int:
+        return await self._write(("DELETE FROM audit_log WHERE at < ?", (before,)))
 
     # the writer ------------------------------------------------------------------------
     async def _write(self, *statements: Statement, checkpoint: bool = False) -> int:

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from chatserver.backends import embedded
-from chatserver.backends.base import HourStats, Session, StatsDelta, Store
+from chatserver.backends.base import AuditEntry, HourStats, Session, StatsDelta, Store
 from chatserver.backends.embedded import SqliteStore
 from chatserver.hub.model import (
     Account,
@@ -325,6 +325,49 @@ async def test_recent_durations_newest_first(store: Store) -> None:
     assert await store.recent_durations("other", 10) == []
 
 
+# audit log ----------------------------------------------------------------------------------
+def audit(at: float, action: str = "observe", **changes: object) -> AuditEntry:
+    base = AuditEntry(at=at, actor="op9", action=action, conversation_id="c1")
+    return dataclasses.replace(base, **changes)  # type: ignore[arg-type]
+
+
+@pytest.mark.asyncio
+async def test_audit_round_trip(store: Store) -> None:
+    """An administrator sees exactly who did what to which conversation, and when."""
+    full = audit(T0, "handover_offer", detail="op2")
+    bare = audit(T0 + 1, "backup_join", conversation_id=None)
+    await store.add_audit(full)
+    await store.add_audit(bare)
+    assert await store.audit_entries(T0, T0 + 1) == [full, bare]  # both ends included
+    assert await store.audit_entries(T0 + 0.5, T0 + 10) == [bare]
+    assert await store.audit_entries(T0 + 2, T0 + 10) == []
+
+
+@pytest.mark.asyncio
+async def test_audit_entries_oldest_first_and_limited(store: Store) -> None:
+    """The log reads as a story, oldest first; a long period is cut after ``limit`` entries."""
+    entries = [audit(T0 + offset, f"a{offset}") for offset in (30, 10, 20, 0)]
+    for entry in entries:
+        await store.add_audit(entry)
+    same_instant = [audit(T0 + 40, "takeover"), audit(T0 + 40, "handover_queue")]
+    for entry in same_instant:
+        await store.add_audit(entry)
+    got = await store.audit_entries(T0, T0 + 100)
+    assert [e.action for e in got] == ["a0", "a10", "a20", "a30", "takeover", "handover_queue"]
+    assert [e.action for e in await store.audit_entries(T0, T0 + 100, limit=2)] == ["a0", "a10"]
+    assert await store.audit_entries(T0, T0 + 100, limit=0) == []
+
+
+@pytest.mark.asyncio
+async def test_purge_audit_removes_only_older_entries(store: Store) -> None:
+    """The retention policy removes old entries and says how many; newer ones stay."""
+    for offset in range(5):
+        await store.add_audit(audit(T0 + offset))
+    assert await store.purge_audit(T0 + 3) == 3
+    assert [e.at for e in await store.audit_entries(T0, T0 + 10)] == [T0 + 3, T0 + 4]
+    assert await store.purge_audit(T0 + 3) == 0
+
+
 # restart ------------------------------------------------------------------------------------
 @pytest.mark.asyncio
 async def test_everything_survives_a_restart(make_store: StoreFactory, opened: Opener) -> None:
@@ -351,6 +394,17 @@ async def test_everything_survives_a_restart(make_store: StoreFactory, opened: O
     assert await second.wrapup("c1") == wrapup
     [hour] = await second.hour_stats("general", T0, T0 + 1)
     assert hour.offered == 1 and hour.topics == {"school": 1}
+
+
+@pytest.mark.asyncio
+async def test_audit_log_survives_a_restart(make_store: StoreFactory, opened: Opener) -> None:
+    """Who read along or took over is still known after the server restarts."""
+    first = await opened(make_store())
+    entries = [audit(T0 + n, action) for n, action in enumerate(("observe", "takeover"))]
+    await asyncio.gather(*(first.add_audit(entry) for entry in entries))
+    await first.close()
+    second = await opened(make_store())
+    assert await second.audit_entries(T0, T0 + 10) == entries
 
 
 @pytest.mark.asyncio
@@ -546,6 +600,24 @@ async def test_schema_version_and_migrations(
         assert await store.conversation("c1") == conversation("c1")
         await store.close()
         assert _user_version(sqlite_path) == len(later)
+
+
+@pytest.mark.asyncio
+async def test_a_file_from_before_the_audit_log_gains_it(
+    sqlite_path: Path, monkeypatch: pytest.MonkeyPatch, opened: Opener
+) -> None:
+    """A helpline upgrading from the first release keeps its chats and starts auditing."""
+    monkeypatch.setattr(embedded, "MIGRATIONS", embedded.MIGRATIONS[:1])
+    store = await opened(SqliteStore(sqlite_path))
+    await store.save_conversation(conversation("c1"))
+    await store.close()
+    assert _user_version(sqlite_path) == 1
+    monkeypatch.undo()
+
+    store = await opened(SqliteStore(sqlite_path))
+    await store.add_audit(audit(T0))
+    assert await store.audit_entries(T0, T0) == [audit(T0)]
+    assert await store.conversation("c1") == conversation("c1")
 
 
 @pytest.mark.asyncio
