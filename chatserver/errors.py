@@ -117,3 +117,30 @@ class InvalidState(ChatError):
 class Internal(ChatError):
     code = "internal"
     default_message = "Internal error; nothing was changed."
+
+
+class OperatorUnavailable(ChatError):
+    """Handover target is offline, paused or away (``reason`` says which)."""
+
+    code = "operator_unavailable"
+    default_message = "That colleague cannot take a conversation right now."
+
+
+class OperatorFull(ChatError):
+    code = "operator_full"
+    default_message = "That colleague has no free slot."
+
+
+class NotOnLine(ChatError):
+    code = "not_on_line"
+    default_message = "That colleague does not serve this line or language."
+
+
+class HandoverPending(ChatError):
+    code = "handover_pending"
+    default_message = "A handover of this conversation is already waiting for an answer."
+
+
+class BackupTaken(ChatError):
+    code = "backup_taken"
+    default_message = "A colleague already joined as backup."

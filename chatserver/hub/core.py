@@ -18,12 +18,14 @@ import hashlib
 import heapq
 from collections import defaultdict, deque
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 from chatserver import i18n
-from chatserver.backends.base import StatsDelta, Store
+from chatserver.backends.base import AuditEntry, StatsDelta, Store
 from chatserver.clock import Clock, iso
 from chatserver.errors import (
     ConversationEnded,
+    Forbidden,
     InvalidPayload,
     LineClosed,
     TooLong,
@@ -33,9 +35,13 @@ from chatserver.hub import lines as opening
 from chatserver.hub.events import (
     Assigned,
     EventBus,
+    HandoverDeclined,
+    HandoverWithdrawn,
     MessagePosted,
+    Observed,
     OperatorStatus,
     QueueUpdate,
+    Released,
 )
 from chatserver.hub.floor import Presence, VisitorLink
 from chatserver.hub.model import (
@@ -51,6 +57,28 @@ from chatserver.settings import LineSettings, Settings
 
 OPEN_STATES = (ConversationState.WAITING, ConversationState.ACTIVE)
 LEAVE_REASONS = frozenset({"left", "quick_exit"})
+
+
+@dataclass
+class Offer:
+    """A warm handover waiting for the colleague's answer; the chat stays with the sender."""
+
+    conversation_id: str
+    sender: str
+    receiver: str
+    note: str
+    expires_at: float
+
+
+@dataclass
+class BackupRequest:
+    """A volunteer asked for a backup colleague (achterwacht) and nobody has joined yet."""
+
+    conversation_id: str
+    requester: str
+    reason: str
+    at: float
+    escalated: bool = False
 
 
 def hash_token(token: str) -> str:
@@ -77,6 +105,12 @@ class HubCore:
         self._next_rank = 0
         self._front_rank = 0
         self._dirty: set[str] = set()
+        # conversation id -> {operator id: "backup" | "observer"}: read along, invisible
+        self._watchers: dict[str, dict[str, str]] = {}
+        self._offers: dict[str, Offer] = {}  # open handover offers, by conversation
+        self._backup_requests: dict[str, BackupRequest] = {}
+        self._handover_notes: dict[str, str] = {}  # for whoever takes it from the queue
+        self._triaged: set[str] = set()  # conversations whose first message was looked at
 
     # ------------------------------------------------------------------ queue and routing
     def _enqueue(self, conversation: Conversation, front: bool) -> None:
@@ -109,8 +143,6 @@ class HubCore:
             conversation = self._open[entry.conversation_id]
             self._queues[entry.line].remove(entry.conversation_id)
             self._dirty.add(entry.line)
-            conversation.state = ConversationState.ACTIVE
-            conversation.operator_id = presence.id
             presence.held.add(conversation.id)
             presence.idle_since = now
             if not conversation.answered:
@@ -119,24 +151,46 @@ class HubCore:
                 await self.store.add_stats(
                     StatsDelta(entry.line, now, answered=1, wait=now - conversation.created_at)
                 )
-            await self.store.save_conversation(conversation)
-            await self._announce_assignment(conversation, presence, to_visitor=True)
+            await self._announce_assignment(
+                conversation,
+                presence,
+                to_visitor=True,
+                note=self._handover_notes.pop(conversation.id, None),
+                switch=True,
+            )
             await self._publish_status(presence)
             await self._post(
                 conversation,
                 Role.SYSTEM,
                 i18n.t(conversation.lang, "system.assigned", alias=presence.account.alias),
                 to_visitor=True,
-                operators=(presence.id,),
             )
 
     async def _announce_assignment(
-        self, conversation: Conversation, presence: Presence, to_visitor: bool
+        self,
+        conversation: Conversation,
+        presence: Presence,
+        to_visitor: bool,
+        note: str | None = None,
+        switch: bool = False,
     ) -> None:
-        messages = tuple(await self.store.messages(conversation.id))
-        await self.bus.publish(
-            Assigned(conversation, presence.id, presence.account.alias, messages, None, to_visitor)
-        )
+        """Send the volunteer the conversation with its transcript.
+
+        With ``switch``, the conversation becomes the volunteer's in the same step, under the
+        conversation's lock: a message is either in the transcript or reaches the volunteer
+        live, never neither (a visitor may be typing while they are assigned).
+        """
+        async with self._conversation_locks[conversation.id]:
+            if switch:
+                conversation.state = ConversationState.ACTIVE
+                conversation.operator_id = presence.id
+                await self.store.save_conversation(conversation)
+            messages = tuple(await self.store.messages(conversation.id))
+            await self.bus.publish(
+                Assigned(
+                    conversation, presence.id, presence.account.alias, messages, note, to_visitor
+                )
+            )
 
     async def _flush_positions(self) -> None:
         """Tell waiting visitors of changed places or estimates, and nobody else."""
@@ -179,6 +233,46 @@ class HubCore:
         return self._queues[conversation.line].position(conversation_id)
 
     # ------------------------------------------------------------------ helpers
+    def held(self, operator_id: str) -> list[Conversation]:
+        presence = self._presences.get(operator_id)
+        if presence is None:
+            return []
+        return [self._open[c] for c in sorted(presence.held) if c in self._open]
+
+    def presence(self, operator_id: str) -> Presence | None:
+        return self._presences.get(operator_id)
+
+    def alias(self, operator_id: str) -> str | None:
+        presence = self._presences.get(operator_id)
+        return presence.account.alias if presence else None
+
+    async def _void_offer(self, offer: Offer, reason: str) -> None:
+        """The offer is off; the sender keeps the conversation and hears why."""
+        self._offers.pop(offer.conversation_id, None)
+        receiver = self._presences.get(offer.receiver)
+        if receiver is not None:
+            receiver.reserved.discard(offer.conversation_id)
+        await self._audit(offer.receiver, f"handover_{reason}", offer.conversation_id)
+        if reason != "declined":
+            await self.bus.publish(HandoverWithdrawn(offer.conversation_id, offer.receiver, reason))
+        if reason in ("declined", "timeout", "unavailable"):
+            await self.bus.publish(
+                HandoverDeclined(
+                    offer.conversation_id, offer.sender, self.alias(offer.receiver) or "", reason
+                )
+            )
+        self._mark_all_dirty()
+
+    async def _cancel_offers(self, conversation_id: str | None = None, operator: str = "") -> None:
+        """The conversation ended, or the receiver dropped out: offers about it are void."""
+        for offer in list(self._offers.values()):
+            if offer.conversation_id == conversation_id:
+                await self._void_offer(offer, "ended")
+            elif operator and offer.receiver == operator:
+                await self._void_offer(offer, "unavailable")
+            elif operator and offer.sender == operator:
+                await self._void_offer(offer, "ended")
+
     def _line(self, line_id: str) -> LineSettings:
         line = self.settings.line(line_id)
         if line is None:
@@ -223,8 +317,11 @@ class HubCore:
         return conversation
 
     def _operators(self, conversation: Conversation) -> tuple[str, ...]:
-        """Who on the operator side hears about this conversation."""
-        return (conversation.operator_id,) if conversation.operator_id else ()
+        """Who on the operator side hears about this conversation: holder, backup, observers."""
+        holder = (conversation.operator_id,) if conversation.operator_id else ()
+        return holder + tuple(
+            w for w in self._watchers.get(conversation.id, {}) if w != conversation.operator_id
+        )
 
     async def _post(
         self,
@@ -233,11 +330,21 @@ class HubCore:
         text: str,
         *,
         to_visitor: bool,
-        operators: tuple[str, ...],
+        operators: tuple[str, ...] | None = None,
         author: str | None = None,
     ) -> Message:
-        """Store, then tell: a message is durable before anyone, sender included, hears of it."""
+        """Store, then tell: a message is durable before anyone, sender included, hears of it.
+
+        ``operators=None`` means everyone on the operator side at the moment of sending,
+        decided under the conversation's lock: a handover that happens meanwhile cannot make
+        a message go to the old volunteer only. A volunteer's message that arrives after the
+        conversation passed to a colleague is refused instead of slipping through.
+        """
         async with self._conversation_locks[conversation.id]:
+            if role is Role.OPERATOR and conversation.operator_id != author:
+                raise Forbidden("This conversation is no longer yours.")
+            if operators is None:
+                operators = self._operators(conversation)
             conversation.last_seq += 1
             seq = conversation.last_seq
             message = Message(
@@ -253,18 +360,78 @@ class HubCore:
             await self.bus.publish(MessagePosted(message, to_visitor, operators))
             return message
 
-    async def _publish_status(self, presence: Presence) -> None:
+    async def _publish_status(self, presence: Presence, reason: str | None = None) -> None:
         await self.bus.publish(
             OperatorStatus(
-                presence.id, presence.state.value, presence.load, presence.account.capacity
+                presence.id,
+                presence.state.value,
+                presence.load,
+                presence.account.capacity,
+                reason,
             )
+        )
+
+    async def _audit(
+        self, actor: str, action: str, conversation_id: str | None, detail: str | None = None
+    ) -> None:
+        """Record who did what to which conversation; never any text of the conversation."""
+        await self.store.add_audit(
+            AuditEntry(self.clock.now(), actor, action, conversation_id, detail)
+        )
+
+    async def _transfer(
+        self, conversation: Conversation, to: Presence, reason: str, note: str | None
+    ) -> None:
+        """Give an active conversation to another volunteer, losing and doubling nothing.
+
+        Under the conversation's lock, so no message is published between the switch and the
+        transcript the new volunteer receives: whatever came before is in the transcript,
+        whatever comes after reaches the new volunteer live.
+        """
+        now = self.clock.now()
+        previous = self._presences.get(conversation.operator_id or "")
+        async with self._conversation_locks[conversation.id]:
+            conversation.operator_id = to.id
+            to.held.add(conversation.id)
+            self._watchers.get(conversation.id, {}).pop(to.id, None)
+            if previous is not None:
+                previous.held.discard(conversation.id)
+                previous.taken_over.discard(conversation.id)
+                previous.idle_since = now
+            await self.store.save_conversation(conversation)
+            messages = tuple(await self.store.messages(conversation.id))
+            await self.bus.publish(
+                Assigned(conversation, to.id, to.account.alias, messages, note, to_visitor=True)
+            )
+        if previous is not None:
+            await self.bus.publish(Released(conversation.id, previous.id, reason))
+            await self._publish_status(previous)
+        await self._publish_status(to)
+        await self._post(
+            conversation,
+            Role.SYSTEM,
+            i18n.t(conversation.lang, "system.colleague_takes_over", alias=to.account.alias),
+            to_visitor=True,
         )
 
     def _remember(self, conversation: Conversation) -> None:
         self._open[conversation.id] = conversation
         self._by_token[conversation.token_hash] = conversation.id
 
+    async def _stop_all_watching(self, conversation: Conversation) -> None:
+        """The conversation is over: everyone reading along stops, and the holder hears it."""
+        holder = (conversation.operator_id,) if conversation.operator_id else ()
+        for operator_id, kind in self._watchers.pop(conversation.id, {}).items():
+            await self.bus.publish(
+                Observed(conversation.id, holder, self.alias(operator_id) or "", kind, False)
+            )
+            await self.bus.publish(Released(conversation.id, operator_id, "ended"))
+
     def _forget_open(self, conversation: Conversation) -> None:
+        self._triaged.discard(conversation.id)
+        self._handover_notes.pop(conversation.id, None)
+        self._watchers.pop(conversation.id, None)
+        self._backup_requests.pop(conversation.id, None)
         self._open.pop(conversation.id, None)
         self._by_token.pop(conversation.token_hash, None)
         self._visitors.pop(conversation.id, None)
@@ -289,7 +456,8 @@ class HubCore:
         """Raise AssertionError if the floor is inconsistent; used by the property tests."""
         holders: dict[str, str] = {}
         for presence in self._presences.values():
-            assert presence.load <= presence.account.capacity, "capacity exceeded"
+            routed = len(presence.held - presence.taken_over)
+            assert routed + len(presence.reserved) <= presence.account.capacity, "over capacity"
             for conversation_id in presence.held:
                 assert conversation_id not in holders, "conversation held twice"
                 holders[conversation_id] = presence.id

@@ -109,6 +109,89 @@ class OperatorStatus:
     state: str
     load: int
     capacity: int
+    reason: str | None = None  # e.g. "debrief": paused by the hub after a heavy chat
+
+
+@dataclass(frozen=True)
+class HandoverOffered:
+    conversation_id: str
+    receiver: str
+    sender: str
+    sender_alias: str
+    note: str
+    line: str
+    intake: dict[str, str]
+
+
+@dataclass(frozen=True)
+class HandoverDeclined:
+    """Told to the sender: the colleague said no, did not answer, or could not take it."""
+
+    conversation_id: str
+    sender: str
+    by_alias: str
+    reason: str  # declined | timeout | unavailable
+
+
+@dataclass(frozen=True)
+class HandoverWithdrawn:
+    """Told to the receiver: the offer is void (answered elsewhere, expired, chat ended)."""
+
+    conversation_id: str
+    receiver: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class Observed:
+    """Told to the volunteer: someone reads along now (or stopped). Never to the visitor."""
+
+    conversation_id: str
+    operators: tuple[str, ...]
+    by_alias: str
+    kind: str  # backup | observer
+    active: bool
+
+
+@dataclass(frozen=True)
+class BackupRequested:
+    conversation_id: str
+    operators: tuple[str, ...]
+    requester_alias: str
+    reason: str
+    line: str
+    escalated: bool = False
+
+
+@dataclass(frozen=True)
+class BackupAnswered:
+    """Told to everyone alerted: a colleague joined, the alert can go."""
+
+    conversation_id: str
+    operators: tuple[str, ...]
+    by_alias: str
+
+
+@dataclass(frozen=True)
+class RiskRaised:
+    conversation_id: str
+    operators: tuple[str, ...]  # supervisors to alert
+    risk: str
+    by_alias: str
+    line: str
+
+
+@dataclass(frozen=True)
+class EmergencyProcedure:
+    conversation_id: str
+    operators: tuple[str, ...]
+    text: str
+
+
+@dataclass(frozen=True)
+class Broadcast:
+    text: str
+    from_alias: str
 
 
 Event = (
@@ -122,6 +205,15 @@ Event = (
     | Ended
     | Released
     | OperatorStatus
+    | HandoverOffered
+    | HandoverDeclined
+    | HandoverWithdrawn
+    | Observed
+    | BackupRequested
+    | BackupAnswered
+    | RiskRaised
+    | EmergencyProcedure
+    | Broadcast
 )
 Subscriber = Callable[[Event], Awaitable[None]]
 

@@ -23,6 +23,8 @@ class Presence:
     idle_since: float = 0.0  # last time a slot freed or the volunteer became available
     cooldown_until: float = 0.0
     held: set[str] = field(default_factory=set)  # conversation ids it holds (active or wrap-up)
+    reserved: set[str] = field(default_factory=set)  # handovers offered to it, not yet answered
+    taken_over: set[str] = field(default_factory=set)  # held by takeover, may exceed capacity
 
     @property
     def id(self) -> str:
@@ -33,6 +35,15 @@ class Presence:
         return len(self.held)
 
     @property
+    def is_supervisor(self) -> bool:
+        return self.account.role in ("supervisor", "admin")
+
+    @property
+    def may_back_up(self) -> bool:
+        """Can be called in as backup colleague (achterwacht): flagged, or a supervisor."""
+        return self.account.backup or self.is_supervisor
+
+    @property
     def online(self) -> bool:
         return self.connections > 0
 
@@ -41,7 +52,7 @@ class Presence:
         return (
             self.state is OperatorState.AVAILABLE
             and self.online
-            and self.load < self.account.capacity
+            and self.load + len(self.reserved) < self.account.capacity
             and self.cooldown_until <= now
             and self.account.serves(line, lang)
         )

@@ -20,10 +20,12 @@ from chatserver.clock import iso
 from chatserver.hub import lines as opening
 from chatserver.hub.core import OPEN_STATES
 from chatserver.hub.floor import Presence, VisitorLink
+from chatserver.hub.handover import HandoverActions
 from chatserver.hub.model import (
     ConversationState,
 )
 from chatserver.hub.queue import estimate_wait
+from chatserver.hub.supervision import Supervision
 from chatserver.hub.visitors import VisitorActions
 from chatserver.hub.volunteers import VolunteerActions
 from chatserver.settings import LineSettings
@@ -38,7 +40,7 @@ class LineStatus:
     estimated_wait_seconds: int | None  # for someone joining now; None: nobody on duty
 
 
-class Hub(VisitorActions, VolunteerActions):
+class Hub(VisitorActions, VolunteerActions, HandoverActions, Supervision):
     # ------------------------------------------------------------------ start-up
     async def recover(self) -> None:
         """Pick up the conversations a previous run left open (after a crash or a restart).
@@ -109,6 +111,8 @@ class Hub(VisitorActions, VolunteerActions):
                 gone = presence.disconnected_at
                 if gone is not None and now - gone >= routing.operator_grace_seconds:
                     await self._volunteer_lost(presence)
+            await self._expire_offers()
+            await self._escalate_backup_requests()
             for line in self.settings.lines:
                 if line.alternatives and any(
                     e.told is not None

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import re
 import secrets
+import unicodedata
 
 from chatserver import i18n
 from chatserver.backends.base import StatsDelta
@@ -27,6 +29,12 @@ from chatserver.hub.model import (
     Message,
     Role,
 )
+
+
+def matches_any(text: str, words: tuple[str, ...]) -> bool:
+    """Whole-word, case-insensitive: "dood willen" matches, "doodgewoon" does not match "dood"."""
+    lowered = unicodedata.normalize("NFC", text).lower()
+    return any(re.search(rf"(?<!\w){re.escape(word)}(?!\w)", lowered) for word in words)
 
 
 class VisitorActions(HubCore):
@@ -144,13 +152,37 @@ class VisitorActions(HubCore):
         """Also while waiting: what a visitor writes then reaches the volunteer on assignment."""
         conversation = await self._visitor_conversation(conversation_id)
         text = self._valid_text(text)
-        return await self._post(
-            conversation,
-            Role.VISITOR,
-            text,
-            to_visitor=True,
-            operators=self._operators(conversation),
+        message = await self._post(conversation, Role.VISITOR, text, to_visitor=True)
+        if conversation.state is ConversationState.WAITING:
+            await self._triage(conversation, text)
+        return message
+
+    async def _triage(self, conversation: Conversation, text: str) -> None:
+        """The first message of a waiting visitor may move them up, as text lines triage.
+
+        Keywords and boost come from ``[triage]`` (off by default). Only the first message
+        counts, so nobody can talk their way up by repeating words; the text is not logged.
+        """
+        triage = self.settings.triage
+        if not triage.enabled or conversation.id in self._triaged:
+            return
+        self._triaged.add(conversation.id)
+        words = triage.keywords.get(conversation.lang) or tuple(
+            w for ws in triage.keywords.values() for w in ws
         )
+        if not matches_any(text, words):
+            return
+        async with self._lock:
+            queue = self._queues[conversation.line]
+            entry = queue.remove(conversation.id)
+            if entry is None:  # assigned meanwhile: nothing to move
+                return
+            conversation.priority += triage.boost
+            entry.priority = conversation.priority
+            queue.add(entry)
+            self._dirty.add(conversation.line)
+            await self.store.save_conversation(conversation)
+            await self._flush_positions()
 
     async def visitor_typing(self, conversation_id: str, active: bool) -> None:
         conversation = await self._visitor_conversation(conversation_id)
@@ -196,6 +228,8 @@ class VisitorActions(HubCore):
             self._forget_open(conversation)
             await self.bus.publish(Ended(conversation.id, by, reason))
         elif conversation.state is ConversationState.ACTIVE:
+            await self._cancel_offers(conversation.id)
+            self._backup_requests.pop(conversation.id, None)
             conversation.state = ConversationState.WRAPUP
             self._close(conversation, now, by, reason)
             await self.store.save_conversation(conversation)

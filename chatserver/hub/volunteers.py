@@ -22,7 +22,6 @@ from chatserver.hub.events import (
 from chatserver.hub.floor import Presence
 from chatserver.hub.model import (
     Account,
-    Conversation,
     ConversationState,
     Message,
     OperatorState,
@@ -148,37 +147,37 @@ class VolunteerActions(HubCore):
                 StatsDelta(conversation.line, now, topics=topics, risk=risk_level.value)
             )
             presence = self._presences.get(operator_id)
+            await self._cancel_offers(conversation.id)
+            await self._stop_all_watching(conversation)
             self._forget_open(conversation)
+            await self.bus.publish(Released(conversation.id, operator_id, "ended"))
             if presence is not None:
                 presence.held.discard(conversation.id)
+                presence.taken_over.discard(conversation.id)
                 presence.idle_since = now
                 presence.cooldown_until = now + self.settings.routing.cooldown_seconds
-                await self._publish_status(presence)
-            await self.bus.publish(Released(conversation.id, operator_id, "ended"))
+                debrief = self.settings.routing.debrief_pause and conversation.risk in (
+                    Risk.HIGH,
+                    Risk.ACUTE,
+                )
+                if debrief:  # after a heavy chat: no new one until the volunteer says so
+                    presence.state = OperatorState.PAUSED
+                await self._publish_status(presence, "debrief" if debrief else None)
             self._mark_all_dirty()
             await self._route()
             await self._flush_positions()
 
-    def held(self, operator_id: str) -> list[Conversation]:
-        presence = self._presences.get(operator_id)
-        if presence is None:
-            return []
-        return [self._open[c] for c in sorted(presence.held) if c in self._open]
-
-    def presence(self, operator_id: str) -> Presence | None:
-        return self._presences.get(operator_id)
-
-    def alias(self, operator_id: str) -> str | None:
-        presence = self._presences.get(operator_id)
-        return presence.account.alias if presence else None
-
     async def _volunteer_lost(self, presence: Presence) -> None:
         """Past its grace period: the volunteer's chats go to the front of the queue."""
+        await self._cancel_offers(operator=presence.id)
+        for watched in self._watchers.values():
+            watched.pop(presence.id, None)
         for conversation_id in sorted(presence.held):
             conversation = self._open.get(conversation_id)
             if conversation is None:
                 continue
             if conversation.state is ConversationState.ACTIVE:
+                await self._cancel_offers(conversation.id)
                 conversation.state = ConversationState.WAITING
                 conversation.operator_id = None
                 await self.store.save_conversation(conversation)

@@ -1,0 +1,127 @@
+"""The supervisor's view of the floor: observe, broadcast, and the live dashboard snapshot."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from chatserver.errors import Forbidden, InvalidPayload
+from chatserver.hub.access import ensure_supervisor
+from chatserver.hub.backup import BackupActions
+from chatserver.hub.events import Broadcast
+from chatserver.hub.model import Conversation, ConversationState, Message, OperatorState
+
+MAX_BROADCAST = 1000
+
+
+class Supervision(BackupActions):
+    async def observe(
+        self, operator_id: str, conversation_id: str
+    ) -> tuple[Conversation, list[Message]]:
+        """A supervisor reads along (audited); the volunteer is told, the visitor never."""
+        async with self._lock:
+            ensure_supervisor(self._presences.get(operator_id))
+            conversation = self._open.get(conversation_id)
+            if conversation is None or conversation.operator_id == operator_id:
+                raise Forbidden()
+            await self._audit(operator_id, "observe", conversation_id)
+            return await self._start_watching(conversation, operator_id, "observer")
+
+    async def broadcast(self, operator_id: str, text: str) -> None:
+        """A message from a supervisor to every operator online (e.g. "busy night, hold on")."""
+        supervisor = ensure_supervisor(self._presences.get(operator_id))
+        if not text.strip() or len(text) > MAX_BROADCAST:
+            raise InvalidPayload(f"A broadcast is 1 to {MAX_BROADCAST} characters.")
+        await self.bus.publish(Broadcast(text, supervisor.account.alias))
+
+    def ensure_may_monitor(self, operator_id: str) -> None:
+        ensure_supervisor(self._presences.get(operator_id))
+
+    def colleagues(self, operator_id: str) -> list[dict[str, Any]]:
+        """Who is online, for choosing a handover target: alias, state and free slots."""
+        if operator_id not in self._presences:
+            raise Forbidden()
+        return [
+            {
+                "id": p.id,
+                "alias": p.account.alias,
+                "state": p.state.value,
+                "load": p.load,
+                "capacity": p.account.capacity,
+                "lines": list(p.account.lines),
+                "languages": list(p.account.languages),
+            }
+            for p in sorted(self._presences.values(), key=lambda p: p.account.alias.lower())
+            if p.online and p.id != operator_id
+        ]
+
+    def dashboard(self) -> dict[str, Any]:
+        """The live floor, numbers and aliases only: no message text ever appears here."""
+        now = self.clock.now()
+        online = [p for p in self._presences.values() if p.online]
+        lines = []
+        for line in self.settings.lines:
+            queue = self._queues[line.id]
+            serving = [p for p in online if not p.account.lines or line.id in p.account.lines]
+            available = [p for p in serving if p.state is OperatorState.AVAILABLE]
+            lines.append(
+                {
+                    "id": line.id,
+                    "waiting": len(queue),
+                    "longest_wait_seconds": max((int(now - e.since) for e in queue), default=0),
+                    "available": sum(1 for p in available if p.load < p.account.capacity),
+                    "busy": sum(1 for p in available if p.load >= p.account.capacity),
+                    "paused": sum(1 for p in serving if p.state is OperatorState.PAUSED),
+                    "away": sum(1 for p in serving if p.state is OperatorState.AWAY),
+                    "active": sum(
+                        1
+                        for c in self._open.values()
+                        if c.line == line.id and c.state is ConversationState.ACTIVE
+                    ),
+                }
+            )
+        operators = []
+        for presence in sorted(online, key=lambda p: p.account.alias.lower()):
+            held = [self._open[c] for c in presence.held if c in self._open]
+            started = [c.assigned_at or c.created_at for c in held]
+            operators.append(
+                {
+                    "id": presence.id,
+                    "alias": presence.account.alias,
+                    "role": presence.account.role,
+                    "state": presence.state.value,
+                    "load": presence.load,
+                    "capacity": presence.account.capacity,
+                    "in_chat_seconds": int(now - min(started)) if started else None,
+                }
+            )
+        conversations = [
+            {
+                "id": c.id,
+                "line": c.line,
+                "state": c.state.value,
+                "operator": self.alias(c.operator_id) if c.operator_id else None,
+                "operator_id": c.operator_id,
+                "priority": c.priority,
+                "risk": c.risk.value,
+                "waited_seconds": int((c.assigned_at or now) - c.created_at),
+                "duration_seconds": int(now - c.assigned_at) if c.assigned_at else 0,
+                "watchers": sorted(self.alias(w) or "" for w in self._watchers.get(c.id, {})),
+            }
+            for c in sorted(self._open.values(), key=lambda c: c.created_at)
+        ]
+        requests = [
+            {
+                "conversation_id": r.conversation_id,
+                "operator": self.alias(r.requester),
+                "reason": r.reason,
+                "waiting_seconds": int(now - r.at),
+                "escalated": r.escalated,
+            }
+            for r in self._backup_requests.values()
+        ]
+        return {
+            "lines": lines,
+            "operators": operators,
+            "conversations": conversations,
+            "backup_requests": requests,
+        }
