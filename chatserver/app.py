@@ -19,7 +19,8 @@ from aiohttp import web
 from chatserver.backends.base import Store
 from chatserver.clock import Clock
 from chatserver.hub.hub import Hub
-from chatserver.realtime.bridge import Bridge
+from chatserver.realtime.bridge import OPERATOR, SUPERVISORS, Bridge
+from chatserver.realtime.dashboard import DashboardFeed
 from chatserver.realtime.operator import OperatorNamespace
 from chatserver.realtime.visitor import VisitorNamespace
 from chatserver.settings import Settings
@@ -47,11 +48,13 @@ def build_server(
         cors_allowed_origins=list(settings.server.cors_allowed_origins) or None,
         logger=False,
         engineio_logger=False,
-        max_http_buffer_size=64 * 1024,
+        # room for the longest allowed message, escaped, plus the envelope
+        max_http_buffer_size=max(64 * 1024, settings.server.max_message_length * 8 + 4096),
     )
+    dashboard = DashboardFeed(sio, hub.dashboard, SUPERVISORS, OPERATOR)
     sio.register_namespace(VisitorNamespace(hub))
     sio.register_namespace(OperatorNamespace(hub))
-    Bridge(sio, hub)
+    Bridge(sio, hub, dashboard)
 
     app = web.Application(client_max_size=64 * 1024)
     app[HUB] = hub
@@ -68,6 +71,7 @@ def build_server(
         app[READY]["ready"] = True
         yield
         app[READY]["draining"] = True
+        await dashboard.close()
         if sweeper is not None:
             sweeper.cancel()
             with contextlib.suppress(asyncio.CancelledError):

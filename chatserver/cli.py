@@ -95,7 +95,7 @@ def add_operator(args: argparse.Namespace) -> int:
             args.alias,
             lines=lines,
             languages=tuple(x for x in args.languages.split(",") if x),
-            capacity=args.capacity,
+            capacity=args.capacity or settings.routing.default_capacity,
             backup=args.backup,
         )
     except ChatError as error:
@@ -145,7 +145,9 @@ def parser() -> argparse.ArgumentParser:
     add.add_argument("--alias", help="the name visitors see (default: the username)")
     add.add_argument("--lines", help="comma-separated line ids (default: every line)")
     add.add_argument("--languages", default="nl,en")
-    add.add_argument("--capacity", type=int, default=1, help="conversations at once")
+    add.add_argument(
+        "--capacity", type=int, help="conversations at once (default: routing.default_capacity)"
+    )
     add.add_argument("--backup", action="store_true", help="may be called in as backup")
     add.add_argument("--password-stdin", action="store_true")
     add.add_argument("--config")

@@ -15,9 +15,12 @@ import socketio
 from chatserver.hub import events as ev
 from chatserver.hub.hub import Hub
 from chatserver.realtime import wire
+from chatserver.realtime.dashboard import DashboardFeed
 
 VISITOR = "/visitor"
 OPERATOR = "/operator"
+ALL_OPERATORS = "operators"  # every operator socket: broadcasts
+SUPERVISORS = "supervisors"  # sockets that asked to `monitor`: the dashboard
 
 
 def operator_room(operator_id: str) -> str:
@@ -25,9 +28,10 @@ def operator_room(operator_id: str) -> str:
 
 
 class Bridge:
-    def __init__(self, sio: socketio.AsyncServer, hub: Hub) -> None:
+    def __init__(self, sio: socketio.AsyncServer, hub: Hub, dashboard: DashboardFeed) -> None:
         self.sio = sio
         self.hub = hub
+        self.dashboard = dashboard
         hub.bus.subscribe(self.on_event)
 
     async def to_visitor(self, conversation_id: str, event: str, data: dict[str, Any]) -> None:
@@ -38,6 +42,11 @@ class Bridge:
             await self.sio.emit(event, data, room=operator_room(operator_id), namespace=OPERATOR)
 
     async def on_event(self, event: ev.Event) -> None:
+        if not isinstance(event, ev.TypingChanged | ev.MessagePosted):
+            self.dashboard.changed()  # the floor changed: supervisors will hear, coalesced
+        await self._emit(event)
+
+    async def _emit(self, event: ev.Event) -> None:  # one flat dispatch table
         match event:
             case ev.QueueUpdate():
                 body: dict[str, Any] = {
@@ -109,5 +118,92 @@ class Bridge:
                 await self.to_operators(
                     (event.operator_id,),
                     "status",
-                    {"state": event.state, "load": event.load, "capacity": event.capacity},
+                    {
+                        "state": event.state,
+                        "load": event.load,
+                        "capacity": event.capacity,
+                        "reason": event.reason,
+                    },
+                )
+            case ev.HandoverOffered():
+                await self.to_operators(
+                    (event.receiver,),
+                    "handover_offered",
+                    {
+                        "conversation_id": event.conversation_id,
+                        "from": event.sender_alias,
+                        "from_id": event.sender,
+                        "note": event.note,
+                        "line": event.line,
+                        "intake": event.intake,
+                    },
+                )
+            case ev.HandoverDeclined():
+                await self.to_operators(
+                    (event.sender,),
+                    "handover_declined",
+                    {
+                        "conversation_id": event.conversation_id,
+                        "by": event.by_alias,
+                        "reason": event.reason,
+                    },
+                )
+            case ev.HandoverWithdrawn():
+                await self.to_operators(
+                    (event.receiver,),
+                    "handover_withdrawn",
+                    {"conversation_id": event.conversation_id, "reason": event.reason},
+                )
+            case ev.Observed():
+                await self.to_operators(
+                    event.operators,
+                    "observed",
+                    {
+                        "conversation_id": event.conversation_id,
+                        "by": event.by_alias,
+                        "kind": event.kind,
+                        "active": event.active,
+                    },
+                )
+            case ev.BackupRequested():
+                await self.to_operators(
+                    event.operators,
+                    "backup_requested",
+                    {
+                        "conversation_id": event.conversation_id,
+                        "operator": event.requester_alias,
+                        "reason": event.reason,
+                        "line": event.line,
+                        "escalated": event.escalated,
+                    },
+                )
+            case ev.BackupAnswered():
+                await self.to_operators(
+                    event.operators,
+                    "backup_answered",
+                    {"conversation_id": event.conversation_id, "by": event.by_alias},
+                )
+            case ev.RiskRaised():
+                await self.to_operators(
+                    event.operators,
+                    "risk_alert",
+                    {
+                        "conversation_id": event.conversation_id,
+                        "risk": event.risk,
+                        "by": event.by_alias,
+                        "line": event.line,
+                    },
+                )
+            case ev.EmergencyProcedure():
+                await self.to_operators(
+                    event.operators,
+                    "emergency_procedure",
+                    {"conversation_id": event.conversation_id, "text": event.text},
+                )
+            case ev.Broadcast():
+                await self.sio.emit(
+                    "broadcast",
+                    {"text": event.text, "from": event.from_alias},
+                    room=ALL_OPERATORS,
+                    namespace=OPERATOR,
                 )

@@ -15,18 +15,20 @@ import socketio
 from chatserver import accounts
 from chatserver.errors import InvalidPayload
 from chatserver.hub.hub import Hub
-from chatserver.hub.model import OperatorState
+from chatserver.hub.model import Conversation, Message, OperatorState
+from chatserver.realtime import wire
 from chatserver.realtime.acks import (
     acknowledged,
     bool_field,
     conversation_id,
     ok,
+    optional_text,
     payload,
     string_list,
     text_field,
 )
 from chatserver.realtime.base import AnsweringNamespace
-from chatserver.realtime.bridge import OPERATOR, operator_room
+from chatserver.realtime.bridge import ALL_OPERATORS, OPERATOR, SUPERVISORS, operator_room
 
 SESSION_COOKIE = "chat_session"
 
@@ -54,11 +56,13 @@ class OperatorNamespace(AnsweringNamespace):
         found = await accounts.authenticate(self.hub.store, self.hub.clock, cookie_token(environ))
         if found is None:
             raise socketio.exceptions.ConnectionRefusedError(
-                {"code": "unauthorized", "message": "Log in first (POST /api/session)."}
+                "unauthorized",
+                {"code": "unauthorized", "message": "Log in first (POST /api/session)."},
             )
         _, account = found
         await self.save_session(sid, {"operator_id": account.id, "role": account.role})
         await self.enter_room(sid, operator_room(account.id))
+        await self.enter_room(sid, ALL_OPERATORS)
         task = asyncio.ensure_future(self.hub.operator_connected(account))
         self._tasks.add(task)  # after the CONNECT packet: status and held chats follow it
         task.add_done_callback(self._tasks.discard)
@@ -126,3 +130,94 @@ class OperatorNamespace(AnsweringNamespace):
             await self._me(sid), conversation_id(data), string_list(wrapup, "topics"), risk
         )
         return ok()
+
+    # ---------------------------------------------------------------- handover
+    @acknowledged
+    async def on_handover(self, sid: str, data: Any) -> dict[str, Any]:
+        data = payload(data)
+        to = data.get("to")
+        if not isinstance(to, str) or not 0 < len(to) <= 64:
+            raise InvalidPayload('"to" must be a colleague\'s id or "queue".', field="to")
+        note = optional_text(data, "note", 2000) or ""
+        await self.hub.hand_over(await self._me(sid), conversation_id(data), to, note)
+        return ok(pending=to != "queue")
+
+    @acknowledged
+    async def on_handover_accept(self, sid: str, data: Any) -> dict[str, Any]:
+        await self.hub.accept_handover(await self._me(sid), conversation_id(payload(data)))
+        return ok()
+
+    @acknowledged
+    async def on_handover_decline(self, sid: str, data: Any) -> dict[str, Any]:
+        await self.hub.decline_handover(await self._me(sid), conversation_id(payload(data)))
+        return ok()
+
+    @acknowledged
+    async def on_colleagues(self, sid: str, data: Any) -> dict[str, Any]:
+        payload(data)
+        return ok(colleagues=self.hub.colleagues(await self._me(sid)))
+
+    # ---------------------------------------------------------------- backup and risk
+    @acknowledged
+    async def on_backup_request(self, sid: str, data: Any) -> dict[str, Any]:
+        data = payload(data)
+        reason = optional_text(data, "reason", 500) or ""
+        await self.hub.request_backup(await self._me(sid), conversation_id(data), reason)
+        return ok()
+
+    @acknowledged
+    async def on_backup_join(self, sid: str, data: Any) -> dict[str, Any]:
+        found = await self.hub.join_as_backup(await self._me(sid), conversation_id(payload(data)))
+        return ok(conversation=self._transcript(*found))
+
+    @acknowledged
+    async def on_whisper(self, sid: str, data: Any) -> dict[str, Any]:
+        data = payload(data)
+        message = await self.hub.whisper(
+            await self._me(sid), conversation_id(data), text_field(data, "text")
+        )
+        return ok(id=message.id, seq=message.seq)
+
+    @acknowledged
+    async def on_takeover(self, sid: str, data: Any) -> dict[str, Any]:
+        await self.hub.take_over(await self._me(sid), conversation_id(payload(data)))
+        return ok()
+
+    @acknowledged
+    async def on_flag(self, sid: str, data: Any) -> dict[str, Any]:
+        data = payload(data)
+        risk = data.get("risk")
+        if not isinstance(risk, str):
+            raise InvalidPayload('"risk" must be none, low, high or acute.', field="risk")
+        level = await self.hub.flag(await self._me(sid), conversation_id(data), risk)
+        return ok(risk=level.value)
+
+    # ---------------------------------------------------------------- supervision
+    @acknowledged
+    async def on_monitor(self, sid: str, data: Any) -> dict[str, Any]:
+        payload(data)
+        self.hub.ensure_may_monitor(await self._me(sid))
+        await self.enter_room(sid, SUPERVISORS)
+        await self.emit("dashboard", self.hub.dashboard(), to=sid)
+        return ok()
+
+    @acknowledged
+    async def on_observe(self, sid: str, data: Any) -> dict[str, Any]:
+        found = await self.hub.observe(await self._me(sid), conversation_id(payload(data)))
+        return ok(conversation=self._transcript(*found))
+
+    @acknowledged
+    async def on_unobserve(self, sid: str, data: Any) -> dict[str, Any]:
+        await self.hub.stop_watching(await self._me(sid), conversation_id(payload(data)))
+        return ok()
+
+    @acknowledged
+    async def on_broadcast(self, sid: str, data: Any) -> dict[str, Any]:
+        await self.hub.broadcast(await self._me(sid), text_field(payload(data), "text"))
+        return ok()
+
+    def _transcript(self, conversation: Conversation, messages: list[Message]) -> dict[str, Any]:
+        return wire.conversation(
+            conversation,
+            [wire.operator_message(m, self.hub.alias(m.author or "")) for m in messages],
+        )

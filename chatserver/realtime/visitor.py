@@ -16,6 +16,7 @@ import socketio
 from chatserver.errors import (
     AlreadyStarted,
     ChatError,
+    InvalidPayload,
     InvalidToken,
     LineClosed,
     NoConversation,
@@ -50,7 +51,8 @@ class VisitorNamespace(AnsweringNamespace):
         line = auth.get("line")
         if not isinstance(line, str) or self.hub.settings.line(line) is None:
             raise socketio.exceptions.ConnectionRefusedError(
-                {"code": "unknown_line", "message": "Connect with auth.line set to a known line."}
+                "unknown_line",
+                {"code": "unknown_line", "message": "Connect with auth.line set to a known line."},
             )
         lang = auth.get("lang") if auth.get("lang") in LANGS else "nl"
         session: dict[str, Any] = {"line": line, "lang": lang, "conversation_id": None}
@@ -96,12 +98,15 @@ class VisitorNamespace(AnsweringNamespace):
         if conversation.state is ConversationState.ACTIVE and conversation.operator_id:
             alias = self.hub.alias(conversation.operator_id)
             await self.emit("assigned", {"operator": alias}, to=sid)
+        session = await self.get_session(sid)
+        session["counted"] = True  # only a counted connection may be counted out again
+        await self.save_session(sid, session)
         await self.hub.visitor_connected(conversation_id)
 
     async def on_disconnect(self, sid: str, reason: Any = None) -> None:
         session = await self.get_session(sid)
         conversation_id = session.get("conversation_id")
-        if conversation_id:
+        if conversation_id and session.get("counted"):
             await self.hub.visitor_disconnected(conversation_id)
 
     async def _conversation(self, sid: str) -> str:
@@ -129,8 +134,8 @@ class VisitorNamespace(AnsweringNamespace):
         if previous:
             await self.leave_room(sid, previous)
         intake = data.get("intake") or {}
-        if not isinstance(intake, dict):
-            intake = {"_": ""}  # let the hub reject it with the list of allowed keys
+        if not isinstance(intake, dict) or not set(intake) <= {"topic", "age_band"}:
+            raise InvalidPayload('"intake" may hold "topic" and "age_band".', field="intake")
         intake = {k: optional_text(intake, k, 64) for k in intake}
         conversation_id = self.hub.new_conversation_id()
         await self.enter_room(sid, conversation_id)
@@ -152,6 +157,7 @@ class VisitorNamespace(AnsweringNamespace):
                     ]
             raise
         session["conversation_id"] = conversation.id
+        session["counted"] = True
         await self.save_session(sid, session)
         return ok(conversation_id=conversation.id, token=token, lang=conversation.lang)
 

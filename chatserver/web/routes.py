@@ -124,3 +124,6 @@ def add_routes(app: web.Application) -> None:
     app.router.add_get("/api/lines/{line}", line)
     app.router.add_post("/api/session", login)
     app.router.add_delete("/api/session", logout)
+    from chatserver.web import admin  # here, not at the top: admin.py imports HUB from here
+
+    app.router.add_get("/api/audit", admin.audit_log)

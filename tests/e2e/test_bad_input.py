@@ -76,7 +76,7 @@ async def test_every_operator_event_rejects_garbage(env: Env) -> None:
         for data in GARBAGE:
             answer = await volunteer.call(event, data)
             assert answer["ok"] is False, (event, data, answer)
-            assert answer["error"]["code"] in {"invalid_payload", "not_found", "too_long"}, (
+            assert answer["error"]["code"] in {"invalid_payload", "forbidden", "too_long"}, (
                 event,
                 data,
                 answer,
@@ -99,7 +99,7 @@ async def test_unknown_event_and_oversized_message(env: Env) -> None:
 
 
 async def test_not_yours_is_not_found(env: Env) -> None:
-    """A volunteer cannot touch a colleague's conversation, and cannot tell that it exists."""
+    """A volunteer cannot touch a colleague's conversation, and cannot tell whether it exists."""
     _, _, conversation = await _conversation_in_progress(env)
     other = await env.operator("lies")
     for event, data in [
@@ -109,12 +109,18 @@ async def test_not_yours_is_not_found(env: Env) -> None:
     ]:
         mine = await other.call(event, data)
         nobody = await other.call(event, {**data, "conversation_id": "c0000000000000000"})
-        assert mine["error"] == nobody["error"] and mine["error"]["code"] == "not_found"
+        assert mine["error"] == nobody["error"] and mine["error"]["code"] == "forbidden"
 
 
 async def test_operator_namespace_refuses_without_session(env: Env) -> None:
     """No valid session cookie, no connection to /operator."""
     client = socketio.AsyncClient(reconnection=False)
+    refusals: list = []
+
+    async def refused(data=None) -> None:
+        refusals.append(data)
+
+    client.on("connect_error", refused, namespace="/operator")
     with pytest.raises(socketio.exceptions.ConnectionError):
         await client.connect(
             env.url,
@@ -133,3 +139,26 @@ async def test_operator_namespace_refuses_without_session(env: Env) -> None:
         )
         bad = await http.post(f"{env.url}/api/session", data=b"{not json")
         assert bad.status == 400
+    assert refusals[0]["message"] == "unauthorized"
+    assert refusals[0]["data"]["code"] == "unauthorized"
+
+
+async def test_visitor_refused_for_unknown_line_with_a_code(env: Env) -> None:
+    """A widget pointed at a line that does not exist learns why it cannot connect."""
+    client = socketio.AsyncClient(reconnection=False)
+    refusals: list = []
+
+    async def refused(data=None) -> None:
+        refusals.append(data)
+
+    client.on("connect_error", refused, namespace="/visitor")
+    with pytest.raises(socketio.exceptions.ConnectionError):
+        await client.connect(
+            env.url,
+            namespaces=["/visitor"],
+            transports=["websocket"],
+            auth={"line": "nope"},
+            wait_timeout=5,
+        )
+    assert refusals[0]["message"] == "unknown_line"  # what socket.io-client shows as err.message
+    assert refusals[0]["data"]["code"] == "unknown_line"  # and err.data

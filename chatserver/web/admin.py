@@ -1,0 +1,90 @@
+"""Administrator views: the audit log of who observed, took over or handed on which chat.
+
+Supervisors can read along invisibly and colleagues pass conversations on; that power is only
+acceptable if someone can check afterwards how it was used. Only administrators may read the
+log, and it holds ids, actions and short codes, never chat text (see ``AuditEntry``).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from aiohttp import web
+
+from chatserver import accounts
+from chatserver.backends.base import AuditEntry
+from chatserver.clock import iso
+from chatserver.errors import ChatError, Forbidden, InvalidPayload, Unauthorized
+from chatserver.hub.model import Account
+from chatserver.realtime.operator import SESSION_COOKIE
+from chatserver.web.routes import HUB, error_response
+
+DEFAULT_PERIOD = 7 * 24 * 3600  # what an administrator sees without asking for a period
+
+
+async def _administrator(request: web.Request) -> Account:
+    """The logged-in administrator, or a ChatError saying why not (401 vs 403)."""
+    hub = request.app[HUB]
+    found = await accounts.authenticate(hub.store, hub.clock, request.cookies.get(SESSION_COOKIE))
+    if found is None:
+        raise Unauthorized()
+    _, account = found
+    if account.role != "admin":
+        raise Forbidden("Only administrators can read the audit log.")
+    return account
+
+
+def _epoch(request: web.Request, name: str, default: float) -> float:
+    """A query parameter in seconds since the epoch; a typo is an error, not "everything"."""
+    raw = request.query.get(name)
+    if raw is None:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        value = math.nan
+    if not math.isfinite(value) or value < 0:
+        raise InvalidPayload(f"{name} must be seconds since the epoch, like 1767225600.")
+    return value
+
+
+def _entry(entry: AuditEntry, names: dict[str, str]) -> dict[str, Any]:
+    return {
+        "at": iso(entry.at),
+        "actor": entry.actor,
+        "actor_name": names.get(entry.actor),  # None once the account has been removed
+        "action": entry.action,
+        "conversation_id": entry.conversation_id,
+        "detail": entry.detail,
+    }
+
+
+async def audit_log(request: web.Request) -> web.Response:
+    """``GET /api/audit?since=<epoch>&until=<epoch>``: the period's entries, oldest first.
+
+    Without a period: the last seven days up to now (the hub's clock). At most the store's
+    default limit of entries is returned; ask for a later ``since`` to read further.
+    """
+    try:
+        await _administrator(request)
+    except Unauthorized as error:
+        return error_response(error, 401)
+    except Forbidden as error:
+        return error_response(error, 403)
+    hub = request.app[HUB]
+    now = hub.clock.now()
+    try:
+        until = _epoch(request, "until", now)
+        since = _epoch(request, "since", until - DEFAULT_PERIOD)
+        if since > until:
+            raise InvalidPayload("since must not be after until.")
+    except ChatError as error:
+        return error_response(error, 400)
+    entries = await hub.store.audit_entries(since, until)
+    names = {account.id: account.username for account in await hub.store.accounts()}
+    response = web.json_response(
+        {"ok": True, "entries": [_entry(entry, names) for entry in entries]}
+    )
+    response.headers["Cache-Control"] = "no-store"  # nobody's browser cache keeps the log
+    return response

@@ -1,0 +1,145 @@
+"""Backup colleagues (achterwacht), whispers, takeover, risk flags and care after a heavy chat."""
+
+from __future__ import annotations
+
+from tests.e2e.conftest import Env
+
+
+async def test_backup_joins_whispers_and_the_visitor_never_sees_it(env: Env) -> None:
+    """The backup reads along, whispers to the volunteer, and the visitor never gets a whisper."""
+    anna = await env.operator("anna")
+    backup = await env.operator("bea", status="paused", alias="Bea", backup=True)
+    visitor, started = await env.start()
+    conversation = (await anna.next("assigned"))["conversation"]["id"]
+    await visitor.call("message", {"text": "ik wil niet meer"})
+
+    assert (
+        await anna.call(
+            "backup_request", {"conversation_id": conversation, "reason": "suïcidale gedachten"}
+        )
+    )["ok"]
+    alert = await backup.next("backup_requested")
+    assert alert["conversation_id"] == conversation and alert["reason"] == "suïcidale gedachten"
+    joined = await backup.call("backup_join", {"conversation_id": conversation})
+    assert joined["ok"]
+    assert any(m["text"] == "ik wil niet meer" for m in joined["conversation"]["messages"])
+    observed = await anna.next("observed")
+    assert observed == {
+        "conversation_id": conversation,
+        "by": "Bea",
+        "kind": "backup",
+        "active": True,
+    }
+
+    whisper = await backup.call(
+        "whisper", {"conversation_id": conversation, "text": "vraag naar een plan"}
+    )
+    assert whisper["ok"]
+    heard = await anna.until("message", lambda m: m["role"] == "whisper")
+    assert heard["text"] == "vraag naar een plan" and heard["author"] == "Bea"
+    await anna.call("whisper", {"conversation_id": conversation, "text": "dank je"})
+    await anna.call("message", {"conversation_id": conversation, "text": "Heb je een plan?"})
+    assert (await backup.until("message", lambda m: m["role"] == "operator"))["text"] == (
+        "Heb je een plan?"
+    )
+    await visitor.call("message", {"text": "ja"})
+    assert (await backup.until("message", lambda m: m["role"] == "visitor"))["text"] == "ja"
+
+    await visitor.settle()
+    everything = str(visitor.pending("message")) + str(visitor.pending("typing"))
+    assert "plan?" in everything
+    assert "vraag naar een plan" not in everything and "dank je" not in everything
+    assert visitor.pending("observed") == [] and "Bea" not in everything
+
+    # a reload replays the transcript: still no whisper
+    again = await env.visitor(token=started["token"])
+    await again.next("assigned")
+    replay = str(again.pending("message"))
+    assert "Heb je een plan?" in replay and "vraag naar een plan" not in replay
+
+
+async def test_takeover_by_the_backup(env: Env) -> None:
+    """The backup takes over: it holds the chat, the first volunteer is released."""
+    anna = await env.operator("anna")
+    backup = await env.operator("bea", status="paused", alias="Bea", backup=True)
+    visitor, _ = await env.start()
+    conversation = (await anna.next("assigned"))["conversation"]["id"]
+    await anna.call("backup_request", {"conversation_id": conversation})
+    await backup.call("backup_join", {"conversation_id": conversation})
+    assert (await backup.call("takeover", {"conversation_id": conversation}))["ok"]
+    assert (await anna.next("released"))["reason"] == "taken_over"
+    assert (await backup.next("assigned"))["conversation"]["id"] == conversation
+    assert await visitor.until("assigned", lambda a: a["operator"] == "Bea")
+    assert (await backup.call("message", {"conversation_id": conversation, "text": "Ik ben Bea"}))[
+        "ok"
+    ]
+    refused = await anna.call("message", {"conversation_id": conversation, "text": "hallo?"})
+    assert refused["error"]["code"] == "forbidden"
+
+
+async def test_unanswered_backup_request_escalates_to_supervisors(env: Env) -> None:
+    """Nobody joins within 30 seconds: the supervisors are alerted."""
+    anna = await env.operator("anna")
+    boss = await env.operator("sara", status="paused", role="supervisor")
+    await env.start()
+    conversation = (await anna.next("assigned"))["conversation"]["id"]
+    await anna.call("backup_request", {"conversation_id": conversation, "reason": "agressie"})
+    first = await boss.next("backup_requested")
+    assert first["escalated"] is False
+    await env.advance(29)
+    await boss.settle()
+    assert boss.pending("backup_requested") == []
+    await env.advance(2)
+    escalated = await boss.next("backup_requested")
+    assert escalated["escalated"] is True and escalated["conversation_id"] == conversation
+
+
+async def test_acute_flag_alerts_supervisor_and_shows_procedure(env: Env) -> None:
+    """Acute risk: supervisors are alerted at once, the volunteer sees the emergency procedure."""
+    anna = await env.operator("anna")
+    boss = await env.operator("sara", status="paused", role="supervisor")
+    await env.start()
+    conversation = (await anna.next("assigned"))["conversation"]["id"]
+    assert (await anna.call("flag", {"conversation_id": conversation, "risk": "high"}))[
+        "risk"
+    ] == "high"
+    assert (await anna.call("flag", {"conversation_id": conversation, "risk": "low"}))[
+        "risk"
+    ] == "high"
+    await boss.settle()
+    assert boss.pending("risk_alert") == []
+    assert (await anna.call("flag", {"conversation_id": conversation, "risk": "acute"}))["ok"]
+    alert = await boss.next("risk_alert")
+    assert alert["conversation_id"] == conversation and alert["risk"] == "acute"
+    procedure = await anna.next("emergency_procedure")
+    assert "112" in procedure["text"]
+
+    # care for the volunteer: after an acute chat, a debrief pause
+    await anna.call(
+        "end",
+        {
+            "conversation_id": conversation,
+            "wrapup": {"topics": ["suicidal_thoughts"], "risk": "acute"},
+        },
+    )
+    status = await anna.until("status", lambda s: s["reason"] == "debrief")
+    assert status["state"] == "paused"
+    waiting, _ = await env.start()
+    assert (await waiting.next("queue"))["position"] == 1
+    await waiting.settle()
+    assert waiting.pending("assigned") == []
+
+
+async def test_first_message_with_keyword_moves_visitor_up(env: Env) -> None:
+    """Triage: a waiting visitor who writes about suicide first is helped first."""
+    first, _ = await env.start()
+    second, _ = await env.start()
+    assert (await second.next("queue"))["position"] == 2
+    await second.call("message", {"text": "Ik denk aan zelfmoord"})
+    assert (await second.next("queue"))["position"] == 1
+    assert await first.until("queue", lambda q: q["position"] == 2)
+    await first.call("message", {"text": "hallo"})
+    await first.call("message", {"text": "zelfmoord"})  # only the first message counts
+    anna = await env.operator("anna")
+    taken = (await anna.next("assigned"))["conversation"]
+    assert taken["priority"] == 5 and taken["messages"][0]["text"] == "Ik denk aan zelfmoord"
