@@ -103,6 +103,7 @@ class HubCore:
             line.id: deque(maxlen=settings.routing.estimate_window) for line in settings.lines
         }
         self._next_rank = 0
+        self._audit_purged_at = float("-inf")
         self._front_rank = 0
         self._dirty: set[str] = set()
         # conversation id -> {operator id: "backup" | "observer"}: read along, invisible
@@ -468,6 +469,10 @@ class HubCore:
             else:
                 assert not queued, "queued while held"
                 assert holders.get(conversation.id) == conversation.operator_id, "holder mismatch"
+        for offer in self._offers.values():
+            assert holders.get(offer.conversation_id) == offer.sender, "offered chat left sender"
+            receiver = self._presences.get(offer.receiver)
+            assert receiver and offer.conversation_id in receiver.reserved, "slot not reserved"
         now = self.clock.now()
         for entry in self.waiting():
             assert not any(

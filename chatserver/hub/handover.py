@@ -97,6 +97,10 @@ class HandoverActions(HubCore):
         )
         self._enqueue(conversation, front=True)
 
+    def offers_to(self, operator_id: str) -> list[str]:
+        """Conversations offered to this volunteer and not yet answered."""
+        return [o.conversation_id for o in self._offers.values() if o.receiver == operator_id]
+
     async def accept_handover(self, operator_id: str, conversation_id: str) -> None:
         async with self._lock:
             offer = self._offers.get(conversation_id)

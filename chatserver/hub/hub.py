@@ -30,6 +30,8 @@ from chatserver.hub.visitors import VisitorActions
 from chatserver.hub.volunteers import VolunteerActions
 from chatserver.settings import LineSettings
 
+AUDIT_PURGE_EVERY = 3600.0
+
 
 @dataclass(frozen=True)
 class LineStatus:
@@ -123,6 +125,14 @@ class Hub(VisitorActions, VolunteerActions, HandoverActions, Supervision):
                     self._dirty.add(line.id)
             await self._route()
             await self._flush_positions()
+        await self._purge_audit(now)
+
+    async def _purge_audit(self, now: float) -> None:
+        """The audit log follows the retention policy; checked once an hour, not every sweep."""
+        if now - self._audit_purged_at < AUDIT_PURGE_EVERY:
+            return
+        self._audit_purged_at = now
+        await self.store.purge_audit(now - self.settings.retention.audit_days * 86400)
 
     # ------------------------------------------------------------------ lines (public API)
     def line_status(self, line_id: str) -> LineStatus:

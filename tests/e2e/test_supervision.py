@@ -106,3 +106,20 @@ async def test_volunteers_cannot_supervise_or_touch_others_chats(env: Env) -> No
     assert env.hub.held(anna.operator_id)[0].risk.value == "none"
     await bram.settle()
     assert bram.pending("dashboard") == [] and bram.pending("broadcast") == []
+
+
+async def test_audit_log_follows_the_retention_policy(env: Env) -> None:
+    """Audit entries older than retention.audit_days disappear; newer ones stay."""
+    anna = await env.operator("anna")
+    boss = await env.operator("sara", status="paused", role="supervisor")
+    await env.start()
+    conversation = (await anna.next("assigned"))["conversation"]["id"]
+    await boss.call("observe", {"conversation_id": conversation})
+    await env.advance(1)
+    assert [e.action for e in await env.hub.store.audit_entries(0, env.clock.now())] == ["observe"]
+    days = env.hub.settings.retention.audit_days
+    await env.advance(days * 86400 - 10)
+    await anna.call("backup_request", {"conversation_id": conversation})
+    await env.advance(3600)
+    remaining = await env.hub.store.audit_entries(0, env.clock.now())
+    assert [e.action for e in remaining] == ["backup_request"]

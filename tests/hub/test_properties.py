@@ -1,7 +1,8 @@
 """Random evenings on the floor: the hub's promises hold after every single step.
 
-Hypothesis drives arrivals, departures, dropped connections, status changes, chats ending
-and time passing through the hub (with a real SQLite store in memory) and checks, after each
+Hypothesis drives arrivals, departures, dropped connections, status changes, handovers
+(offered, accepted, declined, timed out, back to the queue), chats ending and time passing
+through the hub (with a real SQLite store in memory) and checks, after each
 step: nobody is assigned twice, no volunteer exceeds capacity, nobody waits while a matching
 volunteer has a free slot, and nobody jumps the queue past an equal visitor.
 """
@@ -13,7 +14,7 @@ import contextlib
 import itertools
 from pathlib import Path
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, currently_in_test_context, event, given, settings
 from hypothesis import strategies as st
 
 from chatserver import accounts
@@ -36,10 +37,14 @@ ACCOUNTS = [
 
 visitor = st.integers(min_value=0, max_value=11)
 operator = st.integers(min_value=0, max_value=len(ACCOUNTS) - 1)
+ARRIVE = st.tuples(
+    st.just("arrive"), st.sampled_from(["chat", "evening"]), st.sampled_from(["nl", "en"])
+)
+OFFER = st.sampled_from([("offer", 0, 1), ("offer", 1, 0), ("offer", 0, 2), ("offer", 1, 2)])
+ANSWER = st.tuples(st.sampled_from(["accept", "decline"]), st.sampled_from([0, 1]))
 ACTIONS = st.one_of(
-    st.tuples(
-        st.just("arrive"), st.sampled_from(["chat", "evening"]), st.sampled_from(["nl", "en"])
-    ),
+    ARRIVE,
+    ARRIVE,  # listed twice: an evening has more arrivals than anything else
     st.tuples(st.just("leave"), visitor),
     st.tuples(st.just("drop"), visitor),
     st.tuples(st.just("back"), visitor),
@@ -48,7 +53,20 @@ ACTIONS = st.one_of(
     st.tuples(st.just("status"), operator, st.sampled_from(list(OperatorState))),
     st.tuples(st.just("end"), operator),
     st.tuples(st.just("tick"), st.sampled_from([1, 30, 61, 121])),
+    OFFER,
+    OFFER,
+    ANSWER,  # answers are listed often, so offers are answered before they time out
+    ANSWER,
+    ANSWER,
+    ANSWER,
+    st.tuples(st.just("to_queue"), operator),
 )
+
+
+def note(label: str) -> None:
+    """Count a kind of step in hypothesis' statistics (--hypothesis-show-statistics)."""
+    if currently_in_test_context():
+        event(label)
 
 
 def waiting_order(hub: Hub) -> list[tuple[str, str, str]]:
@@ -122,37 +140,56 @@ async def apply(hub: Hub, clock: ManualClock, action: tuple, conversations: list
         held = hub.held(ACCOUNTS[action[1]].id)
         if held:
             await hub.end_conversation(ACCOUNTS[action[1]].id, held[0].id, [], "none")
+    elif kind in ("offer", "to_queue"):
+        held = hub.held(ACCOUNTS[action[1]].id)
+        if held:
+            target = "queue" if kind == "to_queue" else ACCOUNTS[action[2]].id
+            await hub.hand_over(ACCOUNTS[action[1]].id, held[0].id, target, "")
+            note(f"handover {kind} made")
+    elif kind in ("accept", "decline"):
+        me = ACCOUNTS[action[1]].id
+        offered = hub.offers_to(me)
+        if offered:
+            answer = hub.accept_handover if kind == "accept" else hub.decline_handover
+            await answer(me, offered[0])
+            note(f"handover {kind}ed")
     elif kind == "tick":
         clock.advance(action[1])
         await hub.sweep()
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(ACTIONS, min_size=1, max_size=40))
 def test_floor_invariants_hold_after_every_step(actions: list[tuple]) -> None:
     """However an evening goes, the floor stays consistent and fair."""
-    asyncio.run(evening(actions))
+    # the shift starts with two volunteers in a chat each, so handovers have somewhere to go
+    start = [("connect", 0), ("connect", 1)]
+    start += [("status", n, OperatorState.AVAILABLE) for n in (0, 1)]
+    start += [("arrive", "chat", "nl"), ("arrive", "chat", "nl")]
+    asyncio.run(evening(start + actions))
 
 
 def test_a_busy_evening_example() -> None:
     """A fixed scenario that exercises every action, so the property is never vacuous."""
     actions = [
-        ("connect", 0),
-        ("status", 0, OperatorState.AVAILABLE),
-        ("arrive", "chat", "nl"),
-        ("arrive", "chat", "nl"),
-        ("arrive", "chat", "en"),
-        ("connect", 2),
-        ("status", 2, OperatorState.AVAILABLE),
-        ("end", 0),
-        ("drop", 1),
-        ("tick", 121),
-        ("disconnect", 2),
-        ("tick", 61),
-        ("connect", 1),
-        ("status", 1, OperatorState.AVAILABLE),
-        ("leave", 0),
-        ("back", 1),
-    ]
+        ("connect", 0), ("status", 0, OperatorState.AVAILABLE),
+        ("arrive", "chat", "nl"), ("arrive", "chat", "nl"), ("arrive", "chat", "en"),
+        ("connect", 2), ("status", 2, OperatorState.AVAILABLE), ("end", 0), ("drop", 1),
+        ("tick", 121), ("disconnect", 2), ("tick", 61), ("connect", 1),
+        ("status", 1, OperatorState.AVAILABLE), ("leave", 0), ("back", 1),
+    ]  # fmt: skip
     # ann takes two chats in turn, cas one in English; a dropped chat is handed on
     assert asyncio.run(evening(actions)) >= 4
+
+
+def test_handovers_example() -> None:
+    """Offers declined, timed out and accepted, and a chat handed back to the queue."""
+    actions = [
+        ("connect", 0), ("connect", 1),
+        ("status", 0, OperatorState.AVAILABLE), ("status", 1, OperatorState.AVAILABLE),
+        ("arrive", "chat", "nl"), ("arrive", "chat", "nl"),
+        ("offer", 0, 1), ("decline", 1), ("offer", 0, 1), ("tick", 61),
+        ("offer", 0, 1), ("accept", 1), ("to_queue", 1),
+    ]  # fmt: skip
+    # two first assignments, the accepted handover, and the re-queued chat going to ann
+    assert asyncio.run(evening(actions)) == 4
