@@ -21,6 +21,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 DEFAULT_CONFIG = Path(__file__).resolve().parent.parent / "config" / "chatserver.toml"
 
+# the quick exit's default destination: a weather site, as harmless as a tab can look
+DEFAULT_EXIT_URL = "https://www.buienradar.nl"
+
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 
@@ -65,6 +68,10 @@ class LineSettings:
     # language -> what a volunteer does when a chat is flagged acute; shown to them, never to
     # the visitor. Empty: the console shows no procedure (the emergency contacts still apply).
     emergency_procedure: dict[str, str] = field(default_factory=dict)
+    # sites that may embed the widget (CSP frame-ancestors), e.g. "https://www.example.nl"
+    embed_origins: tuple[str, ...] = ()
+    # where the quick exit sends the visitor's tab: somewhere neutral and harmless
+    exit_url: str = DEFAULT_EXIT_URL
 
 
 @dataclass(frozen=True)
@@ -187,7 +194,7 @@ _TOP_KEYS = ("server", "routing", "retention", "triage", "wrapup", "intake", "li
 _LINE_KEYS = (
     "id", "name", "languages", "timezone", "hours", "always_open", "exceptions", "queue_limit",
     "emergency", "alternatives", "alternatives_after_seconds", "privacy_statement",
-    "emergency_procedure",
+    "emergency_procedure", "embed_origins", "exit_url",
 )  # fmt: skip
 _CONTACT_KEYS = ("label", "phone", "url")
 _TOPIC_KEYS = ("id", "label")
@@ -381,6 +388,20 @@ def _url(value: object, key: str) -> str:
     if not isinstance(value, str) or not value.startswith(("https://", "http://")):
         raise _expected(key, 'a web address like "https://www.113.nl"', value)
     return value
+
+
+_ORIGIN_RE = re.compile(r"^https?://[a-z0-9.-]+(:\d{1,5})?$")
+
+
+def _origins(value: object, key: str) -> tuple[str, ...]:
+    """Origins only (scheme, host, port): they go into a Content-Security-Policy as they are."""
+    origins = _strings(value, key)
+    for i, origin in enumerate(origins):
+        if not _ORIGIN_RE.match(origin):
+            raise _expected(
+                f"{key}[{i}]", 'an origin like "https://www.example.nl" (no path)', origin
+            )
+    return origins
 
 
 def _date(value: object, key: str) -> str:
@@ -634,6 +655,8 @@ def _line(c: _Collector, value: object, key: str) -> LineSettings | None:
                                  default=DEFAULT_PRIVACY_STATEMENT),
         emergency_procedure=(_field(c, entry, key, "emergency_procedure", _text, langs)
                              if "emergency_procedure" in entry else {}),
+        embed_origins=_field(c, entry, key, "embed_origins", _origins, default=[]),
+        exit_url=_field(c, entry, key, "exit_url", _url, default=DEFAULT_EXIT_URL),
     )  # fmt: skip
     if len(c.problems) > before:
         return None

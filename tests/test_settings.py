@@ -281,3 +281,24 @@ def test_exceptions_and_always_open(tmp_path: Path) -> None:
     line = load_settings(write(tmp_path, line_toml(exceptions=exceptions))).lines[0]
     assert line.exceptions == {"2026-12-25": (), "2026-12-31": (Interval(14 * 60, 18 * 60),)}
     assert all(line.hours[day] == (Interval(0, 1440),) for day in WEEKDAYS)
+
+
+def test_embedding_origins_and_exit_url(tmp_path) -> None:
+    """A helpline lists the sites that may embed its chat and a neutral quick-exit address."""
+    from chatserver.settings import ConfigError, load_settings
+
+    base = (Path(__file__).parent / "e2e" / "test.toml").read_text()
+    good = tmp_path / "good.toml"
+    good.write_text(base.replace(
+        'id = "chat"\n',
+        'id = "chat"\nembed_origins = ["https://www.example.nl"]\nexit_url = "https://nos.nl"\n',
+    ))
+    line = load_settings(good).line("chat")
+    assert line.embed_origins == ("https://www.example.nl",) and line.exit_url == "https://nos.nl"
+    bad = tmp_path / "bad.toml"
+    bad.write_text(base.replace(
+        'id = "chat"\n', 'id = "chat"\nembed_origins = ["https://www.example.nl/page"]\n'
+    ))
+    with pytest.raises(ConfigError) as caught:
+        load_settings(bad)
+    assert caught.value.key == "lines[0].embed_origins[0]"

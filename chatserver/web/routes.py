@@ -43,6 +43,14 @@ def line_payload(hub: Hub, line_id: str, lang: str) -> dict[str, Any]:
         "estimated_wait_seconds": status.estimated_wait_seconds,
         "emergency": [wire.contact(c, lang) for c in line.emergency],
         "privacy_statement": wire.localized(line.privacy_statement, lang),
+        "intake": {
+            "topics": [
+                {"id": t.id, "label": wire.localized(t.label, lang)}
+                for t in hub.settings.intake_topics
+            ],
+            "age_bands": list(hub.settings.age_bands),
+        },
+        "exit_url": line.exit_url,
     }
 
 
