@@ -18,7 +18,10 @@ from aiohttp import web
 
 from chatserver.backends.base import Store
 from chatserver.clock import Clock
+from chatserver.hub.events import Ended, Event, Subscriber
 from chatserver.hub.hub import Hub
+from chatserver.privacy.abuse import AbuseGuard, Limits
+from chatserver.privacy.pseudonyms import Pseudonyms
 from chatserver.realtime.bridge import OPERATOR, SUPERVISORS, Bridge
 from chatserver.realtime.dashboard import DashboardFeed
 from chatserver.realtime.operator import OperatorNamespace
@@ -40,7 +43,11 @@ class Server:
 
 
 def build_server(
-    settings: Settings, store: Store, clock: Clock, sweep_interval: float | None = 1.0
+    settings: Settings,
+    store: Store,
+    clock: Clock,
+    sweep_interval: float | None = 1.0,
+    limits: Limits | None = None,
 ) -> Server:
     hub = Hub(settings, store, clock)
     sio = socketio.AsyncServer(
@@ -52,8 +59,10 @@ def build_server(
         max_http_buffer_size=max(64 * 1024, settings.server.max_message_length * 8 + 4096),
     )
     dashboard = DashboardFeed(sio, hub.dashboard, SUPERVISORS, OPERATOR)
-    sio.register_namespace(VisitorNamespace(hub))
-    sio.register_namespace(OperatorNamespace(hub))
+    guard = AbuseGuard(clock, Pseudonyms(clock), limits or Limits())
+    hub.bus.subscribe(_release_source(guard))
+    sio.register_namespace(VisitorNamespace(hub, guard))
+    sio.register_namespace(OperatorNamespace(hub, guard))
     Bridge(sio, hub, dashboard)
 
     app = web.Application(client_max_size=64 * 1024)
@@ -80,6 +89,16 @@ def build_server(
 
     app.cleanup_ctx.append(lifecycle)
     return Server(app, hub, sio)
+
+
+def _release_source(guard: AbuseGuard) -> Subscriber:
+    """A conversation that ended no longer counts towards its source's limit."""
+
+    async def on_event(event: Event) -> None:
+        if isinstance(event, Ended):
+            guard.finished(event.conversation_id)
+
+    return on_event
 
 
 async def _sweep_forever(hub: Hub, interval: float) -> None:

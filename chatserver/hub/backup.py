@@ -163,6 +163,16 @@ class BackupActions(HubCore):
                     )
             return level
 
+    async def record_block(self, operator_id: str, conversation_id: str) -> None:
+        """A volunteer blocks an abusive visitor: only its own conversations; audited."""
+        async with self._lock:
+            conversation = self._open.get(conversation_id)
+            presence = self._presences.get(operator_id)
+            supervisor = presence is not None and presence.is_supervisor
+            if conversation is None or (conversation.operator_id != operator_id and not supervisor):
+                raise Forbidden()
+            await self._audit(operator_id, "block", conversation_id)
+
     async def _escalate_backup_requests(self) -> None:
         """Sweep: a request nobody joined within the configured time goes to supervisors."""
         now = self.clock.now()

@@ -16,6 +16,7 @@ from chatserver import accounts
 from chatserver.errors import InvalidPayload
 from chatserver.hub.hub import Hub
 from chatserver.hub.model import Conversation, Message, OperatorState
+from chatserver.privacy.abuse import AbuseGuard
 from chatserver.realtime import wire
 from chatserver.realtime.acks import (
     acknowledged,
@@ -47,9 +48,10 @@ def cookie_token(environ: dict[str, Any]) -> str | None:
 
 
 class OperatorNamespace(AnsweringNamespace):
-    def __init__(self, hub: Hub) -> None:
+    def __init__(self, hub: Hub, guard: AbuseGuard) -> None:
         super().__init__(OPERATOR)
         self.hub = hub
+        self.guard = guard
         self._tasks: set[asyncio.Future[Any]] = set()
 
     async def on_connect(self, sid: str, environ: dict[str, Any], auth: Any = None) -> bool:
@@ -191,6 +193,13 @@ class OperatorNamespace(AnsweringNamespace):
             raise InvalidPayload('"risk" must be none, low, high or acute.', field="risk")
         level = await self.hub.flag(await self._me(sid), conversation_id(data), risk)
         return ok(risk=level.value)
+
+    @acknowledged
+    async def on_block(self, sid: str, data: Any) -> dict[str, Any]:
+        """Block this conversation's visitor until the pseudonym key is replaced (a day)."""
+        conversation = conversation_id(payload(data))
+        await self.hub.record_block(await self._me(sid), conversation)
+        return ok(blocked=self.guard.block_conversation(conversation))
 
     # ---------------------------------------------------------------- supervision
     @acknowledged

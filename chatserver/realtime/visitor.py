@@ -15,6 +15,7 @@ import socketio
 
 from chatserver.errors import (
     AlreadyStarted,
+    Blocked,
     ChatError,
     InvalidPayload,
     InvalidToken,
@@ -24,6 +25,8 @@ from chatserver.errors import (
 )
 from chatserver.hub.hub import Hub
 from chatserver.hub.model import ConversationState
+from chatserver.privacy.abuse import AbuseGuard
+from chatserver.privacy.pseudonyms import source_address
 from chatserver.realtime import wire
 from chatserver.realtime.acks import (
     acknowledged,
@@ -40,9 +43,11 @@ LANGS = ("nl", "en")
 
 
 class VisitorNamespace(AnsweringNamespace):
-    def __init__(self, hub: Hub) -> None:
+    def __init__(self, hub: Hub, guard: AbuseGuard, trusted_proxies: tuple[str, ...] = ()) -> None:
         super().__init__(VISITOR)
         self.hub = hub
+        self.guard = guard
+        self.trusted_proxies = trusted_proxies
         self._tasks: set[asyncio.Future[Any]] = set()
 
     # ------------------------------------------------------------ connection
@@ -55,7 +60,14 @@ class VisitorNamespace(AnsweringNamespace):
                 {"code": "unknown_line", "message": "Connect with auth.line set to a known line."},
             )
         lang = auth.get("lang") if auth.get("lang") in LANGS else "nl"
-        session: dict[str, Any] = {"line": line, "lang": lang, "conversation_id": None}
+        # the address is used for one keyed hash, here, and then forgotten
+        source = self.guard.pseudonyms.of(source_address(environ, self.trusted_proxies))
+        session: dict[str, Any] = {
+            "line": line,
+            "lang": lang,
+            "conversation_id": None,
+            "source": source,
+        }
         token = auth.get("token")
         if token is not None:
             session["token_error"] = True
@@ -104,6 +116,7 @@ class VisitorNamespace(AnsweringNamespace):
         await self.hub.visitor_connected(conversation_id)
 
     async def on_disconnect(self, sid: str, reason: Any = None) -> None:
+        self.guard.forget_connection(sid)
         session = await self.get_session(sid)
         conversation_id = session.get("conversation_id")
         if conversation_id and session.get("counted"):
@@ -140,6 +153,7 @@ class VisitorNamespace(AnsweringNamespace):
         conversation_id = self.hub.new_conversation_id()
         await self.enter_room(sid, conversation_id)
         try:
+            self.guard.check_start(session["source"])
             conversation, token = await self.hub.start_conversation(
                 conversation_id,
                 session["line"],
@@ -149,13 +163,14 @@ class VisitorNamespace(AnsweringNamespace):
             )
         except ChatError as error:
             await self.leave_room(sid, conversation_id)
-            if isinstance(error, LineClosed | QueueFull):
+            if isinstance(error, LineClosed | QueueFull | Blocked):
                 line = self.hub.settings.line(session["line"])
                 if line is not None:
                     error.details["emergency"] = [
                         wire.contact(c, session["lang"]) for c in line.emergency
                     ]
             raise
+        self.guard.started(session["source"], conversation.id)
         session["conversation_id"] = conversation.id
         session["counted"] = True
         await self.save_session(sid, session)
@@ -164,7 +179,9 @@ class VisitorNamespace(AnsweringNamespace):
     @acknowledged
     async def on_message(self, sid: str, data: Any) -> dict[str, Any]:
         text = text_field(payload(data), "text")
-        message = await self.hub.visitor_message(await self._conversation(sid), text)
+        conversation_id = await self._conversation(sid)
+        self.guard.check_message(sid)
+        message = await self.hub.visitor_message(conversation_id, text)
         return ok(id=message.id, seq=message.seq)
 
     @acknowledged

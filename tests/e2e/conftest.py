@@ -7,6 +7,7 @@ sweep (``await env.advance(seconds)``) instead of sleeping.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections import defaultdict
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
@@ -25,12 +26,15 @@ from chatserver.app import Server, build_server
 from chatserver.backends.embedded import SqliteStore
 from chatserver.clock import ManualClock
 from chatserver.hub import events as ev
-from chatserver.settings import load_settings
+from chatserver.privacy.abuse import Limits
+from chatserver.settings import Settings, load_settings
 
 CONFIG = Path(__file__).with_name("test.toml")
 # a Wednesday evening in Amsterdam: both test lines are open
 WEDNESDAY_EVENING = datetime(2026, 11, 25, 20, 0, tzinfo=ZoneInfo("Europe/Amsterdam"))
 PASSWORD = "correct horse battery"
+# every test client comes from 127.0.0.1: lift the per-address limits except where tested
+ONE_ADDRESS = Limits(messages_per_minute=100_000, burst=1000, conversations_per_source=1000)
 TIMEOUT = 5.0
 
 
@@ -177,17 +181,24 @@ class Env:
         return peer
 
 
-@pytest.fixture
-async def env(tmp_path: Path) -> AsyncIterator[Env]:
-    settings = load_settings(CONFIG)
+@contextlib.asynccontextmanager
+async def running(
+    tmp_path: Path, settings: Settings | None = None, limits: Limits = ONE_ADDRESS
+) -> AsyncIterator[Env]:
+    """The chat server on an ephemeral port of 127.0.0.1, with a manual clock."""
     clock = ManualClock(WEDNESDAY_EVENING)
-    server = build_server(settings, SqliteStore(tmp_path / "chat.db"), clock, sweep_interval=None)
+    server = build_server(
+        settings or load_settings(CONFIG),
+        SqliteStore(tmp_path / "chat.db"),
+        clock,
+        sweep_interval=None,
+        limits=limits,
+    )
     runner = web.AppRunner(server.app)
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)
     await site.start()
-    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-    environment = Env(f"http://127.0.0.1:{port}", server, clock)
+    environment = Env(f"http://127.0.0.1:{port_of(site)}", server, clock)
     try:
         yield environment
     finally:
@@ -195,3 +206,16 @@ async def env(tmp_path: Path) -> AsyncIterator[Env]:
             if peer.client.connected:
                 await peer.disconnect()
         await runner.cleanup()
+
+
+def port_of(site: web.TCPSite) -> int:
+    server = site._server  # aiohttp keeps the listening socket here
+    assert server is not None
+    port: int = server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    return port
+
+
+@pytest.fixture
+async def env(tmp_path: Path) -> AsyncIterator[Env]:
+    async with running(tmp_path) as environment:
+        yield environment

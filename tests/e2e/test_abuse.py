@@ -1,0 +1,71 @@
+"""Abuse protection without identity: rate limits, limits per source, blocks that lapse."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from chatserver.privacy.abuse import Limits
+from tests.e2e.conftest import Env, running
+
+
+@pytest.fixture
+async def guarded(tmp_path: Path) -> AsyncIterator[Env]:
+    """A server with the shipped limits (all test clients share one address: 127.0.0.1)."""
+    async with running(tmp_path, limits=Limits()) as env:
+        yield env
+
+
+async def test_a_flood_of_messages_is_slowed_down(guarded: Env) -> None:
+    """A script cannot flood a volunteer: after a burst, messages are refused for a while."""
+    visitor, _ = await guarded.start()
+    answers = [await visitor.call("message", {"text": f"m{n}"}) for n in range(11)]
+    assert all(a["ok"] for a in answers[:10])
+    assert answers[10]["error"]["code"] == "rate_limited"
+    guarded.clock.advance(2)  # 30 a minute: one new message every two seconds
+    assert (await visitor.call("message", {"text": "weer"}))["ok"]
+    assert len(await guarded.hub.store.messages(visitor.conversation_id or "")) == 11
+
+
+async def test_one_source_cannot_fill_the_queue(guarded: Env) -> None:
+    """At most three conversations at once from one address; a fourth is refused."""
+    for _ in range(3):
+        await guarded.start()
+    fourth = await guarded.visitor()
+    answer = await fourth.call("start", {"consent": True})
+    assert answer["error"]["code"] == "rate_limited"
+    assert guarded.hub.line_status("chat").waiting == 3
+
+
+async def test_a_block_keeps_the_visitor_out_until_the_key_changes(guarded: Env) -> None:
+    """A volunteer blocks an abusive visitor; the block is neutral and lapses with the key."""
+    volunteer = await guarded.operator("anna")
+    _visitor, _ = await guarded.start()
+    conversation = (await volunteer.next("assigned"))["conversation"]["id"]
+    assert (await volunteer.call("block", {"conversation_id": conversation}))["blocked"] is True
+    await volunteer.call(
+        "end", {"conversation_id": conversation, "wrapup": {"topics": [], "risk": "none"}}
+    )
+    again = await guarded.visitor()
+    refused = await again.call("start", {"consent": True})
+    assert refused["error"]["code"] == "blocked"
+    assert any(c.get("phone") == "112" for c in refused["error"]["emergency"])
+    entries = await guarded.hub.store.audit_entries(0, guarded.clock.now() + 1)
+    assert [e.action for e in entries] == ["block"]
+
+    guarded.clock.advance(86400)  # a new day: a new key, so the block has lapsed
+    later = await guarded.visitor()
+    assert (await later.call("start", {"consent": True}))["ok"]
+
+
+async def test_only_the_holder_may_block(guarded: Env) -> None:
+    """A colleague cannot block someone else's visitor."""
+    await guarded.operator("anna")
+    await guarded.start()
+    bram = await guarded.operator("bram", status="paused")
+    conversation = guarded.hub.held((await guarded.hub.store.account_by_username("anna")).id)[0].id
+    assert (await bram.call("block", {"conversation_id": conversation}))["error"]["code"] == (
+        "forbidden"
+    )
