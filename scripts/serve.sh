@@ -4,5 +4,6 @@
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 bash "$ROOT/scripts/setup-venv.sh"
+bash "$ROOT/scripts/setup-npm.sh" --omit=dev
 cd "$ROOT"
 exec "$ROOT/.venv/bin/chatserver" serve "$@"

@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
-# Install everything the tests need and run the whole suite: lint, then pytest.
-# Fails loudly when something is missing; never skips a test.
+# Install everything the tests need (Python packages, Chromium from Debian, npm packages)
+# and run the whole suite: lint, type check, then pytest. Never skips a test.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 bash "$ROOT/scripts/setup-venv.sh" test
+bash "$ROOT/scripts/setup-browser.sh"
 cd "$ROOT"
 echo "== ruff"
 "$ROOT/.venv/bin/ruff" check chatserver tests bench
+echo "== mypy"
+"$ROOT/.venv/bin/mypy" chatserver
 echo "== pytest"
 exec "$ROOT/.venv/bin/python" -m pytest -p no:cacheprovider "$@"
