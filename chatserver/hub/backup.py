@@ -143,16 +143,17 @@ class BackupActions(HubCore):
             conversation.risk = level
             await self.store.save_conversation(conversation)
             await self._audit(operator_id, "flag", conversation_id, level.value)
-            if level is Risk.ACUTE:
-                await self.bus.publish(
-                    RiskRaised(
-                        conversation_id,
-                        self._supervisors(),
-                        level.value,
-                        self.alias(operator_id) or "",
-                        conversation.line,
-                    )
+            alerted = self._supervisors() if level is Risk.ACUTE else ()
+            await self.bus.publish(
+                RiskRaised(
+                    conversation_id,
+                    alerted,
+                    level.value,
+                    self.alias(operator_id) or "",
+                    conversation.line,
                 )
+            )
+            if level is Risk.ACUTE:
                 line = self._line(conversation.line)
                 text = line.emergency_procedure.get(conversation.lang) or next(
                     iter(line.emergency_procedure.values()), ""

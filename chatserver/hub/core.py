@@ -114,7 +114,9 @@ class HubCore:
         self._triaged: set[str] = set()  # conversations whose first message was looked at
 
     # ------------------------------------------------------------------ queue and routing
-    def _enqueue(self, conversation: Conversation, front: bool) -> None:
+    def _enqueue(
+        self, conversation: Conversation, front: bool, avoid: frozenset[str] = frozenset()
+    ) -> None:
         if front:
             self._front_rank -= 1
             rank = self._front_rank
@@ -128,6 +130,7 @@ class HubCore:
             conversation.priority,
             rank,
             since=self.clock.now(),
+            avoid=avoid,
         )
         self._queues[conversation.line].add(entry)
         self._dirty.add(conversation.line)
@@ -192,6 +195,15 @@ class HubCore:
                     conversation, presence.id, presence.account.alias, messages, note, to_visitor
                 )
             )
+        await self._tell_watchers(conversation, presence.id)
+
+    async def _tell_watchers(self, conversation: Conversation, holder: str) -> None:
+        """The volunteer always knows who reads along, also after a handover or reconnect."""
+        for watcher, kind in self._watchers.get(conversation.id, {}).items():
+            if watcher != holder:
+                await self.bus.publish(
+                    Observed(conversation.id, (holder,), self.alias(watcher) or "", kind, True)
+                )
 
     async def _flush_positions(self) -> None:
         """Tell waiting visitors of changed places or estimates, and nobody else."""
@@ -404,6 +416,7 @@ class HubCore:
             await self.bus.publish(
                 Assigned(conversation, to.id, to.account.alias, messages, note, to_visitor=True)
             )
+        await self._tell_watchers(conversation, to.id)
         if previous is not None:
             await self.bus.publish(Released(conversation.id, previous.id, reason))
             await self._publish_status(previous)
@@ -476,7 +489,8 @@ class HubCore:
         now = self.clock.now()
         for entry in self.waiting():
             assert not any(
-                p.can_take(entry.line, entry.lang, now) for p in self._presences.values()
+                p.can_take(entry.line, entry.lang, now) and p.id not in entry.avoid
+                for p in self._presences.values()
             ), "visitor waits while a matching volunteer has a free slot"
 
 

@@ -77,6 +77,8 @@ class HandoverActions(HubCore):
         """Front of the queue, priority kept; the note travels with the transcript."""
         if note.strip():
             await self._post(conversation, Role.NOTE, note, to_visitor=False, author=sender)
+        await self._stop_all_watching(conversation)
+        self._backup_requests.pop(conversation.id, None)
         presence = self._presences[sender]
         presence.held.discard(conversation.id)
         presence.taken_over.discard(conversation.id)
@@ -95,7 +97,7 @@ class HandoverActions(HubCore):
             to_visitor=True,
             operators=(),
         )
-        self._enqueue(conversation, front=True)
+        self._enqueue(conversation, front=True, avoid=frozenset({sender}))
 
     def offers_to(self, operator_id: str) -> list[str]:
         """Conversations offered to this volunteer and not yet answered."""

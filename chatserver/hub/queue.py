@@ -26,6 +26,7 @@ class Waiting:
     rank: int
     since: float  # when the visitor (last) entered the queue
     told: tuple[int, int | None, bool] | None = None  # last (position, estimate, alternatives)
+    avoid: frozenset[str] = frozenset()  # volunteers who just handed this visitor back
 
     @property
     def key(self) -> SortKey:

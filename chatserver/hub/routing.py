@@ -31,7 +31,9 @@ def plan_assignments(
         eligible = [
             p
             for p in presences
-            if free.get(p.id, 0) > 0 and p.can_take(entry.line, entry.lang, now)
+            if free.get(p.id, 0) > 0
+            and p.id not in entry.avoid
+            and p.can_take(entry.line, entry.lang, now)
         ]
         if not eligible:
             continue

@@ -178,6 +178,8 @@ class VolunteerActions(HubCore):
                 continue
             if conversation.state is ConversationState.ACTIVE:
                 await self._cancel_offers(conversation.id)
+                await self._stop_all_watching(conversation)
+                self._backup_requests.pop(conversation.id, None)
                 conversation.state = ConversationState.WAITING
                 conversation.operator_id = None
                 await self.store.save_conversation(conversation)

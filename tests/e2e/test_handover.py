@@ -152,3 +152,34 @@ async def test_handover_refused_to_unavailable_colleagues(env: Env) -> None:
         answer = await anna.call("handover", {"conversation_id": conversation, "to": target})
         assert answer["error"]["code"] == code, (target, answer)
     assert env.hub.held(anna.operator_id)[0].id == conversation
+
+
+async def test_handed_back_chat_goes_to_someone_else(env: Env) -> None:
+    """A volunteer who hands a chat back while available does not get it straight back."""
+    anna = await env.operator("anna", capacity=2)
+    _, conversation = await _chat(env, anna)
+    await anna.call("handover", {"conversation_id": conversation, "to": "queue"})
+    await anna.next("released")
+    await anna.settle()
+    assert [a["conversation"]["id"] for a in anna.pending("assigned")] == []
+    bram = await env.operator("bram")
+    assert (await bram.next("assigned"))["conversation"]["id"] == conversation
+
+
+async def test_new_volunteer_learns_who_reads_along(env: Env) -> None:
+    """After a handover the receiving volunteer is told that a supervisor is observing."""
+    anna = await env.operator("anna")
+    _, conversation = await _chat(env, anna)
+    boss = await env.operator("sara", status="paused", role="supervisor", alias="Sara")
+    await boss.call("observe", {"conversation_id": conversation})
+    bram = await env.operator("bram")
+    await anna.call("handover", {"conversation_id": conversation, "to": bram.operator_id})
+    await bram.next("handover_offered")
+    await bram.call("handover_accept", {"conversation_id": conversation})
+    told = await bram.next("observed")
+    assert told == {
+        "conversation_id": conversation,
+        "by": "Sara",
+        "kind": "observer",
+        "active": True,
+    }
