@@ -28,6 +28,7 @@ from chatserver.realtime.operator import OperatorNamespace
 from chatserver.realtime.visitor import VisitorNamespace
 from chatserver.settings import Settings
 from chatserver.web.routes import HUB, READY, add_routes
+from chatserver.web.security import security_headers
 
 log = logging.getLogger(__name__)
 
@@ -59,13 +60,17 @@ def build_server(
         max_http_buffer_size=max(64 * 1024, settings.server.max_message_length * 8 + 4096),
     )
     dashboard = DashboardFeed(sio, hub.dashboard, SUPERVISORS, OPERATOR)
-    guard = AbuseGuard(clock, Pseudonyms(clock), limits or Limits())
+    abuse = settings.abuse
+    limits = limits or Limits(
+        abuse.messages_per_minute, abuse.burst, abuse.conversations_per_source
+    )
+    guard = AbuseGuard(clock, Pseudonyms(clock, abuse.key_rotation_hours * 3600.0), limits)
     hub.bus.subscribe(_release_source(guard))
-    sio.register_namespace(VisitorNamespace(hub, guard))
+    sio.register_namespace(VisitorNamespace(hub, guard, abuse.trusted_proxies))
     sio.register_namespace(OperatorNamespace(hub, guard))
     Bridge(sio, hub, dashboard)
 
-    app = web.Application(client_max_size=64 * 1024)
+    app = web.Application(client_max_size=64 * 1024, middlewares=[security_headers])
     app[HUB] = hub
     app[READY] = {"ready": False, "draining": False}
     add_routes(app)

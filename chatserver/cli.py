@@ -1,4 +1,4 @@
-"""``chatserver``: serve, add operator accounts, check the configuration.
+"""``chatserver``: serve, add operator accounts, purge, check the configuration.
 
 Every command reads the same configuration file, so ``--config`` and ``--data`` mean the
 same everywhere. Errors are printed for a person to act on, with exit code 1.
@@ -44,6 +44,8 @@ def serve(args: argparse.Namespace) -> int:
     if args.redis:
         print("The distributed (Redis) mode is not available in this version yet.", file=sys.stderr)
         return 2
+    # aiosqlite logs every SQL parameter (message text!) at DEBUG: never let it
+    logging.getLogger("aiosqlite").setLevel(logging.INFO)
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
@@ -116,6 +118,47 @@ def add_operator(args: argparse.Namespace) -> int:
         print(error, file=sys.stderr)
         return 1
     print(f"Created {account.role} {account.username} (alias {account.alias}, id {account.id}).")
+    if account.totp_secret:
+        # shown once, here: the secret is needed to log in and nobody can read it back later
+        import segno
+
+        uri = accounts.provisioning_uri(account)
+        print(f"Two-step verification is required for {account.role}s. Scan this code with an")
+        print("authenticator app, or enter the URI by hand; keep it secret:")
+        print(uri)
+        segno.make(uri, error="m").terminal(compact=True)
+    return 0
+
+
+def purge(args: argparse.Namespace) -> int:
+    """Erase what the retention policy says is due, now; ``--dry-run`` only tells what.
+
+    The running server purges on its own schedule (``retention.purge_interval_minutes``);
+    this is for an administrator who wants to see what is due, or to purge right after
+    shortening a term. Erasing is idempotent: a second run finds nothing left to remove.
+    """
+    from chatserver.backends.embedded import SqliteStore
+    from chatserver.clock import SystemClock
+    from chatserver.privacy.retention import purge as run_purge
+
+    settings = _settings(args.config)
+    database = _database(settings, args.data)
+    if not database.exists():  # nothing stored yet: do not create an empty database
+        print(f"No database at {database}: nothing to purge.")
+        return 0
+
+    async def run() -> list[str]:
+        # scrub_delay=None: the purge scrubs itself (and close would), no timer to outlive us
+        store = SqliteStore(database, scrub_delay=None)
+        await store.open()
+        try:
+            report = await run_purge(store, settings, SystemClock().now(), dry_run=args.dry_run)
+        finally:
+            await store.close()
+        return report.lines()
+
+    for line in asyncio.run(run()):
+        print(line)
     return 0
 
 
@@ -153,6 +196,14 @@ def parser() -> argparse.ArgumentParser:
     add.add_argument("--config")
     add.add_argument("--data")
     add.set_defaults(func=add_operator)
+
+    erase = commands.add_parser(
+        "purge", help="erase transcripts, notes and audit entries past their retention term"
+    )
+    erase.add_argument("--config")
+    erase.add_argument("--data", help="folder for the SQLite file (default: server.data_dir)")
+    erase.add_argument("--dry-run", action="store_true", help="only report what would be removed")
+    erase.set_defaults(func=purge)
 
     check = commands.add_parser("check-config", help="validate the configuration")
     check.add_argument("--config")

@@ -8,11 +8,12 @@ what is expected, so ``chatserver check-config`` can tell an administrator how t
 from __future__ import annotations
 
 import difflib
+import ipaddress
 import json
 import re
 import tomllib
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time
 from functools import partial
 from pathlib import Path
@@ -72,6 +73,11 @@ class LineSettings:
     embed_origins: tuple[str, ...] = ()
     # where the quick exit sends the visitor's tab: somewhere neutral and harmless
     exit_url: str = DEFAULT_EXIT_URL
+    # this line's own terms from [lines.retention], the global [retention] filled in for the
+    # keys it leaves out; None: the global terms apply. Read it through Settings.retention_for.
+    retention: RetentionSettings | None = None
+    # store transcripts with phone numbers, e-mail, IBANs and postal codes replaced
+    redact: bool = False
 
 
 @dataclass(frozen=True)
@@ -96,6 +102,18 @@ class RoutingSettings:
 
 
 @dataclass(frozen=True)
+class AbuseSettings:
+    """Limits keyed on a daily-rotating pseudonym of the visitor's address, never the address."""
+
+    messages_per_minute: int = 30  # a person typing fast sends a few; a script hundreds
+    burst: int = 10
+    conversations_per_source: int = 3  # a family behind one router may need more than one
+    key_rotation_hours: int = 24  # blocks lapse when the key is replaced
+    # reverse proxies whose X-Forwarded-For is believed (addresses or networks)
+    trusted_proxies: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class TriageSettings:
     """Keyword triage: a waiting visitor whose words match moves up the queue by ``boost``.
 
@@ -112,9 +130,21 @@ class TriageSettings:
 
 @dataclass(frozen=True)
 class RetentionSettings:
+    """How long text is kept, in days after a conversation ends (0: erased at the next purge).
+
+    Globally in ``[retention]``; a line may set its own ``transcripts_days`` and ``notes_days``
+    in ``[lines.retention]`` (a youth line may promise less than an adult line). The audit log,
+    the hold term and the purge interval are the organisation's, so they are global only.
+    """
+
     transcripts_days: int = 30
     notes_days: int = 30
     audit_days: int = 365
+    # a safeguarding hold keeps one transcript back from the purge at most this long, so a
+    # hold nobody releases cannot turn "deleted on schedule" into "kept for ever"
+    hold_max_days: int = 30
+    # how often the running server purges; the purge erases at most this much later than due
+    purge_interval_minutes: int = 60
 
 
 @dataclass(frozen=True)
@@ -143,12 +173,30 @@ class Settings:
     intake_topics: tuple[Topic, ...] = ()
     age_bands: tuple[str, ...] = ()
     triage: TriageSettings = field(default_factory=TriageSettings)
+    abuse: AbuseSettings = field(default_factory=AbuseSettings)
 
     def line(self, line_id: str) -> LineSettings | None:
         for line in self.lines:
             if line.id == line_id:
                 return line
         return None
+
+    def retention_for(self, line_id: str) -> RetentionSettings:
+        """The retention terms of a line: its own transcript and note terms over the global ones.
+
+        A line that is no longer configured (its old conversations are still in the store) gets
+        the global terms, so removing a line from the file never stops its purge. Only the two
+        per-line keys are taken from the line: audit, hold and purge interval stay global even
+        if a line's ``RetentionSettings`` was built by hand with other values.
+        """
+        line = self.line(line_id)
+        if line is None or line.retention is None:
+            return self.retention
+        return replace(
+            self.retention,
+            transcripts_days=line.retention.transcripts_days,
+            notes_days=line.retention.notes_days,
+        )
 
 
 class ConfigError(Exception):
@@ -190,11 +238,13 @@ _INTERVAL_RE = re.compile(r"^(\d{1,2}):(\d{2})-(\d{1,2}):(\d{2})$")
 _DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _DAY = 24 * 60
 
-_TOP_KEYS = ("server", "routing", "retention", "triage", "wrapup", "intake", "lines")
+_TOP_KEYS = (
+    "server", "routing", "retention", "triage", "abuse", "wrapup", "intake", "lines",
+)  # fmt: skip
 _LINE_KEYS = (
     "id", "name", "languages", "timezone", "hours", "always_open", "exceptions", "queue_limit",
     "emergency", "alternatives", "alternatives_after_seconds", "privacy_statement",
-    "emergency_procedure", "embed_origins", "exit_url",
+    "emergency_procedure", "embed_origins", "exit_url", "retention", "redact",
 )  # fmt: skip
 _CONTACT_KEYS = ("label", "phone", "url")
 _TOPIC_KEYS = ("id", "label")
@@ -231,6 +281,11 @@ class _Collector:
 
     def add(self, key: str, expected: str) -> None:
         self.problems.append(_Problem(key, expected))
+
+    def adopt(self, other: _Collector, value: T) -> T:
+        """Take over the problems another collector found, in this place of the report."""
+        self.problems.extend(other.problems)
+        return value
 
     def take(self, parse: Callable[..., T], *args: Any) -> T | None:
         """Run a parser; on a mistake remember it and return None."""
@@ -450,8 +505,14 @@ def _normalise(pairs: Iterable[tuple[int, int]]) -> tuple[Interval, ...]:
 # -- compound parsers ------------------------------------------------------------------------
 
 
-def _section(c: _Collector, value: object, key: str, cls: type[T], spec: dict[str, Any]) -> T:
-    """A flat table of scalars whose absent keys keep the dataclass defaults."""
+def _section(
+    c: _Collector, value: object, key: str, cls: Callable[..., T], spec: dict[str, Any]
+) -> T:
+    """A flat table of scalars whose absent keys keep the defaults of ``cls``.
+
+    ``cls`` is usually the dataclass itself; a ``partial(replace, base)`` makes ``base`` the
+    defaults instead (a line's retention starts from the global one).
+    """
     if isinstance(value, _Missing):
         return cls()
     table = c.take(_table, value, key)
@@ -485,6 +546,32 @@ _RETENTION_SPEC: dict[str, Any] = {
     "transcripts_days": _int,
     "notes_days": _int,
     "audit_days": _int,
+    "hold_max_days": partial(_int, low=1),  # a hold of 0 days would lapse before it helped
+    "purge_interval_minutes": partial(_int, low=1, high=24 * 60),  # at least once a day
+}
+# what a line may decide for itself; the rest of [retention] is the organisation's
+_LINE_RETENTION_SPEC: dict[str, Any] = {
+    "transcripts_days": _int,
+    "notes_days": _int,
+}
+def _networks(value: object, key: str) -> tuple[str, ...]:
+    networks = _strings(value, key)
+    for i, network in enumerate(networks):
+        try:
+            ipaddress.ip_network(network, strict=False)
+        except ValueError:
+            raise _expected(
+                f"{key}[{i}]", 'an address or network like "10.0.0.1" or "10.0.0.0/8"', network
+            ) from None
+    return networks
+
+
+_ABUSE_SPEC: dict[str, Any] = {
+    "messages_per_minute": partial(_int, low=1),
+    "burst": partial(_int, low=1),
+    "conversations_per_source": partial(_int, low=1),
+    "key_rotation_hours": partial(_int, low=1, high=24 * 7),  # blocks never outlive a week
+    "trusted_proxies": _networks,
 }
 _TRIAGE_SPEC: dict[str, Any] = {
     "enabled": _bool,
@@ -628,8 +715,25 @@ def _line_hours(
     return _hours(c, entry["hours"], _at(key, "hours"))
 
 
-def _line(c: _Collector, value: object, key: str) -> LineSettings | None:
-    """One [[lines]] table; None when it has mistakes (they are in the collector)."""
+def _line_retention(
+    c: _Collector, entry: dict[str, Any], key: str, defaults: RetentionSettings
+) -> RetentionSettings | None:
+    """``[lines.retention]``: the keys it gives replace the global ones for this line only."""
+    if "retention" not in entry:
+        return None
+    before = len(c.problems)
+    retention = _section(c, entry["retention"], _at(key, "retention"), partial(replace, defaults),
+                         _LINE_RETENTION_SPEC)  # fmt: skip
+    return retention if len(c.problems) == before else None
+
+
+def _line(
+    c: _Collector, value: object, key: str, retention: RetentionSettings = RetentionSettings()
+) -> LineSettings | None:
+    """One [[lines]] table; None when it has mistakes (they are in the collector).
+
+    ``retention`` is the global ``[retention]``, which a line's own table starts from.
+    """
     entry = c.take(_table, value, key, "a [[lines]] table")
     if entry is None:
         return None
@@ -657,13 +761,17 @@ def _line(c: _Collector, value: object, key: str) -> LineSettings | None:
                              if "emergency_procedure" in entry else {}),
         embed_origins=_field(c, entry, key, "embed_origins", _origins, default=[]),
         exit_url=_field(c, entry, key, "exit_url", _url, default=DEFAULT_EXIT_URL),
+        retention=_line_retention(c, entry, key, retention),
+        redact=_field(c, entry, key, "redact", _bool, default=False),
     )  # fmt: skip
     if len(c.problems) > before:
         return None
     return LineSettings(**line)  # type: ignore[arg-type]  # no None left without a problem
 
 
-def _lines(c: _Collector, value: object) -> tuple[LineSettings, ...]:
+def _lines(
+    c: _Collector, value: object, retention: RetentionSettings = RetentionSettings()
+) -> tuple[LineSettings, ...]:
     what = "at least one [[lines]] table"
     items = c.take(_list, value, "lines", what)
     if items is not None and not items:
@@ -671,7 +779,7 @@ def _lines(c: _Collector, value: object) -> tuple[LineSettings, ...]:
     lines: dict[str, LineSettings] = {}
     first_index: dict[str, int] = {}
     for i, item in enumerate(items or ()):
-        line = _line(c, item, f"lines[{i}]")
+        line = _line(c, item, f"lines[{i}]", retention)
         if line is None:
             continue
         if line.id in lines:
@@ -695,7 +803,14 @@ def _all_languages(lines: Sequence[LineSettings]) -> tuple[str, ...]:
 def _settings(c: _Collector, doc: dict[str, Any], source: str) -> Settings:
     _check_keys(c, doc, "", _TOP_KEYS)
     get = doc.get
-    lines = _lines(c, get("lines", _MISSING))
+    # [retention] is read before the lines, whose own retention tables start from it; its
+    # mistakes are reported in their usual place, after those of the lines and routing.
+    retention_problems = _Collector()
+    retention = _section(
+        retention_problems, get("retention", _MISSING), "retention", RetentionSettings,
+        _RETENTION_SPEC,
+    )  # fmt: skip
+    lines = _lines(c, get("lines", _MISSING), retention)
     languages = _all_languages(lines)
     wrapup = c.take(_table, get("wrapup", {}), "wrapup") or {}
     _check_keys(c, wrapup, "wrapup", ("topics",))
@@ -705,11 +820,10 @@ def _settings(c: _Collector, doc: dict[str, Any], source: str) -> Settings:
         source=source,
         server=_section(c, get("server", _MISSING), "server", ServerSettings, _SERVER_SPEC),
         routing=_section(c, get("routing", _MISSING), "routing", RoutingSettings, _ROUTING_SPEC),
-        retention=_section(
-            c, get("retention", _MISSING), "retention", RetentionSettings, _RETENTION_SPEC
-        ),
+        retention=c.adopt(retention_problems, retention),
         lines=lines,
         triage=_section(c, get("triage", _MISSING), "triage", TriageSettings, _TRIAGE_SPEC),
+        abuse=_section(c, get("abuse", _MISSING), "abuse", AbuseSettings, _ABUSE_SPEC),
         wrapup_topics=_topics(c, wrapup.get("topics", []), "wrapup.topics", languages),
         intake_topics=_topics(c, intake.get("topics", []), "intake.topics", languages),
         age_bands=c.take(_strings, intake.get("age_bands", []), "intake.age_bands") or (),

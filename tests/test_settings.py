@@ -16,6 +16,7 @@ from chatserver.settings import (
     WEEKDAYS,
     ConfigError,
     Interval,
+    RetentionSettings,
     TriageSettings,
     collect_errors,
     load_settings,
@@ -198,6 +199,18 @@ BROKEN = [
      "triage.keywords.en[1]", "non-empty string"),
     ("triage-unknown", line_toml() + "[triage]\nboots = 2\n", "triage.boots",
      'did you mean "boost"'),
+    ("hold-max-days", line_toml() + "[retention]\nhold_max_days = 0\n",
+     "retention.hold_max_days", "at least 1, got 0"),
+    ("purge-interval", line_toml() + "[retention]\npurge_interval_minutes = 2000\n",
+     "retention.purge_interval_minutes", "between 1 and 1440, got 2000"),
+    ("line-retention-days", line_toml() + "[lines.retention]\ntranscripts_days = -1\n",
+     "lines[0].retention.transcripts_days", "at least 0, got -1"),
+    ("line-retention-audit", line_toml() + "[lines.retention]\naudit_days = 10\n",
+     "lines[0].retention.audit_days", "expected one of: transcripts_days, notes_days"),
+    ("line-retention-typo", line_toml() + "[lines.retention]\nnote_days = 0\n",
+     "lines[0].retention.note_days", 'did you mean "notes_days"'),
+    ("line-retention-table", line_toml(retention="7"), "lines[0].retention",
+     "expected a table, got 7"),
 ]  # fmt: skip
 
 
@@ -302,3 +315,85 @@ def test_embedding_origins_and_exit_url(tmp_path) -> None:
     with pytest.raises(ConfigError) as caught:
         load_settings(bad)
     assert caught.value.key == "lines[0].embed_origins[0]"
+
+
+def test_retention_defaults(tmp_path: Path) -> None:
+    """Without a [retention] table text is kept 30 days, the audit log a year, a hold at most
+    30 days, and the server purges every hour; every line follows the global terms."""
+    settings = load_settings(write(tmp_path, line_toml()))
+    assert settings.retention == RetentionSettings(30, 30, 365, 30, 60)
+    assert settings.lines[0].retention is None
+    assert settings.retention_for("chat") == settings.retention
+    assert load_settings().retention_for("jongeren") == load_settings().retention
+
+
+def test_retention_per_line_overrides_only_its_own_keys(tmp_path: Path) -> None:
+    """A youth line erases sooner than the global policy; keys it leaves out, and the audit
+    log, hold and purge interval (the organisation's), follow [retention]."""
+    text = (
+        "[retention]\ntranscripts_days = 60\nnotes_days = 14\naudit_days = 90\n"
+        "hold_max_days = 10\npurge_interval_minutes = 15\n"
+        + line_toml()
+        + line_toml(id='"youth"')
+        + "[lines.retention]\ntranscripts_days = 0\n"
+    )
+    settings = load_settings(write(tmp_path, text))
+    assert settings.retention == RetentionSettings(60, 14, 90, 10, 15)
+    assert [line.retention for line in settings.lines] == [
+        None,
+        RetentionSettings(0, 14, 90, 10, 15),  # the global values filled in
+    ]
+    assert settings.retention_for("youth") == RetentionSettings(0, 14, 90, 10, 15)
+    assert settings.retention_for("chat") == settings.retention
+    assert settings.retention_for("removed-line") == settings.retention
+
+
+def test_retention_for_takes_only_the_line_keys() -> None:
+    """Even a hand-built line retention cannot change the audit term or the hold maximum."""
+    import dataclasses
+
+    settings = load_settings()
+    chat = settings.line("chat")
+    assert chat is not None
+    own = RetentionSettings(1, 2, audit_days=0, hold_max_days=999, purge_interval_minutes=1)
+    lines = tuple(
+        dataclasses.replace(line, retention=own) if line.id == "chat" else line
+        for line in settings.lines
+    )
+    changed = dataclasses.replace(settings, lines=lines)
+    assert changed.retention_for("chat") == dataclasses.replace(
+        settings.retention, transcripts_days=1, notes_days=2
+    )
+
+
+def test_retention_mistakes_are_reported_after_the_lines(tmp_path: Path) -> None:
+    """check-config lists the global [retention] mistakes in their usual place."""
+    text = (
+        "[retention]\naudit_days = -1\n"
+        + line_toml(queue_limit="0")
+        + "[lines.retention]\nnotes_days = true\n"
+        + "[routing]\nestimate_window = 0\n"
+    )
+    assert [e.key for e in collect_errors(write(tmp_path, text))] == [
+        "lines[0].queue_limit",
+        "lines[0].retention.notes_days",
+        "routing.estimate_window",
+        "retention.audit_days",
+    ]
+
+
+def test_abuse_limits_and_trusted_proxies(tmp_path: Path) -> None:
+    """Abuse limits come from [abuse]; a proxy that is not an address is named as the fault."""
+    from chatserver.settings import ConfigError, load_settings
+
+    base = (Path(__file__).parent / "e2e" / "test.toml").read_text()
+    good = tmp_path / "good.toml"
+    good.write_text(base + '\n[abuse]\nburst = 5\ntrusted_proxies = ["10.0.0.0/8"]\n')
+    abuse = load_settings(good).abuse
+    assert abuse.burst == 5 and abuse.trusted_proxies == ("10.0.0.0/8",)
+    assert abuse.conversations_per_source == 3
+    bad = tmp_path / "bad.toml"
+    bad.write_text(base + '\n[abuse]\ntrusted_proxies = ["nginx"]\n')
+    with pytest.raises(ConfigError) as caught:
+        load_settings(bad)
+    assert caught.value.key == "abuse.trusted_proxies[0]"

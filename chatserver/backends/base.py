@@ -66,6 +66,23 @@ class AuditEntry:
 
 
 @dataclass
+class Hold:
+    """A safeguarding hold: one conversation kept back from the retention purge.
+
+    A supervisor places it when an acute risk may need follow-up by the organisation. It has a
+    stated reason and an end: at ``expires_at`` (or ``hold_max_days`` after ``created_at``,
+    whichever comes first) it lapses by itself, so no transcript is kept for ever by a hold
+    nobody remembered to release. ``reason`` is the supervisor's words, never chat text.
+    """
+
+    conversation_id: str
+    operator_id: str  # the supervisor who placed it
+    reason: str
+    created_at: float
+    expires_at: float
+
+
+@dataclass
 class Session:
     token_hash: str
     operator_id: str
@@ -119,6 +136,28 @@ class Store(Protocol):
     async def erase_messages(self, conversation_id: str) -> int:
         """Remove every message of a conversation at once; returns how many."""
 
+    async def erase_transcript(
+        self, conversation_id: str, roles: tuple[str, ...] | None = None
+    ) -> int:
+        """Remove the conversation's messages with these roles (None: all); returns how many.
+
+        As thorough as ``erase_messages`` (which is this with ``roles=None``): the text must
+        not be recoverable from the storage afterwards. The retention purge erases transcripts
+        (visitor, operator, system) and private notes (note, whisper) on their own terms.
+        Erasing again finds nothing and returns 0: the absence of messages is the only
+        "purged" mark there is, so no flag can disagree with what is actually stored.
+        """
+
+    async def ended_conversations(
+        self, before: float, line: str | None = None, with_roles: tuple[str, ...] | None = None
+    ) -> list[Conversation]:
+        """Ended conversations with ``ended_at < before`` (of one line, or all), oldest first.
+
+        With ``with_roles``, only those that still hold a message of one of these roles: what
+        the purge has left to do. Without it the list grows with every conversation ever held
+        (their records stay for the statistics), and an hourly purge would walk all of them.
+        """
+
     async def save_wrapup(self, wrapup: Wrapup) -> None: ...
 
     async def wrapup(self, conversation_id: str) -> Wrapup | None: ...
@@ -145,3 +184,17 @@ class Store(Protocol):
 
     async def purge_audit(self, before: float) -> int:
         """Remove entries with ``at < before`` (the retention policy); returns how many."""
+
+    # safeguarding holds ------------------------------------------------------------------
+    # A supervisor keeps one conversation back from the purge for a while (see ``Hold``).
+    async def add_hold(self, hold: Hold) -> None:
+        """Place or replace the conversation's hold (one per conversation); ``ValueError`` if
+        the conversation is unknown. Renewing is a new decision: the hub audits it."""
+
+    async def hold(self, conversation_id: str) -> Hold | None: ...
+
+    async def holds(self) -> list[Hold]:
+        """Every hold, lapsed ones included until the purge releases them; soonest end first."""
+
+    async def release_hold(self, conversation_id: str) -> bool:
+        """Remove the hold; False if there was none (releasing twice is harmless)."""

@@ -39,7 +39,7 @@ from typing import Any
 
 import aiosqlite
 
-from chatserver.backends.base import AuditEntry, HourStats, Session, StatsDelta
+from chatserver.backends.base import AuditEntry, Hold, HourStats, Session, StatsDelta
 from chatserver.hub.model import (
     Account,
     Conversation,
@@ -163,6 +163,17 @@ MIGRATIONS: list[tuple[str, ...]] = [
             detail TEXT  -- a short code or an operator id, never chat text
         )""",
         "CREATE INDEX audit_log_at ON audit_log(at)",
+    ),
+    # 3: safeguarding holds. The foreign key is safe: a conversation's record is never deleted
+    # (it carries the statistics); the retention purge removes its messages only.
+    (
+        """CREATE TABLE holds (
+            conversation_id TEXT PRIMARY KEY REFERENCES conversations(id) ON DELETE CASCADE,
+            operator_id TEXT NOT NULL,  -- the supervisor who placed it
+            reason TEXT NOT NULL,  -- the supervisor's stated reason, never chat text
+            created_at REAL NOT NULL,
+            expires_at REAL NOT NULL
+        )""",
     ),
 ]
 
@@ -412,21 +423,46 @@ class SqliteStore:
 
     async def erase_messages(self, conversation_id: str) -> int:
         """Overwrite, delete and flush the WAL before answering; a VACUUM follows (see top)."""
+        return await self.erase_transcript(conversation_id)
+
+    async def erase_transcript(
+        self, conversation_id: str, roles: tuple[str, ...] | None = None
+    ) -> int:
+        """Like :meth:`erase_messages`, limited to ``roles`` (e.g. the transcript, not notes)."""
+        where = "conversation_id = ?"
+        params: list[Any] = [conversation_id]
+        if roles is not None:
+            if not roles:
+                return 0
+            where += f" AND role IN ({', '.join('?' for _ in roles)})"
+            params.extend(str(role) for role in roles)
         erased = await self._write(
-            (_BLANK_TEXT, (conversation_id,)),
-            ("DELETE FROM messages WHERE conversation_id = ?", (conversation_id,)),
+            (_BLANK_TEXT + where, params),
+            (f"DELETE FROM messages WHERE {where}", params),
             checkpoint=True,
         )
-        self._scrub_due = isinstance(self.path, Path)  # ":memory:" leaves nothing on disk
-        if (
-            self._scrub_due
-            and self.scrub_delay is not None
-            and (self._scrub_task is None or self._scrub_task.done())
-        ):
-            self._scrub_task = asyncio.create_task(
-                self._scrub_later(self.scrub_delay), name="sqlite-scrub"
-            )
+        self._schedule_scrub()
         return erased
+
+    async def ended_conversations(
+        self, before: float, line: str | None = None, with_roles: tuple[str, ...] | None = None
+    ) -> list[Conversation]:
+        sql = "SELECT * FROM conversations c WHERE c.state = ? AND c.ended_at < ?"
+        params: list[Any] = [ConversationState.ENDED.value, before]
+        if line is not None:
+            sql += " AND c.line = ?"
+            params.append(line)
+        if with_roles is not None:
+            if not with_roles:
+                return []
+            # a probe on the messages' primary key per conversation, not a scan of messages
+            sql += (
+                " AND EXISTS (SELECT 1 FROM messages m WHERE m.conversation_id = c.id"
+                f" AND m.role IN ({', '.join('?' for _ in with_roles)}))"
+            )
+            params.extend(str(role) for role in with_roles)
+        rows = await self._read(sql + " ORDER BY c.ended_at, c.id", params)
+        return [_conversation(row) for row in rows]
 
     async def save_wrapup(self, wrapup: Wrapup) -> None:
         w = wrapup
@@ -554,7 +590,63 @@ class SqliteStore:
     async def purge_audit(self, before: float) -> int:
         return await self._write(("DELETE FROM audit_log WHERE at < ?", (before,)))
 
+    # safeguarding holds ---------------------------------------------------------------
+    async def add_hold(self, hold: Hold) -> None:
+        h = hold
+        try:
+            await self._write(
+                (
+                    "INSERT INTO holds (conversation_id, operator_id, reason, created_at,"
+                    " expires_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT (conversation_id) DO UPDATE"
+                    " SET operator_id = excluded.operator_id, reason = excluded.reason,"
+                    " created_at = excluded.created_at, expires_at = excluded.expires_at",
+                    (h.conversation_id, h.operator_id, h.reason, h.created_at, h.expires_at),
+                )
+            )
+        except sqlite3.IntegrityError as error:
+            raise ValueError(f"No conversation {h.conversation_id} to hold: {error}") from error
+
+    async def hold(self, conversation_id: str) -> Hold | None:
+        rows = await self._read(
+            "SELECT conversation_id, operator_id, reason, created_at, expires_at FROM holds"
+            " WHERE conversation_id = ?",
+            (conversation_id,),
+        )
+        return Hold(*rows[0]) if rows else None
+
+    async def holds(self) -> list[Hold]:
+        rows = await self._read(
+            "SELECT conversation_id, operator_id, reason, created_at, expires_at FROM holds"
+            " ORDER BY expires_at, conversation_id"
+        )
+        return [Hold(*row) for row in rows]
+
+    async def release_hold(self, conversation_id: str) -> bool:
+        """The reason may describe the visitor's situation: erased as thoroughly as text."""
+        released = await self._write(
+            (
+                "UPDATE holds SET reason = CAST(zeroblob(length(CAST(reason AS BLOB))) AS TEXT)"
+                " WHERE conversation_id = ?",
+                (conversation_id,),
+            ),
+            ("DELETE FROM holds WHERE conversation_id = ?", (conversation_id,)),
+            checkpoint=True,
+        )
+        if released:
+            self._schedule_scrub()
+        return released > 0
+
     # the writer ------------------------------------------------------------------------
+    def _schedule_scrub(self) -> None:
+        """Something was erased: VACUUM ``scrub_delay`` from now (or at the next scrub/close)."""
+        if not isinstance(self.path, Path):  # ":memory:" leaves nothing on disk
+            return
+        self._scrub_due = True
+        if self.scrub_delay is not None and (self._scrub_task is None or self._scrub_task.done()):
+            self._scrub_task = asyncio.create_task(
+                self._scrub_later(self.scrub_delay), name="sqlite-scrub"
+            )
+
     async def _write(self, *statements: Statement, checkpoint: bool = False) -> int:
         """Queue one atomic write and wait until it is committed (or rejected)."""
         if self._db is None or self._closing or self._writer is None or self._writer.done():
@@ -673,11 +765,8 @@ class SqliteStore:
 # The DELETE's rebalancing moves not-yet-deleted cells between pages and can leave their old
 # bytes in unused page space, out of reach of secure_delete (seen with SQLite 3.40). An UPDATE to
 # a payload of the same size rewrites each cell in place, so the text is blanked where it lies
-# before any row moves.
-_BLANK_TEXT = (
-    "UPDATE messages SET text = CAST(zeroblob(length(CAST(text AS BLOB))) AS TEXT)"
-    " WHERE conversation_id = ?"
-)
+# before any row moves. Each erase appends its condition (which conversation, which roles).
+_BLANK_TEXT = "UPDATE messages SET text = CAST(zeroblob(length(CAST(text AS BLOB))) AS TEXT) WHERE "
 
 
 # helpers ---------------------------------------------------------------------------------

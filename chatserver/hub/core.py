@@ -18,7 +18,7 @@ import hashlib
 import heapq
 from collections import defaultdict, deque
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from chatserver import i18n
 from chatserver.backends.base import AuditEntry, StatsDelta, Store
@@ -53,8 +53,10 @@ from chatserver.hub.model import (
 )
 from chatserver.hub.queue import LineQueue, Waiting, estimate_wait
 from chatserver.hub.routing import plan_assignments
+from chatserver.privacy.redaction import redact
 from chatserver.settings import LineSettings, Settings
 
+REDACTED_ROLES = frozenset({Role.VISITOR, Role.OPERATOR, Role.NOTE, Role.WHISPER})
 OPEN_STATES = (ConversationState.WAITING, ConversationState.ACTIVE)
 LEAVE_REASONS = frozenset({"left", "quick_exit"})
 
@@ -103,7 +105,7 @@ class HubCore:
             line.id: deque(maxlen=settings.routing.estimate_window) for line in settings.lines
         }
         self._next_rank = 0
-        self._audit_purged_at = float("-inf")
+        self._purged_at = float("-inf")
         self._front_rank = 0
         self._dirty: set[str] = set()
         # conversation id -> {operator id: "backup" | "observer"}: read along, invisible
@@ -319,6 +321,10 @@ class HubCore:
             raise TooLong(f"A message may be at most {limit} characters.", limit=limit)
         if not text.strip():
             raise InvalidPayload("The message is empty.")
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError:  # a lone surrogate: valid JSON, not text anyone can store
+            raise InvalidPayload("The message contains characters that are not text.") from None
         return text
 
     async def _visitor_conversation(self, conversation_id: str) -> Conversation:
@@ -369,9 +375,20 @@ class HubCore:
                 at=self.clock.now(),
                 author=author,
             )
-            await self.store.append_message(message)
+            await self.store.append_message(self._as_stored(conversation, message))
             await self.bus.publish(MessagePosted(message, to_visitor, operators))
             return message
+
+    def _as_stored(self, conversation: Conversation, message: Message) -> Message:
+        """What goes into the transcript: redacted where the line asks for it.
+
+        The live conversation is unchanged (the volunteer may need the phone number now);
+        only the copy that is kept loses phone numbers, e-mail, IBANs and postal codes.
+        """
+        line = self.settings.line(conversation.line)
+        if line is None or not line.redact or message.role not in REDACTED_ROLES:
+            return message
+        return replace(message, text=redact(message.text))
 
     async def _publish_status(self, presence: Presence, reason: str | None = None) -> None:
         await self.bus.publish(

@@ -14,6 +14,7 @@ conversation.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 
 from chatserver.clock import iso
@@ -28,9 +29,10 @@ from chatserver.hub.queue import estimate_wait
 from chatserver.hub.supervision import Supervision
 from chatserver.hub.visitors import VisitorActions
 from chatserver.hub.volunteers import VolunteerActions
+from chatserver.privacy.retention import purge
 from chatserver.settings import LineSettings
 
-AUDIT_PURGE_EVERY = 3600.0
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -125,14 +127,21 @@ class Hub(VisitorActions, VolunteerActions, HandoverActions, Supervision):
                     self._dirty.add(line.id)
             await self._route()
             await self._flush_positions()
-        await self._purge_audit(now)
+        await self._purge_due(now)
 
-    async def _purge_audit(self, now: float) -> None:
-        """The audit log follows the retention policy; checked once an hour, not every sweep."""
-        if now - self._audit_purged_at < AUDIT_PURGE_EVERY:
+    async def _purge_due(self, now: float) -> None:
+        """Transcripts, notes and the audit log follow the retention policy.
+
+        Due every ``retention.purge_interval_minutes`` by the hub's clock (so tests move the
+        clock instead of waiting); ``chatserver purge`` runs the same purge on demand.
+        """
+        interval = self.settings.retention.purge_interval_minutes * 60
+        if now - self._purged_at < interval:
             return
-        self._audit_purged_at = now
-        await self.store.purge_audit(now - self.settings.retention.audit_days * 86400)
+        self._purged_at = now
+        report = await purge(self.store, self.settings, now)
+        if report.conversations or report.audit_entries or report.holds_lapsed:
+            log.info("retention purge: %s", "; ".join(report.lines()))
 
     # ------------------------------------------------------------------ lines (public API)
     def line_status(self, line_id: str) -> LineStatus:

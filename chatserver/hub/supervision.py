@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from chatserver.backends.base import Hold
 from chatserver.errors import Forbidden, InvalidPayload
 from chatserver.hub.access import ensure_supervisor
 from chatserver.hub.backup import BackupActions
 from chatserver.hub.events import Broadcast
 from chatserver.hub.model import Conversation, ConversationState, Message, OperatorState
+from chatserver.privacy.retention import new_hold
 
 MAX_BROADCAST = 1000
 
@@ -25,6 +27,27 @@ class Supervision(BackupActions):
                 raise Forbidden()
             await self._audit(operator_id, "observe", conversation_id)
             return await self._start_watching(conversation, operator_id, "observer")
+
+    async def place_hold(
+        self, operator_id: str, conversation_id: str, reason: str, days: int | None
+    ) -> Hold:
+        """A supervisor keeps one conversation from the purge (safeguarding), for a while.
+
+        Audited and listed for administrators; it lapses by itself at the end of its term.
+        """
+        ensure_supervisor(self._presences.get(operator_id))
+        if await self.store.conversation(conversation_id) is None:
+            raise Forbidden()
+        hold = new_hold(self.settings, conversation_id, operator_id, reason, self.clock.now(), days)
+        await self.store.add_hold(hold)
+        await self._audit(operator_id, "hold", conversation_id, str(days or ""))
+        return hold
+
+    async def release_hold(self, operator_id: str, conversation_id: str) -> None:
+        ensure_supervisor(self._presences.get(operator_id))
+        if not await self.store.release_hold(conversation_id):
+            raise Forbidden("There is no hold on this conversation.")
+        await self._audit(operator_id, "hold_released", conversation_id)
 
     async def broadcast(self, operator_id: str, text: str) -> None:
         """A message from a supervisor to every operator online (e.g. "busy night, hold on")."""

@@ -3,11 +3,16 @@
 Visitor and operator text is stored as plain text. The ``html`` field of a message is made
 here and nowhere else: everything is escaped, and only http, https and mailto links become
 clickable, opening in a new tab with no referrer and no trust.
+
+A URL that holds invisible control or format characters (bidi overrides such as U+202E,
+zero-width spaces) stays plain text: they let a link read as another address than the one it
+opens (an override before "moc.elgoog" displays "google.com"), and no honest link needs them.
 """
 
 from __future__ import annotations
 
 import html
+import unicodedata
 from typing import Any
 
 from bleach.linkifier import Linker
@@ -15,10 +20,17 @@ from bleach.linkifier import Linker
 _SAFE_REL = "noopener noreferrer nofollow"
 
 
+def _hidden(text: str) -> bool:
+    """Does ``text`` hold a character that is not shown but changes what is shown?"""
+    return any(unicodedata.category(char) in ("Cc", "Cf") for char in text)
+
+
 def _harden(attrs: dict[Any, str], new: bool = False) -> dict[Any, str] | None:
     href = attrs.get((None, "href"), "")
     if not href.lower().startswith(("http://", "https://", "mailto:")):
         return None  # leave it as text
+    if _hidden(href) or _hidden(attrs.get("_text", "")):
+        return None  # a link that may not read as where it goes stays text
     attrs[(None, "rel")] = _SAFE_REL
     attrs[(None, "target")] = "_blank"
     return attrs

@@ -13,6 +13,7 @@ from typing import Any
 import socketio
 
 from chatserver import accounts
+from chatserver.clock import iso
 from chatserver.errors import InvalidPayload
 from chatserver.hub.hub import Hub
 from chatserver.hub.model import Conversation, Message, OperatorState
@@ -218,6 +219,22 @@ class OperatorNamespace(AnsweringNamespace):
     @acknowledged
     async def on_unobserve(self, sid: str, data: Any) -> dict[str, Any]:
         await self.hub.stop_watching(await self._me(sid), conversation_id(payload(data)))
+        return ok()
+
+    @acknowledged
+    async def on_hold(self, sid: str, data: Any) -> dict[str, Any]:
+        data = payload(data)
+        days = data.get("days")
+        if days is not None and (isinstance(days, bool) or not isinstance(days, int)):
+            raise InvalidPayload('"days" must be a whole number of days.', field="days")
+        hold = await self.hub.place_hold(
+            await self._me(sid), conversation_id(data), text_field(data, "reason"), days
+        )
+        return ok(expires_at=iso(hold.expires_at))
+
+    @acknowledged
+    async def on_release_hold(self, sid: str, data: Any) -> dict[str, Any]:
+        await self.hub.release_hold(await self._me(sid), conversation_id(payload(data)))
         return ok()
 
     @acknowledged

@@ -88,3 +88,29 @@ async def audit_log(request: web.Request) -> web.Response:
     )
     response.headers["Cache-Control"] = "no-store"  # nobody's browser cache keeps the log
     return response
+
+
+async def holds(request: web.Request) -> web.Response:
+    """``GET /api/holds``: conversations kept from the purge, why, by whom and until when."""
+    try:
+        await _administrator(request)
+    except Unauthorized as error:
+        return error_response(error, 401)
+    except Forbidden as error:
+        return error_response(error, 403)
+    hub = request.app[HUB]
+    names = {a.id: a.username for a in await hub.store.accounts()}
+    body = [
+        {
+            "conversation_id": hold.conversation_id,
+            "by": hold.operator_id,
+            "by_name": names.get(hold.operator_id),
+            "reason": hold.reason,
+            "since": iso(hold.created_at),
+            "until": iso(hold.expires_at),
+        }
+        for hold in await hub.store.holds()
+    ]
+    response = web.json_response({"ok": True, "holds": body})
+    response.headers["Cache-Control"] = "no-store"
+    return response

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from chatserver.backends import embedded
-from chatserver.backends.base import AuditEntry, HourStats, Session, StatsDelta, Store
+from chatserver.backends.base import AuditEntry, Hold, HourStats, Session, StatsDelta, Store
 from chatserver.backends.embedded import SqliteStore
 from chatserver.hub.model import (
     Account,
@@ -257,6 +257,105 @@ async def test_erase_messages(store: Store) -> None:
     assert await store.erase_messages("c1") == 0
 
 
+TRANSCRIPT = ("visitor", "operator", "system")
+NOTES = ("note", "whisper")
+
+
+async def _all_roles(store: Store, cid: str) -> None:
+    """One message of every role: the three of the transcript, then a note and a whisper."""
+    for seq, role in enumerate(Role, start=1):
+        await store.append_message(message(cid, seq, f"{role} text of {cid}", role=role))
+
+
+@pytest.mark.asyncio
+async def test_erase_transcript_by_role(store: Store) -> None:
+    """The purge can erase a transcript while the volunteers' notes keep their own term."""
+    for cid in ("c1", "c2"):
+        await store.save_conversation(conversation(cid))
+        await _all_roles(store, cid)
+    assert await store.erase_transcript("c1", TRANSCRIPT) == 3
+    assert [m.role for m in await store.messages("c1")] == [Role.NOTE, Role.WHISPER]
+    assert await store.erase_transcript("c1", TRANSCRIPT) == 0  # erasing again is harmless
+    assert await store.erase_transcript("c1", ()) == 0
+    assert await store.erase_transcript("c1", NOTES) == 2
+    assert await store.messages("c1") == []
+    assert len(await store.messages("c2")) == 5  # nobody else's
+    assert await store.erase_transcript("c2") == 5  # None: every role, like erase_messages
+    assert await store.conversation("c1") is not None  # the record (no text) stays
+
+
+@pytest.mark.asyncio
+async def test_ended_conversations(store: Store) -> None:
+    """The purge finds the conversations ended before a moment, per line, oldest first."""
+    await store.save_conversation(ended("late", T0, T0 + 300))
+    await store.save_conversation(ended("early", T0, T0 + 100))
+    await store.save_conversation(ended("youth", None, T0 + 50, line="youth"))
+    await store.save_conversation(conversation("waiting"))
+    await store.save_conversation(conversation("wrapup", state=ConversationState.WRAPUP))
+    ids = [c.id for c in await store.ended_conversations(T0 + 1000)]
+    assert ids == ["youth", "early", "late"]
+    assert [c.id for c in await store.ended_conversations(T0 + 300)] == ["youth", "early"]
+    assert [c.id for c in await store.ended_conversations(T0 + 1000, "general")] == [
+        "early",
+        "late",
+    ]
+    assert await store.ended_conversations(T0 + 50) == []  # strictly before
+    [youth] = await store.ended_conversations(T0 + 1000, "youth")
+    assert youth == ended("youth", None, T0 + 50, line="youth")
+
+
+@pytest.mark.asyncio
+async def test_ended_conversations_with_text_left(store: Store) -> None:
+    """Once erased, a conversation is no longer work for the purge: years of records stay
+    (for the statistics) without every purge walking through them again."""
+    for cid in ("bare", "notes", "full"):
+        await store.save_conversation(ended(cid, T0, T0 + 10))
+    await _all_roles(store, "notes")
+    await store.erase_transcript("notes", TRANSCRIPT)
+    await _all_roles(store, "full")
+
+    def found(conversations: list[Conversation]) -> list[str]:
+        return sorted(c.id for c in conversations)
+
+    assert found(await store.ended_conversations(T0 + 20)) == ["bare", "full", "notes"]
+    assert found(await store.ended_conversations(T0 + 20, with_roles=TRANSCRIPT)) == ["full"]
+    assert found(await store.ended_conversations(T0 + 20, with_roles=NOTES)) == ["full", "notes"]
+    assert found(await store.ended_conversations(T0 + 20, "general", NOTES)) == ["full", "notes"]
+    assert await store.ended_conversations(T0 + 20, with_roles=()) == []
+
+
+def hold(cid: str = "c1", **changes: object) -> Hold:
+    base = Hold(cid, "sup1", "acute risk, follow-up by the team", T0, T0 + 7 * 86400)
+    return dataclasses.replace(base, **changes)  # type: ignore[arg-type]
+
+
+@pytest.mark.asyncio
+async def test_hold_round_trip_replace_and_release(store: Store) -> None:
+    """A supervisor's hold is kept as placed, can be renewed, is listed, and can be released."""
+    for cid in ("c1", "c2"):
+        await store.save_conversation(ended(cid, T0, T0 + 10))
+    assert await store.hold("c1") is None and await store.holds() == []
+    await store.add_hold(hold("c1"))
+    await store.add_hold(hold("c2", expires_at=T0 + 86400))
+    assert await store.hold("c1") == hold("c1")
+    assert await store.holds() == [hold("c2", expires_at=T0 + 86400), hold("c1")]  # soonest first
+    renewed = hold("c1", operator_id="sup2", reason="renewed", created_at=T0 + 5)
+    await store.add_hold(renewed)
+    assert await store.hold("c1") == renewed
+    assert await store.release_hold("c1") is True
+    assert await store.release_hold("c1") is False
+    assert await store.hold("c1") is None
+    assert [h.conversation_id for h in await store.holds()] == ["c2"]
+
+
+@pytest.mark.asyncio
+async def test_hold_needs_a_conversation(store: Store) -> None:
+    """A hold on an id that was never a conversation is refused, not stored."""
+    with pytest.raises(ValueError):
+        await store.add_hold(hold("ghost"))
+    assert await store.holds() == []
+
+
 # statistics ---------------------------------------------------------------------------------
 @pytest.mark.asyncio
 async def test_stats_accumulate_per_hour(store: Store) -> None:
@@ -408,6 +507,17 @@ async def test_audit_log_survives_a_restart(make_store: StoreFactory, opened: Op
 
 
 @pytest.mark.asyncio
+async def test_holds_survive_a_restart(make_store: StoreFactory, opened: Opener) -> None:
+    """A safeguarding hold still protects its conversation after the server restarts."""
+    first = await opened(make_store())
+    await first.save_conversation(ended("c1", T0, T0 + 10))
+    await first.add_hold(hold("c1"))
+    await first.close()
+    second = await opened(make_store())
+    assert await second.holds() == [hold("c1")]
+
+
+@pytest.mark.asyncio
 async def test_open_is_idempotent(make_store: StoreFactory, opened: Opener) -> None:
     """Starting the server twice on the same data, or opening twice, breaks nothing."""
     first = await opened(make_store())
@@ -493,6 +603,43 @@ async def test_erased_text_leaves_no_fragments_after_busy_use(
     await store.close()
     after = _raw(sqlite_path)
     assert not [cid for cid in erased if f"<{MARKER}:{cid}>".encode() in after]
+
+
+@pytest.mark.asyncio
+async def test_a_partial_erase_is_gone_from_the_disk(sqlite_path: Path, opened: Opener) -> None:
+    """Erasing a transcript but keeping its notes removes the transcript's words from the
+    file and WAL at once, and after the scrub; the notes are still readable."""
+    store = SqliteStore(sqlite_path, scrub_delay=None)
+    await opened(store)
+    await store.save_conversation(ended("c1", T0, T0 + 10))
+    for seq in range(1, 150):
+        role = Role.NOTE if seq % 3 == 0 else Role.VISITOR
+        text = f"NOTE-KEPT {seq}" if role == Role.NOTE else f"{MARKER} {seq} " + "y" * 200
+        await store.append_message(message("c1", seq, text, role=role))
+    assert await store.erase_transcript("c1", TRANSCRIPT) == 100
+    for data in (_raw(sqlite_path), await _raw_after_scrub(store, sqlite_path)):
+        assert MARKER.encode() not in data
+        assert b"NOTE-KEPT 147" in data
+    assert len(await store.messages("c1")) == 49
+
+
+async def _raw_after_scrub(store: SqliteStore, path: Path) -> bytes:
+    await store.scrub()
+    return _raw(path)
+
+
+@pytest.mark.asyncio
+async def test_a_released_hold_leaves_no_reason_on_disk(sqlite_path: Path, opened: Opener) -> None:
+    """A hold's reason may describe the visitor's situation: released, it is erased too."""
+    store = SqliteStore(sqlite_path, scrub_delay=None)
+    await opened(store)
+    await store.save_conversation(ended("c1", T0, T0 + 10))
+    await store.add_hold(hold("c1", reason=f"{MARKER} plans for friday"))
+    assert MARKER.encode() in _raw(sqlite_path)
+    assert await store.release_hold("c1")
+    assert MARKER.encode() not in _raw(sqlite_path)
+    await store.close()
+    assert MARKER.encode() not in _raw(sqlite_path)
 
 
 @pytest.mark.asyncio
@@ -618,6 +765,26 @@ async def test_a_file_from_before_the_audit_log_gains_it(
     await store.add_audit(audit(T0))
     assert await store.audit_entries(T0, T0) == [audit(T0)]
     assert await store.conversation("c1") == conversation("c1")
+
+
+@pytest.mark.asyncio
+async def test_a_file_from_before_holds_gains_them(
+    sqlite_path: Path, monkeypatch: pytest.MonkeyPatch, opened: Opener
+) -> None:
+    """A helpline upgrading keeps its chats and audit log, and supervisors can place holds."""
+    monkeypatch.setattr(embedded, "MIGRATIONS", embedded.MIGRATIONS[:2])
+    store = await opened(SqliteStore(sqlite_path))
+    await store.save_conversation(ended("c1", T0, T0 + 10))
+    await store.add_audit(audit(T0))
+    await store.close()
+    assert _user_version(sqlite_path) == 2
+    monkeypatch.undo()
+
+    store = await opened(SqliteStore(sqlite_path))
+    await store.add_hold(hold("c1"))
+    assert await store.holds() == [hold("c1")]
+    assert await store.audit_entries(T0, T0) == [audit(T0)]
+    assert await store.conversation("c1") == ended("c1", T0, T0 + 10)
 
 
 @pytest.mark.asyncio

@@ -1,0 +1,90 @@
+"""Transcripts disappear on schedule inside the running server, except under a hold."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import aiohttp
+import pytest
+
+from chatserver.settings import load_settings
+from tests.e2e.conftest import CONFIG, Env, running
+
+DAY = 86400
+
+
+@pytest.fixture
+async def week(tmp_path: Path) -> AsyncIterator[Env]:
+    """Transcripts and notes kept for 7 days; holds for at most 30."""
+    settings = load_settings(CONFIG)
+    retention = dataclasses.replace(
+        settings.retention, transcripts_days=7, notes_days=7, hold_max_days=30
+    )
+    async with running(tmp_path, dataclasses.replace(settings, retention=retention)) as env:
+        yield env
+
+
+async def test_scheduled_purge_and_a_safeguarding_hold(week: Env) -> None:
+    """After 7 days the transcript is gone, unless a supervisor held it (with a reason)."""
+    env = week
+    anna = await env.operator("anna")
+    boss = await env.operator("sara", status="paused", role="supervisor")
+    conversations = []
+    for text in ("eerste gesprek", "tweede gesprek"):
+        visitor, ack = await env.start()
+        await visitor.call("message", {"text": text})
+        conversation = ack["conversation_id"]
+        await anna.until("assigned", lambda a, c=conversation: a["conversation"]["id"] == c)
+        await anna.call(
+            "end", {"conversation_id": conversation, "wrapup": {"topics": [], "risk": "high"}}
+        )
+        await anna.call("status", {"state": "available"})  # back after the debrief pause
+        conversations.append(conversation)
+    kept, purged = conversations
+
+    refused = await anna.call("hold", {"conversation_id": kept, "reason": "zorgen"})
+    assert refused["error"]["code"] == "forbidden"
+    held = await boss.call(
+        "hold", {"conversation_id": kept, "reason": "acute zorg, mogelijk nazorg", "days": 40}
+    )
+    assert held["error"]["code"] == "invalid_payload"  # longer than hold_max_days
+    held = await boss.call(
+        "hold", {"conversation_id": kept, "reason": "acute zorg, mogelijk nazorg", "days": 20}
+    )
+    assert held["ok"]
+
+    await env.advance(6 * DAY)
+    assert await env.hub.store.messages(purged)  # not yet
+    await env.advance(2 * DAY)
+    assert await env.hub.store.messages(purged) == []
+    assert [m.text for m in await env.hub.store.messages(kept) if m.role == "visitor"] == [
+        "eerste gesprek"
+    ]
+    await env.advance(13 * DAY)  # the hold has lapsed by itself
+    assert await env.hub.store.messages(kept) == []
+    assert await env.hub.store.conversation(kept) is not None  # statistics stay
+
+    await env.account("root", role="admin")
+    async with aiohttp.ClientSession() as http:
+        http.cookie_jar.update_cookies({"chat_session": (await env.cookie("root")).split("=")[1]})
+        audit = await (await http.get(f"{env.url}/api/audit?since=0")).json()
+    actions = [e["action"] for e in audit["entries"]]
+    assert "hold" in actions and "hold_lapsed" in actions
+
+
+async def test_redaction_keeps_the_live_chat_and_cleans_the_stored_copy(tmp_path) -> None:
+    """With redact = true, the volunteer reads the number live; the transcript keeps none."""
+    settings = load_settings(CONFIG)
+    lines = tuple(dataclasses.replace(line, redact=True) for line in settings.lines)
+    async with running(tmp_path, dataclasses.replace(settings, lines=lines)) as env:
+        anna = await env.operator("anna")
+        visitor, ack = await env.start()
+        await anna.next("assigned")
+        await visitor.call("message", {"text": "Bel me op 06-12345678 om 14:30, mail a@b.nl"})
+        live = await anna.until("message", lambda m: m["role"] == "visitor")
+        assert "06-12345678" in live["text"] and "a@b.nl" in live["text"]
+        stored = [m.text for m in await env.hub.store.messages(ack["conversation_id"])]
+        kept = next(t for t in stored if "14:30" in t)
+        assert "06-12345678" not in kept and "a@b.nl" not in kept
