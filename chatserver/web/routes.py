@@ -132,6 +132,8 @@ def add_routes(app: web.Application) -> None:
     app.router.add_get("/api/lines/{line}", line)
     app.router.add_post("/api/session", login)
     app.router.add_delete("/api/session", logout)
-    from chatserver.web import admin  # here, not at the top: admin.py imports HUB from here
+    from chatserver.web import admin, widget  # here, not at the top: they import HUB from here
 
     app.router.add_get("/api/audit", admin.audit_log)
+    app.router.add_get("/api/holds", admin.holds)
+    widget.add_widget_routes(app)

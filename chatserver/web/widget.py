@@ -1,0 +1,172 @@
+"""The visitor's widget: the embed script, the chat frame, its static files and a demo page.
+
+The chat runs in an iframe served from this server, so the organisation's page can neither
+read the conversation nor break its styling. The frame is locked down by its response headers:
+a Content-Security-Policy without inline code (``frame-ancestors`` names the sites a line may
+be embedded on), no referrer, no caching, no MIME sniffing. Everything the frame loads comes
+from this origin; the socket.io client is served from ``node_modules`` (npm), never a CDN.
+"""
+
+from __future__ import annotations
+
+import json
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import jinja2
+from aiohttp import web
+
+from chatserver.realtime.wire import localized
+from chatserver.settings import LineSettings
+from chatserver.web.routes import HUB, line_payload
+
+ROOT = Path(__file__).resolve().parents[2]
+WIDGET = ROOT / "widget"
+SOCKET_IO = ROOT / "node_modules" / "socket.io-client" / "dist" / "socket.io.min.js"
+LANGS = ("nl", "en")
+
+JS = "text/javascript; charset=utf-8"
+CSS = "text/css; charset=utf-8"
+HTML = "text/html"
+# the frame's own files; a fixed list, so no request path ever reaches the file system
+STATIC = {"frame.js": JS, "frame.css": CSS, "demo.css": CSS}
+
+# shared by every response of the widget: no sniffing, and no host page URL sent onwards
+BASE_HEADERS = {"X-Content-Type-Options": "nosniff", "Referrer-Policy": "no-referrer"}
+
+FRAME_POLICY = (
+    "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; "
+    "img-src 'self' data:; base-uri 'none'; form-action 'none'; frame-ancestors"
+)
+# the demo page is ours: it may frame the chat and run /widget.js, nothing else
+DEMO_POLICY = (
+    "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; "
+    "frame-src 'self'; img-src 'self' data:; base-uri 'none'; form-action 'none'; "
+    "frame-ancestors 'none'"
+)
+
+
+@cache
+def _templates() -> jinja2.Environment:
+    """Autoescaping on: line names and privacy statements come from config, never trusted."""
+    return jinja2.Environment(
+        loader=jinja2.FileSystemLoader(WIDGET / "templates"),
+        autoescape=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+
+
+@cache
+def strings(lang: str) -> dict[str, str]:
+    """Every text the visitor reads, from ``widget/locales/<lang>.json``."""
+    data: dict[str, str] = json.loads((WIDGET / "locales" / f"{lang}.json").read_text("utf-8"))
+    return data
+
+
+def _lang(request: web.Request) -> str:
+    lang = request.query.get("lang", "nl")
+    return lang if lang in LANGS else "nl"
+
+
+def _line(request: web.Request, line_id: str | None) -> LineSettings | None:
+    return request.app[HUB].settings.line(line_id) if line_id else None
+
+
+def frame_policy(line: LineSettings | None) -> str:
+    """Only the line's own sites (and this server) may show the chat in a frame."""
+    ancestors = ["'self'", *line.embed_origins] if line is not None else ["*"]
+    return f"{FRAME_POLICY} {' '.join(ancestors)}"
+
+
+def _page(template: str, policy: str, status: int = 200, **values: Any) -> web.Response:
+    html = _templates().get_template(template).render(**values)
+    headers = {**BASE_HEADERS, "Content-Security-Policy": policy, "Cache-Control": "no-store"}
+    return web.Response(text=html, content_type=HTML, status=status, headers=headers)
+
+
+def _file(path: Path, content_type: str, cache_control: str) -> web.FileResponse:
+    headers = {**BASE_HEADERS, "Content-Type": content_type, "Cache-Control": cache_control}
+    return web.FileResponse(path, headers=headers)
+
+
+async def widget_js(request: web.Request) -> web.FileResponse:
+    """The embed script; any site may load it, so it is fetchable cross-origin."""
+    response = _file(WIDGET / "widget.js", JS, "public, max-age=300")
+    response.headers["Cross-Origin-Resource-Policy"] = "cross-origin"
+    return response
+
+
+async def widget_config(request: web.Request) -> web.Response:
+    """What the embed script needs before the frame exists: where the quick exit goes.
+
+    The host page is another origin and ``/api/lines`` sends no CORS headers, so the script
+    asks here. Nothing in it is secret; no credentials are involved.
+    """
+    headers = {**BASE_HEADERS, "Access-Control-Allow-Origin": "*", "Cache-Control": "no-cache"}
+    line = _line(request, request.match_info["line_id"])
+    if line is None:
+        body = {"ok": False, "error": {"code": "unknown_line", "message": "No such line."}}
+        return web.json_response(body, status=404, headers=headers)
+    return web.json_response({"id": line.id, "exit_url": line.exit_url}, headers=headers)
+
+
+async def frame(request: web.Request) -> web.Response:
+    """The chat itself, rendered with the line's current state so the first paint is whole."""
+    lang = _lang(request)
+    line = _line(request, request.query.get("line"))
+    if line is None:
+        return _page("notfound.html", frame_policy(None), 404, lang=lang, t=strings(lang))
+    status = line_payload(request.app[HUB], line.id, lang)
+    texts = {k: v for k, v in strings(lang).items() if not k.startswith(("demo_", "not_found_"))}
+    # opening hours are the line's own: shown in its time zone, whatever the device says
+    config = {
+        "line": line.id, "lang": lang, "timezone": line.timezone, "status": status,
+        "strings": texts,
+    }  # fmt: skip
+    return _page(
+        "frame.html", frame_policy(line), lang=lang, t=strings(lang), line=status, config=config
+    )
+
+
+async def static(request: web.Request) -> web.FileResponse:
+    name = request.match_info["name"]
+    if name not in STATIC:
+        raise web.HTTPNotFound(text="No such file.")
+    return _file(WIDGET / "static" / name, STATIC[name], "no-cache")
+
+
+async def socket_io(request: web.Request) -> web.StreamResponse:
+    """The socket.io client from npm; without it the frame cannot talk, so say how to fix it."""
+    if not SOCKET_IO.is_file():
+        raise web.HTTPNotFound(
+            text=(
+                "socket.io.min.js is missing: node_modules/socket.io-client is not installed. "
+                "Run `npm ci` in the project folder (scripts/serve.sh does this).\n"
+            ),
+            headers=BASE_HEADERS,
+        )
+    return _file(SOCKET_IO, JS, "public, max-age=3600")
+
+
+async def demo(request: web.Request) -> web.Response:
+    """A plain host page that embeds /widget.js, for trying the widget out."""
+    lang = _lang(request)
+    line = _line(request, request.query.get("line"))
+    lines = request.app[HUB].settings.lines
+    chosen = line or lines[0]
+    return _page(
+        "demo.html", DEMO_POLICY, lang=lang, t=strings(lang), line=chosen.id,
+        origin=f"{request.scheme}://{request.host}",
+        lines=[(item.id, localized(item.name, lang)) for item in lines],
+    )  # fmt: skip
+
+
+def add_widget_routes(app: web.Application) -> None:
+    app.router.add_get("/widget.js", widget_js)
+    app.router.add_get("/widget/config/{line_id}", widget_config)
+    app.router.add_get("/widget/frame", frame)
+    app.router.add_get("/widget/static/{name}", static)
+    app.router.add_get("/widget/vendor/socket.io.min.js", socket_io)
+    app.router.add_get("/widget/demo", demo)

@@ -1,0 +1,73 @@
+"""WCAG 2.2 AA for the widget: axe-core finds nothing, at desktop size, 320 px and 200% zoom."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from playwright.async_api import Page, expect
+
+from tests.browser.conftest import AXE, Site
+from tests.browser.test_widget import open_chat, start
+
+AXE_SETUP = AXE.read_text() + ';axe.configure({allowedOrigins: ["<unsafe_all_origins>"]});'
+RULES = {
+    "runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]},
+    "iframes": True,
+}
+
+
+async def violations(page: Page) -> list[dict[str, Any]]:
+    """Run axe in the host page and inside the cross-origin widget frame."""
+    result = await page.evaluate(f"axe.run(document, {json.dumps(RULES)})")
+    return [
+        {"id": v["id"], "nodes": [n["target"] for n in v["nodes"]]} for v in result["violations"]
+    ]
+
+
+async def test_no_accessibility_violations_in_any_state(site: Site) -> None:
+    """Intro, waiting and conversation all pass axe (WCAG 2.x A and AA rules)."""
+    await site.context.add_init_script(script=AXE_SETUP)
+    page, frame = await open_chat(site)
+    assert await violations(page) == []
+    await start(frame)
+    assert await violations(page) == []
+    volunteer = await site.env.operator("anna")
+    conversation = (await volunteer.next("assigned"))["conversation"]["id"]
+    await volunteer.call("message", {"conversation_id": conversation, "text": "Hoi, ik ben er."})
+    await expect(frame.locator('.message[data-role="operator"]')).to_have_count(1)
+    assert await violations(page) == []
+
+
+async def test_keyboard_only_visitor_can_start_and_write(site: Site) -> None:
+    """Tab to the launcher, open it, consent, start and write without a mouse."""
+    page = await site.open()
+    await page.keyboard.press("Tab")
+    focused = await page.evaluate("document.activeElement && document.activeElement.id")
+    assert focused == "helpline-chat-launcher"
+    await page.keyboard.press("Enter")
+    frame = page.frame_locator("#helpline-chat-frame")
+    await expect(frame.locator("#consent")).to_be_visible()
+    await frame.locator("#consent").focus()
+    await page.keyboard.press("Space")
+    await frame.locator("#start").focus()
+    await page.keyboard.press("Enter")
+    await expect(frame.locator("#waiting")).to_be_visible()
+    await frame.locator("#text").focus()
+    await page.keyboard.type("hallo")
+    await page.keyboard.press("Enter")
+    await expect(frame.locator('.message[data-role="visitor"]')).to_have_count(1)
+
+
+async def test_narrow_screen_and_zoom_need_no_sideways_scrolling(site: Site) -> None:
+    """At 320 px wide (which is also 640 px at 200% zoom) nothing overflows sideways."""
+    page, frame = await open_chat(site)
+    await page.set_viewport_size({"width": 320, "height": 640})
+    await start(frame)
+    widget = page.frame(url=lambda url: "/widget/frame" in url)
+    assert widget is not None
+    overflow = await widget.evaluate(
+        "document.documentElement.scrollWidth - document.documentElement.clientWidth"
+    )
+    assert overflow <= 0
+    await expect(frame.locator("#quick-exit")).to_be_in_viewport()

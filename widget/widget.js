@@ -1,0 +1,188 @@
+/* Helpline chat embed script. Usage:
+ *   <script src="https://chat.example.org/widget.js" data-line="LINE" data-lang="nl" async></script>
+ * Adds a launcher button; the chat itself runs in an iframe from the chat server, so this page
+ * never sees the conversation. Styles are set on our two elements only (CSSOM, so a strict
+ * host CSP without 'unsafe-inline' still works). Quick exit: Shift 3x or Escape 2x. */
+(() => {
+  "use strict";
+  const d = document;
+  const w = window;
+  if (w.helplineChatLoaded) return;
+  w.helplineChatLoaded = true;
+  const script = d.currentScript || d.querySelector('script[src*="widget.js"][data-line]');
+  if (!script) return;
+  const origin = new URL(script.src, location.href).origin;
+  const line = script.getAttribute("data-line") || "";
+  let lang = script.getAttribute("data-lang");
+  if (lang !== "nl" && lang !== "en") lang = /^en/i.test(navigator.language || "") ? "en" : "nl";
+  const T = {
+    nl: ["Chat met ons", "Chat met de hulplijn"],
+    en: ["Chat with us", "Chat with the helpline"],
+  }[lang];
+  let exitUrl = "https://www.buienradar.nl";
+  let launcher = null;
+  let frame = null;
+  let leaving = false;
+  let unknown = false;
+  const small = w.matchMedia("(max-width: 479.98px)");
+
+  const css = (el, rules) => {
+    for (const k of Object.keys(rules)) el.style.setProperty(k, rules[k], "important");
+  };
+  const hide = () => {
+    for (const el of [frame, launcher]) if (el) css(el, { display: "none" });
+  };
+  const go = (url) => {
+    leaving = true;
+    hide();
+    location.replace(/^https?:\/\//i.test(url || "") ? url : exitUrl);
+  };
+
+  // the exit address of this line; /api/lines has no CORS, so ask the widget's own route
+  fetch(`${origin}/widget/config/${encodeURIComponent(line)}`, {
+    credentials: "omit",
+    referrerPolicy: "no-referrer",
+  })
+    .then((r) => {
+      if (r.status === 404) {
+        unknown = true; // a typo in data-line: offer no chat that cannot work
+        if (launcher) launcher.remove();
+      }
+      return r.ok ? r.json() : null;
+    })
+    .then((c) => {
+      if (c && /^https?:\/\//i.test(c.exit_url)) exitUrl = c.exit_url;
+    })
+    .catch(() => {});
+
+  function layout() {
+    if (launcher) {
+      css(launcher, { display: frame && !frame.hidden && small.matches ? "none" : "block" });
+    }
+    if (!frame) return;
+    const full = small.matches;
+    css(frame, {
+      display: frame.hidden ? "none" : "block",
+      top: full ? "0" : "auto",
+      left: full ? "0" : "auto",
+      right: full ? "0" : "16px",
+      bottom: full ? "0" : "84px",
+      width: full ? "100%" : "380px",
+      height: full ? "100%" : "600px",
+      "max-width": full ? "none" : "calc(100vw - 32px)",
+      "max-height": full ? "none" : "calc(100vh - 100px)",
+      "border-radius": full ? "0" : "12px",
+      border: full ? "0" : "1px solid #8a949b",
+    });
+  }
+
+  function toggle(open) {
+    if (!frame) {
+      frame = d.createElement("iframe");
+      frame.id = "helpline-chat-frame";
+      frame.title = T[1];
+      frame.referrerPolicy = "no-referrer";
+      frame.src = `${origin}/widget/frame?line=${encodeURIComponent(line)}&lang=${lang}`;
+      css(frame, {
+        position: "fixed",
+        "z-index": "2147483000",
+        margin: "0",
+        padding: "0",
+        background: "#fff",
+        "box-shadow": "0 8px 28px rgba(0,0,0,.28)",
+        "color-scheme": "light",
+      });
+      frame.addEventListener("load", () => !frame.hidden && frame.focus());
+      d.body.appendChild(frame);
+      launcher.setAttribute("aria-controls", frame.id);
+    } else {
+      frame.hidden = !open;
+      if (open) frame.focus();
+    }
+    launcher.setAttribute("aria-expanded", String(open));
+    layout();
+    if (!open) launcher.focus();
+  }
+
+  function quickExit() {
+    if (leaving) return;
+    leaving = true;
+    if (frame && frame.contentWindow) {
+      // the frame ends the chat and answers with helpline:exit; never wait more than 500 ms
+      frame.contentWindow.postMessage({ type: "helpline:quick-exit" }, origin);
+      hide();
+      setTimeout(() => go(exitUrl), 500);
+    } else go(exitUrl);
+  }
+
+  w.addEventListener("message", (e) => {
+    if (e.origin !== origin || !frame || e.source !== frame.contentWindow) return;
+    const m = e.data || {};
+    if (m.type === "helpline:exit") go(m.url);
+    else if (m.type === "helpline:close") toggle(false);
+  });
+
+  // GOV.UK "Exit this page": Shift three times within 1.5 s, or Escape twice within 1 s
+  let shifts = [];
+  let escapes = [];
+  w.addEventListener(
+    "keydown",
+    (e) => {
+      if (e.repeat) return;
+      const now = Date.now();
+      if (e.key === "Shift") {
+        escapes = [];
+        shifts = shifts.filter((t) => now - t < 1500).concat(now);
+        if (shifts.length > 2) quickExit();
+      } else if (e.key === "Escape") {
+        shifts = [];
+        escapes = escapes.filter((t) => now - t < 1000).concat(now);
+        if (escapes.length > 1) quickExit();
+      } else shifts = escapes = [];
+    },
+    true
+  );
+
+  function init() {
+    if (unknown) return;
+    launcher = d.createElement("button");
+    launcher.id = "helpline-chat-launcher";
+    launcher.type = "button";
+    launcher.textContent = T[0];
+    launcher.setAttribute("aria-expanded", "false");
+    css(launcher, {
+      position: "fixed",
+      right: "16px",
+      bottom: "16px",
+      "z-index": "2147483001",
+      margin: "0",
+      padding: "10px 20px",
+      "min-height": "48px",
+      width: "auto",
+      height: "auto",
+      border: "2px solid #fff",
+      "border-radius": "24px",
+      background: "#245468",
+      color: "#fff",
+      font: "600 16px/1.5 system-ui,-apple-system,'Segoe UI',Roboto,Arial,sans-serif",
+      "text-transform": "none",
+      "text-shadow": "none",
+      "box-shadow": "0 2px 10px rgba(0,0,0,.3)",
+      cursor: "pointer",
+      outline: "none",
+    });
+    // a visible focus ring even if the host page removes outlines from buttons
+    launcher.addEventListener("focus", () => {
+      if (launcher.matches(":focus-visible")) {
+        css(launcher, { outline: "3px solid #1b1f23", "outline-offset": "3px" });
+      }
+    });
+    launcher.addEventListener("blur", () => css(launcher, { outline: "none" }));
+    launcher.addEventListener("click", () => toggle(!frame || frame.hidden));
+    d.body.appendChild(launcher);
+    layout();
+    small.addEventListener("change", layout);
+  }
+  if (d.body) init();
+  else d.addEventListener("DOMContentLoaded", init);
+})();
