@@ -1,21 +1,34 @@
-"""Operator accounts and login sessions: argon2 passwords, random session tokens.
+"""Operator accounts and login sessions: argon2 passwords, TOTP second factor, lockout, CSRF.
 
 Only a hash of a session token is stored, like the visitors' resume tokens: a copy of the
 database lets nobody log in. Sessions end after a period without activity.
+
+A console account can read what people in crisis wrote, so logging in is guarded in depth:
+a second factor for the roles that see everything (supervisors, administrators), a lockout
+that makes guessing a password slow, and a CSRF token that a page must send back with every
+request that changes something, so another site cannot act with the operator's cookie.
 """
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
+import hmac
+import math
 import re
 import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass
+from types import MappingProxyType
 
+import pyotp
+import segno
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from chatserver.backends.base import Session, Store
 from chatserver.clock import Clock
-from chatserver.errors import InvalidCredentials, InvalidPayload
+from chatserver.errors import ChatError, InvalidCredentials, InvalidPayload
 from chatserver.hub.model import Account
 
 ROLES = ("volunteer", "supervisor", "admin")
@@ -23,13 +36,53 @@ SESSION_IDLE_SECONDS = 8 * 3600  # a long evening shift without a break still st
 USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,39}$")
 MIN_PASSWORD = 10
 
+# Which roles must log in with a TOTP code. Supervisors and administrators can read along in
+# any conversation and change accounts, so a stolen password alone must not be enough. A
+# volunteer sees only the chats it holds and often logs in from a shared office computer
+# without a phone at hand, so it is off by default. (Configuration per role comes later.)
+TWO_FACTOR: Mapping[str, bool] = MappingProxyType(
+    {"volunteer": False, "supervisor": True, "admin": True}
+)
+TOTP_STEP = 30  # seconds per code, what every authenticator app uses
+TOTP_WINDOW = 1  # one step either side: a phone clock a little off still works
+
 _hasher = PasswordHasher()
 # verified when the username is unknown, so a wrong name takes as long as a wrong password
 _DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
 
 
+class Locked(ChatError):
+    """Too many failed logins for this username; ``retry_after`` says when to try again."""
+
+    code = "locked"
+    default_message = "Too many failed attempts. Try again later."
+
+
+class OtpRequired(ChatError):
+    """The password was right, but the role needs a code from the authenticator app."""
+
+    code = "otp_required"
+    default_message = "Enter the code from your authenticator app."
+
+
+class InvalidOtp(ChatError):
+    code = "invalid_otp"
+    default_message = "That code is wrong or expired. Enter the current code."
+
+
+class CsrfRejected(ChatError):
+    """A state-changing request without the session's CSRF token: maybe another site's."""
+
+    code = "csrf"
+    default_message = "The request lacks its security token. Reload the page and try again."
+
+
 def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def requires_two_factor(role: str) -> bool:
+    return TWO_FACTOR.get(role, True)  # an unknown role gets the stricter rule
 
 
 def new_account(
@@ -43,7 +96,11 @@ def new_account(
     backup: bool = False,
     now: float = 0.0,
 ) -> Account:
-    """Validate and build an account; the password is hashed here and never kept."""
+    """Validate and build an account; the password is hashed here and never kept.
+
+    When the role needs a second factor the TOTP secret is made here too, so the account is
+    never without one: the creator hands it over through :func:`provisioning_uri`.
+    """
     username = username.strip().lower()
     if not USERNAME.match(username):
         raise InvalidPayload("Usernames are 2-40 characters: a-z, 0-9, '.', '_' or '-'.")
@@ -63,8 +120,24 @@ def new_account(
         languages=tuple(languages),
         capacity=capacity,
         backup=backup,
+        totp_secret=pyotp.random_base32() if requires_two_factor(role) else None,
         created_at=now,
     )
+
+
+def provisioning_uri(account: Account, issuer: str = "Chatserver") -> str:
+    """The ``otpauth://`` URI an authenticator app reads (as text or as a QR code)."""
+    if not account.totp_secret:
+        raise ValueError(f"{account.username} has no TOTP secret")
+    return pyotp.TOTP(account.totp_secret, interval=TOTP_STEP).provisioning_uri(
+        name=account.username, issuer_name=issuer
+    )
+
+
+def provisioning_qr_svg(uri: str) -> str:
+    """The URI as an inline SVG QR code: no image host, no CDN, nothing leaves the server."""
+    svg: str = segno.make(uri, error="m").svg_inline(scale=4, dark="#000", light="#fff")
+    return svg
 
 
 def verify_password(account: Account | None, password: str) -> bool:
@@ -76,15 +149,133 @@ def verify_password(account: Account | None, password: str) -> bool:
         return False
 
 
+def csrf_matches(session: Session, token: str | None) -> bool:
+    """Constant-time comparison, so the token cannot be guessed one character at a time."""
+    return bool(token) and hmac.compare_digest(session.csrf, token or "")
+
+
+@dataclass
+class _Failures:
+    count: int = 0
+    locked_until: float = 0.0
+    last: float = 0.0
+
+
+class LoginThrottle:
+    """Failed logins per username, in memory: a lockout with a growing delay.
+
+    The first ``FREE`` failures cost nothing; then the name is locked for ``FIRST_LOCK``
+    seconds, and each further failure doubles that, up to ``MAX_LOCK``. Unknown usernames
+    are counted like real ones, so a lockout reveals nothing about which names exist. A
+    success forgets the name, and so does a day without failures. It lives in one process:
+    with several nodes an attacker gets a budget per node, which is still slow. Used TOTP
+    codes are remembered here too, so a code seen over someone's shoulder works only once.
+    """
+
+    FREE = 5
+    FIRST_LOCK = 30.0
+    MAX_LOCK = 15 * 60.0
+    FORGET_AFTER = 24 * 3600.0
+    MAX_TRACKED = 10_000  # bounded memory, whatever names an attacker invents
+
+    def __init__(self) -> None:
+        self._failures: dict[str, _Failures] = {}
+        self._last_step: dict[str, int] = {}
+
+    def check(self, username: str, now: float) -> None:
+        """Raise ``Locked`` while the name is locked; nothing is verified meanwhile."""
+        record = self._failures.get(username)
+        if record is None:
+            return
+        if now - record.last > self.FORGET_AFTER:
+            del self._failures[username]
+        elif record.locked_until > now:
+            wait = math.ceil(record.locked_until - now)
+            raise Locked(f"Too many failed attempts. Try again in {wait} s.", retry_after=wait)
+
+    def failed(self, username: str, now: float) -> None:
+        if username not in self._failures and len(self._failures) >= self.MAX_TRACKED:
+            self._forget_oldest(now)
+        record = self._failures.setdefault(username, _Failures())
+        record.count += 1
+        record.last = now
+        if record.count >= self.FREE:
+            lock = min(self.FIRST_LOCK * 2 ** (record.count - self.FREE), self.MAX_LOCK)
+            record.locked_until = now + lock
+
+    def succeeded(self, username: str) -> None:
+        self._failures.pop(username, None)
+
+    def fresh_step(self, account_id: str, step: int) -> bool:
+        """Whether this TOTP time step is newer than the last one used; remember it if so."""
+        if step <= self._last_step.get(account_id, -1):
+            return False
+        self._last_step[account_id] = step
+        return True
+
+    def _forget_oldest(self, now: float) -> None:
+        """Drop expired locks first, then the oldest records, to stay within MAX_TRACKED."""
+        order = sorted(
+            self._failures,
+            key=lambda n: (self._failures[n].locked_until > now, self._failures[n].last),
+        )
+        for name in order[: max(1, len(order) // 10)]:
+            del self._failures[name]
+
+
+def _totp_step(secret: str, code: str, now: float) -> int | None:
+    """The time step whose code matches, within the allowed drift; None if none does."""
+    code = code.strip().replace(" ", "")
+    if not code.isdigit() or len(code) != 6:
+        return None
+    totp = pyotp.TOTP(secret, interval=TOTP_STEP)
+    current = int(now // TOTP_STEP)
+    for offset in range(-TOTP_WINDOW, TOTP_WINDOW + 1):
+        step = current + offset
+        if hmac.compare_digest(totp.at(step * TOTP_STEP), code):
+            return step
+    return None
+
+
 async def login(
-    store: Store, clock: Clock, username: str, password: str
+    store: Store,
+    clock: Clock,
+    username: str,
+    password: str,
+    otp: str | None = None,
+    throttle: LoginThrottle | None = None,
 ) -> tuple[str, Session, Account]:
-    """Check credentials and open a session; the token goes into the cookie only."""
-    account = await store.account_by_username(username.strip().lower())
-    if not verify_password(account, password) or account is None or not account.active:
-        raise InvalidCredentials()
-    token = secrets.token_urlsafe(32)
+    """Check credentials (and the TOTP code where the role needs one) and open a session.
+
+    The token goes into the cookie only. Raises ``Locked``, ``InvalidCredentials``,
+    ``OtpRequired`` or ``InvalidOtp``. A missing code is not counted as a failure (the page
+    asks for it next); a wrong password or a wrong code is. Without a ``throttle`` there is
+    no lockout and no memory of used codes: the HTTP routes always pass the app's one.
+    """
+    name = username.strip().lower()
+    throttle = throttle or LoginThrottle()
     now = clock.now()
+    throttle.check(name, now)
+    account = await store.account_by_username(name)
+    # argon2 takes tens of milliseconds of CPU: off the event loop, so chats keep flowing
+    right = await asyncio.to_thread(verify_password, account, password)
+    if not right or account is None or not account.active:
+        throttle.failed(name, now)
+        raise InvalidCredentials()
+    if requires_two_factor(account.role) or account.totp_secret:
+        if not account.totp_secret:
+            # the role needs 2FA but the account predates it: no way in until an
+            # administrator gives it a secret (there is no self-enrolment yet)
+            throttle.failed(name, now)
+            raise InvalidOtp("Two-step verification is not set up for this account yet.")
+        if not otp:
+            raise OtpRequired()
+        step = _totp_step(account.totp_secret, otp, now)
+        if step is None or not throttle.fresh_step(account.id, step):
+            throttle.failed(name, now)
+            raise InvalidOtp()
+    throttle.succeeded(name)
+    token = secrets.token_urlsafe(32)
     session = Session(token_hash(token), account.id, secrets.token_urlsafe(24), now, now)
     await store.add_session(session)
     return token, session, account

@@ -6,16 +6,13 @@ No view reads or logs the client's address, user agent or referrer; the access l
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from aiohttp import web
 
-from chatserver import accounts
-from chatserver.errors import ChatError, InvalidPayload, UnknownLine
+from chatserver.errors import ChatError, UnknownLine
 from chatserver.hub.hub import Hub
 from chatserver.realtime import wire
-from chatserver.realtime.operator import SESSION_COOKIE
 
 HUB = web.AppKey("hub", Hub)
 READY = web.AppKey("ready", dict)
@@ -80,50 +77,17 @@ async def line(request: web.Request) -> web.Response:
 
 
 async def login(request: web.Request) -> web.Response:
-    hub = request.app[HUB]
-    try:
-        body = await request.json()
-    except (json.JSONDecodeError, UnicodeDecodeError):
-        return error_response(InvalidPayload("Send JSON."), 400)
-    if not isinstance(body, dict) or not all(
-        isinstance(body.get(k), str) and 0 < len(body[k]) <= 1024 for k in ("username", "password")
-    ):
-        return error_response(InvalidPayload('Send {"username": "...", "password": "..."}.'), 400)
-    try:
-        token, session, account = await accounts.login(
-            hub.store, hub.clock, body["username"], body["password"]
-        )
-    except ChatError as error:
-        return error_response(error, 401)
-    response = web.json_response(
-        {
-            "ok": True,
-            "operator": {
-                "id": account.id,
-                "username": account.username,
-                "alias": account.alias,
-                "role": account.role,
-                "lines": list(account.lines),
-            },
-            "csrf": session.csrf,
-        }
-    )
-    response.set_cookie(
-        SESSION_COOKIE,
-        token,
-        httponly=True,
-        samesite="Strict",
-        secure=request.secure,
-        path="/",
-    )
-    return response
+    """``POST /api/session``: password, TOTP where the role needs it, lockout; see web/auth."""
+    from chatserver.web import auth  # here, not at the top: auth imports HUB from here
+
+    return await auth.api_login(request)
 
 
 async def logout(request: web.Request) -> web.Response:
-    await accounts.logout(request.app[HUB].store, request.cookies.get(SESSION_COOKIE))
-    response = web.json_response({"ok": True})
-    response.del_cookie(SESSION_COOKIE, path="/")
-    return response
+    """``DELETE /api/session``: needs the session's CSRF token (X-CSRF-Token); see web/auth."""
+    from chatserver.web import auth
+
+    return await auth.api_logout(request)
 
 
 def add_routes(app: web.Application) -> None:
@@ -137,3 +101,6 @@ def add_routes(app: web.Application) -> None:
     app.router.add_get("/api/audit", admin.audit_log)
     app.router.add_get("/api/holds", admin.holds)
     widget.add_widget_routes(app)
+    from chatserver.web import console  # the operator console: /login, /console, its files
+
+    console.add_console_routes(app)

@@ -17,12 +17,13 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import aiohttp
+import pyotp
 import pytest
 import socketio
 from aiohttp import web
 
 from chatserver import accounts
-from chatserver.app import Server, build_server
+from chatserver.app import ACCESS_LOG_FORMAT, Server, build_server
 from chatserver.backends.embedded import SqliteStore
 from chatserver.clock import ManualClock
 from chatserver.hub import events as ev
@@ -152,12 +153,19 @@ class Env:
         return account.id
 
     async def cookie(self, username: str) -> str:
+        body = {"username": username, "password": PASSWORD}
+        account = await self.hub.store.account_by_username(username)
+        if account is not None and account.totp_secret:  # supervisors and admins: 2FA
+            body["otp"] = self.otp(account.totp_secret)
         async with aiohttp.ClientSession() as http:
-            response = await http.post(
-                f"{self.url}/api/session", json={"username": username, "password": PASSWORD}
-            )
+            response = await http.post(f"{self.url}/api/session", json=body)
             assert response.status == 200, await response.text()
             return f"chat_session={response.cookies['chat_session'].value}"
+
+    def otp(self, secret: str) -> str:
+        """The TOTP code at the server's (manual) time. A code is accepted only once: a test
+        that logs the same account in twice moves the clock on by ``accounts.TOTP_STEP``."""
+        return pyotp.TOTP(secret, interval=accounts.TOTP_STEP).at(self.clock.now())
 
     async def operator(
         self, username: str, status: str | None = "available", **options: Any
@@ -194,7 +202,7 @@ async def running(
         sweep_interval=None,
         limits=limits,
     )
-    runner = web.AppRunner(server.app)
+    runner = web.AppRunner(server.app, access_log_format=ACCESS_LOG_FORMAT)  # as in production
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)
     await site.start()

@@ -1,0 +1,127 @@
+"""Operator login over HTTP: the JSON session API, the session cookie and CSRF checks.
+
+One place decides how a login failure looks on the wire (which status, which code), so the
+JSON API and the console's login form answer alike. The lockout's memory hangs on the
+application (``THROTTLE``), not on the module: two servers in one process (the tests) do not
+share it.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from aiohttp import web
+
+from chatserver import accounts
+from chatserver.backends.base import Session
+from chatserver.errors import ChatError, InvalidPayload
+from chatserver.hub.model import Account
+from chatserver.realtime.operator import SESSION_COOKIE
+from chatserver.web.routes import HUB, error_response
+
+THROTTLE = web.AppKey("login_throttle", accounts.LoginThrottle)
+CSRF_HEADER = "X-CSRF-Token"
+MAX_FIELD = 1024
+
+
+def setup(app: web.Application) -> None:
+    app[THROTTLE] = accounts.LoginThrottle()
+
+
+def status_of(error: ChatError) -> int:
+    """The HTTP status for a failed login: 429 when locked, else 401."""
+    return 429 if isinstance(error, accounts.Locked) else 401
+
+
+async def current(request: web.Request) -> tuple[Session, Account] | None:
+    """The logged-in operator of this request (and refreshes its idle timer), or None."""
+    hub = request.app[HUB]
+    return await accounts.authenticate(hub.store, hub.clock, request.cookies.get(SESSION_COOKIE))
+
+
+async def open_session(
+    request: web.Request, username: str, password: str, otp: str | None
+) -> tuple[str, Session, Account]:
+    hub = request.app[HUB]
+    return await accounts.login(
+        hub.store, hub.clock, username, password, otp or None, request.app[THROTTLE]
+    )
+
+
+def set_session_cookie(response: web.StreamResponse, request: web.Request, token: str) -> None:
+    """HttpOnly (no script reads it), SameSite=Strict (no other site sends it), Secure on TLS."""
+    response.set_cookie(
+        SESSION_COOKIE, token, httponly=True, samesite="Strict", secure=request.secure, path="/"
+    )
+
+
+def clear_session_cookie(response: web.StreamResponse) -> None:
+    response.del_cookie(SESSION_COOKIE, path="/")
+
+
+def _failure(error: ChatError) -> web.Response:
+    response = error_response(error, status_of(error))
+    if isinstance(error, accounts.Locked):
+        response.headers["Retry-After"] = str(error.details["retry_after"])
+    return response
+
+
+def _credentials(body: Any) -> tuple[str, str, str | None]:
+    """username, password and the optional otp from a JSON body, or InvalidPayload."""
+    if not isinstance(body, dict) or not all(
+        isinstance(body.get(k), str) and 0 < len(body[k]) <= MAX_FIELD
+        for k in ("username", "password")
+    ):
+        raise InvalidPayload('Send {"username": "...", "password": "...", "otp"?: "123456"}.')
+    otp = body.get("otp")
+    if otp is not None and not (isinstance(otp, str) and len(otp) <= 16):
+        raise InvalidPayload('"otp" must be the 6-digit code as a string.', field="otp")
+    return body["username"], body["password"], otp
+
+
+async def api_login(request: web.Request) -> web.Response:
+    """``POST /api/session``: password (and TOTP code where needed) -> cookie and CSRF token."""
+    try:
+        username, password, otp = _credentials(await request.json())
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        return error_response(InvalidPayload("Send JSON."), 400)
+    except InvalidPayload as error:
+        return error_response(error, 400)
+    try:
+        token, session, account = await open_session(request, username, password, otp)
+    except ChatError as error:
+        return _failure(error)
+    response = web.json_response(
+        {
+            "ok": True,
+            "operator": {
+                "id": account.id,
+                "username": account.username,
+                "alias": account.alias,
+                "role": account.role,
+                "lines": list(account.lines),
+            },
+            "csrf": session.csrf,
+        }
+    )
+    set_session_cookie(response, request, token)
+    return response
+
+
+async def api_logout(request: web.Request) -> web.Response:
+    """``DELETE /api/session``: needs the ``X-CSRF-Token`` header when a session is open.
+
+    Without a valid session there is nothing another site could end, so the cookie is just
+    cleared; with one, a missing or wrong token is refused (403 ``csrf``), so a forged
+    request cannot log a volunteer out in the middle of a chat.
+    """
+    found = await current(request)
+    if found is not None:
+        session, _ = found
+        if not accounts.csrf_matches(session, request.headers.get(CSRF_HEADER)):
+            return error_response(accounts.CsrfRejected(), 403)
+        await accounts.logout(request.app[HUB].store, request.cookies.get(SESSION_COOKIE))
+    response = web.json_response({"ok": True})
+    clear_session_cookie(response)
+    return response

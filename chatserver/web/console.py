@@ -1,0 +1,270 @@
+"""The operator console's pages: login, the console itself, and their static files.
+
+Server-rendered with Jinja2 (autoescaping on), in Dutch or English from
+``console/locales``. Every page carries a strict Content-Security-Policy: no inline script or
+style, nothing from another origin, no framing. A volunteer's screen shows what people in
+crisis wrote; an injected script there would be the worst leak this server could have.
+
+Forms work without JavaScript and carry a CSRF token in a hidden field: the session's token
+after login, and before login a random token that must match a cookie set with the form
+(double submit), so another site can neither act as a volunteer nor log one in as itself.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+from collections.abc import Mapping
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import jinja2
+from aiohttp import web
+
+from chatserver import accounts
+from chatserver.errors import ChatError
+from chatserver.hub.model import Account
+from chatserver.realtime.operator import SESSION_COOKIE
+from chatserver.settings import Settings, Topic
+from chatserver.web import auth
+from chatserver.web.routes import HUB
+
+ROOT = Path(__file__).resolve().parents[2]
+CONSOLE = ROOT / "console"
+SOCKET_IO = ROOT / "node_modules" / "socket.io-client" / "dist" / "socket.io.min.js"
+LANGS = ("nl", "en")
+LOGIN_CSRF_COOKIE = "login_csrf"
+
+JS = "text/javascript; charset=utf-8"
+CSS = "text/css; charset=utf-8"
+# a fixed list, so no request path ever reaches the file system
+STATIC = {"console.js": JS, "console.css": CSS}
+
+POLICY = (
+    "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; "
+    "img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+)
+PAGE_HEADERS = {
+    "Content-Security-Policy": POLICY,
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+    "X-Frame-Options": "DENY",
+    "Cache-Control": "no-store",  # no transcript or token stays in a shared computer's cache
+}
+FILE_HEADERS = {"X-Content-Type-Options": "nosniff", "Referrer-Policy": "no-referrer"}
+RISKS = ("none", "low", "high", "acute")
+
+
+@cache
+def _templates() -> jinja2.Environment:
+    """Autoescaping on: aliases, usernames and config labels are never trusted as HTML."""
+    return jinja2.Environment(
+        loader=jinja2.FileSystemLoader(CONSOLE / "templates"),
+        autoescape=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+
+
+@cache
+def strings(lang: str) -> dict[str, str]:
+    """Every text of the console, from ``console/locales/<lang>.json``."""
+    data: dict[str, str] = json.loads((CONSOLE / "locales" / f"{lang}.json").read_text("utf-8"))
+    return data
+
+
+def language(request: web.Request) -> str:
+    """``?lang=`` first, then the browser's Accept-Language, then Dutch."""
+    asked = request.query.get("lang")
+    if asked in LANGS:
+        return asked
+    best, best_q = "nl", 0.0
+    for part in request.headers.get("Accept-Language", "").split(","):
+        tag, _, params = part.strip().partition(";")
+        code = tag.strip().lower()[:2]
+        try:
+            q = float(params.strip()[2:]) if params.strip().startswith("q=") else 1.0
+        except ValueError:
+            q = 0.0
+        if code in LANGS and q > best_q:
+            best, best_q = code, q
+    return best
+
+
+def page(template: str, status: int = 200, **values: Any) -> web.Response:
+    html = _templates().get_template(template).render(**values)
+    return web.Response(text=html, content_type="text/html", status=status, headers=PAGE_HEADERS)
+
+
+def _see_other(location: str) -> web.HTTPSeeOther:
+    return web.HTTPSeeOther(location, headers={"Cache-Control": "no-store"})
+
+
+def _localized(label: dict[str, str], lang: str) -> str:
+    return label.get(lang) or next(iter(label.values()), "")
+
+
+def _topics(topics: tuple[Topic, ...], lang: str) -> list[dict[str, str]]:
+    return [{"id": t.id, "label": _localized(t.label, lang)} for t in topics]
+
+
+def console_config(settings: Settings, account: Account, csrf: str, lang: str) -> dict[str, Any]:
+    """What console.js needs at start, rendered into the page as JSON (not a script)."""
+    return {
+        "lang": lang,
+        "csrf": csrf,
+        "me": {"id": account.id, "alias": account.alias, "role": account.role},
+        "strings": strings(lang),
+        "wrapup_topics": _topics(settings.wrapup_topics, lang),
+        "intake_topics": _topics(settings.intake_topics, lang),
+        "risks": list(RISKS),
+        "lines": {line.id: _localized(line.name, lang) for line in settings.lines},
+    }
+
+
+# -- pages -----------------------------------------------------------------------------------
+
+
+async def index(request: web.Request) -> web.Response:
+    raise _see_other("/console")
+
+
+async def login_page(request: web.Request) -> web.Response:
+    """The login form; already logged in goes straight to the console."""
+    lang = language(request)
+    if await auth.current(request) is not None:
+        raise _see_other(f"/console?lang={lang}")
+    return _login_form(request, lang)
+
+
+def _login_form(
+    request: web.Request,
+    lang: str,
+    status: int = 200,
+    error: str | None = None,
+    username: str = "",
+    focus: str = "username",
+) -> web.Response:
+    token = request.cookies.get(LOGIN_CSRF_COOKIE) or secrets.token_urlsafe(24)
+    response = page(
+        "login.html", status, lang=lang, t=strings(lang), csrf=token, error=error,
+        username=username, focus=focus, other_lang="en" if lang == "nl" else "nl",
+    )  # fmt: skip
+    response.set_cookie(
+        LOGIN_CSRF_COOKIE, token, httponly=True, samesite="Strict", secure=request.secure,
+        path="/login",
+    )  # fmt: skip
+    return response
+
+
+def _login_error(error: ChatError, t: dict[str, str]) -> str:
+    if isinstance(error, accounts.Locked):
+        return t["login_locked"].format(seconds=error.details.get("retry_after", 30))
+    if isinstance(error, accounts.OtpRequired):
+        return t["login_otp_required"]
+    if isinstance(error, accounts.InvalidOtp):
+        return t["login_otp_invalid"]
+    return t["login_invalid"]
+
+
+def _field(form: Mapping[str, object], name: str, limit: int = 1024) -> str:
+    """A form field as text; a file upload or an oversized value counts as empty."""
+    value = form.get(name)
+    return value if isinstance(value, str) and len(value) <= limit else ""
+
+
+def _form_lang(request: web.Request, form: Mapping[str, object]) -> str:
+    lang = _field(form, "lang")
+    return lang if lang in LANGS else language(request)
+
+
+async def login_submit(request: web.Request) -> web.Response:
+    """``POST /login`` from the form: on success the session cookie and off to the console."""
+    form = await request.post()
+    lang = _form_lang(request, form)
+    t = strings(lang)
+    username = _field(form, "username")
+    cookie = request.cookies.get(LOGIN_CSRF_COOKIE, "")
+    if not cookie or not secrets.compare_digest(cookie.encode(), _field(form, "csrf").encode()):
+        return _login_form(request, lang, 403, t["csrf_failed"], username[:40])
+    password = _field(form, "password")
+    if not username or not password:
+        return _login_form(request, lang, 400, t["login_missing"], username[:40])
+    try:
+        token, _, _ = await auth.open_session(
+            request, username, password, _field(form, "otp", 16) or None
+        )
+    except ChatError as error:
+        two_factor = isinstance(error, accounts.OtpRequired | accounts.InvalidOtp)
+        return _login_form(
+            request, lang, auth.status_of(error), _login_error(error, t), username[:40],
+            focus="otp" if two_factor else "password",
+        )  # fmt: skip
+    response = _see_other(f"/console?lang={lang}")
+    auth.set_session_cookie(response, request, token)
+    response.del_cookie(LOGIN_CSRF_COOKIE, path="/login")
+    raise response
+
+
+async def console_page(request: web.Request) -> web.Response:
+    """The volunteer's console (any role); without a session, the login page."""
+    lang = language(request)
+    found = await auth.current(request)
+    if found is None:
+        raise _see_other(f"/login?lang={lang}")
+    session, account = found
+    config = console_config(request.app[HUB].settings, account, session.csrf, lang)
+    return page(
+        "console.html", lang=lang, t=strings(lang), me=account, csrf=session.csrf,
+        config=config, other_lang="en" if lang == "nl" else "nl",
+    )  # fmt: skip
+
+
+async def logout_submit(request: web.Request) -> web.Response:
+    """``POST /logout`` from the console's form; the session's CSRF token must come along."""
+    form = await request.post()
+    lang = _form_lang(request, form)
+    found = await auth.current(request)
+    if found is not None:
+        session, _ = found
+        if not accounts.csrf_matches(session, _field(form, "csrf")):
+            t = strings(lang)
+            return page("message.html", 403, lang=lang, t=t, title=t["csrf_title"],
+                        text=t["csrf_failed"], back="/console")  # fmt: skip
+        await accounts.logout(request.app[HUB].store, request.cookies.get(SESSION_COOKIE))
+    response = _see_other(f"/login?lang={lang}")
+    auth.clear_session_cookie(response)
+    raise response
+
+
+# -- files -----------------------------------------------------------------------------------
+
+
+async def static(request: web.Request) -> web.FileResponse:
+    name = request.match_info["name"]
+    if name not in STATIC:
+        raise web.HTTPNotFound(text="No such file.")
+    headers = {**FILE_HEADERS, "Content-Type": STATIC[name], "Cache-Control": "no-cache"}
+    return web.FileResponse(CONSOLE / "static" / name, headers=headers)
+
+
+async def socket_io(request: web.Request) -> web.FileResponse:
+    """The socket.io client from npm (never a CDN); say how to fix it when it is missing."""
+    if not SOCKET_IO.is_file():
+        raise web.HTTPNotFound(
+            text="socket.io.min.js is missing: run `npm ci` in the project folder.\n"
+        )
+    headers = {**FILE_HEADERS, "Content-Type": JS, "Cache-Control": "public, max-age=3600"}
+    return web.FileResponse(SOCKET_IO, headers=headers)
+
+
+def add_console_routes(app: web.Application) -> None:
+    auth.setup(app)
+    app.router.add_get("/", index)
+    app.router.add_get("/login", login_page)
+    app.router.add_post("/login", login_submit)
+    app.router.add_post("/logout", logout_submit)
+    app.router.add_get("/console", console_page)
+    app.router.add_get("/console/static/{name}", static)
+    app.router.add_get("/console/vendor/socket.io.min.js", socket_io)
