@@ -7,7 +7,9 @@ log, and it holds ids, actions and short codes, never chat text (see ``AuditEntr
 
 from __future__ import annotations
 
+import functools
 import math
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiohttp import web
@@ -20,6 +22,7 @@ from chatserver.hub.model import Account
 from chatserver.realtime.operator import SESSION_COOKIE
 from chatserver.web.routes import HUB, error_response
 
+View = Callable[[web.Request], Awaitable[web.Response]]
 DEFAULT_PERIOD = 7 * 24 * 3600  # what an administrator sees without asking for a period
 
 
@@ -60,18 +63,29 @@ def _entry(entry: AuditEntry, names: dict[str, str]) -> dict[str, Any]:
     }
 
 
+def administrators_only(view: View) -> View:
+    """401 without a session, 403 for any role but admin; the view runs only for admins."""
+
+    @functools.wraps(view)
+    async def guarded(request: web.Request) -> web.Response:
+        try:
+            await _administrator(request)
+        except Unauthorized as error:
+            return error_response(error, 401)
+        except Forbidden as error:
+            return error_response(error, 403)
+        return await view(request)
+
+    return guarded
+
+
+@administrators_only
 async def audit_log(request: web.Request) -> web.Response:
     """``GET /api/audit?since=<epoch>&until=<epoch>``: the period's entries, oldest first.
 
     Without a period: the last seven days up to now (the hub's clock). At most the store's
     default limit of entries is returned; ask for a later ``since`` to read further.
     """
-    try:
-        await _administrator(request)
-    except Unauthorized as error:
-        return error_response(error, 401)
-    except Forbidden as error:
-        return error_response(error, 403)
     hub = request.app[HUB]
     now = hub.clock.now()
     try:
@@ -90,14 +104,9 @@ async def audit_log(request: web.Request) -> web.Response:
     return response
 
 
+@administrators_only
 async def holds(request: web.Request) -> web.Response:
     """``GET /api/holds``: conversations kept from the purge, why, by whom and until when."""
-    try:
-        await _administrator(request)
-    except Unauthorized as error:
-        return error_response(error, 401)
-    except Forbidden as error:
-        return error_response(error, 403)
     hub = request.app[HUB]
     names = {a.id: a.username for a in await hub.store.accounts()}
     body = [

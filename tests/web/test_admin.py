@@ -84,3 +84,26 @@ async def test_audit_log_needs_a_login(env: Env, cookie: str | None) -> None:
     status, body = await get(env, "/api/audit?since=0", cookie)
     assert status == 401
     assert body["ok"] is False and body["error"]["code"] == "unauthorized"
+
+
+async def test_admin_lists_safeguarding_holds_and_volunteers_may_not(env: Env) -> None:
+    """Administrators see which conversations are held back from the purge, why and until
+    when; a volunteer is refused."""
+    from chatserver.backends.base import Hold
+
+    await env.account("beheer", role="admin")
+    supervisor = await env.account("coordinator", role="supervisor")
+    await env.account("vrijwilliger")
+    _, ack = await env.start()
+    now = env.clock.now()
+    conversation = ack["conversation_id"]
+    await env.hub.store.add_hold(Hold(conversation, supervisor, "nazorg", now, now + 9 * DAY))
+
+    status, body = await get(env, "/api/holds", await env.cookie("beheer"))
+    assert status == 200
+    assert body["holds"] == [
+        {"conversation_id": conversation, "by": supervisor, "by_name": "coordinator",
+         "reason": "nazorg", "since": iso(now), "until": iso(now + 9 * DAY)}
+    ]  # fmt: skip
+    status, body = await get(env, "/api/holds", await env.cookie("vrijwilliger"))
+    assert status == 403 and body["error"]["code"] == "forbidden"
