@@ -27,13 +27,14 @@ def contact(item: Contact, lang: str) -> dict[str, Any]:
     return body
 
 
-def visitor_message(message: Message, alias: str | None) -> dict[str, Any]:
+def visitor_message(message: Message, alias: str | None, html: str | None = None) -> dict[str, Any]:
+    """``html`` may be passed when it was already made for the other side (it costs a parse)."""
     body: dict[str, Any] = {
         "id": message.id,
         "seq": message.seq,
         "role": message.role.value,
         "text": message.text,
-        "html": to_html(message.text),
+        "html": to_html(message.text) if html is None else html,
         "at": iso(message.at),
     }
     if message.role is Role.OPERATOR and alias:
@@ -41,8 +42,10 @@ def visitor_message(message: Message, alias: str | None) -> dict[str, Any]:
     return body
 
 
-def operator_message(message: Message, alias: str | None) -> dict[str, Any]:
-    body = visitor_message(message, None)
+def operator_message(
+    message: Message, alias: str | None, html: str | None = None
+) -> dict[str, Any]:
+    body = visitor_message(message, None, html)
     body["conversation_id"] = message.conversation_id
     if message.author:
         body["author"] = alias or message.author
