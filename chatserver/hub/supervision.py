@@ -9,7 +9,13 @@ from chatserver.errors import Forbidden, InvalidPayload
 from chatserver.hub.access import ensure_supervisor
 from chatserver.hub.backup import BackupActions
 from chatserver.hub.events import Broadcast
-from chatserver.hub.model import Conversation, ConversationState, Message, OperatorState
+from chatserver.hub.model import (
+    Account,
+    Conversation,
+    ConversationState,
+    Message,
+    OperatorState,
+)
 from chatserver.privacy.retention import new_hold
 
 MAX_BROADCAST = 1000
@@ -48,6 +54,23 @@ class Supervision(BackupActions):
         if not await self.store.release_hold(conversation_id):
             raise Forbidden("There is no hold on this conversation.")
         await self._audit(operator_id, "hold_released", conversation_id)
+
+    async def read_transcript(
+        self, account: Account, conversation_id: str
+    ) -> tuple[Conversation, list[Message]]:
+        """A supervisor reads a stored transcript after the chat ended (follow-up, a hold).
+
+        Audited (who, when, which conversation; never text). Live chats are read with
+        ``observe`` instead, which the volunteer sees.
+        """
+        if account.role not in ("supervisor", "admin"):
+            raise Forbidden("Only supervisors may read stored transcripts.")
+        conversation = await self.store.conversation(conversation_id)
+        if conversation is None or conversation.id in self._open:
+            raise Forbidden()
+        messages = await self.store.messages(conversation_id)
+        await self._audit(account.id, "transcript_read", conversation_id)
+        return conversation, messages
 
     async def broadcast(self, operator_id: str, text: str) -> None:
         """A message from a supervisor to every operator online (e.g. "busy night, hold on")."""

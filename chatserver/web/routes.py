@@ -100,6 +100,9 @@ def add_routes(app: web.Application) -> None:
 
     app.router.add_get("/api/audit", admin.audit_log)
     app.router.add_get("/api/holds", admin.holds)
+    from chatserver.web import transcripts
+
+    app.router.add_get("/api/conversations/{id}/transcript", transcripts.transcript)
     widget.add_widget_routes(app)
     from chatserver.web import console  # the operator console: /login, /console, its files
 

@@ -88,3 +88,36 @@ async def test_redaction_keeps_the_live_chat_and_cleans_the_stored_copy(tmp_path
         stored = [m.text for m in await env.hub.store.messages(ack["conversation_id"])]
         kept = next(t for t in stored if "14:30" in t)
         assert "06-12345678" not in kept and "a@b.nl" not in kept
+
+
+async def test_reading_a_stored_transcript_is_for_supervisors_and_audited(env: Env) -> None:
+    """After the chat ends a supervisor may read it back (audited, no text in the audit);
+    a volunteer may not, and a live chat is not readable this way."""
+    anna = await env.operator("anna")
+    await env.operator("sara", status="paused", role="supervisor")
+    visitor, ack = await env.start()
+    conversation = ack["conversation_id"]
+    await anna.next("assigned")
+    await visitor.call("message", {"text": "ik wil iets vertellen"})
+    url = f"{env.url}/api/conversations/{conversation}/transcript"
+    env.clock.advance(30)  # a TOTP code is accepted once: this login needs the next one
+    supervisor = {"Cookie": await env.cookie("sara")}
+    async with aiohttp.ClientSession() as http:
+        live = await http.get(url, headers=supervisor)
+        assert live.status == 403
+        await anna.call(
+            "end", {"conversation_id": conversation, "wrapup": {"topics": [], "risk": "none"}}
+        )
+        read = await http.get(url, headers=supervisor)
+        body = await read.json()
+        assert read.status == 200
+        texts = [m["text"] for m in body["conversation"]["messages"]]
+        assert "ik wil iets vertellen" in texts
+        refused = await http.get(url, headers={"Cookie": await env.cookie("anna")})
+        assert refused.status == 403
+    entries = await env.hub.store.audit_entries(0, env.clock.now() + 1)
+    reads = [e for e in entries if e.action == "transcript_read"]
+    assert [(e.actor, e.conversation_id) for e in reads] == [
+        ((await env.hub.store.account_by_username("sara")).id, conversation)
+    ]
+    assert all("vertellen" not in str(vars(e)) for e in entries)
