@@ -34,7 +34,7 @@ async def _administrator(request: web.Request) -> Account:
         raise Unauthorized()
     _, account = found
     if account.role != "admin":
-        raise Forbidden("Only administrators can read the audit log.")
+        raise Forbidden("Only administrators may see this.")
     return account
 
 
