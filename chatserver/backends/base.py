@@ -37,6 +37,33 @@ class HourStats:
     risks: dict[str, int] = field(default_factory=dict)
 
 
+# Upper bounds (seconds) of the histogram buckets for waits and chat durations: 0-30 s, 30-60 s,
+# 1-2, 2-5, 5-10, 10-20, 20-40 min, and an open-ended last bucket (40 min and more). Sums and
+# maxima cannot give percentiles; counts per bucket can, to the bucket's width, and they stay
+# numbers only. Never change released bounds: stored counts would change meaning.
+HIST_BOUNDS: tuple[float, ...] = (30.0, 60.0, 120.0, 300.0, 600.0, 1200.0, 2400.0)
+HIST_BUCKETS = len(HIST_BOUNDS) + 1
+
+
+def hist_bucket(seconds: float) -> int:
+    """The bucket a measured wait or duration falls in; a bound belongs to the bucket above."""
+    for index, bound in enumerate(HIST_BOUNDS):
+        if seconds < bound:
+            return index
+    return len(HIST_BOUNDS)
+
+
+@dataclass
+class HourHistogram:
+    """How one line's waits and chat durations in one clock hour (UTC) spread over the
+    ``HIST_BOUNDS`` buckets: ``HIST_BUCKETS`` counts each, numbers only."""
+
+    line: str
+    hour: int  # epoch seconds of the start of the hour
+    wait: list[int] = field(default_factory=lambda: [0] * HIST_BUCKETS)
+    duration: list[int] = field(default_factory=lambda: [0] * HIST_BUCKETS)
+
+
 @dataclass
 class StatsDelta:
     """An increment to one line's hour; the store adds it atomically."""
@@ -107,6 +134,13 @@ class Store(Protocol):
 
     async def accounts(self) -> list[Account]: ...
 
+    async def update_account(self, account: Account) -> None:
+        """Replace the stored account with this ``id``: every field but ``id`` and
+        ``created_at`` (username, alias, role, password hash, TOTP secret, lines, languages,
+        capacity, backup, active). An administrator edits, deactivates or resets an account;
+        enrolment stores a new TOTP secret. ``KeyError`` if there is no such account,
+        ``ValueError`` if the username belongs to another account."""
+
     # operator sessions ------------------------------------------------------------------
     async def add_session(self, session: Session) -> None: ...
 
@@ -115,6 +149,10 @@ class Store(Protocol):
     async def touch_session(self, token_hash: str, at: float) -> None: ...
 
     async def delete_session(self, token_hash: str) -> None: ...
+
+    async def delete_sessions_of(self, operator_id: str) -> int:
+        """End every session of one operator at once (deactivated, or a password or 2FA
+        reset: whoever held the old credentials must be out); returns how many."""
 
     # conversations and messages -----------------------------------------------------
     async def save_conversation(self, conversation: Conversation) -> None:
@@ -166,6 +204,11 @@ class Store(Protocol):
     async def add_stats(self, delta: StatsDelta) -> None: ...
 
     async def hour_stats(self, line: str, since: float, until: float) -> list[HourStats]: ...
+
+    async def hour_histograms(self, line: str, since: float, until: float) -> list[HourHistogram]:
+        """The hours of ``line`` (same range rule as ``hour_stats``) that counted a wait or a
+        duration, with ``StatsDelta.wait`` and ``.duration`` counted into ``HIST_BOUNDS``
+        buckets by ``add_stats``. Hours stored before the histogram existed are missing."""
 
     async def recent_durations(self, line: str, limit: int) -> list[float]:
         """The last ``limit`` chat durations of a line, newest first (for wait estimates)."""

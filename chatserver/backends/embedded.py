@@ -39,7 +39,16 @@ from typing import Any
 
 import aiosqlite
 
-from chatserver.backends.base import AuditEntry, Hold, HourStats, Session, StatsDelta
+from chatserver.backends.base import (
+    HIST_BUCKETS,
+    AuditEntry,
+    Hold,
+    HourHistogram,
+    HourStats,
+    Session,
+    StatsDelta,
+    hist_bucket,
+)
 from chatserver.hub.model import (
     Account,
     Conversation,
@@ -173,6 +182,18 @@ MIGRATIONS: list[tuple[str, ...]] = [
             reason TEXT NOT NULL,  -- the supervisor's stated reason, never chat text
             created_at REAL NOT NULL,
             expires_at REAL NOT NULL
+        )""",
+    ),
+    # 4: how waits and chat durations spread over fixed buckets (``HIST_BOUNDS``), per line and
+    # hour, so the statistics can show percentiles; sums and maxima cannot. Counts only.
+    (
+        """CREATE TABLE stats_hist (
+            line TEXT NOT NULL,
+            hour INTEGER NOT NULL,
+            kind TEXT NOT NULL,  -- 'wait' or 'duration'
+            bucket INTEGER NOT NULL,  -- index into HIST_BOUNDS; the last is open-ended
+            count INTEGER NOT NULL,
+            PRIMARY KEY (line, hour, kind, bucket)
         )""",
     ),
 ]
@@ -314,6 +335,33 @@ class SqliteStore:
         rows = await self._read("SELECT * FROM accounts ORDER BY username")
         return [_account(row) for row in rows]
 
+    async def update_account(self, account: Account) -> None:
+        try:
+            changed = await self._write(
+                (
+                    "UPDATE accounts SET username = ?, alias = ?, role = ?, password_hash = ?,"
+                    " lines = ?, languages = ?, capacity = ?, backup = ?, active = ?,"
+                    " totp_secret = ? WHERE id = ?",
+                    (
+                        account.username.lower(),
+                        account.alias,
+                        account.role,
+                        account.password_hash,
+                        _json(list(account.lines)),
+                        _json(list(account.languages)),
+                        account.capacity,
+                        int(account.backup),
+                        int(account.active),
+                        account.totp_secret,
+                        account.id,
+                    ),
+                )
+            )
+        except sqlite3.IntegrityError as error:
+            raise ValueError(f"The username {account.username!r} is taken.") from error
+        if not changed:
+            raise KeyError(account.id)
+
     # operator sessions ----------------------------------------------------------------
     async def add_session(self, session: Session) -> None:
         await self._write(
@@ -345,6 +393,9 @@ class SqliteStore:
 
     async def delete_session(self, token_hash: str) -> None:
         await self._write(("DELETE FROM sessions WHERE token_hash = ?", (token_hash,)))
+
+    async def delete_sessions_of(self, operator_id: str) -> int:
+        return await self._write(("DELETE FROM sessions WHERE operator_id = ?", (operator_id,)))
 
     # conversations and messages -------------------------------------------------------
     async def save_conversation(self, conversation: Conversation) -> None:
@@ -524,6 +575,16 @@ class SqliteStore:
             statements.append(_count("stats_topics", "topic", delta.line, hour, topic))
         if delta.risk is not None:
             statements.append(_count("stats_risks", "risk", delta.line, hour, delta.risk))
+        for kind, seconds in (("wait", delta.wait), ("duration", delta.duration)):
+            if seconds is not None:
+                statements.append(
+                    (
+                        "INSERT INTO stats_hist (line, hour, kind, bucket, count)"
+                        " VALUES (?, ?, ?, ?, 1) ON CONFLICT (line, hour, kind, bucket)"
+                        " DO UPDATE SET count = count + 1",
+                        (delta.line, hour, kind, hist_bucket(seconds)),
+                    )
+                )
         await self._write(*statements)
 
     async def hour_stats(self, line: str, since: float, until: float) -> list[HourStats]:
@@ -556,6 +617,20 @@ class SqliteStore:
             )
             for row in rows
         ]
+
+    async def hour_histograms(self, line: str, since: float, until: float) -> list[HourHistogram]:
+        """Per hour, the counts of waits and durations in each ``HIST_BOUNDS`` bucket."""
+        rows = await self._read(
+            "SELECT hour, kind, bucket, count FROM stats_hist"
+            " WHERE line = ? AND hour >= ? AND hour < ? ORDER BY hour",
+            (line, _hour(since), until),
+        )
+        hours: dict[int, HourHistogram] = {}
+        for hour, kind, bucket, count in rows:
+            found = hours.setdefault(hour, HourHistogram(line, hour))
+            if 0 <= bucket < HIST_BUCKETS and kind in ("wait", "duration"):
+                getattr(found, kind)[bucket] += count
+        return list(hours.values())
 
     async def recent_durations(self, line: str, limit: int) -> list[float]:
         rows = await self._read(

@@ -17,7 +17,17 @@ from pathlib import Path
 import pytest
 
 from chatserver.backends import embedded
-from chatserver.backends.base import AuditEntry, Hold, HourStats, Session, StatsDelta, Store
+from chatserver.backends.base import (
+    HIST_BOUNDS,
+    AuditEntry,
+    Hold,
+    HourHistogram,
+    HourStats,
+    Session,
+    StatsDelta,
+    Store,
+    hist_bucket,
+)
 from chatserver.backends.embedded import SqliteStore
 from chatserver.hub.model import (
     Account,
@@ -133,6 +143,55 @@ async def test_session_round_trip_touch_and_delete(store: Store) -> None:
     await store.delete_session("tokenhash")
     assert await store.session("tokenhash") is None
     await store.delete_session("tokenhash")  # logging out twice is harmless
+
+
+@pytest.mark.asyncio
+async def test_update_account_replaces_every_field_by_id(store: Store) -> None:
+    """An administrator's edit, a password or 2FA reset and a deactivation all stick, and
+    nothing else changes: not the id, not the creation time, not another account."""
+    await store.add_account(account(1))
+    await store.add_account(account(2))
+    changed = dataclasses.replace(
+        account(1),
+        username="Renamed",
+        alias="Robin",
+        role="supervisor",
+        password_hash="$argon2id$new",
+        lines=(),
+        languages=("en", "nl"),
+        capacity=3,
+        backup=False,
+        active=True,
+        totp_secret=None,
+        created_at=0.0,  # ignored: an account is created once
+    )
+    await store.update_account(changed)
+    expected = dataclasses.replace(changed, username="renamed", created_at=T0 - 86400)
+    assert await store.account("op1") == expected
+    assert await store.account_by_username("RENAMED") == expected
+    assert await store.account_by_username("volunteer1") is None
+    assert await store.account("op2") == account(2)
+    await store.update_account(dataclasses.replace(expected, totp_secret="NEWSECRETNEWSECR"))
+    found = await store.account("op1")
+    assert found is not None and found.totp_secret == "NEWSECRETNEWSECR"
+    with pytest.raises(ValueError):  # another account's username
+        await store.update_account(dataclasses.replace(expected, username="volunteer2"))
+    with pytest.raises(KeyError):
+        await store.update_account(account(9))
+    assert await store.account("op9") is None
+
+
+@pytest.mark.asyncio
+async def test_delete_sessions_of_ends_only_that_operators_sessions(store: Store) -> None:
+    """Deactivating someone logs them out everywhere (every browser), and nobody else."""
+    await store.add_account(account(1))
+    await store.add_account(account(2))
+    for name, operator in (("a", "op1"), ("b", "op1"), ("c", "op2")):
+        await store.add_session(Session(name, operator, "csrf", T0, T0))
+    assert await store.delete_sessions_of("op1") == 2
+    assert await store.session("a") is None and await store.session("b") is None
+    assert await store.session("c") is not None
+    assert await store.delete_sessions_of("op1") == 0
 
 
 # conversations ---------------------------------------------------------------------------------
@@ -408,6 +467,40 @@ async def test_concurrent_stats_are_atomic(store: Store) -> None:
     )
     [hour] = await store.hour_stats("general", T0, T0 + 3600)
     assert hour.offered == 100 and hour.topics == {"x": 100}
+
+
+def test_histogram_buckets_have_fixed_bounds() -> None:
+    """0-30 s, 30-60 s, 1-2, 2-5, 5-10, 10-20, 20-40 min, 40 min and more; a bound goes up."""
+    assert HIST_BOUNDS == (30, 60, 120, 300, 600, 1200, 2400)
+    assert [hist_bucket(s) for s in (0, 29.9, 30, 59, 60, 119, 120, 299, 300)] == [
+        0, 0, 1, 1, 2, 2, 3, 3, 4,
+    ]  # fmt: skip
+    assert [hist_bucket(s) for s in (599, 600, 1199, 1200, 2399, 2400, 86400)] == [
+        4, 5, 5, 6, 6, 7, 7,
+    ]  # fmt: skip
+
+
+@pytest.mark.asyncio
+async def test_waits_and_durations_are_counted_in_buckets_per_hour(store: Store) -> None:
+    """Percentiles of waits and chat lengths need the spread, which sums cannot give: each
+    measured wait and duration lands in its bucket of its hour; other deltas add nothing."""
+    await store.add_stats(StatsDelta("general", T0, answered=1, wait=10.0))
+    await store.add_stats(StatsDelta("general", T0 + 1, answered=1, wait=45.0))
+    await store.add_stats(StatsDelta("general", T0 + 2, answered=1, wait=45.0))
+    await store.add_stats(StatsDelta("general", T0 + 3, duration=3000.0))
+    await store.add_stats(StatsDelta("general", T0 + 4, offered=1, topics=("x",), risk="low"))
+    await store.add_stats(StatsDelta("general", T0 + 3600, duration=400.0))
+    await store.add_stats(StatsDelta("general", T0 + 7200, offered=1))  # no measurement
+    await store.add_stats(StatsDelta("youth", T0, answered=1, wait=5.0))  # another line
+
+    assert await store.hour_histograms("general", T0, T0 + 3 * 3600) == [
+        HourHistogram(
+            "general", HOUR0, wait=[1, 2, 0, 0, 0, 0, 0, 0], duration=[0, 0, 0, 0, 0, 0, 0, 1]
+        ),
+        HourHistogram("general", HOUR0 + 3600, duration=[0, 0, 0, 0, 1, 0, 0, 0]),
+    ]
+    assert await store.hour_histograms("general", HOUR0 + 3600, HOUR0 + 3600) == []
+    assert await store.hour_histograms("nowhere", T0, T0 + 3600) == []
 
 
 @pytest.mark.asyncio
@@ -785,6 +878,26 @@ async def test_a_file_from_before_holds_gains_them(
     assert await store.holds() == [hold("c1")]
     assert await store.audit_entries(T0, T0) == [audit(T0)]
     assert await store.conversation("c1") == ended("c1", T0, T0 + 10)
+
+
+@pytest.mark.asyncio
+async def test_a_file_from_before_histograms_gains_them(
+    sqlite_path: Path, monkeypatch: pytest.MonkeyPatch, opened: Opener
+) -> None:
+    """A helpline upgrading keeps its hourly figures; histograms start from the upgrade on."""
+    monkeypatch.setattr(embedded, "MIGRATIONS", embedded.MIGRATIONS[:3])
+    store = await opened(SqliteStore(sqlite_path))
+    await store.add_stats(StatsDelta("general", T0, offered=1))
+    await store.close()
+    assert _user_version(sqlite_path) == 3
+    monkeypatch.undo()
+
+    store = await opened(SqliteStore(sqlite_path))
+    assert [h.offered for h in await store.hour_stats("general", T0, T0 + 3600)] == [1]
+    assert await store.hour_histograms("general", T0, T0 + 3600) == []
+    await store.add_stats(StatsDelta("general", T0, answered=1, wait=70.0))
+    [hour] = await store.hour_histograms("general", T0, T0 + 3600)
+    assert hour.wait == [0, 0, 1, 0, 0, 0, 0, 0]
 
 
 @pytest.mark.asyncio
