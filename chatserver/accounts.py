@@ -17,8 +17,8 @@ import hmac
 import math
 import re
 import secrets
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, replace
 from types import MappingProxyType
 
 import pyotp
@@ -35,11 +35,17 @@ ROLES = ("volunteer", "supervisor", "admin")
 SESSION_IDLE_SECONDS = 8 * 3600  # a long evening shift without a break still stays logged in
 USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,39}$")
 MIN_PASSWORD = 10
+MAX_PASSWORD = 1024  # argon2 hashes anything, but a megabyte "password" is an attack
+MAX_ALIAS = 40
+# More chats at once than this is no longer care; it guards against a typo like 30 for 3.
+MAX_CAPACITY = 10
 
 # Which roles must log in with a TOTP code. Supervisors and administrators can read along in
 # any conversation and change accounts, so a stolen password alone must not be enough. A
 # volunteer sees only the chats it holds and often logs in from a shared office computer
 # without a phone at hand, so it is off by default. (Configuration per role comes later.)
+# A role that needs it but an account without a secret yet (new from the admin pages, or
+# reset by an administrator) enrols at its next login: see ``Enrolments``.
 TWO_FACTOR: Mapping[str, bool] = MappingProxyType(
     {"volunteer": False, "supervisor": True, "admin": True}
 )
@@ -70,6 +76,25 @@ class InvalidOtp(ChatError):
     default_message = "That code is wrong or expired. Enter the current code."
 
 
+class EnrolmentRequired(ChatError):
+    """The password was right, but the role needs 2FA and the account has no secret yet.
+
+    The login page answers with the enrolment step (QR code, then a code from the app). The
+    account rides along for that page; it is not part of ``details``, so it never reaches
+    the wire (it holds the password hash).
+    """
+
+    code = "enrolment_required"
+    default_message = (
+        "Two-step verification is not set up for this account yet. Log in once in the "
+        "browser, at /login, to set it up."
+    )
+
+    def __init__(self, account: Account) -> None:
+        super().__init__()
+        self.account = account
+
+
 class CsrfRejected(ChatError):
     """A state-changing request without the session's CSRF token: maybe another site's."""
 
@@ -83,6 +108,57 @@ def token_hash(token: str) -> str:
 
 def requires_two_factor(role: str) -> bool:
     return TWO_FACTOR.get(role, True)  # an unknown role gets the stricter rule
+
+
+def problems(
+    *,
+    username: str | None = None,
+    password: str | None = None,
+    role: str | None = None,
+    capacity: int | None = None,
+    languages: Iterable[str] | None = None,
+) -> list[InvalidPayload]:
+    """Every rule the given values break, whoever makes or edits the account (CLI or admin
+    pages); values left out are not checked.
+
+    Each error names its ``field``, so a form can show all of them at once, each next to its
+    input, instead of one per attempt.
+    """
+    found: list[InvalidPayload] = []
+    if username is not None and not USERNAME.match(username.strip().lower()):
+        found.append(
+            InvalidPayload(
+                "Usernames are 2-40 characters: a-z, 0-9, '.', '_' or '-'.", field="username"
+            )
+        )
+    if password is not None and len(password) < MIN_PASSWORD:
+        found.append(
+            InvalidPayload(
+                f"A password needs at least {MIN_PASSWORD} characters.", field="password"
+            )
+        )
+    elif password is not None and len(password) > MAX_PASSWORD:
+        found.append(
+            InvalidPayload(f"A password has at most {MAX_PASSWORD} characters.", field="password")
+        )
+    if role is not None and role not in ROLES:
+        found.append(InvalidPayload(f"role must be one of {', '.join(ROLES)}", field="role"))
+    if capacity is not None and not 1 <= capacity <= MAX_CAPACITY:
+        found.append(InvalidPayload(f"capacity must be 1 to {MAX_CAPACITY}", field="capacity"))
+    if languages is not None and not tuple(languages):
+        found.append(InvalidPayload("An account needs at least one language.", field="languages"))
+    return found
+
+
+def _raise_first(found: list[InvalidPayload]) -> None:
+    if found:
+        raise found[0]
+
+
+def hash_password(password: str) -> str:
+    """Check the length rules and hash; the clear text is never kept anywhere."""
+    _raise_first(problems(password=password))
+    return _hasher.hash(password)
 
 
 def new_account(
@@ -102,20 +178,19 @@ def new_account(
     never without one: the creator hands it over through :func:`provisioning_uri`.
     """
     username = username.strip().lower()
-    if not USERNAME.match(username):
-        raise InvalidPayload("Usernames are 2-40 characters: a-z, 0-9, '.', '_' or '-'.")
-    if role not in ROLES:
-        raise InvalidPayload(f"role must be one of {', '.join(ROLES)}")
-    if len(password) < MIN_PASSWORD:
-        raise InvalidPayload(f"A password needs at least {MIN_PASSWORD} characters.")
-    if capacity < 1:
-        raise InvalidPayload("capacity must be at least 1")
+    _raise_first(
+        problems(
+            username=username, password=password, role=role, capacity=capacity,
+            languages=languages,
+        )
+    )  # fmt: skip
+    password_hash = _hasher.hash(password)
     return Account(
         id="o" + secrets.token_hex(6),
         username=username,
-        alias=(alias or username).strip()[:40],
+        alias=(alias or "").strip()[:MAX_ALIAS] or username,
         role=role,
-        password_hash=_hasher.hash(password),
+        password_hash=password_hash,
         lines=tuple(lines),
         languages=tuple(languages),
         capacity=capacity,
@@ -125,12 +200,81 @@ def new_account(
     )
 
 
+def edited(
+    account: Account,
+    *,
+    role: str,
+    alias: str,
+    lines: tuple[str, ...],
+    languages: tuple[str, ...],
+    capacity: int,
+    backup: bool,
+) -> Account:
+    """The account with an administrator's changes, checked by the same rules as creation.
+
+    A role that needs 2FA given to an account without a secret means enrolment at its next
+    login; a role that does not need it keeps the secret it has (and so still asks a code).
+    """
+    _raise_first(problems(role=role, capacity=capacity, languages=languages))
+    return replace(
+        account,
+        role=role,
+        alias=alias.strip()[:MAX_ALIAS] or account.username,
+        lines=tuple(lines),
+        languages=tuple(languages),
+        capacity=capacity,
+        backup=backup,
+    )
+
+
+async def set_password(store: Store, account: Account, password: str) -> Account:
+    """An administrator sets a new password; every session of the account ends with it.
+
+    A reset usually means the old password is lost or known to someone else: whoever is
+    logged in with it must be out too.
+    """
+    changed = replace(account, password_hash=await asyncio.to_thread(hash_password, password))
+    await store.update_account(changed)
+    await store.delete_sessions_of(account.id)
+    return changed
+
+
+async def reset_two_factor(store: Store, account: Account) -> Account:
+    """Forget the TOTP secret (a lost or replaced phone) and end the account's sessions.
+
+    A role that needs 2FA enrols again at its next login, with the password; a volunteer's
+    account then logs in with the password alone.
+    """
+    changed = replace(account, totp_secret=None)
+    await store.update_account(changed)
+    await store.delete_sessions_of(account.id)
+    return changed
+
+
+async def set_active(store: Store, account: Account, active: bool) -> Account:
+    """Deactivate (every session ends; ``login`` refuses it) or reactivate an account.
+
+    Accounts are deactivated, never deleted: the audit log and the statistics keep
+    pointing at an id that still has a name.
+    """
+    changed = replace(account, active=active)
+    await store.update_account(changed)
+    if not active:
+        await store.delete_sessions_of(account.id)
+    return changed
+
+
 def provisioning_uri(account: Account, issuer: str = "Chatserver") -> str:
     """The ``otpauth://`` URI an authenticator app reads (as text or as a QR code)."""
     if not account.totp_secret:
         raise ValueError(f"{account.username} has no TOTP secret")
-    return pyotp.TOTP(account.totp_secret, interval=TOTP_STEP).provisioning_uri(
-        name=account.username, issuer_name=issuer
+    return secret_uri(account.totp_secret, account.username, issuer)
+
+
+def secret_uri(secret: str, username: str, issuer: str = "Chatserver") -> str:
+    """The ``otpauth://`` URI for a secret that is not stored yet (enrolment)."""
+    return pyotp.TOTP(secret, interval=TOTP_STEP).provisioning_uri(
+        name=username, issuer_name=issuer
     )
 
 
@@ -223,6 +367,63 @@ class LoginThrottle:
             del self._failures[name]
 
 
+@dataclass
+class PendingEnrolment:
+    """A secret shown to someone who proved the password, not yet confirmed by a code."""
+
+    account_id: str
+    username: str
+    secret: str
+    csrf: str  # the enrolment form's token: no session exists yet to carry one
+    expires_at: float
+
+
+class Enrolments:
+    """Second-factor enrolments in progress, in memory, keyed by a random token (a cookie).
+
+    The secret is made here and stored on the account only when a code from the app proves
+    it was scanned: an enrolment left half-way changes nothing, and a secret nobody confirmed
+    never becomes a way in. Pending ones vanish after ``TTL`` seconds, and there is one per
+    account at a time (a new login replaces it). Per process, like the lockout: a restart
+    just means logging in again.
+    """
+
+    TTL = 600.0  # ten minutes to install an app and scan a code
+    MAX_PENDING = 1000  # bounded memory, however many logins an attacker with passwords starts
+
+    def __init__(self) -> None:
+        self._pending: dict[str, PendingEnrolment] = {}
+
+    def start(self, account: Account, now: float) -> tuple[str, PendingEnrolment]:
+        """A fresh secret and the token that finds it again; forgets older ones of the account."""
+        self._forget(lambda p: p.expires_at <= now or p.account_id == account.id)
+        if len(self._pending) >= self.MAX_PENDING:
+            oldest = min(self._pending, key=lambda token: self._pending[token].expires_at)
+            del self._pending[oldest]
+        token = secrets.token_urlsafe(32)
+        pending = PendingEnrolment(
+            account.id, account.username, pyotp.random_base32(), secrets.token_urlsafe(24),
+            now + self.TTL,
+        )  # fmt: skip
+        self._pending[token] = pending
+        return token, pending
+
+    def get(self, token: str | None, now: float) -> PendingEnrolment | None:
+        """The enrolment behind a cookie, or None when unknown or expired."""
+        pending = self._pending.get(token or "")
+        if pending is not None and pending.expires_at <= now:
+            del self._pending[token or ""]
+            return None
+        return pending
+
+    def finish(self, token: str) -> None:
+        self._pending.pop(token, None)
+
+    def _forget(self, matches: Callable[[PendingEnrolment], bool]) -> None:
+        for token in [t for t, p in self._pending.items() if matches(p)]:
+            del self._pending[token]
+
+
 def _totp_step(secret: str, code: str, now: float) -> int | None:
     """The time step whose code matches, within the allowed drift; None if none does."""
     code = code.strip().replace(" ", "")
@@ -248,9 +449,10 @@ async def login(
     """Check credentials (and the TOTP code where the role needs one) and open a session.
 
     The token goes into the cookie only. Raises ``Locked``, ``InvalidCredentials``,
-    ``OtpRequired`` or ``InvalidOtp``. A missing code is not counted as a failure (the page
-    asks for it next); a wrong password or a wrong code is. Without a ``throttle`` there is
-    no lockout and no memory of used codes: the HTTP routes always pass the app's one.
+    ``OtpRequired``, ``InvalidOtp`` or ``EnrolmentRequired``. A missing code is not counted
+    as a failure (the page asks for it next); a wrong password or a wrong code is. Without a
+    ``throttle`` there is no lockout and no memory of used codes: the HTTP routes always pass
+    the app's one.
     """
     name = username.strip().lower()
     throttle = throttle or LoginThrottle()
@@ -264,10 +466,10 @@ async def login(
         raise InvalidCredentials()
     if requires_two_factor(account.role) or account.totp_secret:
         if not account.totp_secret:
-            # the role needs 2FA but the account predates it: no way in until an
-            # administrator gives it a secret (there is no self-enrolment yet)
-            throttle.failed(name, now)
-            raise InvalidOtp("Two-step verification is not set up for this account yet.")
+            # the role needs 2FA but the account has no secret yet (new, or reset by an
+            # administrator): the page shows the enrolment step. Like a missing code this is
+            # not a failure, and it does not forget earlier ones either.
+            raise EnrolmentRequired(account)
         if not otp:
             raise OtpRequired()
         step = _totp_step(account.totp_secret, otp, now)
@@ -275,10 +477,41 @@ async def login(
             throttle.failed(name, now)
             raise InvalidOtp()
     throttle.succeeded(name)
+    token, session = await _open_session(store, account, now)
+    return token, session, account
+
+
+async def complete_enrolment(
+    store: Store, clock: Clock, pending: PendingEnrolment, code: str, throttle: LoginThrottle
+) -> tuple[str, Session, Account]:
+    """Check a code against the pending secret, store the secret and open a session.
+
+    Raises ``Locked`` or ``InvalidOtp`` (counted as a failure, like a wrong code at login),
+    or ``InvalidCredentials`` when the account was deactivated or got a secret meanwhile
+    (enrolled in another tab): then the person logs in again from the start.
+    """
+    now = clock.now()
+    throttle.check(pending.username, now)
+    step = _totp_step(pending.secret, code, now)
+    if step is None:
+        throttle.failed(pending.username, now)
+        raise InvalidOtp()
+    account = await store.account(pending.account_id)
+    if account is None or not account.active or account.totp_secret:
+        raise InvalidCredentials("Log in again.")
+    throttle.fresh_step(account.id, step)  # this code cannot log in a second time
+    account = replace(account, totp_secret=pending.secret)
+    await store.update_account(account)
+    throttle.succeeded(pending.username)
+    token, session = await _open_session(store, account, now)
+    return token, session, account
+
+
+async def _open_session(store: Store, account: Account, now: float) -> tuple[str, Session]:
     token = secrets.token_urlsafe(32)
     session = Session(token_hash(token), account.id, secrets.token_urlsafe(24), now, now)
     await store.add_session(session)
-    return token, session, account
+    return token, session
 
 
 async def authenticate(

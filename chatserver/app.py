@@ -36,6 +36,11 @@ log = logging.getLogger(__name__)
 ACCESS_LOG_FORMAT = '%t "%r" %s %b %Tfs'
 
 
+# the socket.io server, for views that must end an operator's live connections (an
+# administrator deactivates an account or resets its password: web/admin_pages.py)
+SOCKETS = web.AppKey("sockets", socketio.AsyncServer)
+
+
 @dataclass
 class Server:
     app: web.Application
@@ -72,6 +77,7 @@ def build_server(
 
     app = web.Application(client_max_size=64 * 1024, middlewares=[security_headers])
     app[HUB] = hub
+    app[SOCKETS] = sio
     app[READY] = {"ready": False, "draining": False}
     add_routes(app)
     sio.attach(app)

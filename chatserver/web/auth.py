@@ -21,12 +21,15 @@ from chatserver.realtime.operator import SESSION_COOKIE
 from chatserver.web.routes import HUB, error_response
 
 THROTTLE = web.AppKey("login_throttle", accounts.LoginThrottle)
+# second-factor enrolments in progress (web/enrolment.py): in memory, per application
+ENROLMENTS = web.AppKey("enrolments", accounts.Enrolments)
 CSRF_HEADER = "X-CSRF-Token"
 MAX_FIELD = 1024
 
 
 def setup(app: web.Application) -> None:
     app[THROTTLE] = accounts.LoginThrottle()
+    app[ENROLMENTS] = accounts.Enrolments()
 
 
 def status_of(error: ChatError) -> int:
@@ -81,7 +84,11 @@ def _credentials(body: Any) -> tuple[str, str, str | None]:
 
 
 async def api_login(request: web.Request) -> web.Response:
-    """``POST /api/session``: password (and TOTP code where needed) -> cookie and CSRF token."""
+    """``POST /api/session``: password (and TOTP code where needed) -> cookie and CSRF token.
+
+    An account that must enrol a second factor first gets ``401 enrolment_required``: the
+    secret is shown once, as a QR code, by the browser's login page only, never to a script.
+    """
     try:
         username, password, otp = _credentials(await request.json())
     except (json.JSONDecodeError, UnicodeDecodeError):

@@ -13,6 +13,7 @@ after login, and before login a random token that must match a cookie set with t
 from __future__ import annotations
 
 import json
+import re
 import secrets
 from collections.abc import Mapping
 from functools import cache
@@ -39,7 +40,7 @@ LOGIN_CSRF_COOKIE = "login_csrf"
 JS = "text/javascript; charset=utf-8"
 CSS = "text/css; charset=utf-8"
 # a fixed list, so no request path ever reaches the file system
-STATIC = {"console.js": JS, "console.css": CSS}
+STATIC = {"console.js": JS, "console.css": CSS, "supervisor.js": JS}
 
 POLICY = (
     "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; "
@@ -54,6 +55,9 @@ PAGE_HEADERS = {
 }
 FILE_HEADERS = {"X-Content-Type-Options": "nosniff", "Referrer-Policy": "no-referrer"}
 RISKS = ("none", "low", "high", "acute")
+# where the login may send someone afterwards (``next``): a path on this server only, never
+# "//elsewhere" or "https://…", so the login page cannot be used to bounce people offsite
+NEXT_PATH = re.compile(r"^/[a-z][a-z0-9_-]*(/[a-z0-9_-]+)*$")
 
 
 @cache
@@ -97,6 +101,11 @@ def page(template: str, status: int = 200, **values: Any) -> web.Response:
     return web.Response(text=html, content_type="text/html", status=status, headers=PAGE_HEADERS)
 
 
+def next_path(value: str | None) -> str:
+    """The page to go to after login: ``value`` when it is a plain local path, else /console."""
+    return value if value and len(value) <= 100 and NEXT_PATH.match(value) else "/console"
+
+
 def _see_other(location: str) -> web.HTTPSeeOther:
     return web.HTTPSeeOther(location, headers={"Cache-Control": "no-store"})
 
@@ -131,11 +140,12 @@ async def index(request: web.Request) -> web.Response:
 
 
 async def login_page(request: web.Request) -> web.Response:
-    """The login form; already logged in goes straight to the console."""
+    """The login form; already logged in goes straight to the console (or ``?next=``)."""
     lang = language(request)
+    target = next_path(request.query.get("next"))
     if await auth.current(request) is not None:
-        raise _see_other(f"/console?lang={lang}")
-    return _login_form(request, lang)
+        raise _see_other(f"{target}?lang={lang}")
+    return _login_form(request, lang, next_to=target)
 
 
 def _login_form(
@@ -145,11 +155,13 @@ def _login_form(
     error: str | None = None,
     username: str = "",
     focus: str = "username",
+    next_to: str = "/console",
 ) -> web.Response:
     token = request.cookies.get(LOGIN_CSRF_COOKIE) or secrets.token_urlsafe(24)
     response = page(
         "login.html", status, lang=lang, t=strings(lang), csrf=token, error=error,
         username=username, focus=focus, other_lang="en" if lang == "nl" else "nl",
+        next=next_to,
     )  # fmt: skip
     response.set_cookie(
         LOGIN_CSRF_COOKIE, token, httponly=True, samesite="Strict", secure=request.secure,
@@ -185,23 +197,28 @@ async def login_submit(request: web.Request) -> web.Response:
     lang = _form_lang(request, form)
     t = strings(lang)
     username = _field(form, "username")
+    target = next_path(_field(form, "next"))
     cookie = request.cookies.get(LOGIN_CSRF_COOKIE, "")
     if not cookie or not secrets.compare_digest(cookie.encode(), _field(form, "csrf").encode()):
-        return _login_form(request, lang, 403, t["csrf_failed"], username[:40])
+        return _login_form(request, lang, 403, t["csrf_failed"], username[:40], next_to=target)
     password = _field(form, "password")
     if not username or not password:
-        return _login_form(request, lang, 400, t["login_missing"], username[:40])
+        return _login_form(request, lang, 400, t["login_missing"], username[:40], next_to=target)
     try:
         token, _, _ = await auth.open_session(
             request, username, password, _field(form, "otp", 16) or None
         )
+    except accounts.EnrolmentRequired as needed:
+        from chatserver.web import enrolment  # here: it builds on this module's pages
+
+        raise enrolment.begin(request, needed.account, lang, target) from None
     except ChatError as error:
         two_factor = isinstance(error, accounts.OtpRequired | accounts.InvalidOtp)
         return _login_form(
             request, lang, auth.status_of(error), _login_error(error, t), username[:40],
-            focus="otp" if two_factor else "password",
+            focus="otp" if two_factor else "password", next_to=target,
         )  # fmt: skip
-    response = _see_other(f"/console?lang={lang}")
+    response = _see_other(f"{target}?lang={lang}")
     auth.set_session_cookie(response, request, token)
     response.del_cookie(LOGIN_CSRF_COOKIE, path="/login")
     raise response

@@ -107,3 +107,10 @@ def add_routes(app: web.Application) -> None:
     from chatserver.web import console  # the operator console: /login, /console, its files
 
     console.add_console_routes(app)
+    from chatserver.web import supervisor  # the live floor and statistics: /supervisor...
+
+    supervisor.add_supervisor_routes(app)
+    from chatserver.web import admin_pages, enrolment  # /admin pages; 2FA set-up at login
+
+    enrolment.add_enrolment_routes(app)
+    admin_pages.add_admin_routes(app)

@@ -700,11 +700,15 @@
     }
     everConnected = true;
   });
-  socket.on("disconnect", function () {
+  socket.on("disconnect", function (reason) {
     var box = $("#connection");
     box.textContent = t("connection_lost");
     box.hidden = false;
     statusRadios.forEach(function (radio) { radio.disabled = true; });
+    // the server closed it (an administrator changed, reset or deactivated the account):
+    // socket.io does not retry by itself then. Connect again: a valid session comes back
+    // with the changed account, an ended one is refused and goes to the login.
+    if (reason === "io server disconnect") socket.connect();
   });
   socket.on("connect_error", function (error) {
     if (error && error.message === "unauthorized") {

@@ -20,14 +20,21 @@ def test_both_languages_have_the_same_keys_and_no_empty_text() -> None:
 
 
 def test_every_key_the_pages_and_the_script_use_exists() -> None:
-    keys = set(catalog("nl"))
+    # the administration pages and the enrolment add their own file (admin_pages.strings)
+    keys = set(catalog("nl")) | set(catalog("admin.nl"))
     used: set[str] = set()
     for template in (CONSOLE / "templates").glob("*.html"):
         text = template.read_text()
         used |= set(re.findall(r"\bt\.([a-z_]+)", text))
         used |= {k for k in re.findall(r"\bt\[\"([a-z_]+)\"\]", text) if not k.endswith("_")}
-    script = (CONSOLE / "static" / "console.js").read_text()
-    used |= {k for k in re.findall(r"\bt\(\"([a-z_]+)\"", script) if not k.endswith("_")}
+    for script in (CONSOLE / "static").glob("*.js"):
+        text = script.read_text()
+        used |= {k for k in re.findall(r"\bt\(\"([a-z_]+)\"", text) if not k.endswith("_")}
+    # the statistics are worded on the server: t["key"] and fmt(t, "key", ...)
+    for module in ("stats_view.py", "supervisor.py"):
+        text = (CONSOLE.parent / "chatserver" / "web" / module).read_text()
+        used |= set(re.findall(r"\bt\[\"([a-z0-9_]+)\"\]", text))
+        used |= set(re.findall(r"\bfmt\(t, \"([a-z0-9_]+)\"", text))
     assert sorted(used - keys) == []
     # keys built at run time from a prefix and a protocol value
     for prefix, values in {
@@ -38,5 +45,10 @@ def test_every_key_the_pages_and_the_script_use_exists() -> None:
         "handover_declined_": ("declined", "timeout", "unavailable"),
         "observer_": ("backup", "observer"),
         "language_": ("nl", "en"),
+        "conv_state_": ("waiting", "active", "wrapup"),
+        "role_": ("volunteer", "supervisor", "admin"),
+        "reading_as_": ("observer", "backup"),
+        "stats_period_": ("day", "week", "custom"),
+        "weekday_": tuple(str(n) for n in range(7)),
     }.items():
         assert [prefix + v for v in values if prefix + v not in keys] == []
