@@ -17,7 +17,7 @@ import hmac
 import math
 import re
 import secrets
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass, replace
 from types import MappingProxyType
 
@@ -43,7 +43,8 @@ MAX_CAPACITY = 10
 # Which roles must log in with a TOTP code. Supervisors and administrators can read along in
 # any conversation and change accounts, so a stolen password alone must not be enough. A
 # volunteer sees only the chats it holds and often logs in from a shared office computer
-# without a phone at hand, so it is off by default. (Configuration per role comes later.)
+# without a phone at hand, so it is off by default. This is the default only: the running
+# server asks ``requires_two_factor`` with ``[accounts] two_factor_roles`` from the settings.
 # A role that needs it but an account without a secret yet (new from the admin pages, or
 # reset by an administrator) enrols at its next login: see ``Enrolments``.
 TWO_FACTOR: Mapping[str, bool] = MappingProxyType(
@@ -106,8 +107,12 @@ def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
-def requires_two_factor(role: str) -> bool:
-    return TWO_FACTOR.get(role, True)  # an unknown role gets the stricter rule
+def requires_two_factor(role: str, roles: Collection[str] | None = None) -> bool:
+    """Whether ``role`` must log in with a TOTP code: ``roles`` from the settings
+    (``settings.accounts.two_factor_roles``), or the default ``TWO_FACTOR`` without them."""
+    if roles is None:
+        return TWO_FACTOR.get(role, True)  # an unknown role gets the stricter rule
+    return role in roles or role not in ROLES
 
 
 def problems(
@@ -171,6 +176,7 @@ def new_account(
     capacity: int = 1,
     backup: bool = False,
     now: float = 0.0,
+    two_factor_roles: Collection[str] | None = None,
 ) -> Account:
     """Validate and build an account; the password is hashed here and never kept.
 
@@ -195,7 +201,7 @@ def new_account(
         languages=tuple(languages),
         capacity=capacity,
         backup=backup,
-        totp_secret=pyotp.random_base32() if requires_two_factor(role) else None,
+        totp_secret=pyotp.random_base32() if requires_two_factor(role, two_factor_roles) else None,
         created_at=now,
     )
 
@@ -445,6 +451,7 @@ async def login(
     password: str,
     otp: str | None = None,
     throttle: LoginThrottle | None = None,
+    two_factor_roles: Collection[str] | None = None,
 ) -> tuple[str, Session, Account]:
     """Check credentials (and the TOTP code where the role needs one) and open a session.
 
@@ -464,7 +471,7 @@ async def login(
     if not right or account is None or not account.active:
         throttle.failed(name, now)
         raise InvalidCredentials()
-    if requires_two_factor(account.role) or account.totp_secret:
+    if requires_two_factor(account.role, two_factor_roles) or account.totp_secret:
         if not account.totp_secret:
             # the role needs 2FA but the account has no secret yet (new, or reset by an
             # administrator): the page shows the enrolment step. Like a missing code this is

@@ -99,6 +99,7 @@ def add_operator(args: argparse.Namespace) -> int:
             languages=tuple(x for x in args.languages.split(",") if x),
             capacity=args.capacity or settings.routing.default_capacity,
             backup=args.backup,
+            two_factor_roles=settings.accounts.two_factor_roles,
         )
     except ChatError as error:
         print(error.message, file=sys.stderr)

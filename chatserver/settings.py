@@ -46,6 +46,15 @@ class Contact:
 
 
 @dataclass(frozen=True)
+class Canned:
+    """A canned response (standaardzin) a volunteer can insert into the compose box and edit."""
+
+    id: str
+    title: dict[str, str]  # language -> short title shown in the menu
+    text: dict[str, str]  # language -> the text inserted
+
+
+@dataclass(frozen=True)
 class LineSettings:
     """A line (service) visitors choose: its own queue, opening hours and contacts.
 
@@ -78,6 +87,8 @@ class LineSettings:
     retention: RetentionSettings | None = None
     # store transcripts with phone numbers, e-mail, IBANs and postal codes replaced
     redact: bool = False
+    # canned responses the console offers for this line's chats, from [[lines.canned]]
+    canned: tuple[Canned, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -162,6 +173,17 @@ class Topic:
     label: dict[str, str]
 
 
+# roles that exist; accounts.ROLES says the same, settings cannot import it (accounts imports us)
+ACCOUNT_ROLES = ("volunteer", "supervisor", "admin")
+
+
+@dataclass(frozen=True)
+class AccountSettings:
+    """``[accounts]``: which roles must log in with a TOTP second factor."""
+
+    two_factor_roles: tuple[str, ...] = ("supervisor", "admin")
+
+
 @dataclass(frozen=True)
 class Settings:
     source: str  # the file this came from, for messages
@@ -174,6 +196,7 @@ class Settings:
     age_bands: tuple[str, ...] = ()
     triage: TriageSettings = field(default_factory=TriageSettings)
     abuse: AbuseSettings = field(default_factory=AbuseSettings)
+    accounts: AccountSettings = field(default_factory=AccountSettings)
 
     def line(self, line_id: str) -> LineSettings | None:
         for line in self.lines:
@@ -239,15 +262,16 @@ _DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _DAY = 24 * 60
 
 _TOP_KEYS = (
-    "server", "routing", "retention", "triage", "abuse", "wrapup", "intake", "lines",
+    "server", "routing", "retention", "triage", "abuse", "wrapup", "intake", "lines", "accounts",
 )  # fmt: skip
 _LINE_KEYS = (
     "id", "name", "languages", "timezone", "hours", "always_open", "exceptions", "queue_limit",
     "emergency", "alternatives", "alternatives_after_seconds", "privacy_statement",
-    "emergency_procedure", "embed_origins", "exit_url", "retention", "redact",
+    "emergency_procedure", "embed_origins", "exit_url", "retention", "redact", "canned",
 )  # fmt: skip
 _CONTACT_KEYS = ("label", "phone", "url")
 _TOPIC_KEYS = ("id", "label")
+_CANNED_KEYS = ("id", "title", "text")
 _EXCEPTION_KEYS = ("date", "hours")
 _INTERVAL_HINT = '"HH:MM-HH:MM" like "18:00-23:00"'
 
@@ -554,6 +578,8 @@ _LINE_RETENTION_SPEC: dict[str, Any] = {
     "transcripts_days": _int,
     "notes_days": _int,
 }
+
+
 def _networks(value: object, key: str) -> tuple[str, ...]:
     networks = _strings(value, key)
     for i, network in enumerate(networks):
@@ -572,6 +598,19 @@ _ABUSE_SPEC: dict[str, Any] = {
     "conversations_per_source": partial(_int, low=1),
     "key_rotation_hours": partial(_int, low=1, high=24 * 7),  # blocks never outlive a week
     "trusted_proxies": _networks,
+}
+
+
+def _roles(value: object, key: str) -> tuple[str, ...]:
+    roles = _strings(value, key)
+    for i, role in enumerate(roles):
+        if role not in ACCOUNT_ROLES:
+            raise _expected(f"{key}[{i}]", f"a role: one of {', '.join(ACCOUNT_ROLES)}", role)
+    return roles
+
+
+_ACCOUNTS_SPEC: dict[str, Any] = {
+    "two_factor_roles": _roles,
 }
 _TRIAGE_SPEC: dict[str, Any] = {
     "enabled": _bool,
@@ -690,6 +729,27 @@ def _topics(c: _Collector, value: object, key: str, languages: Sequence[str]) ->
     return tuple(topics)
 
 
+def _canned(c: _Collector, value: object, key: str, languages: Sequence[str]) -> tuple[Canned, ...]:
+    """``[[lines.canned]]``: ids unique within the line, title and text like other texts."""
+    what = 'a list of tables like [{ id = "welkom", title = "Welkom", text = "Hallo ..." }]'
+    canned: list[Canned] = []
+    for i, item in enumerate(c.take(_list, value, key, what) or ()):
+        item_key = f"{key}[{i}]"
+        entry = c.take(_table, item, item_key, 'a table like { id = "welkom", title = "Welkom", '
+                       'text = "Hallo, fijn dat je er bent." }')  # fmt: skip
+        if entry is None:
+            continue
+        _check_keys(c, entry, item_key, _CANNED_KEYS)
+        canned_id = c.take(_ident, entry.get("id", _MISSING), _at(item_key, "id"))
+        title = c.take(_text, entry.get("title", _MISSING), _at(item_key, "title"), languages)
+        text = c.take(_text, entry.get("text", _MISSING), _at(item_key, "text"), languages)
+        if canned_id is not None and any(x.id == canned_id for x in canned):
+            c.add(_at(item_key, "id"), f"expected a unique id, got {_got(canned_id)} again")
+        elif canned_id is not None and title is not None and text is not None:
+            canned.append(Canned(id=canned_id, title=title, text=text))
+    return tuple(canned)
+
+
 def _field(
     c: _Collector, entry: dict[str, Any], key: str, name: str, parse: Callable[..., T],
     *args: Any, default: object = _MISSING,
@@ -763,6 +823,7 @@ def _line(
         exit_url=_field(c, entry, key, "exit_url", _url, default=DEFAULT_EXIT_URL),
         retention=_line_retention(c, entry, key, retention),
         redact=_field(c, entry, key, "redact", _bool, default=False),
+        canned=_canned(c, entry.get("canned", []), _at(key, "canned"), langs),
     )  # fmt: skip
     if len(c.problems) > before:
         return None
@@ -824,6 +885,9 @@ def _settings(c: _Collector, doc: dict[str, Any], source: str) -> Settings:
         lines=lines,
         triage=_section(c, get("triage", _MISSING), "triage", TriageSettings, _TRIAGE_SPEC),
         abuse=_section(c, get("abuse", _MISSING), "abuse", AbuseSettings, _ABUSE_SPEC),
+        accounts=_section(
+            c, get("accounts", _MISSING), "accounts", AccountSettings, _ACCOUNTS_SPEC
+        ),
         wrapup_topics=_topics(c, wrapup.get("topics", []), "wrapup.topics", languages),
         intake_topics=_topics(c, intake.get("topics", []), "intake.topics", languages),
         age_bands=c.take(_strings, intake.get("age_bands", []), "intake.age_bands") or (),

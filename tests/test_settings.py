@@ -211,6 +211,20 @@ BROKEN = [
      "lines[0].retention.note_days", 'did you mean "notes_days"'),
     ("line-retention-table", line_toml(retention="7"), "lines[0].retention",
      "expected a table, got 7"),
+    ("canned-duplicate", line_toml(canned='[{ id = "a", title = "A", text = "Hoi" }, '
+                                          '{ id = "a", title = "B", text = "Dag" }]'),
+     "lines[0].canned[1].id", 'expected a unique id, got "a" again'),
+    ("canned-no-text", line_toml(canned='[{ id = "a", title = "A" }]'),
+     "lines[0].canned[0].text", "got nothing"),
+    ("canned-title-language", line_toml(canned='[{ id = "a", title = { dutch = "A" }, '
+                                               'text = "Hoi" }]'),
+     "lines[0].canned[0].title.dutch", "two-letter"),
+    ("canned-typo", line_toml(canned='[{ id = "a", title = "A", txt = "Hoi" }]'),
+     "lines[0].canned[0].txt", 'did you mean "text"'),
+    ("accounts-role", line_toml() + '[accounts]\ntwo_factor_roles = ["admin", "beheerder"]\n',
+     "accounts.two_factor_roles[1]", "one of volunteer, supervisor, admin"),
+    ("accounts-typo", line_toml() + '[accounts]\ntwo_factor_role = []\n',
+     "accounts.two_factor_role", 'did you mean "two_factor_roles"'),
 ]  # fmt: skip
 
 
@@ -397,3 +411,30 @@ def test_abuse_limits_and_trusted_proxies(tmp_path: Path) -> None:
     with pytest.raises(ConfigError) as caught:
         load_settings(bad)
     assert caught.value.key == "abuse.trusted_proxies[0]"
+
+
+def test_canned_responses_per_line(tmp_path: Path) -> None:
+    """[[lines.canned]]: id, title and text per language; a plain string serves every one."""
+    text = line_toml() + (
+        '[[lines.canned]]\nid = "welkom"\ntitle = { nl = "Welkom", en = "Welcome" }\n'
+        'text = { nl = "Hoi, fijn dat je er bent.", en = "Hi, good that you are here." }\n'
+        '[[lines.canned]]\nid = "wacht"\ntitle = "Even wachten"\ntext = "Momentje."\n'
+    )
+    line = load_settings(write(tmp_path, text)).lines[0]
+    assert [c.id for c in line.canned] == ["welkom", "wacht"]
+    assert line.canned[0].title == {"nl": "Welkom", "en": "Welcome"}
+    assert line.canned[0].text["en"] == "Hi, good that you are here."
+    assert line.canned[1].text == {"nl": "Momentje.", "en": "Momentje."}
+    assert load_settings(write(tmp_path, line_toml())).lines[0].canned == ()
+    assert len(load_settings(DEFAULT_CONFIG).line("chat").canned) == 3  # type: ignore[union-attr]
+
+
+def test_two_factor_roles_from_accounts(tmp_path: Path) -> None:
+    """[accounts] two_factor_roles: supervisors and admins by default, any set of roles."""
+    assert load_settings(write(tmp_path, line_toml())).accounts.two_factor_roles == (
+        "supervisor", "admin",
+    )  # fmt: skip
+    text = line_toml() + '[accounts]\ntwo_factor_roles = ["volunteer", "admin"]\n'
+    assert load_settings(write(tmp_path, text)).accounts.two_factor_roles == ("volunteer", "admin")
+    text = line_toml() + "[accounts]\ntwo_factor_roles = []\n"
+    assert load_settings(write(tmp_path, text)).accounts.two_factor_roles == ()

@@ -266,14 +266,16 @@ async def accounts_page(ctx: Ctx) -> web.Response:
     return ctx.render(
         "admin_accounts.html", title=ctx.t["admin_accounts"], section="accounts",
         accounts=everyone, line_names=names, notice=_notice(ctx, everyone),
-        two_factor=_two_factor_state,
+        two_factor=functools.partial(
+            _two_factor_state, roles=ctx.settings.accounts.two_factor_roles
+        ),
     )  # fmt: skip
 
 
-def _two_factor_state(account: Account) -> str:
+def _two_factor_state(account: Account, roles: tuple[str, ...]) -> str:
     if account.totp_secret:
         return "set"
-    return "pending" if accounts.requires_two_factor(account.role) else "off"
+    return "pending" if accounts.requires_two_factor(account.role, roles) else "off"
 
 
 def _notice(ctx: Ctx, everyone: list[Account]) -> str | None:
@@ -353,7 +355,7 @@ def _account_page(
         title=ctx.t["admin_edit_title"].format(username=account.username), section="accounts",
         account=account, profile=profile or Profile.of(account), self_edit=account.id == ctx.me.id,
         password_errors=password_errors or {}, access_error=access_error,
-        two_factor=_two_factor_state(account),
+        two_factor=_two_factor_state(account, ctx.settings.accounts.two_factor_roles),
         notice=ctx.t[f"admin_done_{done}"].format(username=account.username)
         if done in DONE else None,
         **_form_values(ctx),
@@ -502,7 +504,10 @@ async def config_page(ctx: Ctx) -> web.Response:
         keyword_counts=[(k, len(v)) for k, v in settings.triage.keywords.items()],
         wrapup_topics=[_localized(topic.label, ctx.lang) for topic in settings.wrapup_topics],
         intake_topics=[_localized(topic.label, ctx.lang) for topic in settings.intake_topics],
-        two_factor=[(role, accounts.requires_two_factor(role)) for role in accounts.ROLES],
+        two_factor=[
+            (role, accounts.requires_two_factor(role, settings.accounts.two_factor_roles))
+            for role in accounts.ROLES
+        ],
     )  # fmt: skip
 
 

@@ -48,7 +48,13 @@ async def open_session(
 ) -> tuple[str, Session, Account]:
     hub = request.app[HUB]
     return await accounts.login(
-        hub.store, hub.clock, username, password, otp or None, request.app[THROTTLE]
+        hub.store,
+        hub.clock,
+        username,
+        password,
+        otp or None,
+        request.app[THROTTLE],
+        two_factor_roles=hub.settings.accounts.two_factor_roles,
     )
 
 

@@ -81,9 +81,7 @@ def _ticks(top: float) -> list[float]:
     return [0.0, top]
 
 
-def _open(
-    chart_id: str, title: str, description: str, width: float, height: float
-) -> list[str]:
+def _open(chart_id: str, title: str, description: str, width: float, height: float) -> list[str]:
     return [
         f'<svg xmlns="http://www.w3.org/2000/svg" class="chart-svg" id="{chart_id}"'
         f' viewBox="0 0 {_n(width)} {_n(height)}" role="img"'

@@ -129,6 +129,14 @@ def console_config(settings: Settings, account: Account, csrf: str, lang: str) -
         "intake_topics": _topics(settings.intake_topics, lang),
         "risks": list(RISKS),
         "lines": {line.id: _localized(line.name, lang) for line in settings.lines},
+        # per line, the canned responses in the console's language (inserted, never sent)
+        "canned": {
+            line.id: [
+                {"id": c.id, "title": _localized(c.title, lang), "text": _localized(c.text, lang)}
+                for c in line.canned
+            ]
+            for line in settings.lines
+        },
     }
 
 

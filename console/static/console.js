@@ -269,6 +269,19 @@
       });
     });
 
+    // canned responses: "Insert" puts the chosen text at the cursor; the volunteer edits and
+    // sends it as usual, nothing is ever sent by choosing
+    var cannedSelect = $(".canned select", compose);
+    $(".canned-insert", compose).addEventListener("click", function () {
+      var item = cannedFor(conv).find(function (c) { return c.id === cannedSelect.value; });
+      if (!item) { cannedSelect.focus(); return; }
+      var start = text.selectionStart, end = text.selectionEnd;
+      text.focus();
+      text.setRangeText(item.text, start, end, "end");
+      text.dispatchEvent(new Event("input", { bubbles: true }));
+      cannedSelect.value = "";
+    });
+
     var noteForm = $(".note-form", panel);
     noteForm.addEventListener("submit", function (event) {
       event.preventDefault();
@@ -305,6 +318,25 @@
     });
   }
 
+  function cannedFor(conv) { return (config.canned || {})[conv.line] || []; }
+
+  function renderCanned(conv, show) {
+    var row = $(".compose .canned", conv.panel);
+    var select = $("select", row);
+    var items = cannedFor(conv);
+    if (select.options.length !== items.length + 1) {
+      while (select.options.length > 1) select.remove(1);
+      items.forEach(function (item) {
+        var option = el("option", null, item.title);
+        option.value = item.id;
+        option.title = item.text;
+        select.appendChild(option);
+      });
+    }
+    row.hidden = !show || !items.length;
+    $(".compose .canned-hint", conv.panel).hidden = row.hidden;
+  }
+
   function actionStatus(conv, text) { $(".action-status", conv.panel).textContent = text; }
 
   function renderMode(conv) {
@@ -328,6 +360,7 @@
     if (canMessage) { label.textContent = t("your_message"); send.textContent = t("send"); }
     else { label.textContent = t("whisper_label"); send.textContent = t("whisper_send"); }
     area.disabled = false;
+    renderCanned(conv, canMessage);
     conv.panel.classList.toggle("visitor-gone", !!conv.left);
     renderTab(conv);
   }

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import re
+from dataclasses import replace
+from pathlib import Path
 
 import aiohttp
 import pyotp
 import pytest
 
 from chatserver import accounts
+from chatserver.settings import AccountSettings, load_settings
 from chatserver.web.console import POLICY
 from tests.e2e.conftest import PASSWORD, Env
 from tests.e2e.conftest import env as env  # the fixture
@@ -195,3 +198,32 @@ def test_lockout_grows_and_caps_at_fifteen_minutes() -> None:
     assert locks == [0, 0, 0, 0, 30, 60, 120, 240, 480, 900, 900, 900]
     throttle.succeeded("anna")
     throttle.check("anna", now)  # a success forgets the failures
+
+
+async def test_two_factor_roles_come_from_the_configuration(tmp_path: Path) -> None:
+    """With ``[accounts] two_factor_roles = []`` a supervisor logs in with a password alone,
+    through the API and the form; the default still asks the same role for a code."""
+    from tests.e2e.conftest import CONFIG, running
+
+    base = load_settings(CONFIG)
+    assert accounts.requires_two_factor("supervisor", base.accounts.two_factor_roles)
+    settings = replace(base, accounts=AccountSettings(two_factor_roles=()))
+    async with running(tmp_path, settings) as env:
+        roles = env.hub.settings.accounts.two_factor_roles
+        sara = accounts.new_account("sara", PASSWORD, "supervisor", "Sara", two_factor_roles=roles)
+        assert sara.totp_secret is None
+        await env.hub.store.add_account(sara)
+        response = await post_login(env, username="sara", password=PASSWORD)
+        assert response.status == 200
+        jar = aiohttp.CookieJar(unsafe=True)  # keeps the login_csrf cookie of 127.0.0.1
+        async with aiohttp.ClientSession(cookie_jar=jar) as http:
+            form = await http.get(f"{env.url}/login?lang=en")
+            token = re.search(r'name="csrf" value="([^"]+)"', await form.text())
+            assert token is not None
+            done = await http.post(
+                f"{env.url}/login",
+                data={"csrf": token[1], "username": "sara", "password": PASSWORD, "lang": "en"},
+                allow_redirects=False,
+            )
+            assert done.status == 303
+            assert done.headers["Location"] == "/console?lang=en"
