@@ -12,11 +12,9 @@ after login, and before login a random token that must match a cookie set with t
 
 from __future__ import annotations
 
-import json
 import re
 import secrets
 from collections.abc import Mapping
-from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +26,7 @@ from chatserver.errors import ChatError
 from chatserver.hub.model import Account
 from chatserver.realtime.operator import SESSION_COOKIE
 from chatserver.settings import Settings, Topic
-from chatserver.web import auth
+from chatserver.web import auth, pages
 from chatserver.web.routes import HUB
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -40,7 +38,7 @@ LOGIN_CSRF_COOKIE = "login_csrf"
 JS = "text/javascript; charset=utf-8"
 CSS = "text/css; charset=utf-8"
 # a fixed list, so no request path ever reaches the file system
-STATIC = {"console.js": JS, "console.css": CSS, "supervisor.js": JS}
+STATIC = {"console.js": JS, "console.css": CSS, "supervisor.js": JS, "alerts.js": JS}
 
 POLICY = (
     "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; "
@@ -60,22 +58,13 @@ RISKS = ("none", "low", "high", "acute")
 NEXT_PATH = re.compile(r"^/[a-z][a-z0-9_-]*(/[a-z0-9_-]+)*$")
 
 
-@cache
 def _templates() -> jinja2.Environment:
-    """Autoescaping on: aliases, usernames and config labels are never trusted as HTML."""
-    return jinja2.Environment(
-        loader=jinja2.FileSystemLoader(CONSOLE / "templates"),
-        autoescape=True,
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
+    return pages.templates(CONSOLE)
 
 
-@cache
 def strings(lang: str) -> dict[str, str]:
     """Every text of the console, from ``console/locales/<lang>.json``."""
-    data: dict[str, str] = json.loads((CONSOLE / "locales" / f"{lang}.json").read_text("utf-8"))
-    return data
+    return pages.locale(CONSOLE, lang)
 
 
 def language(request: web.Request) -> str:

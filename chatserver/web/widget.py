@@ -9,8 +9,6 @@ from this origin; the socket.io client is served from ``node_modules`` (npm), ne
 
 from __future__ import annotations
 
-import json
-from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +17,7 @@ from aiohttp import web
 
 from chatserver.realtime.wire import localized
 from chatserver.settings import LineSettings
+from chatserver.web import pages
 from chatserver.web.routes import HUB, line_payload
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -47,22 +46,13 @@ DEMO_POLICY = (
 )
 
 
-@cache
 def _templates() -> jinja2.Environment:
-    """Autoescaping on: line names and privacy statements come from config, never trusted."""
-    return jinja2.Environment(
-        loader=jinja2.FileSystemLoader(WIDGET / "templates"),
-        autoescape=True,
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
+    return pages.templates(WIDGET)
 
 
-@cache
 def strings(lang: str) -> dict[str, str]:
     """Every text the visitor reads, from ``widget/locales/<lang>.json``."""
-    data: dict[str, str] = json.loads((WIDGET / "locales" / f"{lang}.json").read_text("utf-8"))
-    return data
+    return pages.locale(WIDGET, lang)
 
 
 def _lang(request: web.Request) -> str:

@@ -20,7 +20,6 @@
   var numbered = 0;
   var offers = []; // handover offers waiting for an answer, oldest first
   var offerShown = null;
-  var audio = null;
   var everConnected = false;
   var staleTimer = null;
 
@@ -82,51 +81,9 @@
   }
 
   // ------------------------------------------------------------------ alerts
-  function unlockAudio() {
-    if (audio || !(window.AudioContext || window.webkitAudioContext)) return;
-    try { audio = new (window.AudioContext || window.webkitAudioContext)(); } catch (e) { audio = null; }
-  }
-  function chime() {
-    // two soft tones, made here: no sound file to fetch, nothing for the CSP to allow
-    if (!audio) return;
-    if (audio.state === "suspended") audio.resume();
-    var start = audio.currentTime + 0.01;
-    [[660, 0], [880, 0.18]].forEach(function (tone) {
-      var osc = audio.createOscillator();
-      var gain = audio.createGain();
-      osc.type = "sine";
-      osc.frequency.value = tone[0];
-      gain.gain.setValueAtTime(0.0001, start + tone[1]);
-      gain.gain.exponentialRampToValueAtTime(0.25, start + tone[1] + 0.02);
-      gain.gain.exponentialRampToValueAtTime(0.0001, start + tone[1] + 0.4);
-      osc.connect(gain);
-      gain.connect(audio.destination);
-      osc.start(start + tone[1]);
-      osc.stop(start + tone[1] + 0.45);
-    });
-  }
-  function notify(title, body, tag) {
-    // no chat text in a notification: it can show on a locked screen or a shared monitor
-    chime();
-    if (!("Notification" in window) || Notification.permission !== "granted") return;
-    if (!document.hidden && document.hasFocus()) return;
-    try {
-      var note = new Notification(title, { body: body, tag: tag });
-      note.onclick = function () { window.focus(); note.close(); };
-    } catch (e) { /* some browsers only allow notifications from a service worker */ }
-  }
-  function setupAlertsButton() {
-    var button = $("#alerts-on");
-    if ("Notification" in window && Notification.permission === "default") button.hidden = false;
-    button.addEventListener("click", function () {
-      unlockAudio();
-      chime();
-      Notification.requestPermission().then(function () { button.hidden = true; });
-    });
-    ["pointerdown", "keydown"].forEach(function (type) {
-      document.addEventListener(type, unlockAudio, { once: true, capture: true });
-    });
-  }
+  var alerts = ConsoleAlerts([[660, 0], [880, 0.18]]);  // alerts.js: chime and notification
+  var notify = alerts.notify;
+  var setupAlertsButton = alerts.setup;
 
   function updateTitle() {
     var unread = 0;

@@ -16,7 +16,6 @@
   var T = config.strings;
   var me = config.me;
   var lang = config.lang;
-  var audio = null;
   var everConnected = false;
   var snapshotAt = 0; // performance.now() when the last dashboard arrived
   var floor = { lines: [], operators: [], conversations: [], backup_requests: [] };
@@ -80,49 +79,9 @@
   }
 
   // ------------------------------------------------------------------ alerts: sound, notification
-  function unlockAudio() {
-    if (audio || !(window.AudioContext || window.webkitAudioContext)) return;
-    try { audio = new (window.AudioContext || window.webkitAudioContext)(); } catch (e) { audio = null; }
-  }
-  function chime() {
-    if (!audio) return;
-    if (audio.state === "suspended") audio.resume();
-    var start = audio.currentTime + 0.01;
-    [[880, 0], [660, 0.18], [880, 0.36]].forEach(function (tone) {
-      var osc = audio.createOscillator();
-      var gain = audio.createGain();
-      osc.type = "sine";
-      osc.frequency.value = tone[0];
-      gain.gain.setValueAtTime(0.0001, start + tone[1]);
-      gain.gain.exponentialRampToValueAtTime(0.25, start + tone[1] + 0.02);
-      gain.gain.exponentialRampToValueAtTime(0.0001, start + tone[1] + 0.4);
-      osc.connect(gain);
-      gain.connect(audio.destination);
-      osc.start(start + tone[1]);
-      osc.stop(start + tone[1] + 0.45);
-    });
-  }
-  function notify(title, body, tag) {
-    chime();
-    if (!("Notification" in window) || Notification.permission !== "granted") return;
-    if (!document.hidden && document.hasFocus()) return;
-    try {
-      var note = new Notification(title, { body: body, tag: tag });
-      note.onclick = function () { window.focus(); note.close(); };
-    } catch (e) { /* some browsers only allow notifications from a service worker */ }
-  }
-  function setupAlertsButton() {
-    var toggle = $("#alerts-on");
-    if ("Notification" in window && Notification.permission === "default") toggle.hidden = false;
-    toggle.addEventListener("click", function () {
-      unlockAudio();
-      chime();
-      Notification.requestPermission().then(function () { toggle.hidden = true; });
-    });
-    ["pointerdown", "keydown"].forEach(function (type) {
-      document.addEventListener(type, unlockAudio, { once: true, capture: true });
-    });
-  }
+  var alerts = ConsoleAlerts([[880, 0], [660, 0.18], [880, 0.36]]);  // alerts.js: chime and notification
+  var notify = alerts.notify;
+  var setupAlertsButton = alerts.setup;
 
   function addAlert(key, kind, text, actions) {
     var list = $("#alert-list");
