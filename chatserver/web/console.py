@@ -38,7 +38,7 @@ LOGIN_CSRF_COOKIE = "login_csrf"
 JS = "text/javascript; charset=utf-8"
 CSS = "text/css; charset=utf-8"
 # a fixed list, so no request path ever reaches the file system
-STATIC = {"console.js": JS, "console.css": CSS, "supervisor.js": JS, "alerts.js": JS}
+STATIC = {"console.js": JS, "console.css": CSS, "supervisor.js": JS, "common.js": JS}
 
 POLICY = (
     "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; "

@@ -24,32 +24,12 @@
   var staleTimer = null;
 
   // ------------------------------------------------------------------ small helpers
-  function t(key, values) {
-    var text = Object.prototype.hasOwnProperty.call(T, key) ? T[key] : key;
-    Object.keys(values || {}).forEach(function (name) {
-      text = text.split("{" + name + "}").join(String(values[name]));
-    });
-    return text;
-  }
-  function $(selector, root) { return (root || document).querySelector(selector); }
-  function el(tag, className, text) {
-    var node = document.createElement(tag);
-    if (className) node.className = className;
-    if (text !== undefined && text !== null) node.textContent = text;
-    return node;
-  }
+  var common = ConsoleCommon(T); // common.js
+  var t = common.t, $ = common.$, el = common.el;
+  var announce = common.announce, errorText = common.errorText;
   function showNotice(text) {
     // visible and spoken (role=status); replaces the previous notice, nothing piles up
     $("#notice").textContent = text;
-  }
-  function announce(text) {
-    var box = $("#announcer");
-    box.textContent = "";
-    window.setTimeout(function () { box.textContent = text; }, 50);
-  }
-  function errorText(ack) {
-    var code = ack && ack.error && ack.error.code;
-    return T["error_" + code] || (ack && ack.error && ack.error.message) || t("error_generic");
   }
   function timeOf(iso) {
     var date = new Date(iso);
@@ -81,7 +61,7 @@
   }
 
   // ------------------------------------------------------------------ alerts
-  var alerts = ConsoleAlerts([[660, 0], [880, 0.18]]);  // alerts.js: chime and notification
+  var alerts = ConsoleAlerts([[660, 0], [880, 0.18]]);  // common.js: chime and notification
   var notify = alerts.notify;
   var setupAlertsButton = alerts.setup;
 

@@ -23,31 +23,11 @@
   var holdTarget = null;
 
   // ------------------------------------------------------------------ helpers
-  function t(key, values) {
-    var text = Object.prototype.hasOwnProperty.call(T, key) ? T[key] : key;
-    Object.keys(values || {}).forEach(function (name) {
-      text = text.split("{" + name + "}").join(String(values[name]));
-    });
-    return text;
-  }
-  function $(selector, root) { return (root || document).querySelector(selector); }
-  function el(tag, className, text) {
-    var node = document.createElement(tag);
-    if (className) node.className = className;
-    if (text !== undefined && text !== null) node.textContent = text;
-    return node;
-  }
+  var common = ConsoleCommon(T); // common.js
+  var t = common.t, $ = common.$, el = common.el;
+  var announce = common.announce, errorText = common.errorText;
   function lineName(id) { return config.lines[id] || id || ""; }
   function showNotice(text) { $("#notice").textContent = text; }
-  function announce(text) {
-    var box = $("#announcer");
-    box.textContent = "";
-    window.setTimeout(function () { box.textContent = text; }, 50);
-  }
-  function errorText(ack) {
-    var code = ack && ack.error && ack.error.code;
-    return T["error_" + code] || (ack && ack.error && ack.error.message) || t("error_generic");
-  }
   function clock(seconds) {
     // 0:45, 12:05, 1:02:07 — a running time, read at a glance
     var s = Math.max(0, Math.floor(seconds));
@@ -79,7 +59,7 @@
   }
 
   // ------------------------------------------------------------------ alerts: sound, notification
-  var alerts = ConsoleAlerts([[880, 0], [660, 0.18], [880, 0.36]]);  // alerts.js: chime and notification
+  var alerts = ConsoleAlerts([[880, 0], [660, 0.18], [880, 0.36]]);  // common.js: chime and notification
   var notify = alerts.notify;
   var setupAlertsButton = alerts.setup;
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import aiohttp
 import pytest
 import socketio
@@ -112,23 +114,26 @@ async def test_not_yours_is_not_found(env: Env) -> None:
         assert mine["error"] == nobody["error"] and mine["error"]["code"] == "forbidden"
 
 
-async def test_operator_namespace_refuses_without_session(env: Env) -> None:
-    """No valid session cookie, no connection to /operator."""
+async def refusal(env: Env, namespace: str, **connect: Any) -> dict[str, Any]:
+    """Connect and expect to be refused; what the client was told (message and data)."""
     client = socketio.AsyncClient(reconnection=False)
-    refusals: list = []
+    refusals: list[dict[str, Any]] = []
 
-    async def refused(data=None) -> None:
-        refusals.append(data)
+    async def refused(data: dict[str, Any] | None = None) -> None:
+        refusals.append(data or {})
 
-    client.on("connect_error", refused, namespace="/operator")
+    client.on("connect_error", refused, namespace=namespace)
     with pytest.raises(socketio.exceptions.ConnectionError):
         await client.connect(
-            env.url,
-            namespaces=["/operator"],
-            transports=["websocket"],
-            headers={"Cookie": "chat_session=forged"},
-            wait_timeout=5,
+            env.url, namespaces=[namespace], transports=["websocket"], wait_timeout=5, **connect
         )
+    return refusals[0]
+
+
+async def test_operator_namespace_refuses_without_session(env: Env) -> None:
+    """No valid session cookie, no connection to /operator; a wrong password gets 401."""
+    told = await refusal(env, "/operator", headers={"Cookie": "chat_session=forged"})
+    assert told["message"] == "unauthorized" and told["data"]["code"] == "unauthorized"
     async with aiohttp.ClientSession() as http:
         await env.account("mia")
         wrong = await http.post(
@@ -139,26 +144,10 @@ async def test_operator_namespace_refuses_without_session(env: Env) -> None:
         )
         bad = await http.post(f"{env.url}/api/session", data=b"{not json")
         assert bad.status == 400
-    assert refusals[0]["message"] == "unauthorized"
-    assert refusals[0]["data"]["code"] == "unauthorized"
 
 
 async def test_visitor_refused_for_unknown_line_with_a_code(env: Env) -> None:
     """A widget pointed at a line that does not exist learns why it cannot connect."""
-    client = socketio.AsyncClient(reconnection=False)
-    refusals: list = []
-
-    async def refused(data=None) -> None:
-        refusals.append(data)
-
-    client.on("connect_error", refused, namespace="/visitor")
-    with pytest.raises(socketio.exceptions.ConnectionError):
-        await client.connect(
-            env.url,
-            namespaces=["/visitor"],
-            transports=["websocket"],
-            auth={"line": "nope"},
-            wait_timeout=5,
-        )
-    assert refusals[0]["message"] == "unknown_line"  # what socket.io-client shows as err.message
-    assert refusals[0]["data"]["code"] == "unknown_line"  # and err.data
+    told = await refusal(env, "/visitor", auth={"line": "nope"})
+    assert told["message"] == "unknown_line"  # what socket.io-client shows as err.message
+    assert told["data"]["code"] == "unknown_line"  # and err.data

@@ -1,4 +1,4 @@
-/* Alerts shared by the console and the supervisor's floor: a chime made with WebAudio (no
+/* Shared by the console and the supervisor's floor. Alerts: a chime made with WebAudio (no
  * sound file to fetch, nothing for the CSP to allow) and a Notification when permitted.
  * A notification never carries chat text: it can show on a locked screen or a shared monitor.
  * Browsers allow sound only after a user gesture, so audio is unlocked on the first one.
@@ -53,5 +53,34 @@
       });
     }
     return { notify: notify, setup: setup };
+  };
+
+  /* Small helpers both pages use: strings with {placeholders}, element building (text only,
+   * never HTML), a polite announcement for screen readers, and an ack's error as text. */
+  window.ConsoleCommon = function (T) {
+    function t(key, values) {
+      var text = Object.prototype.hasOwnProperty.call(T, key) ? T[key] : key;
+      Object.keys(values || {}).forEach(function (name) {
+        text = text.split("{" + name + "}").join(String(values[name]));
+      });
+      return text;
+    }
+    function $(selector, root) { return (root || document).querySelector(selector); }
+    function el(tag, className, text) {
+      var node = document.createElement(tag);
+      if (className) node.className = className;
+      if (text !== undefined && text !== null) node.textContent = text;
+      return node;
+    }
+    function announce(text) {
+      var box = $("#announcer");
+      box.textContent = "";
+      window.setTimeout(function () { box.textContent = text; }, 50);
+    }
+    function errorText(ack) {
+      var code = ack && ack.error && ack.error.code;
+      return T["error_" + code] || (ack && ack.error && ack.error.message) || t("error_generic");
+    }
+    return { t: t, $: $, el: el, announce: announce, errorText: errorText };
   };
 })();
