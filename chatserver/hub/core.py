@@ -449,14 +449,14 @@ class HubCore:
         self._open[conversation.id] = conversation
         self._by_token[conversation.token_hash] = conversation.id
 
-    async def _stop_all_watching(self, conversation: Conversation) -> None:
-        """The conversation is over: everyone reading along stops, and the holder hears it."""
+    async def _stop_all_watching(self, conversation: Conversation, reason: str = "ended") -> None:
+        """Reading along ends (chat over, or back in the queue); the holder hears it too."""
         holder = (conversation.operator_id,) if conversation.operator_id else ()
         for operator_id, kind in self._watchers.pop(conversation.id, {}).items():
             await self.bus.publish(
                 Observed(conversation.id, holder, self.alias(operator_id) or "", kind, False)
             )
-            await self.bus.publish(Released(conversation.id, operator_id, "ended"))
+            await self.bus.publish(Released(conversation.id, operator_id, reason))
 
     def _forget_open(self, conversation: Conversation) -> None:
         self._triaged.discard(conversation.id)

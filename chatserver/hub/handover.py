@@ -77,7 +77,7 @@ class HandoverActions(HubCore):
         """Front of the queue, priority kept; the note travels with the transcript."""
         if note.strip():
             await self._post(conversation, Role.NOTE, note, to_visitor=False, author=sender)
-        await self._stop_all_watching(conversation)
+        await self._stop_all_watching(conversation, "handed_over")
         self._backup_requests.pop(conversation.id, None)
         presence = self._presences[sender]
         presence.held.discard(conversation.id)

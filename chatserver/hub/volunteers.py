@@ -178,7 +178,7 @@ class VolunteerActions(HubCore):
                 continue
             if conversation.state is ConversationState.ACTIVE:
                 await self._cancel_offers(conversation.id)
-                await self._stop_all_watching(conversation)
+                await self._stop_all_watching(conversation, "disconnected")
                 self._backup_requests.pop(conversation.id, None)
                 conversation.state = ConversationState.WAITING
                 conversation.operator_id = None
