@@ -301,23 +301,9 @@ class SqliteStore:
         try:
             await self._write(
                 (
-                    "INSERT INTO accounts (id, username, alias, role, password_hash, lines,"
-                    " languages, capacity, backup, active, totp_secret, created_at)"
-                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    (
-                        account.id,
-                        account.username.lower(),
-                        account.alias,
-                        account.role,
-                        account.password_hash,
-                        _json(list(account.lines)),
-                        _json(list(account.languages)),
-                        account.capacity,
-                        int(account.backup),
-                        int(account.active),
-                        account.totp_secret,
-                        account.created_at,
-                    ),
+                    f"INSERT INTO accounts (id, {', '.join(_ACCOUNT_COLUMNS)}, created_at)"
+                    f" VALUES (?, {', '.join('?' for _ in _ACCOUNT_COLUMNS)}, ?)",
+                    (account.id, *_account_values(account), account.created_at),
                 )
             )
         except sqlite3.IntegrityError as error:
@@ -339,22 +325,9 @@ class SqliteStore:
         try:
             changed = await self._write(
                 (
-                    "UPDATE accounts SET username = ?, alias = ?, role = ?, password_hash = ?,"
-                    " lines = ?, languages = ?, capacity = ?, backup = ?, active = ?,"
-                    " totp_secret = ? WHERE id = ?",
-                    (
-                        account.username.lower(),
-                        account.alias,
-                        account.role,
-                        account.password_hash,
-                        _json(list(account.lines)),
-                        _json(list(account.languages)),
-                        account.capacity,
-                        int(account.backup),
-                        int(account.active),
-                        account.totp_secret,
-                        account.id,
-                    ),
+                    f"UPDATE accounts SET {', '.join(f'{c} = ?' for c in _ACCOUNT_COLUMNS)}"
+                    " WHERE id = ?",
+                    (*_account_values(account), account.id),
                 )
             )
         except sqlite3.IntegrityError as error:
@@ -929,6 +902,28 @@ def _count(table: str, column: str, line: str, hour: int, key: str) -> Statement
         f"INSERT INTO {table} (line, hour, {column}, count) VALUES (?, ?, ?, 1)"
         f" ON CONFLICT (line, hour, {column}) DO UPDATE SET count = count + 1",
         (line, hour, key),
+    )
+
+
+# the columns an account can change after it was created, in one order for INSERT and UPDATE
+_ACCOUNT_COLUMNS = (
+    "username", "alias", "role", "password_hash", "lines", "languages", "capacity", "backup",
+    "active", "totp_secret",
+)  # fmt: skip
+
+
+def _account_values(account: Account) -> tuple[Any, ...]:
+    return (
+        account.username.lower(),
+        account.alias,
+        account.role,
+        account.password_hash,
+        _json(list(account.lines)),
+        _json(list(account.languages)),
+        account.capacity,
+        int(account.backup),
+        int(account.active),
+        account.totp_secret,
     )
 
 

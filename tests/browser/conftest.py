@@ -13,21 +13,11 @@ from pathlib import Path
 
 import pytest
 from aiohttp import web
-from playwright.async_api import Browser, BrowserContext, Page, async_playwright
+from playwright.async_api import Browser, BrowserContext, Page
 
 from chatserver.settings import load_settings
+from tests.chromium import AXE  # noqa: F401 - re-exported for the tests here
 from tests.e2e.conftest import CONFIG, Env, port_of, running
-
-CHROMIUM = "/usr/lib/chromium/chromium"  # the real binary, not Debian's shell wrapper
-ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-    "--disable-sync",
-]
-AXE = Path(__file__).resolve().parents[2] / "node_modules" / "axe-core" / "axe.min.js"
 
 HOST_PAGE = """<!doctype html>
 <html lang="nl"><head><meta charset="utf-8"><title>Stichting Voorbeeld</title>
@@ -54,14 +44,6 @@ class Site:
         page = await self.context.new_page()
         await page.goto(f"{self.host}/?line={line}&lang={lang}")
         return page
-
-
-@pytest.fixture(scope="session")
-async def browser() -> AsyncIterator[Browser]:
-    async with async_playwright() as playwright:
-        browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield browser
-        await browser.close()
 
 
 @pytest.fixture

@@ -13,22 +13,12 @@ from pathlib import Path
 
 import pyotp
 import pytest
-from playwright.async_api import Browser, BrowserContext, Page, async_playwright, expect
+from playwright.async_api import Browser, BrowserContext, Page, expect
 
 from chatserver import accounts
+from tests.chromium import AXE  # noqa: F401 - re-exported for the tests here
 from tests.e2e.conftest import PASSWORD, Env, running
 
-CHROMIUM = "/usr/lib/chromium/chromium"  # the real binary, not Debian's shell wrapper
-ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-    "--disable-sync",
-]
-ROOT = Path(__file__).resolve().parents[2]
-AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
 SHOTS = Path("/tmp")
 
 
@@ -93,14 +83,6 @@ class Console:
 async def shoot(page: Page, name: str) -> None:
     """A screenshot as a test artefact, for a person to look at."""
     await page.screenshot(path=str(SHOTS / f"console-{name}.png"), full_page=False)
-
-
-@pytest.fixture(scope="session")
-async def browser() -> AsyncIterator[Browser]:
-    async with async_playwright() as playwright:
-        browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield browser
-        await browser.close()
 
 
 @pytest.fixture
