@@ -8,6 +8,7 @@ key itself: a visible key is a bug report, a crash is not.
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from functools import cache
 from pathlib import Path
 
@@ -31,3 +32,13 @@ def available() -> list[str]:
 def t(lang: str, key: str, **values: object) -> str:
     text = catalog(lang).get(key) or catalog(FALLBACK).get(key) or key
     return text.format(**values) if values else text
+
+
+def localized(texts: Mapping[str, str], lang: str, fallback: str = "") -> str:
+    """The label in ``lang``, else English, else the first one configured, else ``fallback``.
+
+    Configuration carries labels per language (line names, topics, procedures); a language
+    an operator added for one label only must still show *something* everywhere else, and
+    a missing label must show the caller's fallback (often an id), never a blank.
+    """
+    return texts.get(lang) or texts.get(FALLBACK) or next(iter(texts.values()), "") or fallback
