@@ -833,7 +833,7 @@ async def test_schema_version_and_migrations(
     assert _user_version(sqlite_path) == len(embedded.MIGRATIONS)
 
     later = [*embedded.MIGRATIONS, ("CREATE TABLE later_feature (x INTEGER)",)]
-    monkeypatch.setattr(embedded, "MIGRATIONS", later)
+    monkeypatch.setattr(embedded.schema, "MIGRATIONS", later)
     for _ in range(2):  # the second start finds nothing left to do
         store = SqliteStore(sqlite_path)
         await opened(store)
@@ -847,7 +847,7 @@ async def test_a_file_from_before_the_audit_log_gains_it(
     sqlite_path: Path, monkeypatch: pytest.MonkeyPatch, opened: Opener
 ) -> None:
     """A helpline upgrading from the first release keeps its chats and starts auditing."""
-    monkeypatch.setattr(embedded, "MIGRATIONS", embedded.MIGRATIONS[:1])
+    monkeypatch.setattr(embedded.schema, "MIGRATIONS", embedded.MIGRATIONS[:1])
     store = await opened(SqliteStore(sqlite_path))
     await store.save_conversation(conversation("c1"))
     await store.close()
@@ -865,7 +865,7 @@ async def test_a_file_from_before_holds_gains_them(
     sqlite_path: Path, monkeypatch: pytest.MonkeyPatch, opened: Opener
 ) -> None:
     """A helpline upgrading keeps its chats and audit log, and supervisors can place holds."""
-    monkeypatch.setattr(embedded, "MIGRATIONS", embedded.MIGRATIONS[:2])
+    monkeypatch.setattr(embedded.schema, "MIGRATIONS", embedded.MIGRATIONS[:2])
     store = await opened(SqliteStore(sqlite_path))
     await store.save_conversation(ended("c1", T0, T0 + 10))
     await store.add_audit(audit(T0))
@@ -885,7 +885,7 @@ async def test_a_file_from_before_histograms_gains_them(
     sqlite_path: Path, monkeypatch: pytest.MonkeyPatch, opened: Opener
 ) -> None:
     """A helpline upgrading keeps its hourly figures; histograms start from the upgrade on."""
-    monkeypatch.setattr(embedded, "MIGRATIONS", embedded.MIGRATIONS[:3])
+    monkeypatch.setattr(embedded.schema, "MIGRATIONS", embedded.MIGRATIONS[:3])
     store = await opened(SqliteStore(sqlite_path))
     await store.add_stats(StatsDelta("general", T0, offered=1))
     await store.close()
