@@ -52,6 +52,9 @@ class Message:
     text: str
     at: float  # epoch seconds, from the hub's clock
     author: str | None = None  # operator id for operator/note/whisper, None otherwise
+    # the author's alias when it was posted: a transcript read later (a reconnect, a supervisor
+    # observing, the stored transcript) still names "Anna" after Anna logged off or was renamed
+    author_alias: str | None = None
 
 
 @dataclass

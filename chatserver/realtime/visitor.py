@@ -97,8 +97,7 @@ class VisitorNamespace(AnsweringNamespace):
         messages = await self.hub.store.messages(conversation_id, after_seq=after)
         for message in messages:
             if message.role.value in ("visitor", "operator", "system"):
-                alias = self.hub.alias(message.author) if message.author else None
-                await self.emit("message", wire.visitor_message(message, alias), to=sid)
+                await self.emit("message", wire.visitor_message(message), to=sid)
         if conversation is None or conversation.state not in (
             ConversationState.WAITING,
             ConversationState.ACTIVE,

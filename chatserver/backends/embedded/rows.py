@@ -26,7 +26,7 @@ ACCOUNT_COLUMNS = (
     "active", "totp_secret",
 )  # fmt: skip
 
-MESSAGE_COLUMNS = ("id", "conversation_id", "seq", "role", "text", "at", "author")
+MESSAGE_COLUMNS = ("id", "conversation_id", "seq", "role", "text", "at", "author", "author_alias")
 
 
 def hour_of(at: float) -> int:
@@ -116,7 +116,7 @@ def to_conversation(row: sqlite3.Row) -> Conversation:
 
 def message_values(m: Message) -> tuple[Any, ...]:
     """The values for ``MESSAGE_COLUMNS``, in that order."""
-    return (m.id, m.conversation_id, m.seq, m.role.value, m.text, m.at, m.author)
+    return (m.id, m.conversation_id, m.seq, m.role.value, m.text, m.at, m.author, m.author_alias)
 
 
 def to_message(row: sqlite3.Row) -> Message:
@@ -128,4 +128,5 @@ def to_message(row: sqlite3.Row) -> Message:
         text=row["text"],
         at=row["at"],
         author=row["author"],
+        author_alias=row["author_alias"],
     )

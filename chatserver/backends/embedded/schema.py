@@ -144,6 +144,15 @@ MIGRATIONS: list[tuple[str, ...]] = [
             PRIMARY KEY (line, hour, kind, bucket)
         )""",
     ),
+    # 5: the author's alias with each message, as it was when posted, so a transcript still
+    # names its volunteer after they logged off or were renamed. Messages from before the
+    # upgrade get the alias their author's account has now: the best knowledge there is.
+    (
+        "ALTER TABLE messages ADD COLUMN author_alias TEXT",
+        """UPDATE messages SET author_alias =
+            (SELECT alias FROM accounts WHERE accounts.id = messages.author)
+            WHERE author IS NOT NULL""",
+    ),
 ]
 
 
