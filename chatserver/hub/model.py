@@ -27,6 +27,7 @@ class Role(StrEnum):
     WHISPER = "whisper"
 
 
+# what a visitor may ever see of its own conversation, live or replayed: never a note or a whisper
 VISITOR_ROLES = frozenset({Role.VISITOR, Role.OPERATOR, Role.SYSTEM})
 
 

@@ -1,11 +1,41 @@
-"""Transcripts read later name a volunteer as she was called when she wrote, also after she
-left or was renamed."""
+"""Transcripts read later: a visitor's replay holds only what is theirs, and every transcript
+names a volunteer as she was called when she wrote, also after she left or was renamed."""
 
 from __future__ import annotations
 
 import dataclasses
 
 from tests.e2e.conftest import Env, Peer
+
+
+async def test_a_resumed_visitor_is_replayed_no_note_and_no_whisper(env: Env) -> None:
+    """What a visitor missed while away comes back, and nothing the volunteers said privately."""
+    anna = await env.operator("anna", alias="Anna")
+    bea = await env.operator("bea", status="paused", alias="Bea", backup=True)
+    visitor, ack = await env.start()
+    conversation = (await anna.next("assigned"))["conversation"]["id"]
+    await visitor.call("message", {"text": "hallo"})
+    seen = [m["seq"] for m in [await visitor.next("message") for _ in range(2)]]
+    await env.drop(visitor)
+
+    said = {"conversation_id": conversation}
+    assert (await anna.call("note", {**said, "text": "notitie over de bezoeker"}))["ok"]
+    assert (await anna.call("backup_request", said))["ok"]
+    assert (await bea.call("backup_join", said))["ok"]
+    assert (await bea.call("whisper", {**said, "text": "fluister van Bea"}))["ok"]
+    assert (await anna.call("whisper", {**said, "text": "fluister van Anna"}))["ok"]
+    assert (await anna.call("message", {**said, "text": "ben je er nog?"}))["ok"]
+
+    back = await env.visitor(token=ack["token"], since=max(seen))
+    assert await back.next("assigned") == {"operator": "Anna"}
+    await back.settle()
+    replayed = back.pending("message")
+    assert [(m["role"], m["text"], m.get("author")) for m in replayed] == [
+        ("operator", "ben je er nog?", "Anna")
+    ]
+    everything = str(replayed)
+    for private in ("notitie", "fluister", "Bea"):
+        assert private not in everything
 
 
 async def _anna_spoke_and_is_gone(env: Env) -> tuple[Peer, str]:
