@@ -1,4 +1,5 @@
-"""Fixtures every test folder may use: one Chromium for the whole session."""
+"""Fixtures every test folder may use: one Chromium for the whole session, and the store
+backends the shared tests run against."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from collections.abc import AsyncIterator
 import pytest
 from playwright.async_api import Browser, async_playwright
 
+from tests.backends.factories import BACKENDS, Backend
 from tests.chromium import ARGS, CHROMIUM
 
 
@@ -17,3 +19,15 @@ async def browser() -> AsyncIterator[Browser]:
         browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
         yield browser
         await browser.close()
+
+
+@pytest.fixture(scope="session", params=BACKENDS, ids=[b.name for b in BACKENDS])
+def backend(request: pytest.FixtureRequest) -> Backend:
+    """Each store backend in turn (see ``tests/backends/factories.py``): a test that asks for
+    it, directly or through ``store``, ``make_store`` or ``env``, runs once per backend.
+
+    Session-scoped because it only describes how to make stores (every store it makes is the
+    test's own), and so property tests can use it across their examples.
+    """
+    chosen: Backend = request.param
+    return chosen

@@ -166,10 +166,11 @@ class Store(Protocol):
         """Every conversation not yet ended: what a restarted server must pick up again."""
 
     async def append_message(self, message: Message) -> None:
-        """Durable when this returns."""
+        """Durable when this returns. Every field is kept, ``author_alias`` included: the name
+        a transcript shows must not change when its author logs off or is renamed."""
 
     async def messages(self, conversation_id: str, after_seq: int = 0) -> list[Message]:
-        """In order of ``seq``; only those with ``seq > after_seq``."""
+        """In order of ``seq``; only those with ``seq > after_seq``; as they were appended."""
 
     async def erase_messages(self, conversation_id: str) -> int:
         """Remove every message of a conversation at once; returns how many."""

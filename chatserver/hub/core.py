@@ -374,6 +374,7 @@ class HubCore:
                 text=text,
                 at=self.clock.now(),
                 author=author,
+                author_alias=self.alias(author) if author else None,
             )
             await self.store.append_message(self._as_stored(conversation, message))
             await self.bus.publish(MessagePosted(message, to_visitor, operators))

@@ -27,6 +27,7 @@ class Role(StrEnum):
     WHISPER = "whisper"
 
 
+# what a visitor may ever see of its own conversation, live or replayed: never a note or a whisper
 VISITOR_ROLES = frozenset({Role.VISITOR, Role.OPERATOR, Role.SYSTEM})
 
 
@@ -52,6 +53,9 @@ class Message:
     text: str
     at: float  # epoch seconds, from the hub's clock
     author: str | None = None  # operator id for operator/note/whisper, None otherwise
+    # the author's alias when it was posted: a transcript read later (a reconnect, a supervisor
+    # observing, the stored transcript) still names "Anna" after Anna logged off or was renamed
+    author_alias: str | None = None
 
 
 @dataclass

@@ -24,6 +24,7 @@ from chatserver.hub.events import (
 )
 from chatserver.hub.floor import VisitorLink
 from chatserver.hub.model import (
+    VISITOR_ROLES,
     Conversation,
     ConversationState,
     Message,
@@ -112,6 +113,12 @@ class VisitorActions(HubCore):
     async def resume_state(self, conversation_id: str) -> Conversation | None:
         """The live conversation if it is still open, else its stored record."""
         return self._open.get(conversation_id) or await self.store.conversation(conversation_id)
+
+    async def visitor_transcript(self, conversation_id: str, after_seq: int = 0) -> list[Message]:
+        """What a returning visitor missed: its messages after ``after_seq``, and only those a
+        visitor may see (``VISITOR_ROLES``), never a volunteer's notes or a whisper."""
+        messages = await self.store.messages(conversation_id, after_seq=after_seq)
+        return [message for message in messages if message.role in VISITOR_ROLES]
 
     def is_open(self, conversation_id: str) -> bool:
         conversation = self._open.get(conversation_id)

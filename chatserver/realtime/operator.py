@@ -245,5 +245,5 @@ class OperatorNamespace(AnsweringNamespace):
     def _transcript(self, conversation: Conversation, messages: list[Message]) -> dict[str, Any]:
         return wire.conversation(
             conversation,
-            [wire.operator_message(m, self.hub.alias(m.author or "")) for m in messages],
+            [wire.operator_message(m) for m in messages],
         )

@@ -94,11 +94,8 @@ class VisitorNamespace(AnsweringNamespace):
         """Back within the grace period: the transcript it missed, then its current state."""
         after = since if isinstance(since, int) and since >= 0 else 0
         conversation = await self.hub.resume_state(conversation_id)
-        messages = await self.hub.store.messages(conversation_id, after_seq=after)
-        for message in messages:
-            if message.role.value in ("visitor", "operator", "system"):
-                alias = self.hub.alias(message.author) if message.author else None
-                await self.emit("message", wire.visitor_message(message, alias), to=sid)
+        for message in await self.hub.visitor_transcript(conversation_id, after_seq=after):
+            await self.emit("message", wire.visitor_message(message), to=sid)
         if conversation is None or conversation.state not in (
             ConversationState.WAITING,
             ConversationState.ACTIVE,

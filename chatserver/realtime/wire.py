@@ -10,12 +10,9 @@ from typing import Any
 
 from chatserver.clock import iso
 from chatserver.hub.model import Conversation, Message, Role
+from chatserver.i18n import localized
 from chatserver.privacy.sanitize import to_html
 from chatserver.settings import Contact
-
-
-def localized(texts: dict[str, str], lang: str) -> str:
-    return texts.get(lang) or texts.get("en") or next(iter(texts.values()), "")
 
 
 def contact(item: Contact, lang: str) -> dict[str, Any]:
@@ -27,8 +24,14 @@ def contact(item: Contact, lang: str) -> dict[str, Any]:
     return body
 
 
-def visitor_message(message: Message, alias: str | None, html: str | None = None) -> dict[str, Any]:
-    """``html`` may be passed when it was already made for the other side (it costs a parse)."""
+def visitor_message(
+    message: Message, alias: str | None = None, html: str | None = None
+) -> dict[str, Any]:
+    """``html`` may be passed when it was already made for the other side (it costs a parse).
+
+    The author is named by the alias stored with the message (what the visitor saw when it was
+    posted); ``alias``, the author's alias now, only stands in where none was stored.
+    """
     body: dict[str, Any] = {
         "id": message.id,
         "seq": message.seq,
@@ -37,18 +40,20 @@ def visitor_message(message: Message, alias: str | None, html: str | None = None
         "html": to_html(message.text) if html is None else html,
         "at": iso(message.at),
     }
-    if message.role is Role.OPERATOR and alias:
-        body["author"] = alias
+    name = message.author_alias or alias
+    if message.role is Role.OPERATOR and name:
+        body["author"] = name
     return body
 
 
 def operator_message(
-    message: Message, alias: str | None, html: str | None = None
+    message: Message, alias: str | None = None, html: str | None = None
 ) -> dict[str, Any]:
+    """Every role, with the author's alias as stored (else ``alias``, else the author's id)."""
     body = visitor_message(message, None, html)
     body["conversation_id"] = message.conversation_id
     if message.author:
-        body["author"] = alias or message.author
+        body["author"] = message.author_alias or alias or message.author
         body["author_id"] = message.author
     return body
 

@@ -2,7 +2,8 @@
 
 ``make_store`` hands out fresh, unopened store objects that all reach the same storage (the
 same SQLite file, later the same Redis database), so a test can close one and open another to
-play a restart. To add a backend, add its name to ``BACKENDS`` and a branch to ``make_store``.
+play a restart. The backends are listed once, in ``factories.py``, for this suite and the hub's
+and end-to-end tests alike; the ``backend`` fixture that walks them is in ``tests/conftest.py``.
 """
 
 from __future__ import annotations
@@ -15,24 +16,15 @@ import pytest_asyncio
 
 from chatserver.backends.base import Store
 from chatserver.backends.embedded import SqliteStore
-
-BACKENDS = ["sqlite"]  # "redis" joins when chatserver/backends/redis.py exists
+from tests.backends.factories import Backend
 
 StoreFactory = Callable[[], Store]
 Opener = Callable[[Store], Awaitable[Store]]
 
 
-@pytest.fixture(params=BACKENDS)
-def backend(request: pytest.FixtureRequest) -> str:
-    return str(request.param)
-
-
 @pytest.fixture
-def make_store(backend: str, tmp_path: Path) -> StoreFactory:
-    if backend == "sqlite":
-        path = tmp_path / "chat.sqlite"
-        return lambda: SqliteStore(path)
-    raise NotImplementedError(backend)
+def make_store(backend: Backend, tmp_path: Path) -> StoreFactory:
+    return lambda: backend.store_at(tmp_path)
 
 
 @pytest_asyncio.fixture

@@ -271,6 +271,17 @@ async def test_messages_in_seq_order_and_after_seq(store: Store) -> None:
 
 
 @pytest.mark.asyncio
+async def test_a_message_keeps_the_alias_its_author_had(store: Store) -> None:
+    """A transcript names "Sam" above Sam's words later on, whatever Sam is called by then."""
+    await store.save_conversation(conversation("c1"))
+    said = message("c1", 1, "Ik ben er", role=Role.OPERATOR, author="op1", author_alias="Sam")
+    await store.append_message(said)
+    await store.append_message(message("c1", 2))
+    assert await store.messages("c1") == [said, message("c1", 2)]
+    assert (await store.messages("c1"))[1].author_alias is None
+
+
+@pytest.mark.asyncio
 async def test_concurrent_messages_all_land(store: Store) -> None:
     """On a busy evening, every acknowledged message of every chat is in the transcript."""
     chats = [f"c{n}" for n in range(10)]
@@ -833,7 +844,7 @@ async def test_schema_version_and_migrations(
     assert _user_version(sqlite_path) == len(embedded.MIGRATIONS)
 
     later = [*embedded.MIGRATIONS, ("CREATE TABLE later_feature (x INTEGER)",)]
-    monkeypatch.setattr(embedded, "MIGRATIONS", later)
+    monkeypatch.setattr(embedded.schema, "MIGRATIONS", later)
     for _ in range(2):  # the second start finds nothing left to do
         store = SqliteStore(sqlite_path)
         await opened(store)
@@ -847,7 +858,7 @@ async def test_a_file_from_before_the_audit_log_gains_it(
     sqlite_path: Path, monkeypatch: pytest.MonkeyPatch, opened: Opener
 ) -> None:
     """A helpline upgrading from the first release keeps its chats and starts auditing."""
-    monkeypatch.setattr(embedded, "MIGRATIONS", embedded.MIGRATIONS[:1])
+    monkeypatch.setattr(embedded.schema, "MIGRATIONS", embedded.MIGRATIONS[:1])
     store = await opened(SqliteStore(sqlite_path))
     await store.save_conversation(conversation("c1"))
     await store.close()
@@ -865,7 +876,7 @@ async def test_a_file_from_before_holds_gains_them(
     sqlite_path: Path, monkeypatch: pytest.MonkeyPatch, opened: Opener
 ) -> None:
     """A helpline upgrading keeps its chats and audit log, and supervisors can place holds."""
-    monkeypatch.setattr(embedded, "MIGRATIONS", embedded.MIGRATIONS[:2])
+    monkeypatch.setattr(embedded.schema, "MIGRATIONS", embedded.MIGRATIONS[:2])
     store = await opened(SqliteStore(sqlite_path))
     await store.save_conversation(ended("c1", T0, T0 + 10))
     await store.add_audit(audit(T0))
@@ -885,7 +896,7 @@ async def test_a_file_from_before_histograms_gains_them(
     sqlite_path: Path, monkeypatch: pytest.MonkeyPatch, opened: Opener
 ) -> None:
     """A helpline upgrading keeps its hourly figures; histograms start from the upgrade on."""
-    monkeypatch.setattr(embedded, "MIGRATIONS", embedded.MIGRATIONS[:3])
+    monkeypatch.setattr(embedded.schema, "MIGRATIONS", embedded.MIGRATIONS[:3])
     store = await opened(SqliteStore(sqlite_path))
     await store.add_stats(StatsDelta("general", T0, offered=1))
     await store.close()
@@ -898,6 +909,45 @@ async def test_a_file_from_before_histograms_gains_them(
     await store.add_stats(StatsDelta("general", T0, answered=1, wait=70.0))
     [hour] = await store.hour_histograms("general", T0, T0 + 3600)
     assert hour.wait == [0, 0, 1, 0, 0, 0, 0, 0]
+
+
+@pytest.mark.asyncio
+async def test_a_file_from_before_author_aliases_keeps_its_messages(
+    sqlite_path: Path, monkeypatch: pytest.MonkeyPatch, opened: Opener
+) -> None:
+    """A helpline upgrading keeps every message; the volunteers' ones gain their alias."""
+    monkeypatch.setattr(embedded.schema, "MIGRATIONS", embedded.MIGRATIONS[:4])
+    store = await opened(SqliteStore(sqlite_path))
+    await store.add_account(account(1))
+    await store.save_conversation(conversation("c1"))
+    await store.close()
+    with sqlite3.connect(sqlite_path) as raw:  # as the release before this one wrote them
+        raw.executemany(
+            "INSERT INTO messages (conversation_id, seq, id, role, text, at, author)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?)",
+            [
+                ("c1", 1, "c1-1", "visitor", "hallo?", T0 + 1, None),
+                ("c1", 2, "c1-2", "operator", "Ik ben er", T0 + 2, "op1"),
+                ("c1", 3, "c1-3", "note", "rustig", T0 + 3, "op1"),
+                ("c1", 4, "c1-4", "operator", "van wie?", T0 + 4, "op-unknown"),
+            ],
+        )
+    assert _user_version(sqlite_path) == 4
+    monkeypatch.undo()
+
+    store = await opened(SqliteStore(sqlite_path))
+    assert _user_version(sqlite_path) == len(embedded.MIGRATIONS)
+    kept = await store.messages("c1")
+    assert [(m.seq, m.role, m.text, m.author) for m in kept] == [
+        (1, Role.VISITOR, "hallo?", None),
+        (2, Role.OPERATOR, "Ik ben er", "op1"),
+        (3, Role.NOTE, "rustig", "op1"),
+        (4, Role.OPERATOR, "van wie?", "op-unknown"),
+    ]
+    assert [m.author_alias for m in kept] == [None, "Sam1", "Sam1", None]
+    later = message("c1", 5, "nog iets", role=Role.OPERATOR, author="op1", author_alias="Sam")
+    await store.append_message(later)
+    assert (await store.messages("c1", after_seq=4)) == [later]
 
 
 @pytest.mark.asyncio

@@ -1,7 +1,8 @@
 """A real server on an ephemeral port, real socket.io clients, a manual clock.
 
 The server runs in the test's own event loop so a test can move the clock and let the hub
-sweep (``await env.advance(seconds)``) instead of sleeping.
+sweep (``await env.advance(seconds)``) instead of sleeping. ``env`` runs once per store backend
+(``tests/backends/factories.py``), and so does every test that uses it.
 """
 
 from __future__ import annotations
@@ -24,11 +25,11 @@ from aiohttp import web
 
 from chatserver import accounts
 from chatserver.app import ACCESS_LOG_FORMAT, Server, build_server
-from chatserver.backends.embedded import SqliteStore
 from chatserver.clock import ManualClock
 from chatserver.hub import events as ev
 from chatserver.privacy.abuse import Limits
 from chatserver.settings import Settings, load_settings
+from tests.backends.factories import EMBEDDED, Backend
 
 CONFIG = Path(__file__).with_name("test.toml")
 # a Wednesday evening in Amsterdam: both test lines are open
@@ -191,13 +192,21 @@ class Env:
 
 @contextlib.asynccontextmanager
 async def running(
-    tmp_path: Path, settings: Settings | None = None, limits: Limits = ONE_ADDRESS
+    tmp_path: Path,
+    settings: Settings | None = None,
+    limits: Limits = ONE_ADDRESS,
+    backend: Backend = EMBEDDED,
 ) -> AsyncIterator[Env]:
-    """The chat server on an ephemeral port of 127.0.0.1, with a manual clock."""
+    """The chat server on an ephemeral port of 127.0.0.1, with a manual clock.
+
+    End-to-end tests pass the ``backend`` fixture, so they run on every store backend. The
+    browser suites keep the embedded default: they check what a page shows, not what a store
+    keeps, and a browser run per backend would double the slowest tests for nothing.
+    """
     clock = ManualClock(WEDNESDAY_EVENING)
     server = build_server(
         settings or load_settings(CONFIG),
-        SqliteStore(tmp_path / "chat.db"),
+        backend.store_at(tmp_path),
         clock,
         sweep_interval=None,
         limits=limits,
@@ -224,6 +233,6 @@ def port_of(site: web.TCPSite) -> int:
 
 
 @pytest.fixture
-async def env(tmp_path: Path) -> AsyncIterator[Env]:
-    async with running(tmp_path) as environment:
+async def env(tmp_path: Path, backend: Backend) -> AsyncIterator[Env]:
+    async with running(tmp_path, backend=backend) as environment:
         yield environment

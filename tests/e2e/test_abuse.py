@@ -8,13 +8,14 @@ from pathlib import Path
 import pytest
 
 from chatserver.privacy.abuse import Limits
+from tests.backends.factories import Backend
 from tests.e2e.conftest import Env, running
 
 
 @pytest.fixture
-async def guarded(tmp_path: Path) -> AsyncIterator[Env]:
+async def guarded(tmp_path: Path, backend: Backend) -> AsyncIterator[Env]:
     """A server with the shipped limits (all test clients share one address: 127.0.0.1)."""
-    async with running(tmp_path, limits=Limits()) as env:
+    async with running(tmp_path, limits=Limits(), backend=backend) as env:
         yield env
 
 

@@ -10,19 +10,22 @@ import aiohttp
 import pytest
 
 from chatserver.settings import load_settings
+from tests.backends.factories import Backend
 from tests.e2e.conftest import CONFIG, Env, running
 
 DAY = 86400
 
 
 @pytest.fixture
-async def week(tmp_path: Path) -> AsyncIterator[Env]:
+async def week(tmp_path: Path, backend: Backend) -> AsyncIterator[Env]:
     """Transcripts and notes kept for 7 days; holds for at most 30."""
     settings = load_settings(CONFIG)
     retention = dataclasses.replace(
         settings.retention, transcripts_days=7, notes_days=7, hold_max_days=30
     )
-    async with running(tmp_path, dataclasses.replace(settings, retention=retention)) as env:
+    async with running(
+        tmp_path, dataclasses.replace(settings, retention=retention), backend=backend
+    ) as env:
         yield env
 
 
@@ -74,11 +77,15 @@ async def test_scheduled_purge_and_a_safeguarding_hold(week: Env) -> None:
     assert "hold" in actions and "hold_lapsed" in actions
 
 
-async def test_redaction_keeps_the_live_chat_and_cleans_the_stored_copy(tmp_path) -> None:
+async def test_redaction_keeps_the_live_chat_and_cleans_the_stored_copy(
+    tmp_path: Path, backend: Backend
+) -> None:
     """With redact = true, the volunteer reads the number live; the transcript keeps none."""
     settings = load_settings(CONFIG)
     lines = tuple(dataclasses.replace(line, redact=True) for line in settings.lines)
-    async with running(tmp_path, dataclasses.replace(settings, lines=lines)) as env:
+    async with running(
+        tmp_path, dataclasses.replace(settings, lines=lines), backend=backend
+    ) as env:
         anna = await env.operator("anna")
         visitor, ack = await env.start()
         await anna.next("assigned")

@@ -2,9 +2,9 @@
 
 Hypothesis drives arrivals, departures, dropped connections, status changes, handovers
 (offered, accepted, declined, timed out, back to the queue), chats ending and time passing
-through the hub (with a real SQLite store in memory) and checks, after each
-step: nobody is assigned twice, no volunteer exceeds capacity, nobody waits while a matching
-volunteer has a free slot, and nobody jumps the queue past an equal visitor.
+through the hub (on each store backend, with throwaway storage per example) and checks, after
+each step: nobody is assigned twice, no volunteer exceeds capacity, nobody waits while a
+matching volunteer has a free slot, and nobody jumps the queue past an equal visitor.
 """
 
 from __future__ import annotations
@@ -18,13 +18,13 @@ from hypothesis import HealthCheck, currently_in_test_context, event, given, set
 from hypothesis import strategies as st
 
 from chatserver import accounts
-from chatserver.backends.embedded import SqliteStore
 from chatserver.clock import ManualClock
 from chatserver.errors import ChatError
 from chatserver.hub import events as ev
 from chatserver.hub.hub import Hub
 from chatserver.hub.model import OperatorState
 from chatserver.settings import load_settings
+from tests.backends.factories import Backend
 
 CONFIG = Path(__file__).parent.parent / "e2e" / "test.toml"
 SETTINGS = load_settings(CONFIG)
@@ -73,10 +73,10 @@ def waiting_order(hub: Hub) -> list[tuple[str, str, str]]:
     return [(w.conversation_id, w.line, w.lang) for w in hub.waiting()]
 
 
-async def evening(actions: list[tuple]) -> int:
+async def evening(actions: list[tuple], backend: Backend) -> int:
     """Play ``actions``; return how many assignments happened (so examples are not vacuous)."""
     clock = ManualClock(START)
-    store = SqliteStore(":memory:")
+    store = backend.scratch()
     await store.open()
     hub = Hub(SETTINGS, store, clock)
     assigned: list[str] = []
@@ -159,17 +159,17 @@ async def apply(hub: Hub, clock: ManualClock, action: tuple, conversations: list
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(st.lists(ACTIONS, min_size=1, max_size=40))
-def test_floor_invariants_hold_after_every_step(actions: list[tuple]) -> None:
+@given(actions=st.lists(ACTIONS, min_size=1, max_size=40))
+def test_floor_invariants_hold_after_every_step(actions: list[tuple], backend: Backend) -> None:
     """However an evening goes, the floor stays consistent and fair."""
     # the shift starts with two volunteers in a chat each, so handovers have somewhere to go
     start = [("connect", 0), ("connect", 1)]
     start += [("status", n, OperatorState.AVAILABLE) for n in (0, 1)]
     start += [("arrive", "chat", "nl"), ("arrive", "chat", "nl")]
-    asyncio.run(evening(start + actions))
+    asyncio.run(evening(start + actions, backend))
 
 
-def test_a_busy_evening_example() -> None:
+def test_a_busy_evening_example(backend: Backend) -> None:
     """A fixed scenario that exercises every action, so the property is never vacuous."""
     actions = [
         ("connect", 0), ("status", 0, OperatorState.AVAILABLE),
@@ -179,10 +179,10 @@ def test_a_busy_evening_example() -> None:
         ("status", 1, OperatorState.AVAILABLE), ("leave", 0), ("back", 1),
     ]  # fmt: skip
     # ann takes two chats in turn, cas one in English; a dropped chat is handed on
-    assert asyncio.run(evening(actions)) >= 4
+    assert asyncio.run(evening(actions, backend)) >= 4
 
 
-def test_handovers_example() -> None:
+def test_handovers_example(backend: Backend) -> None:
     """Offers declined, timed out and accepted, and a chat handed back to the queue."""
     actions = [
         ("connect", 0), ("connect", 1),
@@ -192,4 +192,4 @@ def test_handovers_example() -> None:
         ("offer", 0, 1), ("accept", 1), ("to_queue", 1),
     ]  # fmt: skip
     # two first assignments, the accepted handover, and the re-queued chat going to ann
-    assert asyncio.run(evening(actions)) == 4
+    assert asyncio.run(evening(actions, backend)) == 4

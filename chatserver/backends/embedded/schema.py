@@ -1,0 +1,185 @@
+"""The embedded store's schema: every table as a numbered migration, applied at start-up.
+
+A helpline upgrades chatserver in place and keeps its file: the schema version lives in the
+file (``PRAGMA user_version``) and :func:`migrate` applies the steps that file has not seen,
+each in its own transaction, so an upgrade interrupted half-way starts again cleanly.
+
+Privacy by construction: no table has a column for an address, a user agent or a cookie.
+"""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+
+import aiosqlite
+
+log = logging.getLogger(__name__)
+
+# Each step brings the schema from version ``index`` to ``index + 1`` (PRAGMA user_version).
+# Never edit a released step: append a new one, so existing files migrate forward.
+MIGRATIONS: list[tuple[str, ...]] = [
+    (
+        """CREATE TABLE accounts (
+            id TEXT PRIMARY KEY,
+            username TEXT NOT NULL UNIQUE,  -- lower-case: usernames are case-insensitive
+            alias TEXT NOT NULL,
+            role TEXT NOT NULL,
+            password_hash TEXT NOT NULL,
+            lines TEXT NOT NULL,  -- JSON array; empty means every line
+            languages TEXT NOT NULL,  -- JSON array
+            capacity INTEGER NOT NULL,
+            backup INTEGER NOT NULL,
+            active INTEGER NOT NULL,
+            totp_secret TEXT,
+            created_at REAL NOT NULL
+        )""",
+        """CREATE TABLE sessions (
+            token_hash TEXT PRIMARY KEY,
+            operator_id TEXT NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+            csrf TEXT NOT NULL,
+            created_at REAL NOT NULL,
+            last_seen REAL NOT NULL
+        )""",
+        "CREATE INDEX sessions_operator ON sessions(operator_id)",
+        """CREATE TABLE conversations (
+            id TEXT PRIMARY KEY,
+            line TEXT NOT NULL,
+            lang TEXT NOT NULL,
+            state TEXT NOT NULL,
+            token_hash TEXT NOT NULL,
+            created_at REAL NOT NULL,
+            intake TEXT NOT NULL,  -- JSON object
+            priority INTEGER NOT NULL,
+            operator_id TEXT,
+            assigned_at REAL,
+            ended_at REAL,
+            ended_by TEXT,
+            end_reason TEXT,
+            risk TEXT NOT NULL,
+            last_seq INTEGER NOT NULL,
+            answered INTEGER NOT NULL
+        )""",
+        "CREATE INDEX conversations_token ON conversations(token_hash)",
+        "CREATE INDEX conversations_state ON conversations(state)",
+        "CREATE INDEX conversations_line_ended ON conversations(line, ended_at)",
+        """CREATE TABLE messages (
+            conversation_id TEXT NOT NULL REFERENCES conversations(id) ON DELETE CASCADE,
+            seq INTEGER NOT NULL,
+            id TEXT NOT NULL,
+            role TEXT NOT NULL,
+            text TEXT NOT NULL,
+            at REAL NOT NULL,
+            author TEXT,
+            PRIMARY KEY (conversation_id, seq)
+        )""",
+        """CREATE TABLE wrapups (
+            conversation_id TEXT PRIMARY KEY REFERENCES conversations(id) ON DELETE CASCADE,
+            operator_id TEXT NOT NULL,
+            topics TEXT NOT NULL,  -- JSON array of wrap-up codes
+            risk TEXT NOT NULL,
+            at REAL NOT NULL
+        )""",
+        """CREATE TABLE stats_hourly (
+            line TEXT NOT NULL,
+            hour INTEGER NOT NULL,
+            offered INTEGER NOT NULL DEFAULT 0,
+            answered INTEGER NOT NULL DEFAULT 0,
+            abandoned INTEGER NOT NULL DEFAULT 0,
+            wait_sum REAL NOT NULL DEFAULT 0,
+            wait_max REAL NOT NULL DEFAULT 0,
+            duration_sum REAL NOT NULL DEFAULT 0,
+            duration_count INTEGER NOT NULL DEFAULT 0,
+            duration_max REAL NOT NULL DEFAULT 0,
+            PRIMARY KEY (line, hour)
+        )""",
+        """CREATE TABLE stats_topics (
+            line TEXT NOT NULL,
+            hour INTEGER NOT NULL,
+            topic TEXT NOT NULL,
+            count INTEGER NOT NULL,
+            PRIMARY KEY (line, hour, topic)
+        )""",
+        """CREATE TABLE stats_risks (
+            line TEXT NOT NULL,
+            hour INTEGER NOT NULL,
+            risk TEXT NOT NULL,
+            count INTEGER NOT NULL,
+            PRIMARY KEY (line, hour, risk)
+        )""",
+    ),
+    # 2: the audit log. No foreign keys on purpose: an entry outlives the transcript it is about
+    # (audit_days is longer than transcripts_days) and the account of whoever acted.
+    (
+        """CREATE TABLE audit_log (
+            id INTEGER PRIMARY KEY,  -- insertion order, so entries at the same instant keep it
+            at REAL NOT NULL,
+            actor TEXT NOT NULL,  -- operator account id
+            action TEXT NOT NULL,
+            conversation_id TEXT,
+            detail TEXT  -- a short code or an operator id, never chat text
+        )""",
+        "CREATE INDEX audit_log_at ON audit_log(at)",
+    ),
+    # 3: safeguarding holds. The foreign key is safe: a conversation's record is never deleted
+    # (it carries the statistics); the retention purge removes its messages only.
+    (
+        """CREATE TABLE holds (
+            conversation_id TEXT PRIMARY KEY REFERENCES conversations(id) ON DELETE CASCADE,
+            operator_id TEXT NOT NULL,  -- the supervisor who placed it
+            reason TEXT NOT NULL,  -- the supervisor's stated reason, never chat text
+            created_at REAL NOT NULL,
+            expires_at REAL NOT NULL
+        )""",
+    ),
+    # 4: how waits and chat durations spread over fixed buckets (``HIST_BOUNDS``), per line and
+    # hour, so the statistics can show percentiles; sums and maxima cannot. Counts only.
+    (
+        """CREATE TABLE stats_hist (
+            line TEXT NOT NULL,
+            hour INTEGER NOT NULL,
+            kind TEXT NOT NULL,  -- 'wait' or 'duration'
+            bucket INTEGER NOT NULL,  -- index into HIST_BOUNDS; the last is open-ended
+            count INTEGER NOT NULL,
+            PRIMARY KEY (line, hour, kind, bucket)
+        )""",
+    ),
+    # 5: the author's alias with each message, as it was when posted, so a transcript still
+    # names its volunteer after they logged off or were renamed. Messages from before the
+    # upgrade get the alias their author's account has now: the best knowledge there is.
+    (
+        "ALTER TABLE messages ADD COLUMN author_alias TEXT",
+        """UPDATE messages SET author_alias =
+            (SELECT alias FROM accounts WHERE accounts.id = messages.author)
+            WHERE author IS NOT NULL""",
+    ),
+]
+
+
+async def migrate(db: aiosqlite.Connection) -> None:
+    """Apply the steps this file has not seen yet, each with its version in one transaction."""
+    rows = await db.execute_fetchall("PRAGMA user_version")
+    version = next(iter(rows))[0]
+    if version > len(MIGRATIONS):
+        raise RuntimeError(
+            f"The database has schema version {version}, newer than this chatserver knows "
+            f"({len(MIGRATIONS)}); upgrade chatserver or use a backup."
+        )
+    for number, step in enumerate(MIGRATIONS[version:], start=version + 1):
+        await db.execute("BEGIN IMMEDIATE")
+        try:
+            for sql in step:
+                await db.execute(sql)
+            await db.execute(f"PRAGMA user_version = {int(number)}")
+            await db.execute("COMMIT")
+        except BaseException:
+            await rollback_quietly(db)
+            raise
+
+
+async def rollback_quietly(db: aiosqlite.Connection) -> None:
+    """Roll back what is open; a failing rollback is logged, never raised over the real error."""
+    try:
+        await db.rollback()
+    except sqlite3.Error:
+        log.warning("SQLite rollback failed", exc_info=True)

@@ -1,0 +1,358 @@
+"""The ``Store`` on one SQLite file: its lifecycle, conversations, messages, wrap-ups, the
+audit log and holds. Accounts and statistics are its mixins (``accounts.py``, ``stats.py``);
+every write goes through the group-commit writer (``writer.py``).
+
+**Erased means gone from the disk.** ``secure_delete`` alone is not enough: SQLite zeroes the
+cells a delete frees, but b-tree rebalancing (after deletes, and on inserts into a tree that
+had deletes) copies cells between pages and leaves stale copies in the pages' unused gaps,
+where no later zeroing reaches them. So an erase (1) overwrites the text in place, (2) deletes
+the rows, (3) checkpoints and truncates the WAL, all before answering; and (4) a ``VACUUM``
+(:meth:`SqliteStore.scrub`) follows a little later, coalescing erases, and at :meth:`close`.
+Only the VACUUM rebuilds every page and so removes the stale fragments too.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import os
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+import aiosqlite
+
+from chatserver.backends.base import AuditEntry, Hold
+from chatserver.backends.embedded.accounts import AccountQueries
+from chatserver.backends.embedded.rows import (
+    CONVERSATION_COLUMNS,
+    MESSAGE_COLUMNS,
+    as_json,
+    conversation_values,
+    message_values,
+    to_conversation,
+    to_message,
+)
+from chatserver.backends.embedded.schema import migrate
+from chatserver.backends.embedded.stats import StatsQueries
+from chatserver.backends.embedded.writer import GroupCommit
+from chatserver.hub.model import (
+    Conversation,
+    ConversationState,
+    Message,
+    Risk,
+    Wrapup,
+)
+
+log = logging.getLogger(__name__)
+
+MEMORY = ":memory:"
+SCRUB_DELAY = 60.0  # seconds from an erase to the VACUUM that removes stale fragments
+
+
+class SqliteStore(AccountQueries, StatsQueries):
+    """The ``Store`` on one SQLite file (or ``":memory:"`` for tests).
+
+    ``commits`` counts the writer's transactions, so tests (and metrics) can see group commit
+    at work: many concurrent writes, few commits. ``scrub_delay`` is how long after an erase
+    the VACUUM runs (it pauses every write while it rewrites the file, so erases are gathered);
+    ``None`` leaves scrubbing to explicit :meth:`scrub` calls and :meth:`close`.
+    """
+
+    def __init__(self, path: str | Path, *, scrub_delay: float | None = SCRUB_DELAY) -> None:
+        self.path: str | Path = path if str(path) == MEMORY else Path(path)
+        self.scrub_delay = scrub_delay
+        self._scrub_due = False
+        self._scrub_task: asyncio.Task[None] | None = None
+        self._db: aiosqlite.Connection | None = None
+        self._writer = GroupCommit(on_disk=isinstance(self.path, Path))
+
+    @property
+    def commits(self) -> int:
+        return self._writer.commits
+
+    # lifecycle ------------------------------------------------------------------------
+    async def open(self) -> None:
+        """Connect, set the durability and privacy PRAGMAs, migrate; a second call is a no-op."""
+        if self._db is not None:
+            return
+        if isinstance(self.path, Path):
+            _create_private(self.path)
+        db = await aiosqlite.connect(str(self.path), isolation_level=None)
+        try:
+            db.row_factory = sqlite3.Row
+            if isinstance(self.path, Path):
+                found = await db.execute_fetchall("PRAGMA journal_mode=WAL")
+                mode = next(iter(found))[0]
+                if mode != "wal":
+                    log.warning("SQLite kept journal mode %s instead of WAL", mode)
+            await db.execute("PRAGMA synchronous=FULL")  # acknowledged means on the disk
+            await db.execute("PRAGMA secure_delete=ON")  # erased text is overwritten
+            await db.execute("PRAGMA foreign_keys=ON")
+            await migrate(db)
+        except BaseException:
+            await db.close()
+            raise
+        self._db = db
+        self._writer.start(db)
+
+    async def close(self) -> None:
+        """Commit whatever is still queued, scrub if an erase asks for it, close; idempotent."""
+        if self._db is None:
+            return
+        self._writer.refuse_writes()
+        if self._scrub_task is not None:
+            self._scrub_task.cancel()
+            await asyncio.gather(self._scrub_task, return_exceptions=True)
+            self._scrub_task = None
+        await self._writer.stop()
+        try:
+            await self.scrub()
+        finally:
+            await self._db.close()
+            self._db = None
+
+    async def scrub(self) -> None:
+        """Rebuild the file (VACUUM) if anything was erased since the last scrub.
+
+        Removes the stale fragments of erased text that b-tree rebalancing leaves in unused
+        page space, then truncates the WAL that held the rebuilt pages. Writes wait meanwhile
+        (roughly 10 ms per MB of database), which is why erases are gathered first.
+        """
+        if self._db is None or not self._scrub_due:
+            return
+        async with self._writer.gate:  # no batch is open while we hold it
+            self._scrub_due = False
+            if not isinstance(self.path, Path):
+                return
+            try:
+                await self._db.execute("VACUUM")
+            except BaseException:
+                self._scrub_due = True
+                raise
+            await self._writer.checkpoint(self._db)
+
+    # conversations and messages -------------------------------------------------------
+    async def save_conversation(self, conversation: Conversation) -> None:
+        """Upsert, never ``REPLACE``: a replace deletes the row and would cascade to messages."""
+        await self._write(
+            (
+                f"INSERT INTO conversations ({', '.join(CONVERSATION_COLUMNS)})"
+                f" VALUES ({', '.join('?' for _ in CONVERSATION_COLUMNS)})"
+                " ON CONFLICT (id) DO UPDATE SET "
+                + ", ".join(f"{col} = excluded.{col}" for col in CONVERSATION_COLUMNS[1:]),
+                conversation_values(conversation),
+            )
+        )
+
+    async def conversation(self, conversation_id: str) -> Conversation | None:
+        rows = await self._read("SELECT * FROM conversations WHERE id = ?", (conversation_id,))
+        return to_conversation(rows[0]) if rows else None
+
+    async def conversation_by_token(self, token_hash: str) -> Conversation | None:
+        """The newest conversation with this token (a token belongs to one conversation)."""
+        rows = await self._read(
+            "SELECT * FROM conversations WHERE token_hash = ? ORDER BY created_at DESC LIMIT 1",
+            (token_hash,),
+        )
+        return to_conversation(rows[0]) if rows else None
+
+    async def open_conversations(self) -> list[Conversation]:
+        rows = await self._read(
+            "SELECT * FROM conversations WHERE state != ? ORDER BY created_at",
+            (ConversationState.ENDED.value,),
+        )
+        return [to_conversation(row) for row in rows]
+
+    async def append_message(self, message: Message) -> None:
+        """Durable when this returns; ``ValueError`` if the seq is taken or the chat unknown."""
+        try:
+            await self._write(
+                (
+                    f"INSERT INTO messages ({', '.join(MESSAGE_COLUMNS)})"
+                    f" VALUES ({', '.join('?' for _ in MESSAGE_COLUMNS)})",
+                    message_values(message),
+                )
+            )
+        except sqlite3.IntegrityError as error:
+            # sqlite's message names the constraint, never the bound values (no visitor text)
+            raise ValueError(f"Message {message.id} cannot be stored: {error}") from error
+
+    async def messages(self, conversation_id: str, after_seq: int = 0) -> list[Message]:
+        rows = await self._read(
+            f"SELECT {', '.join(MESSAGE_COLUMNS)} FROM messages"
+            " WHERE conversation_id = ? AND seq > ? ORDER BY seq",
+            (conversation_id, after_seq),
+        )
+        return [to_message(row) for row in rows]
+
+    async def erase_messages(self, conversation_id: str) -> int:
+        """Overwrite, delete and flush the WAL before answering; a VACUUM follows (see top)."""
+        return await self.erase_transcript(conversation_id)
+
+    async def erase_transcript(
+        self, conversation_id: str, roles: tuple[str, ...] | None = None
+    ) -> int:
+        """Like :meth:`erase_messages`, limited to ``roles`` (e.g. the transcript, not notes)."""
+        where = "conversation_id = ?"
+        params: list[Any] = [conversation_id]
+        if roles is not None:
+            if not roles:
+                return 0
+            where += f" AND role IN ({', '.join('?' for _ in roles)})"
+            params.extend(str(role) for role in roles)
+        erased = await self._write(
+            (_BLANK_TEXT + where, params),
+            (f"DELETE FROM messages WHERE {where}", params),
+            checkpoint=True,
+        )
+        self._schedule_scrub()
+        return erased
+
+    async def ended_conversations(
+        self, before: float, line: str | None = None, with_roles: tuple[str, ...] | None = None
+    ) -> list[Conversation]:
+        sql = "SELECT * FROM conversations c WHERE c.state = ? AND c.ended_at < ?"
+        params: list[Any] = [ConversationState.ENDED.value, before]
+        if line is not None:
+            sql += " AND c.line = ?"
+            params.append(line)
+        if with_roles is not None:
+            if not with_roles:
+                return []
+            # a probe on the messages' primary key per conversation, not a scan of messages
+            sql += (
+                " AND EXISTS (SELECT 1 FROM messages m WHERE m.conversation_id = c.id"
+                f" AND m.role IN ({', '.join('?' for _ in with_roles)}))"
+            )
+            params.extend(str(role) for role in with_roles)
+        rows = await self._read(sql + " ORDER BY c.ended_at, c.id", params)
+        return [to_conversation(row) for row in rows]
+
+    async def save_wrapup(self, wrapup: Wrapup) -> None:
+        w = wrapup
+        await self._write(
+            (
+                "INSERT INTO wrapups (conversation_id, operator_id, topics, risk, at)"
+                " VALUES (?, ?, ?, ?, ?) ON CONFLICT (conversation_id) DO UPDATE SET"
+                " operator_id = excluded.operator_id, topics = excluded.topics,"
+                " risk = excluded.risk, at = excluded.at",
+                (w.conversation_id, w.operator_id, as_json(list(w.topics)), w.risk.value, w.at),
+            )
+        )
+
+    async def wrapup(self, conversation_id: str) -> Wrapup | None:
+        rows = await self._read(
+            "SELECT conversation_id, operator_id, topics, risk, at FROM wrapups"
+            " WHERE conversation_id = ?",
+            (conversation_id,),
+        )
+        if not rows:
+            return None
+        row = rows[0]
+        return Wrapup(row[0], row[1], tuple(json.loads(row[2])), Risk(row[3]), row[4])
+
+    # audit log ------------------------------------------------------------------------
+    async def add_audit(self, entry: AuditEntry) -> None:
+        await self._write(
+            (
+                "INSERT INTO audit_log (at, actor, action, conversation_id, detail)"
+                " VALUES (?, ?, ?, ?, ?)",
+                (entry.at, entry.actor, entry.action, entry.conversation_id, entry.detail),
+            )
+        )
+
+    async def audit_entries(
+        self, since: float, until: float, limit: int = 1000
+    ) -> list[AuditEntry]:
+        rows = await self._read(
+            "SELECT at, actor, action, conversation_id, detail FROM audit_log"
+            " WHERE at >= ? AND at <= ? ORDER BY at, id LIMIT ?",
+            (since, until, max(0, limit)),  # a negative LIMIT would mean "no limit" in SQLite
+        )
+        return [AuditEntry(*row) for row in rows]
+
+    async def purge_audit(self, before: float) -> int:
+        return await self._write(("DELETE FROM audit_log WHERE at < ?", (before,)))
+
+    # safeguarding holds ---------------------------------------------------------------
+    async def add_hold(self, hold: Hold) -> None:
+        h = hold
+        try:
+            await self._write(
+                (
+                    "INSERT INTO holds (conversation_id, operator_id, reason, created_at,"
+                    " expires_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT (conversation_id) DO UPDATE"
+                    " SET operator_id = excluded.operator_id, reason = excluded.reason,"
+                    " created_at = excluded.created_at, expires_at = excluded.expires_at",
+                    (h.conversation_id, h.operator_id, h.reason, h.created_at, h.expires_at),
+                )
+            )
+        except sqlite3.IntegrityError as error:
+            raise ValueError(f"No conversation {h.conversation_id} to hold: {error}") from error
+
+    async def hold(self, conversation_id: str) -> Hold | None:
+        rows = await self._read(
+            "SELECT conversation_id, operator_id, reason, created_at, expires_at FROM holds"
+            " WHERE conversation_id = ?",
+            (conversation_id,),
+        )
+        return Hold(*rows[0]) if rows else None
+
+    async def holds(self) -> list[Hold]:
+        rows = await self._read(
+            "SELECT conversation_id, operator_id, reason, created_at, expires_at FROM holds"
+            " ORDER BY expires_at, conversation_id"
+        )
+        return [Hold(*row) for row in rows]
+
+    async def release_hold(self, conversation_id: str) -> bool:
+        """The reason may describe the visitor's situation: erased as thoroughly as text."""
+        released = await self._write(
+            (
+                "UPDATE holds SET reason = CAST(zeroblob(length(CAST(reason AS BLOB))) AS TEXT)"
+                " WHERE conversation_id = ?",
+                (conversation_id,),
+            ),
+            ("DELETE FROM holds WHERE conversation_id = ?", (conversation_id,)),
+            checkpoint=True,
+        )
+        if released:
+            self._schedule_scrub()
+        return released > 0
+
+    # the scrub ------------------------------------------------------------------------
+    def _schedule_scrub(self) -> None:
+        """Something was erased: VACUUM ``scrub_delay`` from now (or at the next scrub/close)."""
+        if not isinstance(self.path, Path):  # ":memory:" leaves nothing on disk
+            return
+        self._scrub_due = True
+        if self.scrub_delay is not None and (self._scrub_task is None or self._scrub_task.done()):
+            self._scrub_task = asyncio.create_task(
+                self._scrub_later(self.scrub_delay), name="sqlite-scrub"
+            )
+
+    async def _scrub_later(self, delay: float) -> None:
+        await asyncio.sleep(delay)
+        try:
+            await self.scrub()
+        except Exception:
+            log.error(
+                "VACUUM after an erase failed; it is retried at the next erase or close",
+                exc_info=True,
+            )
+
+
+# The DELETE's rebalancing moves not-yet-deleted cells between pages and can leave their old
+# bytes in unused page space, out of reach of secure_delete (seen with SQLite 3.40). An UPDATE to
+# a payload of the same size rewrites each cell in place, so the text is blanked where it lies
+# before any row moves. Each erase appends its condition (which conversation, which roles).
+_BLANK_TEXT = "UPDATE messages SET text = CAST(zeroblob(length(CAST(text AS BLOB))) AS TEXT) WHERE "
+
+
+def _create_private(path: Path) -> None:
+    """Create the file owner-only before SQLite does: it holds transcripts (-wal and -shm
+    files inherit its permissions)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    os.close(os.open(path, os.O_CREAT | os.O_RDWR, 0o600))
