@@ -87,6 +87,7 @@ def test_minimal_config_gets_defaults(tmp_path: Path) -> None:
     assert line.emergency_procedure == {}
     assert settings.routing.handover_timeout_seconds == 60
     assert settings.routing.backup_timeout_seconds == 30
+    assert settings.routing.handback_avoid_seconds == 120
     assert settings.routing.debrief_pause is True
     assert settings.triage == TriageSettings(enabled=False, boost=1, keywords={})
 
@@ -178,6 +179,8 @@ BROKEN = [
     ("syntax", "[[lines]\nid = 1\n", "(syntax)", "valid TOML"),
     ("handover-timeout", line_toml() + "[routing]\nhandover_timeout_seconds = 0\n",
      "routing.handover_timeout_seconds", "at least 1, got 0"),
+    ("handback-avoid", line_toml() + "[routing]\nhandback_avoid_seconds = -1\n",
+     "routing.handback_avoid_seconds", "at least 0, got -1"),
     ("backup-timeout", line_toml() + '[routing]\nbackup_timeout_seconds = "30"\n',
      "routing.backup_timeout_seconds", 'whole number at least 1, got "30"'),
     ("debrief-pause", line_toml() + '[routing]\ndebrief_pause = "yes"\n',

@@ -43,7 +43,7 @@ from chatserver.hub.events import (
     QueueUpdate,
     Released,
 )
-from chatserver.hub.floor import Presence, VisitorLink
+from chatserver.hub.floor import Presence, VisitorLink, staffing
 from chatserver.hub.model import (
     Conversation,
     ConversationState,
@@ -51,8 +51,8 @@ from chatserver.hub.model import (
     Risk,
     Role,
 )
-from chatserver.hub.queue import LineQueue, Waiting, estimate_wait
-from chatserver.hub.routing import plan_assignments
+from chatserver.hub.queue import LineQueue, Staffing, Waiting, estimate_wait
+from chatserver.hub.routing import plan_assignments, shuns
 from chatserver.privacy.redaction import redact
 from chatserver.settings import LineSettings, Settings
 
@@ -133,6 +133,7 @@ class HubCore:
             rank,
             since=self.clock.now(),
             avoid=avoid,
+            avoid_until=self.clock.now() + self.settings.routing.handback_avoid_seconds,
         )
         self._queues[conversation.line].add(entry)
         self._dirty.add(conversation.line)
@@ -213,16 +214,18 @@ class HubCore:
         dirty, self._dirty = self._dirty, set()
         for line_id in sorted(dirty):
             line = self._line(line_id)
-            slots = sum(
-                p.account.capacity for p in self._presences.values() if p.on_duty_for(line_id)
-            )
             durations = list(self._durations[line_id])
+            by_lang: dict[str, Staffing] = {}
             for position, entry in enumerate(self._queues[line_id], start=1):
+                if entry.lang not in by_lang:
+                    by_lang[entry.lang] = staffing(self._presences.values(), line_id, entry.lang)
+                on_duty = by_lang[entry.lang]
                 estimate = estimate_wait(
-                    position, slots, durations, self.settings.routing.assumed_chat_seconds
+                    position, on_duty, durations, self.settings.routing.assumed_chat_seconds
                 )
+                # nobody on duty: say so and show where else to turn at once, not after a wait
                 show_alternatives = bool(line.alternatives) and (
-                    now - entry.since >= line.alternatives_after_seconds
+                    on_duty.nobody_on_duty or now - entry.since >= line.alternatives_after_seconds
                 )
                 told = (position, estimate, show_alternatives)
                 if entry.told == told:
@@ -235,6 +238,7 @@ class HubCore:
                         position,
                         estimate,
                         line.alternatives if show_alternatives else (),
+                        nobody_on_duty=on_duty.nobody_on_duty,
                     )
                 )
 
@@ -507,7 +511,8 @@ class HubCore:
         now = self.clock.now()
         for entry in self.waiting():
             assert not any(
-                p.can_take(entry.line, entry.lang, now) and p.id not in entry.avoid
+                p.can_take(entry.line, entry.lang, now)
+                and not shuns(entry, p, self._presences.values(), now)
                 for p in self._presences.values()
             ), "visitor waits while a matching volunteer has a free slot"
 

@@ -26,8 +26,9 @@ class QueueUpdate:
     conversation_id: str
     lang: str
     position: int
-    estimated_wait_seconds: int | None
+    estimated_wait_seconds: int | None  # 0: now (a slot is free); None: nobody on duty
     alternatives: tuple[Contact, ...] = ()
+    nobody_on_duty: bool = False  # an open line with no volunteer online for this visitor
 
 
 @dataclass(frozen=True)

@@ -7,9 +7,11 @@ this process. The hub is the only writer.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from chatserver.hub.model import Account, OperatorState
+from chatserver.hub.queue import Staffing
 
 
 @dataclass
@@ -57,13 +59,29 @@ class Presence:
             and self.account.serves(line, lang)
         )
 
-    def on_duty_for(self, line: str) -> bool:
-        """Counts towards the wait estimate of ``line``: online, available, serving it."""
+    def on_duty_for(self, line: str, lang: str | None = None) -> bool:
+        """Counts towards the wait estimate of ``line``: online, available, serving it (and,
+        when given, the visitor's language)."""
         return (
             self.state is OperatorState.AVAILABLE
             and self.online
             and (not self.account.lines or line in self.account.lines)
+            and (lang is None or lang in self.account.languages)
         )
+
+    @property
+    def free_slots(self) -> int:
+        """Slots for a new visitor; a takeover may push the load past capacity, never below 0."""
+        return max(0, self.account.capacity - self.load - len(self.reserved))
+
+
+def staffing(presences: Iterable[Presence], line: str, lang: str | None = None) -> Staffing:
+    """Who is on duty for ``line`` (in ``lang``): the wait estimate's view of the floor."""
+    on_duty = [p for p in presences if p.on_duty_for(line, lang)]
+    return Staffing(
+        slots=sum(p.account.capacity for p in on_duty),
+        free=sum(p.free_slots for p in on_duty),
+    )
 
 
 @dataclass

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from chatserver.clock import iso
 from chatserver.hub import lines as opening
 from chatserver.hub.core import OPEN_STATES
-from chatserver.hub.floor import Presence, VisitorLink
+from chatserver.hub.floor import Presence, VisitorLink, staffing
 from chatserver.hub.handover import HandoverActions
 from chatserver.hub.model import (
     ConversationState,
@@ -151,10 +151,9 @@ class Hub(VisitorActions, VolunteerActions, HandoverActions, Supervision):
         is_open = opening.is_open(line, now)
         next_open = None if is_open else opening.next_open(line, now)
         queue = self._queues[line.id]
-        slots = sum(p.account.capacity for p in self._presences.values() if p.on_duty_for(line.id))
         estimate = estimate_wait(
             len(queue) + 1,
-            slots,
+            staffing(self._presences.values(), line.id),
             list(self._durations[line.id]),
             self.settings.routing.assumed_chat_seconds,
         )

@@ -27,10 +27,15 @@ class Waiting:
     since: float  # when the visitor (last) entered the queue
     told: tuple[int, int | None, bool] | None = None  # last (position, estimate, alternatives)
     avoid: frozenset[str] = frozenset()  # volunteers who just handed this visitor back
+    avoid_until: float = 0.0  # ... for this long at most: nobody may be overtaken for ever
 
     @property
     def key(self) -> SortKey:
         return (-self.priority, self.rank)
+
+    def avoids(self, operator_id: str, now: float) -> bool:
+        """Whether ``operator_id`` handed this visitor back a moment ago (and it still counts)."""
+        return operator_id in self.avoid and now < self.avoid_until
 
 
 class LineQueue:
@@ -74,17 +79,34 @@ class LineQueue:
         return min((e.rank for e in self._entries.values()), default=None)
 
 
+@dataclass(frozen=True)
+class Staffing:
+    """Volunteers on duty for a line: their slots in all, and how many of those are free now."""
+
+    slots: int
+    free: int
+
+    @property
+    def nobody_on_duty(self) -> bool:
+        return self.slots <= 0
+
+
 def estimate_wait(
-    position: int, slots: int, durations: Sequence[float], assumed: float
+    position: int, staffing: Staffing, durations: Sequence[float], assumed: float
 ) -> int | None:
     """Seconds until a visitor at ``position`` is likely to be helped, or None if nobody is on.
 
-    Volunteers on duty free a slot on average every ``mean / slots`` seconds; the visitor needs
-    ``position`` freed slots. Rounded up to whole minutes: a precise-looking number that is
+    The first ``free`` visitors in line are helped now (0: the widget says so, instead of a
+    made-up quarter of an hour before an idle volunteer answers at once). Everyone behind them
+    needs a slot to free up, and the volunteers on duty free one on average every
+    ``mean / slots`` seconds. Rounded up to whole minutes: a precise-looking number that is
     then wrong hurts more than an honest round one.
     """
-    if slots <= 0:
+    if staffing.nobody_on_duty:
         return None
+    needed = position - staffing.free
+    if needed <= 0:
+        return 0
     mean = sum(durations) / len(durations) if durations else assumed
-    seconds = position * mean / slots
+    seconds = needed * mean / staffing.slots
     return int(math.ceil(seconds / 60.0) * 60)

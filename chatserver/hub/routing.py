@@ -4,6 +4,12 @@ A waiting visitor goes to a volunteer who is available, online, serves the visit
 language, has a free slot and is not cooling down after a previous chat. Among those, the one
 with the fewest chats goes first, then the one who has been idle longest: work is spread
 evenly and nobody sits unused while a colleague juggles two chats.
+
+A visitor handed back to the queue is not offered straight back to the volunteer who handed
+them back, while a colleague on duty could take them: that is what "back to the queue" means.
+But the wish lapses, at once when nobody else on duty serves the visitor's line and language
+and after ``routing.handback_avoid_seconds`` otherwise, so later visitors cannot keep
+overtaking them.
 """
 
 from __future__ import annotations
@@ -32,8 +38,8 @@ def plan_assignments(
             p
             for p in presences
             if free.get(p.id, 0) > 0
-            and p.id not in entry.avoid
             and p.can_take(entry.line, entry.lang, now)
+            and not shuns(entry, p, presences, now)
         ]
         if not eligible:
             continue
@@ -44,3 +50,11 @@ def plan_assignments(
         free[chosen.id] -= 1
         pairs.append((entry, chosen))
     return pairs
+
+
+def shuns(entry: Waiting, presence: Presence, presences: Iterable[Presence], now: float) -> bool:
+    """Whether routing keeps ``entry`` from ``presence`` now, because ``presence`` just handed
+    the visitor back and another colleague on duty could serve them instead."""
+    if not entry.avoids(presence.id, now):
+        return False
+    return any(p.id not in entry.avoid and p.on_duty_for(entry.line, entry.lang) for p in presences)

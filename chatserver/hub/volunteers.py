@@ -65,6 +65,8 @@ class VolunteerActions(HubCore):
                 presence.disconnected_at = self.clock.now()
                 await self.bus.publish(OperatorConnection(operator_id, False))
                 self._mark_all_dirty()
+                # one fewer on duty may lift a hand-back: its visitor must not wait for nobody
+                await self._route()
                 await self._flush_positions()
 
     async def set_status(self, operator_id: str, state: OperatorState) -> Presence:

@@ -53,6 +53,7 @@ class Bridge:
                 body: dict[str, Any] = {
                     "position": event.position,
                     "estimated_wait_seconds": event.estimated_wait_seconds,
+                    "nobody_on_duty": event.nobody_on_duty,
                 }
                 if event.alternatives:
                     body["alternatives"] = [wire.contact(c, event.lang) for c in event.alternatives]

@@ -114,6 +114,10 @@ class RoutingSettings:
     # how long a backup (achterwacht) request waits for a colleague to answer before it times
     # out, so an unanswered call for help is noticed instead of silently pending
     backup_timeout_seconds: int = 30
+    # a visitor handed back to the queue is not offered straight back to the same volunteer
+    # while a colleague could take them; after this long that wish lapses (and at once when
+    # nobody else is on duty), so later visitors cannot overtake them for ever
+    handback_avoid_seconds: int = 120
     # after a chat that ended with risk high or acute the volunteer is set to paused, so they
     # get a moment (and a debrief) before the next visitor is offered
     debrief_pause: bool = True

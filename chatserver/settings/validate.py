@@ -337,6 +337,7 @@ _ROUTING_SPEC: dict[str, Any] = {
     "estimate_window": partial(_int, low=1),
     "handover_timeout_seconds": partial(_int, low=1),
     "backup_timeout_seconds": partial(_int, low=1),
+    "handback_avoid_seconds": partial(_int, low=0),
     "debrief_pause": _bool,
 }
 _RETENTION_SPEC: dict[str, Any] = {

@@ -155,15 +155,28 @@ async def test_handover_refused_to_unavailable_colleagues(env: Env) -> None:
 
 
 async def test_handed_back_chat_goes_to_someone_else(env: Env) -> None:
-    """A volunteer who hands a chat back while available does not get it straight back."""
+    """A volunteer who hands a chat back while available does not get it straight back
+    while a colleague on duty could take it: the colleague gets it once free."""
+    bram = await env.operator("bram")
+    _, bram_chat = await _chat(env, bram)  # bram is on duty but busy
     anna = await env.operator("anna", capacity=2)
     _, conversation = await _chat(env, anna)
     await anna.call("handover", {"conversation_id": conversation, "to": "queue"})
     await anna.next("released")
     await anna.settle()
     assert [a["conversation"]["id"] for a in anna.pending("assigned")] == []
-    bram = await env.operator("bram")
+    await bram.call("end", {"conversation_id": bram_chat, "wrapup": {"topics": [], "risk": "none"}})
     assert (await bram.next("assigned"))["conversation"]["id"] == conversation
+
+
+async def test_the_only_volunteer_gets_a_handed_back_chat_again(env: Env) -> None:
+    """Alone on duty, a hand-back comes straight back: nobody else could ever take it, and
+    a visitor must not wait behind everyone who comes later."""
+    anna = await env.operator("anna")
+    _, conversation = await _chat(env, anna)
+    await anna.call("handover", {"conversation_id": conversation, "to": "queue"})
+    await anna.next("released")
+    assert (await anna.next("assigned"))["conversation"]["id"] == conversation
 
 
 async def test_new_volunteer_learns_who_reads_along(env: Env) -> None:

@@ -4,7 +4,9 @@ Hypothesis drives arrivals, departures, dropped connections, status changes, han
 (offered, accepted, declined, timed out, back to the queue), chats ending and time passing
 through the hub (on each store backend, with throwaway storage per example) and checks, after
 each step: nobody is assigned twice, no volunteer exceeds capacity, nobody waits while a
-matching volunteer has a free slot, and nobody jumps the queue past an equal visitor.
+matching volunteer has a free slot, and nobody jumps the queue past an equal visitor (the one
+exception: a visitor just handed back to the queue is not given straight back to the volunteer
+who handed them back while a colleague could take them, for a bounded time).
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ import contextlib
 import itertools
 from pathlib import Path
 
-from hypothesis import HealthCheck, currently_in_test_context, event, given, settings
+from hypothesis import HealthCheck, currently_in_test_context, event, example, given, settings
 from hypothesis import strategies as st
 
 from chatserver import accounts
@@ -23,6 +25,7 @@ from chatserver.errors import ChatError
 from chatserver.hub import events as ev
 from chatserver.hub.hub import Hub
 from chatserver.hub.model import OperatorState
+from chatserver.hub.queue import Waiting
 from chatserver.settings import load_settings
 from tests.backends.factories import Backend
 
@@ -73,18 +76,37 @@ def waiting_order(hub: Hub) -> list[tuple[str, str, str]]:
     return [(w.conversation_id, w.line, w.lang) for w in hub.waiting()]
 
 
+def may_pass(hub: Hub, passed: Waiting, operator_id: str, now: float) -> bool:
+    """A later visitor may go first only to a volunteer the earlier one was just handed back
+    by, while the hand-back still counts (``routing.handback_avoid_seconds``) and another
+    colleague on duty serves the earlier one's line and language. Stated here on its own,
+    not through the hub's routing code, so a wrong rule there cannot excuse itself."""
+    if operator_id not in passed.avoid:
+        return False
+    if now >= passed.since + SETTINGS.routing.handback_avoid_seconds:
+        return False
+    colleagues = [
+        hub.presence(a.id)
+        for a in ACCOUNTS
+        if a.id not in passed.avoid and a.serves(passed.line, passed.lang)
+    ]
+    return any(
+        p is not None and p.online and p.state is OperatorState.AVAILABLE for p in colleagues
+    )
+
+
 async def evening(actions: list[tuple], backend: Backend) -> int:
     """Play ``actions``; return how many assignments happened (so examples are not vacuous)."""
     clock = ManualClock(START)
     store = backend.scratch()
     await store.open()
     hub = Hub(SETTINGS, store, clock)
-    assigned: list[str] = []
+    assigned: dict[str, str] = {}  # conversation -> volunteer, in this step
     total = 0
 
     async def record(event: ev.Event) -> None:
         if isinstance(event, ev.Assigned) and event.to_visitor:
-            assigned.append(event.conversation.id)
+            assigned[event.conversation.id] = event.operator_id
 
     hub.bus.subscribe(record)
     conversations: list[str] = []
@@ -93,7 +115,7 @@ async def evening(actions: list[tuple], backend: Backend) -> int:
         await store.add_account(account)
     try:
         for action in actions:
-            before = waiting_order(hub)
+            before = list(hub.waiting())
             assigned.clear()
             # refusals (closed, full, not yours, ended) are part of an evening
             with contextlib.suppress(ChatError):
@@ -101,17 +123,25 @@ async def evening(actions: list[tuple], backend: Backend) -> int:
             hub.check_invariants()
             total += len(assigned)
             after = {c for c, _, _ in waiting_order(hub)}
-            # nobody assigned in this step was behind an equal visitor who still waits
-            for index, (conversation, line, lang) in enumerate(before):
-                if conversation in assigned:
-                    jumped = [
-                        c for c, ln, lg in before[:index] if (ln, lg) == (line, lang) and c in after
-                    ]
-                    assert not jumped, f"{conversation} jumped the queue past {jumped}"
+            now = clock.now()
+            # nobody assigned in this step was behind an equal visitor who still waits, unless
+            # that visitor was just handed back by the very volunteer who took the later one
+            for index, entry in enumerate(before):
+                operator_id = assigned.get(entry.conversation_id)
+                if operator_id is None:
+                    continue
+                jumped = [
+                    e.conversation_id
+                    for e in before[:index]
+                    if (e.line, e.lang) == (entry.line, entry.lang)
+                    and e.conversation_id in after
+                    and not may_pass(hub, e, operator_id, now)
+                ]
+                assert not jumped, f"{entry.conversation_id} jumped the queue past {jumped}"
             # those still waiting keep their relative order
-            kept = [c for c, _, _ in before if c in after]
-            now = [c for c, _, _ in waiting_order(hub) if c in set(kept)]
-            assert now == kept, "waiting visitors were reordered"
+            kept = [e.conversation_id for e in before if e.conversation_id in after]
+            order = [c for c, _, _ in waiting_order(hub) if c in set(kept)]
+            assert order == kept, "waiting visitors were reordered"
     finally:
         await store.close()
     return total
@@ -158,8 +188,17 @@ async def apply(hub: Hub, clock: ManualClock, action: tuple, conversations: list
         await hub.sweep()
 
 
+HANDED_BACK_BY_THE_ONLY_VOLUNTEER = [
+    ("disconnect", 1), ("arrive", "chat", "nl"), ("to_queue", 0),
+    ("arrive", "chat", "nl"), ("to_queue", 0),
+]  # fmt: skip
+
+
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(actions=st.lists(ACTIONS, min_size=1, max_size=40))
+# --hypothesis-seed=2 found it: bob is away, so ann is the only volunteer on duty; she hands
+# c0001 back to the queue twice and, while the hand-back never lapsed, c0003 went first
+@example(actions=HANDED_BACK_BY_THE_ONLY_VOLUNTEER)
 def test_floor_invariants_hold_after_every_step(actions: list[tuple], backend: Backend) -> None:
     """However an evening goes, the floor stays consistent and fair."""
     # the shift starts with two volunteers in a chat each, so handovers have somewhere to go

@@ -1,0 +1,144 @@
+"""What a waiting visitor is told, and that nobody is overtaken for ever.
+
+A handed-back visitor is not given straight back to the volunteer who handed them back while a
+colleague could take them, but that wish lapses: at once when nobody else is on duty, and after
+``routing.handback_avoid_seconds`` otherwise. The wait estimate counts free volunteers (an idle
+volunteer means "now", not a made-up quarter of an hour), and an open line with nobody on duty
+says so and shows where else to turn at once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+from chatserver import accounts
+from chatserver.clock import ManualClock
+from chatserver.hub import events as ev
+from chatserver.hub.hub import Hub
+from chatserver.hub.model import Account, OperatorState
+from chatserver.settings import load_settings
+from tests.backends.factories import Backend
+
+SETTINGS = load_settings(Path(__file__).parent.parent / "e2e" / "test.toml")
+START = 1_795_662_000.0  # a Wednesday, 20:00 in Amsterdam
+AVOID = SETTINGS.routing.handback_avoid_seconds
+
+
+@dataclass
+class Floor:
+    hub: Hub
+    clock: ManualClock
+    assigned: dict[str, str] = field(default_factory=dict)  # conversation -> volunteer
+    told: dict[str, ev.QueueUpdate] = field(default_factory=dict)  # last queue event
+
+    async def on_duty(self, account: Account) -> None:
+        await self.hub.store.add_account(account)
+        await self.hub.operator_connected(account)
+        await self.hub.set_status(account.id, OperatorState.AVAILABLE)
+
+    async def arrive(self, name: str) -> str:
+        conversation, _ = await self.hub.start_conversation(name, "chat", "nl", True)
+        return conversation.id
+
+
+@pytest.fixture
+async def floor(backend: Backend) -> AsyncIterator[Floor]:
+    store = backend.scratch()
+    await store.open()
+    clock = ManualClock(START)
+    result = Floor(Hub(SETTINGS, store, clock), clock)
+
+    async def record(event: ev.Event) -> None:
+        if isinstance(event, ev.Assigned) and event.to_visitor:
+            result.assigned[event.conversation.id] = event.operator_id
+        if isinstance(event, ev.QueueUpdate):
+            result.told[event.conversation_id] = event
+
+    result.hub.bus.subscribe(record)
+    yield result
+    await store.close()
+
+
+def volunteer(name: str, capacity: int = 1) -> Account:
+    return accounts.new_account(name, "x" * 12, "volunteer", None, capacity=capacity)
+
+
+async def test_only_volunteer_gets_a_handed_back_visitor_before_later_ones(floor: Floor) -> None:
+    """Alone on duty, a volunteer who hands a visitor back to the queue gets that visitor
+    again before anyone who came later: nobody else could ever take them. (A volunteer who
+    needs a break pauses first; the console says so.)"""
+    ann = volunteer("ann")
+    await floor.on_duty(ann)
+    first = await floor.arrive("c1")
+    assert floor.assigned[first] == ann.id
+    del floor.assigned[first]
+    await floor.hub.hand_over(ann.id, first, "queue", "")
+    # nobody else could ever take them, so the hand-back lapses at once: back to ann
+    assert floor.assigned[first] == ann.id
+    later = await floor.arrive("c2")
+    assert floor.hub.position(later) == 1
+    await floor.hub.end_conversation(ann.id, first, [], "none")
+    assert floor.assigned[later] == ann.id
+
+
+async def test_hand_back_lapses_after_the_configured_time(floor: Floor) -> None:
+    """With a busy colleague on duty, later visitors may go to the volunteer who handed
+    someone back, but only until ``handback_avoid_seconds`` have passed."""
+    ann, bob = volunteer("ann"), volunteer("bob")
+    await floor.on_duty(bob)
+    assert floor.assigned[await floor.arrive("c1")] == bob.id  # bob is busy from now on
+    await floor.on_duty(ann)
+    handed_back = await floor.arrive("c2")
+    assert floor.assigned.pop(handed_back) == ann.id
+    await floor.hub.hand_over(ann.id, handed_back, "queue", "")
+    # bob could take the visitor once free, so ann is not handed them straight back...
+    assert floor.hub.position(handed_back) == 1 and not floor.hub.held(ann.id)
+    later = await floor.arrive("c3")
+    assert floor.assigned[later] == ann.id  # ...and a later visitor may go first, for now
+    floor.clock.advance(AVOID)
+    latest = await floor.arrive("c4")
+    await floor.hub.end_conversation(ann.id, later, [], "none")
+    # the hand-back has lapsed: ann's free slot goes to the visitor who waited longest
+    assert floor.assigned.get(handed_back) == ann.id
+    assert floor.hub.position(latest) == 1
+
+
+async def test_an_idle_volunteer_means_help_now(floor: Floor) -> None:
+    """With a volunteer free and nobody waiting, the line says "now", not 15 minutes."""
+    await floor.on_duty(volunteer("ann", capacity=2))
+    assert floor.hub.line_status("chat").estimated_wait_seconds == 0
+    await floor.arrive("c1")
+    assert floor.hub.line_status("chat").estimated_wait_seconds == 0  # one slot still free
+    await floor.arrive("c2")
+    busy = floor.hub.line_status("chat").estimated_wait_seconds
+    assert busy is not None and busy > 0
+
+
+async def test_the_estimate_counts_only_visitors_no_free_slot_will_take(floor: Floor) -> None:
+    """A waiting visitor's estimate grows with those ahead who must wait for a slot."""
+    await floor.on_duty(volunteer("ann"))
+    await floor.arrive("c1")
+    second, third = await floor.arrive("c2"), await floor.arrive("c3")
+    mean = SETTINGS.routing.assumed_chat_seconds
+    assert floor.told[second].estimated_wait_seconds == mean  # needs one slot to free up
+    assert floor.told[third].estimated_wait_seconds == 2 * mean
+    assert not floor.told[second].nobody_on_duty
+
+
+async def test_nobody_on_duty_is_said_plainly_with_alternatives_at_once(floor: Floor) -> None:
+    """An open line with no volunteer online tells the visitor so, and where else to turn,
+    at once rather than "not known yet" for ever."""
+    waiting = await floor.arrive("c1")
+    told = floor.told[waiting]
+    assert told.nobody_on_duty and told.estimated_wait_seconds is None
+    assert [c.phone for c in told.alternatives] == ["088 0767 000", "112"]
+    # a volunteer logs on: the estimate becomes real and the plain warning goes
+    ann = volunteer("ann")
+    await floor.on_duty(ann)
+    assert floor.assigned[waiting] == ann.id
+    again = await floor.arrive("c2")
+    assert not floor.told[again].nobody_on_duty
