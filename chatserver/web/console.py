@@ -43,7 +43,7 @@ SCRIPTS = (
     "config.js", "strings.js", "dom.js", "time.js", "socket.js", "messages.js", "alerts.js",
     "console.js", "console-panel.js", "console-conversations.js", "console-actions.js",
     "console-dialogs.js",
-    "supervisor.js", "common.js",
+    "supervisor.js", "supervisor-floor.js", "supervisor-panes.js",
 )  # fmt: skip
 STATIC = {"console.css": CSS} | {name: JS for name in SCRIPTS}
 
