@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# The browser code the server serves itself (socket.io-client; axe-core for tests), from npm.
+# The browser code the server serves itself (socket.io-client), and for the tests axe-core
+# and ESLint, from npm at the versions in package-lock.json.
 # Usage: bash scripts/setup-npm.sh [npm ci options, e.g. --omit=dev]
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"

@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # Install everything the tests need (Python packages, Chromium from Debian, npm packages)
-# and run the whole suite: lint, type check, then pytest. Never skips a test.
+# and run the whole suite: lint (eslint, ruff), type check, then pytest. Never skips a test.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 bash "$ROOT/scripts/setup-venv.sh" test
 bash "$ROOT/scripts/setup-browser.sh"
 cd "$ROOT"
+echo "== eslint"
+npx --no-install eslint console/static widget
 echo "== ruff"
 "$ROOT/.venv/bin/ruff" check chatserver tests bench
 echo "== mypy"

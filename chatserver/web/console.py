@@ -37,8 +37,15 @@ LOGIN_CSRF_COOKIE = "login_csrf"
 
 JS = "text/javascript; charset=utf-8"
 CSS = "text/css; charset=utf-8"
-# a fixed list, so no request path ever reaches the file system
-STATIC = {"console.js": JS, "console.css": CSS, "supervisor.js": JS, "common.js": JS}
+# a fixed list, so no request path ever reaches the file system. The scripts are ES modules
+# that import one another (console/README.md says which does what): list every one of them.
+SCRIPTS = (
+    "config.js", "strings.js", "dom.js", "time.js", "socket.js", "messages.js", "alerts.js",
+    "console.js", "console-panel.js", "console-conversations.js", "console-actions.js",
+    "console-dialogs.js",
+    "supervisor.js", "supervisor-floor.js", "supervisor-panes.js",
+)  # fmt: skip
+STATIC = {"console.css": CSS} | {name: JS for name in SCRIPTS}
 
 POLICY = (
     "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; "

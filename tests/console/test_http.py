@@ -12,7 +12,7 @@ import pytest
 
 from chatserver import accounts
 from chatserver.settings import AccountSettings, load_settings
-from chatserver.web.console import POLICY
+from chatserver.web.console import CONSOLE, POLICY
 from tests.e2e.conftest import PASSWORD, Env
 from tests.e2e.conftest import env as env  # the fixture
 
@@ -73,6 +73,36 @@ async def test_static_files_and_socket_io_client_are_served_locally(env: Env) ->
             assert response.headers["X-Content-Type-Options"] == "nosniff"
         missing = await http.get(f"{env.url}/console/static/..%2Fchatserver%2Fsettings.py")
         assert missing.status == 404
+
+
+async def test_every_module_the_pages_import_is_served_as_javascript(env: Env) -> None:
+    """The console and the floor are ES modules that import one another: a module missing
+    from the server's fixed list, or served with another type, would leave a blank page."""
+    static = CONSOLE / "static"
+    scripts = sorted(path.name for path in static.glob("*.js"))
+    imports = {
+        path.name: set(re.findall(r'\bfrom "\./([\w-]+\.js)"', path.read_text()))
+        for path in static.glob("*.js")
+    }
+    assert set().union(*imports.values()) <= set(scripts)
+    # and no cycle: each module is evaluated after everything it imports, so a module can
+    # use its imports at once (a cycle would hand one of them a half-made module)
+    done: set[str] = set()
+
+    def visit(name: str, path: tuple[str, ...]) -> None:
+        assert name not in path, f"import cycle: {' -> '.join((*path, name))}"
+        if name not in done:
+            for imported in imports[name]:
+                visit(imported, (*path, name))
+            done.add(name)
+
+    for name in scripts:
+        visit(name, ())
+    async with aiohttp.ClientSession() as http:
+        for name in scripts:
+            response = await http.get(f"{env.url}/console/static/{name}")
+            assert response.status == 200, name
+            assert response.headers["Content-Type"].startswith("text/javascript"), name
 
 
 async def test_logout_needs_the_csrf_token(env: Env) -> None:

@@ -1,0 +1,95 @@
+/* One renderer for a conversation's messages, banners and typing line: the console's
+ * transcript and the supervisor's reading-along pane show a message the same way.
+ *
+ * Visitor and operator text reaches the page only as the server's sanitized `html` (bleach,
+ * the one road to HTML); system lines, whispers, notes and names only through textContent.
+ */
+import { me } from "./config.js";
+import { t } from "./strings.js";
+import { $, el } from "./dom.js";
+import { timeOf } from "./time.js";
+
+function whoWrote(message) {
+  const mine = message.author_id === me.id;
+  const author = mine ? t("role_you") : (message.author || "");
+  switch (message.role) {
+    case "visitor": return t("role_visitor");
+    case "operator": return mine ? t("role_you") : (message.author || t("role_colleague"));
+    case "system": return t("role_system");
+    case "whisper": return t("role_whisper", { author });
+    default: return t("role_note", { author });
+  }
+}
+
+/** Written by the visitor before a volunteer was there (kept, and shown on assignment). */
+function whileWaiting(message, assignedAt) {
+  return message.role === "visitor" && (!assignedAt || (message.at && message.at < assignedAt));
+}
+
+/** A message as a node: who, when, and the text. `assignedAt` (ISO) marks what the visitor
+ * wrote while waiting; `listItem` makes it an <li> (the console's list of notes). */
+export function messageNode(message, { assignedAt = null, listItem = false } = {}) {
+  const item = el(listItem ? "li" : "div", `msg role-${message.role}`);
+  item.dataset.role = message.role;
+  item.dataset.seq = String(message.seq || 0);
+  item.dataset.id = message.id;
+  if (message.author_id === me.id) item.classList.add("mine");
+  const meta = el("p", "meta");
+  meta.appendChild(el("span", "who", whoWrote(message)));
+  const time = el("time", "", timeOf(message.at));
+  time.dateTime = message.at || "";
+  meta.appendChild(time);
+  if (whileWaiting(message, assignedAt)) meta.appendChild(el("span", "tag", t("while_waiting")));
+  item.appendChild(meta);
+  const body = el("div", "body");
+  if ((message.role === "visitor" || message.role === "operator") && typeof message.html === "string") {
+    body.innerHTML = message.html; // sanitized by the server (bleach), the only HTML we show
+    body.querySelectorAll("a").forEach((link) => {
+      link.target = "_blank"; // never navigate the console away mid-shift
+      link.rel = "noopener noreferrer nofollow";
+    });
+  } else {
+    body.textContent = message.text;
+  }
+  item.appendChild(body);
+  return item;
+}
+
+/** Insert by `seq`, not by arrival: a transcript fetched after a reconnect and the live
+ * messages that overtook it end up in the order they were written. */
+export function insertInOrder(list, node) {
+  const seq = Number(node.dataset.seq);
+  let after = null;
+  for (let child = list.lastElementChild; child; child = child.previousElementSibling) {
+    if (Number(child.dataset.seq) <= seq) { after = child; break; }
+  }
+  if (after) after.after(node); else list.prepend(node);
+}
+
+/** Whether the reader is at the end of a transcript: only then does a new message scroll it,
+ * so someone reading back is not pulled away. */
+export function nearBottom(list) {
+  return list.scrollHeight - list.scrollTop - list.clientHeight < 80;
+}
+
+/** One banner per key in `box`: set, replace or (no text) remove it. Danger and warning
+ * banners are alerts for screen readers, the others a status. */
+export function setBanner(box, key, kind, text) {
+  const existing = box.querySelector(`[data-key="${key}"]`);
+  if (!text) { if (existing) existing.remove(); return; }
+  const banner = existing || el("div");
+  banner.className = `banner ${kind}`;
+  banner.dataset.key = key;
+  banner.setAttribute("role", kind === "danger" || kind === "warning" ? "alert" : "status");
+  banner.textContent = text;
+  if (!existing) box.appendChild(banner);
+}
+
+/** "Typing…" under a transcript; it clears itself after 10 s in case the "stopped" is lost.
+ * `holder` (a conversation or a pane) keeps the timer; `root` holds its `.typing` line. */
+export function setTyping(holder, root, active) {
+  const line = $(".typing", root);
+  window.clearTimeout(holder.typingTimer);
+  line.textContent = active ? t("visitor_typing") : "";
+  if (active) holder.typingTimer = window.setTimeout(() => { line.textContent = ""; }, 10000);
+}
