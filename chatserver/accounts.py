@@ -12,7 +12,6 @@ request that changes something, so another site cannot act with the operator's c
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import hmac
 import math
 import re
@@ -30,6 +29,7 @@ from chatserver.backends.base import Session, Store
 from chatserver.clock import Clock
 from chatserver.errors import ChatError, InvalidCredentials, InvalidPayload
 from chatserver.hub.model import Account
+from chatserver.tokens import hash_token
 
 ROLES = ("volunteer", "supervisor", "admin")
 SESSION_IDLE_SECONDS = 8 * 3600  # a long evening shift without a break still stays logged in
@@ -101,10 +101,6 @@ class CsrfRejected(ChatError):
 
     code = "csrf"
     default_message = "The request lacks its security token. Reload the page and try again."
-
-
-def token_hash(token: str) -> str:
-    return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
 def requires_two_factor(role: str, roles: Collection[str] | None = None) -> bool:
@@ -516,7 +512,7 @@ async def complete_enrolment(
 
 async def _open_session(store: Store, account: Account, now: float) -> tuple[str, Session]:
     token = secrets.token_urlsafe(32)
-    session = Session(token_hash(token), account.id, secrets.token_urlsafe(24), now, now)
+    session = Session(hash_token(token), account.id, secrets.token_urlsafe(24), now, now)
     await store.add_session(session)
     return token, session
 
@@ -527,7 +523,7 @@ async def authenticate(
     """The session and account behind a cookie, or None if unknown, expired or deactivated."""
     if not token or len(token) > 128:
         return None
-    digest = token_hash(token)
+    digest = hash_token(token)
     session = await store.session(digest)
     if session is None:
         return None
@@ -544,4 +540,4 @@ async def authenticate(
 
 async def logout(store: Store, token: str | None) -> None:
     if token:
-        await store.delete_session(token_hash(token))
+        await store.delete_session(hash_token(token))
