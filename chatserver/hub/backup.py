@@ -19,6 +19,7 @@ from chatserver.hub.events import (
     RiskRaised,
 )
 from chatserver.hub.model import Conversation, ConversationState, Message, Risk, Role
+from chatserver.i18n import localized
 
 MAX_REASON = 500
 
@@ -155,9 +156,7 @@ class BackupActions(HubCore):
             )
             if level is Risk.ACUTE:
                 line = self._line(conversation.line)
-                text = line.emergency_procedure.get(conversation.lang) or next(
-                    iter(line.emergency_procedure.values()), ""
-                )
+                text = localized(line.emergency_procedure, conversation.lang)
                 if text:
                     await self.bus.publish(
                         EmergencyProcedure(conversation_id, self._operators(conversation), text)

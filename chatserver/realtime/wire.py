@@ -10,12 +10,9 @@ from typing import Any
 
 from chatserver.clock import iso
 from chatserver.hub.model import Conversation, Message, Role
+from chatserver.i18n import localized
 from chatserver.privacy.sanitize import to_html
 from chatserver.settings import Contact
-
-
-def localized(texts: dict[str, str], lang: str) -> str:
-    return texts.get(lang) or texts.get("en") or next(iter(texts.values()), "")
 
 
 def contact(item: Contact, lang: str) -> dict[str, Any]:

@@ -32,6 +32,7 @@ from chatserver.app import SOCKETS
 from chatserver.backends.base import AuditEntry, Session
 from chatserver.errors import InvalidPayload
 from chatserver.hub.model import Account
+from chatserver.i18n import localized
 from chatserver.realtime.bridge import OPERATOR, operator_room
 from chatserver.settings import WEEKDAYS, Contact, Interval, LineSettings, Settings
 from chatserver.web import auth, console
@@ -225,15 +226,13 @@ def _form_values(ctx: Ctx) -> dict[str, Any]:
     """What every account form needs besides the profile: the choices it offers."""
     return {
         "roles": accounts.ROLES,
-        "line_choices": [(line.id, _name(line, ctx.lang)) for line in ctx.settings.lines],
+        "line_choices": [
+            (line.id, localized(line.name, ctx.lang, line.id)) for line in ctx.settings.lines
+        ],
         "language_choices": LANGUAGES,
         "max_capacity": accounts.MAX_CAPACITY,
         "min_password": accounts.MIN_PASSWORD,
     }
-
-
-def _name(line: LineSettings, lang: str) -> str:
-    return line.name.get(lang) or next(iter(line.name.values()), line.id)
 
 
 async def _audit(ctx: Ctx, action: str, account: Account) -> None:
@@ -262,7 +261,7 @@ async def accounts_page(ctx: Ctx) -> web.Response:
     """``GET /admin``: every account and what it may do; a notice after a change."""
     store = ctx.request.app[HUB].store
     everyone = await store.accounts()
-    names = {line.id: _name(line, ctx.lang) for line in ctx.settings.lines}
+    names = {line.id: localized(line.name, ctx.lang, line.id) for line in ctx.settings.lines}
     return ctx.render(
         "admin_accounts.html", title=ctx.t["admin_accounts"], section="accounts",
         accounts=everyone, line_names=names, notice=_notice(ctx, everyone),
@@ -454,12 +453,8 @@ def _intervals(intervals: tuple[Interval, ...]) -> list[str]:
     return [f"{_clock(i.start)}–{_clock(i.end)}" for i in intervals]
 
 
-def _localized(label: dict[str, str], lang: str) -> str:
-    return label.get(lang) or next(iter(label.values()), "")
-
-
 def _contact(contact: Contact, lang: str) -> dict[str, str | None]:
-    return {"label": _localized(contact.label, lang), "phone": contact.phone, "url": contact.url}
+    return {"label": localized(contact.label, lang), "phone": contact.phone, "url": contact.url}
 
 
 def _line_view(settings: Settings, line: LineSettings, lang: str) -> dict[str, Any]:
@@ -468,7 +463,7 @@ def _line_view(settings: Settings, line: LineSettings, lang: str) -> dict[str, A
     retention = settings.retention_for(line.id)
     return {
         "id": line.id,
-        "name": _name(line, lang),
+        "name": localized(line.name, lang, line.id),
         "languages": line.languages,
         "timezone": line.timezone,
         "hours": [(day, _intervals(line.hours.get(day, ()))) for day in WEEKDAYS],
@@ -480,7 +475,7 @@ def _line_view(settings: Settings, line: LineSettings, lang: str) -> dict[str, A
         "embed_origins": line.embed_origins,
         "exit_url": line.exit_url,
         "redact": line.redact,
-        "emergency_procedure": _localized(line.emergency_procedure, lang),
+        "emergency_procedure": localized(line.emergency_procedure, lang),
         "own_retention": line.retention is not None,
         "transcripts_days": retention.transcripts_days,
         "notes_days": retention.notes_days,
@@ -502,8 +497,8 @@ async def config_page(ctx: Ctx) -> web.Response:
         settings=settings, source=settings.source,
         lines=[_line_view(settings, line, ctx.lang) for line in settings.lines],
         keyword_counts=[(k, len(v)) for k, v in settings.triage.keywords.items()],
-        wrapup_topics=[_localized(topic.label, ctx.lang) for topic in settings.wrapup_topics],
-        intake_topics=[_localized(topic.label, ctx.lang) for topic in settings.intake_topics],
+        wrapup_topics=[localized(topic.label, ctx.lang) for topic in settings.wrapup_topics],
+        intake_topics=[localized(topic.label, ctx.lang) for topic in settings.intake_topics],
         two_factor=[
             (role, accounts.requires_two_factor(role, settings.accounts.two_factor_roles))
             for role in accounts.ROLES

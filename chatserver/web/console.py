@@ -24,6 +24,7 @@ from aiohttp import web
 from chatserver import accounts
 from chatserver.errors import ChatError
 from chatserver.hub.model import Account
+from chatserver.i18n import localized
 from chatserver.realtime.operator import SESSION_COOKIE
 from chatserver.settings import Settings, Topic
 from chatserver.web import auth, pages
@@ -99,12 +100,8 @@ def _see_other(location: str) -> web.HTTPSeeOther:
     return web.HTTPSeeOther(location, headers={"Cache-Control": "no-store"})
 
 
-def _localized(label: dict[str, str], lang: str) -> str:
-    return label.get(lang) or next(iter(label.values()), "")
-
-
 def _topics(topics: tuple[Topic, ...], lang: str) -> list[dict[str, str]]:
-    return [{"id": t.id, "label": _localized(t.label, lang)} for t in topics]
+    return [{"id": t.id, "label": localized(t.label, lang)} for t in topics]
 
 
 def console_config(settings: Settings, account: Account, csrf: str, lang: str) -> dict[str, Any]:
@@ -117,11 +114,11 @@ def console_config(settings: Settings, account: Account, csrf: str, lang: str) -
         "wrapup_topics": _topics(settings.wrapup_topics, lang),
         "intake_topics": _topics(settings.intake_topics, lang),
         "risks": list(RISKS),
-        "lines": {line.id: _localized(line.name, lang) for line in settings.lines},
+        "lines": {line.id: localized(line.name, lang) for line in settings.lines},
         # per line, the canned responses in the console's language (inserted, never sent)
         "canned": {
             line.id: [
-                {"id": c.id, "title": _localized(c.title, lang), "text": _localized(c.text, lang)}
+                {"id": c.id, "title": localized(c.title, lang), "text": localized(c.text, lang)}
                 for c in line.canned
             ]
             for line in settings.lines

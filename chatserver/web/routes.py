@@ -12,6 +12,7 @@ from aiohttp import web
 
 from chatserver.errors import ChatError, UnknownLine
 from chatserver.hub.hub import Hub
+from chatserver.i18n import localized
 from chatserver.realtime import wire
 
 HUB = web.AppKey("hub", Hub)
@@ -32,18 +33,17 @@ def line_payload(hub: Hub, line_id: str, lang: str) -> dict[str, Any]:
     line = status.line
     return {
         "id": line.id,
-        "name": wire.localized(line.name, lang),
+        "name": localized(line.name, lang),
         "languages": list(line.languages),
         "open": status.open,
         "next_open": status.next_open,
         "waiting": status.waiting,
         "estimated_wait_seconds": status.estimated_wait_seconds,
         "emergency": [wire.contact(c, lang) for c in line.emergency],
-        "privacy_statement": wire.localized(line.privacy_statement, lang),
+        "privacy_statement": localized(line.privacy_statement, lang),
         "intake": {
             "topics": [
-                {"id": t.id, "label": wire.localized(t.label, lang)}
-                for t in hub.settings.intake_topics
+                {"id": t.id, "label": localized(t.label, lang)} for t in hub.settings.intake_topics
             ],
             "age_bands": list(hub.settings.age_bands),
         },

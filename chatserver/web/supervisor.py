@@ -19,6 +19,7 @@ from aiohttp import web
 
 from chatserver.backends.base import HourHistogram, HourStats
 from chatserver.hub.model import Account
+from chatserver.i18n import localized
 from chatserver.settings import Settings
 from chatserver.web import auth, stats, stats_view
 from chatserver.web.console import PAGE_HEADERS, RISKS, language, page, strings
@@ -50,10 +51,7 @@ def _other(lang: str) -> str:
 
 
 def _line_names(settings: Settings, lang: str) -> dict[str, str]:
-    return {
-        line.id: line.name.get(lang) or next(iter(line.name.values()), line.id)
-        for line in settings.lines
-    }
+    return {line.id: localized(line.name, lang, line.id) for line in settings.lines}
 
 
 def floor_config(settings: Settings, account: Account, csrf: str, lang: str) -> dict[str, Any]:

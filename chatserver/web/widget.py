@@ -15,7 +15,7 @@ from typing import Any
 import jinja2
 from aiohttp import web
 
-from chatserver.realtime.wire import localized
+from chatserver.i18n import localized
 from chatserver.settings import LineSettings
 from chatserver.web import pages
 from chatserver.web.routes import HUB, line_payload
