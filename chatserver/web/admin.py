@@ -20,7 +20,8 @@ from chatserver.clock import iso
 from chatserver.errors import ChatError, Forbidden, InvalidPayload, Unauthorized
 from chatserver.hub.model import Account
 from chatserver.realtime.operator import SESSION_COOKIE
-from chatserver.web.routes import HUB, error_response
+from chatserver.web.keys import HUB
+from chatserver.web.public_api import error_response
 
 View = Callable[[web.Request], Awaitable[web.Response]]
 DEFAULT_PERIOD = 7 * 24 * 3600  # what an administrator sees without asking for a period

@@ -16,7 +16,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import json
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from functools import cache
@@ -28,21 +28,21 @@ from aiohttp import web
 from multidict import MultiDictProxy
 
 from chatserver import accounts
-from chatserver.app import SOCKETS
 from chatserver.backends.base import AuditEntry, Session
 from chatserver.errors import InvalidPayload
 from chatserver.hub.model import Account
 from chatserver.i18n import localized
 from chatserver.realtime.bridge import OPERATOR, operator_room
 from chatserver.settings import WEEKDAYS, Contact, Interval, LineSettings, Settings
-from chatserver.web import auth, console
-from chatserver.web.routes import HUB
+from chatserver.web import auth, operator_pages
+from chatserver.web.keys import HUB, SOCKETS
+from chatserver.web.operator_pages import form_field
 
 Form = MultiDictProxy[str | Any]  # what request.post() gives: text fields (and file parts)
 LANGUAGES = ("nl", "en")  # the languages an account can serve: those the service speaks
 AUDIT_DAYS = 7  # the audit page's period when none is asked for
 AUDIT_LIMIT = 1000
-CSS = console.CONSOLE / "static" / "admin.css"
+CSS = operator_pages.CONSOLE / "static" / "admin.css"
 # the account form's fields, top to bottom: the order of its error summary
 FIELDS = (
     "username", "alias", "role", "lines", "languages", "capacity", "password", "password_repeat",
@@ -57,8 +57,8 @@ def strings(lang: str) -> dict[str, str]:
     A file of their own, so the administration pages and the console can grow their texts
     side by side without editing one catalogue at the same time.
     """
-    own = json.loads((console.CONSOLE / "locales" / f"admin.{lang}.json").read_text("utf-8"))
-    return {**console.strings(lang), **own}
+    own = json.loads((operator_pages.CONSOLE / "locales" / f"admin.{lang}.json").read_text("utf-8"))
+    return {**operator_pages.strings(lang), **own}
 
 
 @dataclass
@@ -77,7 +77,7 @@ class Ctx:
         return self.request.app[HUB].settings
 
     def render(self, template: str, status: int = 200, **values: Any) -> web.Response:
-        return console.page(
+        return operator_pages.page(
             template, status, lang=self.lang, t=self.t, me=self.me, csrf=self.session.csrf,
             other_lang="en" if self.lang == "nl" else "nl", path=_page_path(self.request),
             query=_other_lang_query(self.request), **values,
@@ -97,12 +97,6 @@ Handler = Callable[[Ctx], Awaitable[web.Response]]
 View = Callable[[web.Request], Awaitable[web.Response]]
 
 
-def form_field(form: Mapping[str, object] | None, name: str, limit: int = 1024) -> str:
-    """A form field as text; missing, a file or oversized counts as empty."""
-    value = form.get(name) if form is not None else None
-    return value if isinstance(value, str) and len(value) <= limit else ""
-
-
 def _page_path(request: web.Request) -> str:
     """The page a language switch reloads: after a form post, the page that holds the form
     (a ``GET`` of the post's own path would be 405)."""
@@ -119,7 +113,7 @@ def _other_lang_query(request: web.Request) -> str:
 
 
 def _message(lang: str, status: int, title: str, text: str, back: str) -> web.Response:
-    return console.page(
+    return operator_pages.page(
         "message.html", status, lang=lang, t=strings(lang), title=title, text=text, back=back
     )
 
@@ -136,7 +130,7 @@ def admin_page(handler: Handler) -> View:
     async def view(request: web.Request) -> web.Response:
         form = await request.post() if request.method == "POST" else None
         asked = form_field(form, "lang")
-        lang = asked if asked in console.LANGS else console.language(request)
+        lang = asked if asked in operator_pages.LANGS else operator_pages.language(request)
         found = await auth.current(request)
         if found is None:
             back = request.path if request.method == "GET" else "/admin"
@@ -590,7 +584,11 @@ async def audit_page(ctx: Ctx) -> web.Response:
 
 async def stylesheet(request: web.Request) -> web.FileResponse:
     """``GET /admin/static/admin.css``: the one file of its own (used by the enrolment too)."""
-    headers = {**console.FILE_HEADERS, "Content-Type": console.CSS, "Cache-Control": "no-cache"}
+    headers = {
+        **operator_pages.FILE_HEADERS,
+        "Content-Type": operator_pages.CSS,
+        "Cache-Control": "no-cache",
+    }
     return web.FileResponse(CSS, headers=headers)
 
 

@@ -2,8 +2,8 @@
 
 One place decides how a login failure looks on the wire (which status, which code), so the
 JSON API and the console's login form answer alike. The lockout's memory hangs on the
-application (``THROTTLE``), not on the module: two servers in one process (the tests) do not
-share it.
+application (``keys.THROTTLE``), not on the module: two servers in one process (the tests) do
+not share it.
 """
 
 from __future__ import annotations
@@ -18,18 +18,11 @@ from chatserver.backends.base import Session
 from chatserver.errors import ChatError, InvalidPayload
 from chatserver.hub.model import Account
 from chatserver.realtime.operator import SESSION_COOKIE
-from chatserver.web.routes import HUB, error_response
+from chatserver.web.keys import HUB, THROTTLE
+from chatserver.web.public_api import error_response
 
-THROTTLE = web.AppKey("login_throttle", accounts.LoginThrottle)
-# second-factor enrolments in progress (web/enrolment.py): in memory, per application
-ENROLMENTS = web.AppKey("enrolments", accounts.Enrolments)
 CSRF_HEADER = "X-CSRF-Token"
 MAX_FIELD = 1024
-
-
-def setup(app: web.Application) -> None:
-    app[THROTTLE] = accounts.LoginThrottle()
-    app[ENROLMENTS] = accounts.Enrolments()
 
 
 def status_of(error: ChatError) -> int:

@@ -22,8 +22,8 @@ from chatserver.hub.model import Account
 from chatserver.i18n import localized
 from chatserver.settings import Settings
 from chatserver.web import auth, stats, stats_view
-from chatserver.web.console import PAGE_HEADERS, RISKS, language, page, strings
-from chatserver.web.routes import HUB
+from chatserver.web.keys import HUB
+from chatserver.web.operator_pages import PAGE_HEADERS, RISKS, language, page, strings
 
 SUPERVISOR_ROLES = ("supervisor", "admin")
 

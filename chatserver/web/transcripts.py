@@ -10,7 +10,8 @@ from chatserver import accounts
 from chatserver.errors import Forbidden, Unauthorized
 from chatserver.realtime import wire
 from chatserver.realtime.operator import SESSION_COOKIE
-from chatserver.web.routes import HUB, error_response
+from chatserver.web.keys import HUB
+from chatserver.web.public_api import error_response
 
 
 async def transcript(request: web.Request) -> web.Response:

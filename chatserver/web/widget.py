@@ -18,7 +18,8 @@ from aiohttp import web
 from chatserver.i18n import localized
 from chatserver.settings import LineSettings
 from chatserver.web import pages
-from chatserver.web.routes import HUB, line_payload
+from chatserver.web.keys import HUB
+from chatserver.web.public_api import line_payload
 
 ROOT = Path(__file__).resolve().parents[2]
 WIDGET = ROOT / "widget"

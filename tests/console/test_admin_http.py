@@ -17,7 +17,8 @@ import pyotp
 import pytest
 
 from chatserver import accounts
-from chatserver.web import admin_pages, enrolment
+from chatserver.web import enrolment, operator_pages
+from chatserver.web.operator_pages import next_path
 from tests.console.test_http import STRICT
 from tests.e2e.conftest import PASSWORD, Env
 from tests.e2e.conftest import env as env  # the fixture
@@ -469,8 +470,6 @@ async def test_enrol_page_without_a_pending_enrolment_goes_to_login(env: Env) ->
 
 async def test_login_next_accepts_local_paths_only(env: Env) -> None:
     """``next`` cannot send anyone off to another site after logging in."""
-    from chatserver.web.console import next_path
-
     assert next_path("/admin") == "/admin"
     assert next_path("/admin/accounts/o12ab") == "/admin/accounts/o12ab"
     for bad in ("//evil.example", "https://evil.example", "/\\evil", "/admin?x=1", "", None,
@@ -510,12 +509,12 @@ def test_admin_strings_cover_both_languages_without_touching_the_consoles() -> N
     import json
 
     nl, en = (
-        json.loads((admin_pages.console.CONSOLE / "locales" / f"admin.{lang}.json").read_text())
+        json.loads((operator_pages.CONSOLE / "locales" / f"admin.{lang}.json").read_text())
         for lang in ("nl", "en")
     )
     assert set(nl) == set(en)
     assert [k for k in nl if not nl[k].strip() or not en[k].strip()] == []
-    assert set(nl) & set(admin_pages.console.strings("nl")) == set()
+    assert set(nl) & set(operator_pages.strings("nl")) == set()
 
 
 async def test_an_account_enrolled_meanwhile_must_log_in_again(env: Env) -> None:

@@ -12,7 +12,7 @@ import pytest
 
 from chatserver import accounts
 from chatserver.settings import AccountSettings, load_settings
-from chatserver.web.console import POLICY
+from chatserver.web.operator_pages import POLICY
 from tests.e2e.conftest import PASSWORD, Env
 from tests.e2e.conftest import env as env  # the fixture
 

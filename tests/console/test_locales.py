@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import re
 
-from chatserver.web.console import CONSOLE
+from chatserver.web.operator_pages import CONSOLE
 
 
 def catalog(lang: str) -> dict[str, str]:
