@@ -27,7 +27,14 @@ from argon2.exceptions import InvalidHashError, VerificationError
 
 from chatserver.backends.base import Session, Store
 from chatserver.clock import Clock
-from chatserver.errors import ChatError, InvalidCredentials, InvalidPayload
+from chatserver.errors import (
+    EnrolmentRequired,
+    InvalidCredentials,
+    InvalidOtp,
+    InvalidPayload,
+    Locked,
+    OtpRequired,
+)
 from chatserver.hub.model import Account
 from chatserver.tokens import hash_token
 
@@ -56,51 +63,6 @@ TOTP_WINDOW = 1  # one step either side: a phone clock a little off still works
 _hasher = PasswordHasher()
 # verified when the username is unknown, so a wrong name takes as long as a wrong password
 _DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
-
-
-class Locked(ChatError):
-    """Too many failed logins for this username; ``retry_after`` says when to try again."""
-
-    code = "locked"
-    default_message = "Too many failed attempts. Try again later."
-
-
-class OtpRequired(ChatError):
-    """The password was right, but the role needs a code from the authenticator app."""
-
-    code = "otp_required"
-    default_message = "Enter the code from your authenticator app."
-
-
-class InvalidOtp(ChatError):
-    code = "invalid_otp"
-    default_message = "That code is wrong or expired. Enter the current code."
-
-
-class EnrolmentRequired(ChatError):
-    """The password was right, but the role needs 2FA and the account has no secret yet.
-
-    The login page answers with the enrolment step (QR code, then a code from the app). The
-    account rides along for that page; it is not part of ``details``, so it never reaches
-    the wire (it holds the password hash).
-    """
-
-    code = "enrolment_required"
-    default_message = (
-        "Two-step verification is not set up for this account yet. Log in once in the "
-        "browser, at /login, to set it up."
-    )
-
-    def __init__(self, account: Account) -> None:
-        super().__init__()
-        self.account = account
-
-
-class CsrfRejected(ChatError):
-    """A state-changing request without the session's CSRF token: maybe another site's."""
-
-    code = "csrf"
-    default_message = "The request lacks its security token. Reload the page and try again."
 
 
 def requires_two_factor(role: str, roles: Collection[str] | None = None) -> bool:

@@ -28,6 +28,7 @@ from chatserver.realtime.dashboard import DashboardFeed
 from chatserver.realtime.operator import OperatorNamespace
 from chatserver.realtime.visitor import VisitorNamespace
 from chatserver.settings import Settings
+from chatserver.web.error_pages import chat_errors
 from chatserver.web.keys import ENROLMENTS, HUB, READY, SOCKETS, THROTTLE
 from chatserver.web.routes import add_routes
 from chatserver.web.security import security_headers
@@ -72,7 +73,7 @@ def build_server(
     sio.register_namespace(OperatorNamespace(hub, guard))
     Bridge(sio, hub, dashboard)
 
-    app = web.Application(client_max_size=64 * 1024, middlewares=[security_headers])
+    app = web.Application(client_max_size=64 * 1024, middlewares=[security_headers, chat_errors])
     app[HUB] = hub
     app[SOCKETS] = sio
     app[READY] = {"ready": False, "draining": False}

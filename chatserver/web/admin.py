@@ -17,18 +17,17 @@ from aiohttp import web
 from chatserver import accounts
 from chatserver.backends.base import AuditEntry
 from chatserver.clock import iso
-from chatserver.errors import ChatError, Forbidden, InvalidPayload, Unauthorized
+from chatserver.errors import Forbidden, InvalidPayload, Unauthorized
 from chatserver.hub.model import Account
 from chatserver.realtime.operator import SESSION_COOKIE
 from chatserver.web.keys import HUB
-from chatserver.web.public_api import error_response
 
 View = Callable[[web.Request], Awaitable[web.Response]]
 DEFAULT_PERIOD = 7 * 24 * 3600  # what an administrator sees without asking for a period
 
 
 async def _administrator(request: web.Request) -> Account:
-    """The logged-in administrator, or a ChatError saying why not (401 vs 403)."""
+    """The logged-in administrator, or ``Unauthorized`` (no session) or ``Forbidden``."""
     hub = request.app[HUB]
     found = await accounts.authenticate(hub.store, hub.clock, request.cookies.get(SESSION_COOKIE))
     if found is None:
@@ -69,12 +68,7 @@ def administrators_only(view: View) -> View:
 
     @functools.wraps(view)
     async def guarded(request: web.Request) -> web.Response:
-        try:
-            await _administrator(request)
-        except Unauthorized as error:
-            return error_response(error, 401)
-        except Forbidden as error:
-            return error_response(error, 403)
+        await _administrator(request)
         return await view(request)
 
     return guarded
@@ -89,13 +83,10 @@ async def audit_log(request: web.Request) -> web.Response:
     """
     hub = request.app[HUB]
     now = hub.clock.now()
-    try:
-        until = _epoch(request, "until", now)
-        since = _epoch(request, "since", until - DEFAULT_PERIOD)
-        if since > until:
-            raise InvalidPayload("since must not be after until.")
-    except ChatError as error:
-        return error_response(error, 400)
+    until = _epoch(request, "until", now)
+    since = _epoch(request, "since", until - DEFAULT_PERIOD)
+    if since > until:
+        raise InvalidPayload("since must not be after until.")
     entries = await hub.store.audit_entries(since, until)
     names = {account.id: account.username for account in await hub.store.accounts()}
     response = web.json_response(

@@ -15,11 +15,9 @@ from __future__ import annotations
 
 import asyncio
 import functools
-import json
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
-from functools import cache
 from typing import Any
 from urllib.parse import quote
 from zoneinfo import ZoneInfo
@@ -29,14 +27,14 @@ from multidict import MultiDictProxy
 
 from chatserver import accounts
 from chatserver.backends.base import AuditEntry, Session
-from chatserver.errors import InvalidPayload
+from chatserver.errors import CsrfRejected, ErrorPage, Forbidden, InvalidPayload, UnknownAccount
 from chatserver.hub.model import Account
 from chatserver.i18n import localized
 from chatserver.realtime.bridge import OPERATOR, operator_room
 from chatserver.settings import WEEKDAYS, Contact, Interval, LineSettings, Settings
 from chatserver.web import auth, operator_pages
-from chatserver.web.keys import HUB, SOCKETS
-from chatserver.web.operator_pages import form_field
+from chatserver.web.keys import HUB, PAGE_LANG, SOCKETS
+from chatserver.web.operator_pages import admin_strings, form_field
 
 Form = MultiDictProxy[str | Any]  # what request.post() gives: text fields (and file parts)
 LANGUAGES = ("nl", "en")  # the languages an account can serve: those the service speaks
@@ -48,17 +46,6 @@ FIELDS = (
     "username", "alias", "role", "lines", "languages", "capacity", "password", "password_repeat",
 )  # fmt: skip
 DONE = ("created", "saved", "password", "two_factor", "deactivated", "reactivated")
-
-
-@cache
-def strings(lang: str) -> dict[str, str]:
-    """The console's texts with ``console/locales/admin.<lang>.json`` merged over them.
-
-    A file of their own, so the administration pages and the console can grow their texts
-    side by side without editing one catalogue at the same time.
-    """
-    own = json.loads((operator_pages.CONSOLE / "locales" / f"admin.{lang}.json").read_text("utf-8"))
-    return {**operator_pages.strings(lang), **own}
 
 
 @dataclass
@@ -112,14 +99,10 @@ def _other_lang_query(request: web.Request) -> str:
     return "".join(f"&{quote(k)}={quote(v)}" for k, v in request.query.items() if k != "lang")
 
 
-def _message(lang: str, status: int, title: str, text: str, back: str) -> web.Response:
-    return operator_pages.page(
-        "message.html", status, lang=lang, t=strings(lang), title=title, text=text, back=back
-    )
-
-
-class _NoSuchAccount(Exception):
-    """The account id in the path is unknown: the guard answers with a 404 page."""
+# the error pages of the guard (rendered by web/error_pages.py, in the page's language)
+NOT_ADMIN = ErrorPage("admin_forbidden_title", "admin_forbidden", "/console")
+FORM_EXPIRED = ErrorPage("csrf_title", "csrf_failed", "/admin")
+NO_SUCH_ACCOUNT = ErrorPage("admin_not_found_title", "admin_not_found", "/admin")
 
 
 def admin_page(handler: Handler) -> View:
@@ -138,16 +121,12 @@ def admin_page(handler: Handler) -> View:
                 f"/login?lang={lang}&next={quote(back)}", headers={"Cache-Control": "no-store"}
             )
         session, me = found
-        t = strings(lang)
+        request[PAGE_LANG] = lang
         if me.role != "admin":
-            return _message(lang, 403, t["admin_forbidden_title"], t["admin_forbidden"], "/console")
+            raise Forbidden(page=NOT_ADMIN)
         if form is not None and not accounts.csrf_matches(session, form_field(form, "csrf")):
-            return _message(lang, 403, t["csrf_title"], t["csrf_failed"], "/admin")
-        try:
-            return await handler(Ctx(request, session, me, lang, t, form))
-        except _NoSuchAccount:
-            title, text = t["admin_not_found_title"], t["admin_not_found"]
-            return _message(lang, 404, title, text, "/admin")
+            raise CsrfRejected(page=FORM_EXPIRED)
+        return await handler(Ctx(request, session, me, lang, admin_strings(lang), form))
 
     return view
 
@@ -334,7 +313,7 @@ async def _target(ctx: Ctx) -> Account:
     """The account named in the path; unknown ones end in the guard's 404 page."""
     account = await ctx.request.app[HUB].store.account(ctx.request.match_info["id"])
     if account is None:
-        raise _NoSuchAccount()
+        raise UnknownAccount(page=NO_SUCH_ACCOUNT)
     return account
 
 

@@ -1,7 +1,8 @@
 """Operator login over HTTP: the JSON session API, the session cookie and CSRF checks.
 
-One place decides how a login failure looks on the wire (which status, which code), so the
-JSON API and the console's login form answer alike. The lockout's memory hangs on the
+How a login failure looks on the wire (which status, which code) is the error's own
+(``chatserver/errors.py``), so the JSON API and the console's login form answer alike. The
+lockout's memory hangs on the
 application (``keys.THROTTLE``), not on the module: two servers in one process (the tests) do
 not share it.
 """
@@ -15,19 +16,13 @@ from aiohttp import web
 
 from chatserver import accounts
 from chatserver.backends.base import Session
-from chatserver.errors import ChatError, InvalidPayload
+from chatserver.errors import CsrfRejected, InvalidPayload
 from chatserver.hub.model import Account
 from chatserver.realtime.operator import SESSION_COOKIE
 from chatserver.web.keys import HUB, THROTTLE
-from chatserver.web.public_api import error_response
 
 CSRF_HEADER = "X-CSRF-Token"
 MAX_FIELD = 1024
-
-
-def status_of(error: ChatError) -> int:
-    """The HTTP status for a failed login: 429 when locked, else 401."""
-    return 429 if isinstance(error, accounts.Locked) else 401
 
 
 async def current(request: web.Request) -> tuple[Session, Account] | None:
@@ -62,13 +57,6 @@ def clear_session_cookie(response: web.StreamResponse) -> None:
     response.del_cookie(SESSION_COOKIE, path="/")
 
 
-def _failure(error: ChatError) -> web.Response:
-    response = error_response(error, status_of(error))
-    if isinstance(error, accounts.Locked):
-        response.headers["Retry-After"] = str(error.details["retry_after"])
-    return response
-
-
 def _credentials(body: Any) -> tuple[str, str, str | None]:
     """username, password and the optional otp from a JSON body, or InvalidPayload."""
     if not isinstance(body, dict) or not all(
@@ -89,15 +77,11 @@ async def api_login(request: web.Request) -> web.Response:
     secret is shown once, as a QR code, by the browser's login page only, never to a script.
     """
     try:
-        username, password, otp = _credentials(await request.json())
+        body = await request.json()
     except (json.JSONDecodeError, UnicodeDecodeError):
-        return error_response(InvalidPayload("Send JSON."), 400)
-    except InvalidPayload as error:
-        return error_response(error, 400)
-    try:
-        token, session, account = await open_session(request, username, password, otp)
-    except ChatError as error:
-        return _failure(error)
+        raise InvalidPayload("Send JSON.") from None
+    username, password, otp = _credentials(body)
+    token, session, account = await open_session(request, username, password, otp)
     response = web.json_response(
         {
             "ok": True,
@@ -126,7 +110,7 @@ async def api_logout(request: web.Request) -> web.Response:
     if found is not None:
         session, _ = found
         if not accounts.csrf_matches(session, request.headers.get(CSRF_HEADER)):
-            return error_response(accounts.CsrfRejected(), 403)
+            raise CsrfRejected()
         await accounts.logout(request.app[HUB].store, request.cookies.get(SESSION_COOKIE))
     response = web.json_response({"ok": True})
     clear_session_cookie(response)

@@ -22,14 +22,15 @@ from markupsafe import Markup
 
 from chatserver import accounts
 from chatserver.backends.base import AuditEntry
-from chatserver.errors import ChatError
+from chatserver.errors import ChatError, CsrfRejected, ErrorPage, InvalidOtp, Locked
 from chatserver.hub.model import Account
-from chatserver.web import admin_pages, auth, operator_pages
-from chatserver.web.keys import ENROLMENTS, HUB, THROTTLE
+from chatserver.web import auth, operator_pages
+from chatserver.web.keys import ENROLMENTS, HUB, PAGE_LANG, THROTTLE
 
 COOKIE = "enrolment"
 PATH = "/login/enrol"
 ISSUER = "Chatserver"  # the name the authenticator app lists the account under
+FORM_EXPIRED = ErrorPage("csrf_title", "csrf_failed", PATH)
 
 
 def _see_other(location: str) -> web.HTTPSeeOther:
@@ -69,7 +70,7 @@ def _form(
 ) -> web.Response:
     uri = accounts.secret_uri(pending.secret, pending.username, ISSUER)
     return operator_pages.page(
-        "enrol.html", status, lang=lang, t=admin_pages.strings(lang), csrf=pending.csrf,
+        "enrol.html", status, lang=lang, t=operator_pages.admin_strings(lang), csrf=pending.csrf,
         qr=Markup(accounts.provisioning_qr_svg(uri)), secret=_grouped(pending.secret),
         username=pending.username, issuer=ISSUER, error=error, next=next_to,
         other_lang="en" if lang == "nl" else "nl",
@@ -96,16 +97,14 @@ async def enrol_submit(request: web.Request) -> web.Response:
     asked = form.get("lang")
     lang = asked if isinstance(asked, str) and asked in operator_pages.LANGS else "nl"
     next_to = operator_pages.next_path(operator_pages.form_field(form, "next"))
-    t = admin_pages.strings(lang)
+    t = operator_pages.admin_strings(lang)
     pending = _pending(request)
     if pending is None:
         return _restart(request, lang, t["enrol_expired"])
     csrf = operator_pages.form_field(form, "csrf")
     if not secrets.compare_digest(pending.csrf.encode(), csrf.encode()):
-        return operator_pages.page(
-            "message.html", 403, lang=lang, t=t, title=t["csrf_title"], text=t["csrf_failed"],
-            back=PATH,
-        )  # fmt: skip
+        request[PAGE_LANG] = lang
+        raise CsrfRejected(page=FORM_EXPIRED)
     code = operator_pages.form_field(form, "otp", 16)
     if not code.strip():
         return _form(request, lang, pending, next_to, 400, t["enrol_missing"])
@@ -115,14 +114,14 @@ async def enrol_submit(request: web.Request) -> web.Response:
         token, _, account = await accounts.complete_enrolment(
             hub.store, hub.clock, pending, code, throttle
         )
-    except accounts.Locked as error:
+    except Locked as error:
         text = t["login_locked"].format(seconds=error.details.get("retry_after", 30))
-        return _form(request, lang, pending, next_to, 429, text)
-    except accounts.InvalidOtp:
-        return _form(request, lang, pending, next_to, 401, t["enrol_invalid"])
-    except ChatError:  # deactivated, or enrolled in another tab meanwhile
+        return _form(request, lang, pending, next_to, error.status, text)
+    except InvalidOtp as error:
+        return _form(request, lang, pending, next_to, error.status, t["enrol_invalid"])
+    except ChatError as error:  # deactivated, or enrolled in another tab meanwhile
         request.app[ENROLMENTS].finish(request.cookies.get(COOKIE, ""))
-        return _restart(request, lang, t["enrol_again"], 401)
+        return _restart(request, lang, t["enrol_again"], error.status)
     request.app[ENROLMENTS].finish(request.cookies.get(COOKIE, ""))
     await hub.store.add_audit(AuditEntry(hub.clock.now(), account.id, "two_factor_enrol"))
     response = _see_other(f"{next_to}?lang={lang}")

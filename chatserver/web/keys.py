@@ -23,3 +23,7 @@ SOCKETS = web.AppKey("sockets", socketio.AsyncServer)
 THROTTLE = web.AppKey("login_throttle", LoginThrottle)
 # second-factor enrolments in progress (web/enrolment.py): in memory, per application
 ENROLMENTS = web.AppKey("enrolments", Enrolments)
+
+# the language a page view chose (``?lang=``, a form's field): an error page that the view
+# raises is then shown in it, instead of being guessed again from the request
+PAGE_LANG = web.RequestKey("page_lang", str)

@@ -14,10 +14,18 @@ from collections.abc import Mapping
 from aiohttp import web
 
 from chatserver import accounts
-from chatserver.errors import ChatError
+from chatserver.errors import (
+    ChatError,
+    CsrfRejected,
+    EnrolmentRequired,
+    ErrorPage,
+    InvalidOtp,
+    Locked,
+    OtpRequired,
+)
 from chatserver.realtime.operator import SESSION_COOKIE
 from chatserver.web import auth, enrolment
-from chatserver.web.keys import HUB
+from chatserver.web.keys import HUB, PAGE_LANG
 from chatserver.web.operator_pages import (
     LANGS,
     LOGIN_CSRF_COOKIE,
@@ -25,10 +33,11 @@ from chatserver.web.operator_pages import (
     language,
     login_form,
     next_path,
-    page,
     see_other,
     strings,
 )
+
+FORM_EXPIRED = ErrorPage("csrf_title", "csrf_failed", "/console")
 
 
 async def login_page(request: web.Request) -> web.Response:
@@ -41,11 +50,11 @@ async def login_page(request: web.Request) -> web.Response:
 
 
 def _login_error(error: ChatError, t: dict[str, str]) -> str:
-    if isinstance(error, accounts.Locked):
+    if isinstance(error, Locked):
         return t["login_locked"].format(seconds=error.details.get("retry_after", 30))
-    if isinstance(error, accounts.OtpRequired):
+    if isinstance(error, OtpRequired):
         return t["login_otp_required"]
-    if isinstance(error, accounts.InvalidOtp):
+    if isinstance(error, InvalidOtp):
         return t["login_otp_invalid"]
     return t["login_invalid"]
 
@@ -73,12 +82,12 @@ async def login_submit(request: web.Request) -> web.Response:
         token, _, _ = await auth.open_session(
             request, username, password, form_field(form, "otp", 16) or None
         )
-    except accounts.EnrolmentRequired as needed:
+    except EnrolmentRequired as needed:
         raise enrolment.begin(request, needed.account, lang, target) from None
     except ChatError as error:
-        two_factor = isinstance(error, accounts.OtpRequired | accounts.InvalidOtp)
+        two_factor = isinstance(error, OtpRequired | InvalidOtp)
         return login_form(
-            request, lang, auth.status_of(error), _login_error(error, t), username[:40],
+            request, lang, error.status, _login_error(error, t), username[:40],
             focus="otp" if two_factor else "password", next_to=target,
         )  # fmt: skip
     response = see_other(f"{target}?lang={lang}")
@@ -95,9 +104,8 @@ async def logout_submit(request: web.Request) -> web.Response:
     if found is not None:
         session, _ = found
         if not accounts.csrf_matches(session, form_field(form, "csrf")):
-            t = strings(lang)
-            return page("message.html", 403, lang=lang, t=t, title=t["csrf_title"],
-                        text=t["csrf_failed"], back="/console")  # fmt: skip
+            request[PAGE_LANG] = lang
+            raise CsrfRejected(page=FORM_EXPIRED)
         await accounts.logout(request.app[HUB].store, request.cookies.get(SESSION_COOKIE))
     response = see_other(f"/login?lang={lang}")
     auth.clear_session_cookie(response)

@@ -15,9 +15,11 @@ This module renders that form (:func:`login_form`); ``login.py`` answers it.
 
 from __future__ import annotations
 
+import json
 import re
 import secrets
 from collections.abc import Mapping
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -66,6 +68,18 @@ def _templates() -> jinja2.Environment:
 def strings(lang: str) -> dict[str, str]:
     """Every text of the console, from ``console/locales/<lang>.json``."""
     return pages.locale(CONSOLE, lang)
+
+
+@cache
+def admin_strings(lang: str) -> dict[str, str]:
+    """The console's texts with ``console/locales/admin.<lang>.json`` merged over them: what
+    the administration pages, the enrolment and the error pages read.
+
+    A file of their own, so the administration pages and the console can grow their texts
+    side by side without editing one catalogue at the same time.
+    """
+    own = json.loads((CONSOLE / "locales" / f"admin.{lang}.json").read_text("utf-8"))
+    return {**strings(lang), **own}
 
 
 def language(request: web.Request) -> str:

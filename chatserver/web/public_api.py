@@ -10,15 +10,10 @@ from typing import Any
 
 from aiohttp import web
 
-from chatserver.errors import ChatError, UnknownLine
 from chatserver.hub.hub import Hub
 from chatserver.i18n import localized
 from chatserver.realtime import wire
 from chatserver.web.keys import HUB, READY
-
-
-def error_response(error: ChatError, status: int) -> web.Response:
-    return web.json_response({"ok": False, "error": error.as_dict()}, status=status)
 
 
 def _lang(request: web.Request) -> str:
@@ -68,8 +63,6 @@ async def lines(request: web.Request) -> web.Response:
 
 
 async def line(request: web.Request) -> web.Response:
+    """``GET /api/lines/{line}``; an unknown line is ``unknown_line`` (error_pages.py)."""
     hub = request.app[HUB]
-    try:
-        return web.json_response(line_payload(hub, request.match_info["line"], _lang(request)))
-    except UnknownLine as error:
-        return error_response(error, 404)
+    return web.json_response(line_payload(hub, request.match_info["line"], _lang(request)))

@@ -7,11 +7,10 @@ from __future__ import annotations
 from aiohttp import web
 
 from chatserver import accounts
-from chatserver.errors import Forbidden, Unauthorized
+from chatserver.errors import Unauthorized
 from chatserver.realtime import wire
 from chatserver.realtime.operator import SESSION_COOKIE
 from chatserver.web.keys import HUB
-from chatserver.web.public_api import error_response
 
 
 async def transcript(request: web.Request) -> web.Response:
@@ -19,11 +18,8 @@ async def transcript(request: web.Request) -> web.Response:
     hub = request.app[HUB]
     found = await accounts.authenticate(hub.store, hub.clock, request.cookies.get(SESSION_COOKIE))
     if found is None:
-        return error_response(Unauthorized(), 401)
-    try:
-        conversation, messages = await hub.read_transcript(found[1], request.match_info["id"])
-    except Forbidden as error:
-        return error_response(error, 403)
+        raise Unauthorized()
+    conversation, messages = await hub.read_transcript(found[1], request.match_info["id"])
     body = wire.conversation(
         conversation, [wire.operator_message(m, hub.alias(m.author or "")) for m in messages]
     )

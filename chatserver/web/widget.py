@@ -15,6 +15,7 @@ from typing import Any
 import jinja2
 from aiohttp import web
 
+from chatserver.errors import UnknownLine
 from chatserver.i18n import localized
 from chatserver.settings import LineSettings
 from chatserver.web import pages
@@ -98,8 +99,7 @@ async def widget_config(request: web.Request) -> web.Response:
     headers = {**BASE_HEADERS, "Access-Control-Allow-Origin": "*", "Cache-Control": "no-cache"}
     line = _line(request, request.match_info["line_id"])
     if line is None:
-        body = {"ok": False, "error": {"code": "unknown_line", "message": "No such line."}}
-        return web.json_response(body, status=404, headers=headers)
+        raise UnknownLine(headers=headers)  # readable cross-origin too, like the answer
     return web.json_response({"id": line.id, "exit_url": line.exit_url}, headers=headers)
 
 

@@ -16,7 +16,7 @@ import aiohttp
 import pyotp
 import pytest
 
-from chatserver import accounts
+from chatserver import accounts, errors
 from chatserver.web import enrolment, operator_pages
 from chatserver.web.operator_pages import next_path
 from tests.console.test_http import STRICT
@@ -487,7 +487,7 @@ def test_account_rules_report_every_problem_with_its_field() -> None:
     ]  # fmt: skip
     assert accounts.problems(username="anna", password=PASSWORD, role="admin", capacity=10,
                              languages=("nl",)) == []  # fmt: skip
-    with pytest.raises(accounts.InvalidPayload) as raised:
+    with pytest.raises(errors.InvalidPayload) as raised:
         accounts.new_account("anna", PASSWORD, "volunteer", None, capacity=11)
     assert raised.value.details == {"field": "capacity"}
 
