@@ -191,43 +191,6 @@ def edited(
     )
 
 
-async def set_password(store: Store, account: Account, password: str) -> Account:
-    """An administrator sets a new password; every session of the account ends with it.
-
-    A reset usually means the old password is lost or known to someone else: whoever is
-    logged in with it must be out too.
-    """
-    changed = replace(account, password_hash=await asyncio.to_thread(hash_password, password))
-    await store.update_account(changed)
-    await store.delete_sessions_of(account.id)
-    return changed
-
-
-async def reset_two_factor(store: Store, account: Account) -> Account:
-    """Forget the TOTP secret (a lost or replaced phone) and end the account's sessions.
-
-    A role that needs 2FA enrols again at its next login, with the password; a volunteer's
-    account then logs in with the password alone.
-    """
-    changed = replace(account, totp_secret=None)
-    await store.update_account(changed)
-    await store.delete_sessions_of(account.id)
-    return changed
-
-
-async def set_active(store: Store, account: Account, active: bool) -> Account:
-    """Deactivate (every session ends; ``login`` refuses it) or reactivate an account.
-
-    Accounts are deactivated, never deleted: the audit log and the statistics keep
-    pointing at an id that still has a name.
-    """
-    changed = replace(account, active=active)
-    await store.update_account(changed)
-    if not active:
-        await store.delete_sessions_of(account.id)
-    return changed
-
-
 def provisioning_uri(account: Account, issuer: str = "Chatserver") -> str:
     """The ``otpauth://`` URI an authenticator app reads (as text or as a QR code)."""
     if not account.totp_secret:

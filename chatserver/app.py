@@ -29,7 +29,7 @@ from chatserver.realtime.operator import OperatorNamespace
 from chatserver.realtime.visitor import VisitorNamespace
 from chatserver.settings import Settings
 from chatserver.web.error_pages import chat_errors
-from chatserver.web.keys import ENROLMENTS, HUB, READY, SOCKETS, THROTTLE
+from chatserver.web.keys import ENROLMENTS, HUB, READY, THROTTLE
 from chatserver.web.routes import add_routes
 from chatserver.web.security import security_headers
 
@@ -75,7 +75,6 @@ def build_server(
 
     app = web.Application(client_max_size=64 * 1024, middlewares=[security_headers, chat_errors])
     app[HUB] = hub
-    app[SOCKETS] = sio
     app[READY] = {"ready": False, "draining": False}
     app[THROTTLE] = LoginThrottle()
     app[ENROLMENTS] = Enrolments()

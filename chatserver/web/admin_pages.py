@@ -3,12 +3,10 @@
 Server-rendered like the console (same templates, same strict CSP, no script at all), for the
 administrator role only: every view goes through :func:`admin_page`, which sends a visitor
 without a session to the login, answers any other role with 403, and refuses a form without
-the session's CSRF token. The rules for accounts live in ``chatserver.accounts``; these views
-only read forms, call them and render the outcome.
-
-What an administrator changes is audited (``account_*`` actions, ``detail`` = the account's
-id), so a second administrator can see who gave whom which powers. Forms post, then redirect
-(303) to a page that says what happened, so reloading never repeats an action.
+the session's CSRF token. The rules for accounts live in ``chatserver.accounts`` and the
+changes themselves are hub actions (``hub/account_changes.py``: saved, audited, and live
+consoles told); these views only read forms, call them and render the outcome. Forms post,
+then redirect (303) to a page that says what happened, so reloading never repeats an action.
 """
 
 from __future__ import annotations
@@ -30,10 +28,9 @@ from chatserver.backends.base import AuditEntry, Session
 from chatserver.errors import CsrfRejected, ErrorPage, Forbidden, InvalidPayload, UnknownAccount
 from chatserver.hub.model import Account
 from chatserver.i18n import localized
-from chatserver.realtime.bridge import OPERATOR, operator_room
 from chatserver.settings import WEEKDAYS, Contact, Interval, LineSettings, Settings
 from chatserver.web import auth, operator_pages
-from chatserver.web.keys import HUB, PAGE_LANG, SOCKETS
+from chatserver.web.keys import HUB, PAGE_LANG
 from chatserver.web.operator_pages import admin_strings, form_field
 
 Form = MultiDictProxy[str | Any]  # what request.post() gives: text fields (and file parts)
@@ -208,27 +205,6 @@ def _form_values(ctx: Ctx) -> dict[str, Any]:
     }
 
 
-async def _audit(ctx: Ctx, action: str, account: Account) -> None:
-    hub = ctx.request.app[HUB]
-    await hub.store.add_audit(AuditEntry(hub.clock.now(), ctx.me.id, action, None, account.id))
-
-
-async def _reconnect(request: web.Request, operator_id: str) -> None:
-    """Close the operator's live console connections in this process.
-
-    The console connects again at once: with a valid session the hub takes the changed
-    account (capacity, lines, role) from the store; a deactivated account or one whose
-    sessions ended is refused and its page goes to the login. Without this, a deactivated
-    volunteer's open console would keep receiving visitors until the page was closed.
-    """
-    sio = request.app.get(SOCKETS)
-    if sio is None:
-        return
-    room = operator_room(operator_id)
-    for sid, _ in list(sio.manager.get_participants(OPERATOR, room)):
-        await sio.disconnect(sid, namespace=OPERATOR)
-
-
 @admin_page
 async def accounts_page(ctx: Ctx) -> web.Response:
     """``GET /admin``: every account and what it may do; a notice after a change."""
@@ -297,11 +273,10 @@ async def create_account(ctx: Ctx) -> web.Response:
         )  # fmt: skip
         account = replace(made, totp_secret=None)
         try:
-            await hub.store.add_account(account)
+            await hub.create_account(ctx.me.id, account)
         except ValueError:
             profile.errors["username"] = ctx.t["admin_error_username_taken"]
         else:
-            await _audit(ctx, "account_create", account)
             raise ctx.see_other("/admin", done="created", who=account.id)
     return ctx.render(
         "admin_account_new.html", 400, title=ctx.t["admin_new_title"], section="accounts",
@@ -362,9 +337,7 @@ async def edit_account(ctx: Ctx) -> web.Response:
         account, role=profile.role, alias=profile.alias, lines=profile.lines,
         languages=profile.languages, capacity=capacity, backup=profile.backup,
     )  # fmt: skip
-    await ctx.request.app[HUB].store.update_account(changed)
-    await _audit(ctx, "account_edit", account)
-    await _reconnect(ctx.request, account.id)
+    await ctx.request.app[HUB].edit_account(ctx.me.id, changed)
     raise ctx.see_other(f"/admin/accounts/{account.id}", done="saved")
 
 
@@ -380,9 +353,7 @@ async def reset_password(ctx: Ctx) -> web.Response:
         errors["password"] = ctx.t["admin_error_password"].format(min=accounts.MIN_PASSWORD)
     if errors:
         return _account_page(ctx, account, 400, password_errors=errors)
-    await accounts.set_password(ctx.request.app[HUB].store, account, password)
-    await _audit(ctx, "account_password", account)
-    await _reconnect(ctx.request, account.id)
+    await ctx.request.app[HUB].set_password(ctx.me.id, account, password)
     raise ctx.see_other(f"/admin/accounts/{account.id}", done="password")
 
 
@@ -390,9 +361,7 @@ async def reset_password(ctx: Ctx) -> web.Response:
 async def reset_two_factor(ctx: Ctx) -> web.Response:
     """``POST /admin/accounts/{id}/2fa``: forget the secret; enrolment at the next login."""
     account = await _target(ctx)
-    await accounts.reset_two_factor(ctx.request.app[HUB].store, account)
-    await _audit(ctx, "account_two_factor", account)
-    await _reconnect(ctx.request, account.id)
+    await ctx.request.app[HUB].reset_two_factor(ctx.me.id, account)
     raise ctx.see_other(f"/admin/accounts/{account.id}", done="two_factor")
 
 
@@ -406,10 +375,11 @@ async def set_active(ctx: Ctx) -> web.Response:
     active = ctx.field("active", 1) == "1"
     if account.id == ctx.me.id and not active:
         return _account_page(ctx, account, 400, access_error=ctx.t["admin_error_self"])
-    await accounts.set_active(ctx.request.app[HUB].store, account, active)
-    await _audit(ctx, "account_reactivate" if active else "account_deactivate", account)
-    if not active:
-        await _reconnect(ctx.request, account.id)
+    hub = ctx.request.app[HUB]
+    if active:
+        await hub.reactivate_account(ctx.me.id, account)
+    else:
+        await hub.deactivate_account(ctx.me.id, account)
     raise ctx.see_other(
         f"/admin/accounts/{account.id}", done="reactivated" if active else "deactivated"
     )

@@ -7,7 +7,6 @@ imports ``app.py`` or the route table to reach the hub: that is what made an imp
 
 from __future__ import annotations
 
-import socketio
 from aiohttp import web
 
 from chatserver.accounts import Enrolments, LoginThrottle
@@ -16,8 +15,6 @@ from chatserver.hub.hub import Hub
 HUB = web.AppKey("hub", Hub)
 # {"ready": bool, "draining": bool}: what /healthz reports to a load balancer
 READY = web.AppKey("ready", dict)
-# the socket.io server, for views that must end an operator's live connections
-SOCKETS = web.AppKey("sockets", socketio.AsyncServer)
 # failed logins and used TOTP codes: per application, not per module, so two servers in one
 # process (the tests) do not share a lockout
 THROTTLE = web.AppKey("login_throttle", LoginThrottle)

@@ -7,6 +7,7 @@ browser: status codes, headers, cookies and the store afterwards.
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import re
 from dataclasses import dataclass
@@ -15,12 +16,13 @@ from typing import Any
 import aiohttp
 import pyotp
 import pytest
+import socketio
 
 from chatserver import accounts, errors
 from chatserver.web import enrolment, operator_pages
 from chatserver.web.operator_pages import next_path
 from tests.console.test_http import STRICT
-from tests.e2e.conftest import PASSWORD, Env
+from tests.e2e.conftest import PASSWORD, TIMEOUT, Env
 from tests.e2e.conftest import env as env  # the fixture
 
 NEW_PASSWORD = "a brand new passphrase"
@@ -349,18 +351,32 @@ async def test_deactivate_ends_sessions_refuses_login_and_reactivate_undoes_it(
     assert actions == ["account_deactivate", "account_reactivate"]
 
 
-async def test_deactivation_closes_the_open_console_connection(admin: Browser) -> None:
-    """An open console must not keep receiving visitors after its account is deactivated."""
+async def test_deactivating_a_volunteer_disconnects_its_live_console(admin: Browser) -> None:
+    """An open console must not keep receiving visitors after its account is deactivated:
+    the admin's click closes the volunteer's live socket, and it cannot connect again."""
     env = admin.env
     anna = await env.operator("anna")
+    gone: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+
+    async def on_disconnect(*_: Any) -> None:
+        if not gone.done():
+            gone.set_result(None)
+
+    anna.client.on("disconnect", on_disconnect, namespace="/operator")
+    cookie = await env.cookie("anna")  # a second session, as from another tab
     csrf = await admin.csrf()
-    await admin.post(f"/admin/accounts/{anna.operator_id}/active", {"csrf": csrf, "active": "0"})
-    await env.advance(0)
-    for _ in range(50):
-        if not anna.client.connected:
-            break
-        await anna.client.sleep(0.02)
+    status, _, _ = await admin.post(
+        f"/admin/accounts/{anna.operator_id}/active", {"csrf": csrf, "active": "0"}
+    )
+    assert status == 303
+    await asyncio.wait_for(gone, TIMEOUT)
     assert not anna.client.connected
+    again = socketio.AsyncClient(reconnection=False)
+    with pytest.raises(socketio.exceptions.ConnectionError):
+        await again.connect(
+            env.url, namespaces=["/operator"], transports=["websocket"], wait_timeout=TIMEOUT,
+            headers={"Cookie": cookie},
+        )  # fmt: skip
 
 
 # -- two-step verification -------------------------------------------------------------------
