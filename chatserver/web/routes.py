@@ -10,7 +10,6 @@ from aiohttp import web
 
 from chatserver.web import (
     admin,
-    admin_pages,
     auth,
     enrolment,
     login,
@@ -29,12 +28,10 @@ def add_routes(app: web.Application) -> None:
     # password, TOTP where the role needs it, lockout; DELETE needs the X-CSRF-Token header
     app.router.add_post("/api/session", auth.api_login)
     app.router.add_delete("/api/session", auth.api_logout)
-    app.router.add_get("/api/audit", admin.audit_log)
-    app.router.add_get("/api/holds", admin.holds)
     app.router.add_get("/api/conversations/{id}/transcript", transcripts.transcript)
     widget.add_widget_routes(app)  # the embed script, the chat frame, the demo page
     operator_pages.add_console_routes(app)  # /console and its files
     login.add_login_routes(app)  # /login, /logout
     enrolment.add_enrolment_routes(app)  # 2FA set-up at first login: /login/enrol
     supervisor.add_supervisor_routes(app)  # the live floor and statistics: /supervisor...
-    admin_pages.add_admin_routes(app)  # /admin pages
+    admin.add_admin_routes(app)  # /admin pages, and /api/audit and /api/holds

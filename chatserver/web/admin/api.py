@@ -1,4 +1,5 @@
-"""Administrator views: the audit log of who observed, took over or handed on which chat.
+"""The administrators' JSON API: the audit log of who observed, took over or handed on which
+chat, and the safeguarding holds.
 
 Supervisors can read along invisibly and colleagues pass conversations on; that power is only
 acceptable if someone can check afterwards how it was used. Only administrators may read the
@@ -14,12 +15,11 @@ from typing import Any
 
 from aiohttp import web
 
-from chatserver import accounts
 from chatserver.backends.base import AuditEntry
 from chatserver.clock import iso
 from chatserver.errors import Forbidden, InvalidPayload, Unauthorized
 from chatserver.hub.model import Account
-from chatserver.realtime.operator import SESSION_COOKIE
+from chatserver.web import auth
 from chatserver.web.keys import HUB
 
 View = Callable[[web.Request], Awaitable[web.Response]]
@@ -28,8 +28,7 @@ DEFAULT_PERIOD = 7 * 24 * 3600  # what an administrator sees without asking for 
 
 async def _administrator(request: web.Request) -> Account:
     """The logged-in administrator, or ``Unauthorized`` (no session) or ``Forbidden``."""
-    hub = request.app[HUB]
-    found = await accounts.authenticate(hub.store, hub.clock, request.cookies.get(SESSION_COOKIE))
+    found = await auth.current(request)
     if found is None:
         raise Unauthorized()
     _, account = found
