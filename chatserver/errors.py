@@ -11,10 +11,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-if TYPE_CHECKING:
-    from chatserver.hub.model import Account
+from chatserver.hub.model import Account
 
 
 @dataclass(frozen=True)
