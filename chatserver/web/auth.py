@@ -2,9 +2,8 @@
 
 How a login failure looks on the wire (which status, which code) is the error's own
 (``chatserver/errors.py``), so the JSON API and the console's login form answer alike. The
-lockout's memory hangs on the
-application (``keys.THROTTLE``), not on the module: two servers in one process (the tests) do
-not share it.
+lockout's memory hangs on the application (``keys.THROTTLE``), not on the module: two
+servers in one process (the tests) do not share it.
 """
 
 from __future__ import annotations
