@@ -2,7 +2,7 @@
 
 Start-up and shutdown live in one ``cleanup_ctx``: open the store, pick up open
 conversations, start the sweeper; on the way down, report draining, stop the sweeper and flush
-the store. Shared objects hang on typed ``web.AppKey``s.
+the store. Shared objects hang on the typed ``web.AppKey``s of ``web/keys.py``.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import socketio
 from aiohttp import web
 
+from chatserver.accounts import Enrolments, LoginThrottle
 from chatserver.backends.base import Store
 from chatserver.clock import Clock
 from chatserver.hub.events import Ended, Event, Subscriber
@@ -27,18 +28,15 @@ from chatserver.realtime.dashboard import DashboardFeed
 from chatserver.realtime.operator import OperatorNamespace
 from chatserver.realtime.visitor import VisitorNamespace
 from chatserver.settings import Settings
-from chatserver.web.routes import HUB, READY, add_routes
+from chatserver.web.error_pages import chat_errors
+from chatserver.web.keys import ENROLMENTS, HUB, READY, THROTTLE
+from chatserver.web.routes import add_routes
 from chatserver.web.security import security_headers
 
 log = logging.getLogger(__name__)
 
 # no %a (remote address), no %{User-Agent}i, no %{Referer}i: visitors stay anonymous in logs
 ACCESS_LOG_FORMAT = '%t "%r" %s %b %Tfs'
-
-
-# the socket.io server, for views that must end an operator's live connections (an
-# administrator deactivates an account or resets its password: web/admin_pages.py)
-SOCKETS = web.AppKey("sockets", socketio.AsyncServer)
 
 
 @dataclass
@@ -75,10 +73,11 @@ def build_server(
     sio.register_namespace(OperatorNamespace(hub, guard))
     Bridge(sio, hub, dashboard)
 
-    app = web.Application(client_max_size=64 * 1024, middlewares=[security_headers])
+    app = web.Application(client_max_size=64 * 1024, middlewares=[security_headers, chat_errors])
     app[HUB] = hub
-    app[SOCKETS] = sio
     app[READY] = {"ready": False, "draining": False}
+    app[THROTTLE] = LoginThrottle()
+    app[ENROLMENTS] = Enrolments()
     add_routes(app)
     sio.attach(app)
 

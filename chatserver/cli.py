@@ -13,8 +13,16 @@ import logging
 import sys
 from pathlib import Path
 
+import segno
+from aiohttp import web
+
 from chatserver import accounts, i18n
+from chatserver.app import ACCESS_LOG_FORMAT, build_server
+from chatserver.backends.embedded import SqliteStore
+from chatserver.cli_config import check_config as check
+from chatserver.clock import SystemClock
 from chatserver.errors import ChatError
+from chatserver.privacy.retention import purge as run_purge
 from chatserver.settings import DEFAULT_CONFIG, ConfigError, Settings, load_settings
 
 
@@ -34,12 +42,6 @@ def _database(settings: Settings, data: str | None) -> Path:
 
 
 def serve(args: argparse.Namespace) -> int:
-    from aiohttp import web
-
-    from chatserver.app import ACCESS_LOG_FORMAT, build_server
-    from chatserver.backends.embedded import SqliteStore
-    from chatserver.clock import SystemClock
-
     settings = _settings(args.config)
     if args.redis:
         print("The distributed (Redis) mode is not available in this version yet.", file=sys.stderr)
@@ -73,8 +75,6 @@ def serve(args: argparse.Namespace) -> int:
 
 
 def add_operator(args: argparse.Namespace) -> int:
-    from chatserver.backends.embedded import SqliteStore
-
     settings = _settings(args.config)
     lines = tuple(x for x in (args.lines or "").split(",") if x)
     unknown = [x for x in lines if settings.line(x) is None]
@@ -121,8 +121,6 @@ def add_operator(args: argparse.Namespace) -> int:
     print(f"Created {account.role} {account.username} (alias {account.alias}, id {account.id}).")
     if account.totp_secret:
         # shown once, here: the secret is needed to log in and nobody can read it back later
-        import segno
-
         uri = accounts.provisioning_uri(account)
         print(f"Two-step verification is required for {account.role}s. Scan this code with an")
         print("authenticator app, or enter the URI by hand; keep it secret:")
@@ -138,10 +136,6 @@ def purge(args: argparse.Namespace) -> int:
     this is for an administrator who wants to see what is due, or to purge right after
     shortening a term. Erasing is idempotent: a second run finds nothing left to remove.
     """
-    from chatserver.backends.embedded import SqliteStore
-    from chatserver.clock import SystemClock
-    from chatserver.privacy.retention import purge as run_purge
-
     settings = _settings(args.config)
     database = _database(settings, args.data)
     if not database.exists():  # nothing stored yet: do not create an empty database
@@ -164,8 +158,6 @@ def purge(args: argparse.Namespace) -> int:
 
 
 def check_config(args: argparse.Namespace) -> int:
-    from chatserver.cli_config import check_config as check
-
     return check(args.config or DEFAULT_CONFIG)
 
 

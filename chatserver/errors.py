@@ -1,25 +1,57 @@
 """One error hierarchy for the whole server.
 
-The hub only raises; the edges (socket.io acks, HTTP views) convert. python-socketio sends no
-acknowledgement when a handler raises, so every error a client can cause must be one of these,
-carrying a stable snake_case ``code`` that clients and tests rely on (docs/protocol.md).
+The hub only raises; the edges convert: socket.io acks (``realtime/acks.py``) and one aiohttp
+middleware (``web/error_pages.py``). python-socketio sends no acknowledgement when a handler
+raises, so every error a client can cause must be one of these, carrying a stable snake_case
+``code`` that clients and tests rely on (docs/protocol.md) and the HTTP ``status`` it answers
+with, so no view chooses a status of its own.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
+
+from chatserver.hub.model import Account
+
+
+@dataclass(frozen=True)
+class ErrorPage:
+    """How a server-rendered page shows an error: the locale keys (``console/locales``) of its
+    title and text, and where its "back" link leads. Set by a page view that knows the words
+    its reader needs; without one, the page says what the error's ``code`` means."""
+
+    title: str
+    text: str
+    back: str = "/console"
 
 
 class ChatError(Exception):
-    """An error a client caused or must hear about; ``code`` is part of the wire contract."""
+    """An error a client caused or must hear about; ``code`` is part of the wire contract.
+
+    ``details`` travel on the wire next to code and message (``field``, ``limit`` ...).
+    ``page`` and ``headers`` are for HTTP only: the page an HTML route shows, and headers
+    the answer carries (``Retry-After``, a CORS header of a public route).
+    """
 
     code = "error"
+    status = 400
     default_message = "Something went wrong."
 
-    def __init__(self, message: str | None = None, **details: Any) -> None:
+    def __init__(
+        self,
+        message: str | None = None,
+        *,
+        page: ErrorPage | None = None,
+        headers: Mapping[str, str] | None = None,
+        **details: Any,
+    ) -> None:
         super().__init__(message or self.default_message)
         self.message = message or self.default_message
         self.details = details
+        self.page = page
+        self.headers: dict[str, str] = dict(headers or {})
 
     def as_dict(self) -> dict[str, Any]:
         body: dict[str, Any] = {"code": self.code, "message": self.message}
@@ -37,35 +69,36 @@ class TooLong(ChatError):
     default_message = "The message is too long."
 
 
-class NotFound(ChatError):
-    """Also used for "not yours": ids must leak nothing about other conversations."""
-
-    code = "not_found"
-    default_message = "No such conversation."
-
-
 class Forbidden(ChatError):
+    """Not allowed, and also "no such conversation": ids must leak nothing about other
+    conversations (``hub/access.py`` answers both alike)."""
+
     code = "forbidden"
+    status = 403
     default_message = "You are not allowed to do that."
 
 
 class Unauthorized(ChatError):
     code = "unauthorized"
+    status = 401
     default_message = "Please log in."
 
 
 class InvalidCredentials(ChatError):
     code = "invalid_credentials"
+    status = 401
     default_message = "Unknown username or wrong password."
 
 
 class LineClosed(ChatError):
     code = "closed"
+    status = 503
     default_message = "The line is closed right now."
 
 
 class QueueFull(ChatError):
     code = "queue_full"
+    status = 503
     default_message = "Too many people are waiting right now."
 
 
@@ -76,46 +109,55 @@ class ConsentRequired(ChatError):
 
 class RateLimited(ChatError):
     code = "rate_limited"
+    status = 429
     default_message = "Slow down a little."
 
 
 class Blocked(ChatError):
     code = "blocked"
+    status = 403
     default_message = "This chat is not available to you right now."
 
 
 class UnknownLine(ChatError):
     code = "unknown_line"
+    status = 404
     default_message = "No such line."
 
 
 class InvalidToken(ChatError):
     code = "invalid_token"
+    status = 410
     default_message = "This conversation can no longer be resumed."
 
 
 class NoConversation(ChatError):
     code = "no_conversation"
+    status = 409
     default_message = "Start a conversation first."
 
 
 class AlreadyStarted(ChatError):
     code = "already_started"
+    status = 409
     default_message = "A conversation is already going on."
 
 
 class ConversationEnded(ChatError):
     code = "ended"
+    status = 410
     default_message = "This conversation has ended."
 
 
 class InvalidState(ChatError):
     code = "invalid_state"
+    status = 409
     default_message = "That is not possible in the current state."
 
 
 class Internal(ChatError):
     code = "internal"
+    status = 500
     default_message = "Internal error; nothing was changed."
 
 
@@ -123,24 +165,102 @@ class OperatorUnavailable(ChatError):
     """Handover target is offline, paused or away (``reason`` says which)."""
 
     code = "operator_unavailable"
+    status = 409
     default_message = "That colleague cannot take a conversation right now."
 
 
 class OperatorFull(ChatError):
     code = "operator_full"
+    status = 409
     default_message = "That colleague has no free slot."
 
 
 class NotOnLine(ChatError):
     code = "not_on_line"
+    status = 409
     default_message = "That colleague does not serve this line or language."
 
 
 class HandoverPending(ChatError):
     code = "handover_pending"
+    status = 409
     default_message = "A handover of this conversation is already waiting for an answer."
 
 
 class BackupTaken(ChatError):
     code = "backup_taken"
+    status = 409
     default_message = "A colleague already joined as backup."
+
+
+class UnknownEvent(ChatError):
+    """A socket event nobody handles (``realtime/base.py``): an answer instead of silence."""
+
+    code = "unknown_event"
+    default_message = "No such event in this namespace; see docs/protocol.md."
+
+
+class UnknownAccount(ChatError):
+    """An account id in an administration page's path that names no account."""
+
+    code = "unknown_account"
+    status = 404
+    default_message = "There is no such account."
+
+
+# -- logging in (chatserver/accounts) -------------------------------------------------------
+
+
+class Locked(ChatError):
+    """Too many failed logins for this username; ``retry_after`` says when to try again."""
+
+    code = "locked"
+    status = 429
+    default_message = "Too many failed attempts. Try again later."
+
+    def __init__(self, message: str | None = None, **details: Any) -> None:
+        super().__init__(message, **details)
+        if "retry_after" in details:
+            self.headers["Retry-After"] = str(details["retry_after"])
+
+
+class OtpRequired(ChatError):
+    """The password was right, but the role needs a code from the authenticator app."""
+
+    code = "otp_required"
+    status = 401
+    default_message = "Enter the code from your authenticator app."
+
+
+class InvalidOtp(ChatError):
+    code = "invalid_otp"
+    status = 401
+    default_message = "That code is wrong or expired. Enter the current code."
+
+
+class EnrolmentRequired(ChatError):
+    """The password was right, but the role needs 2FA and the account has no secret yet.
+
+    The login page answers with the enrolment step (QR code, then a code from the app). The
+    account rides along for that page; it is not part of ``details``, so it never reaches
+    the wire (it holds the password hash).
+    """
+
+    code = "enrolment_required"
+    status = 401
+    default_message = (
+        "Two-step verification is not set up for this account yet. Log in once in the "
+        "browser, at /login, to set it up."
+    )
+
+    def __init__(self, account: Account) -> None:
+        super().__init__()
+        self.account = account
+
+
+class CsrfRejected(ChatError):
+    """A state-changing request without the session's CSRF token: maybe another site's."""
+
+    code = "csrf"
+    status = 403
+    default_message = "The request lacks its security token. Reload the page and try again."

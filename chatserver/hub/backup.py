@@ -8,9 +8,16 @@ acute alerts supervisors at once and shows the volunteer the line's emergency pr
 
 from __future__ import annotations
 
-from chatserver.errors import BackupTaken, Forbidden, InvalidPayload
-from chatserver.hub.access import ensure_holder, ensure_participant
-from chatserver.hub.core import OPEN_STATES, BackupRequest, HubCore, risk_rank
+from chatserver.errors import Forbidden, InvalidPayload
+from chatserver.hub.access import (
+    ensure_holder,
+    ensure_holder_or_supervisor,
+    ensure_may_back_up,
+    ensure_may_take_over,
+    ensure_participant,
+    ensure_watcher,
+)
+from chatserver.hub.core import BackupRequest, HubCore, risk_rank
 from chatserver.hub.events import (
     BackupAnswered,
     BackupRequested,
@@ -19,6 +26,7 @@ from chatserver.hub.events import (
     RiskRaised,
 )
 from chatserver.hub.model import Conversation, ConversationState, Message, Risk, Role
+from chatserver.i18n import localized
 
 MAX_REASON = 500
 
@@ -47,18 +55,13 @@ class BackupActions(HubCore):
     ) -> tuple[Conversation, list[Message]]:
         """The first colleague to answer reads along from now on; returns the transcript."""
         async with self._lock:
-            presence = self._presences.get(operator_id)
-            conversation = self._open.get(conversation_id)
-            if presence is None or not presence.may_back_up or conversation is None:
-                raise Forbidden()
-            if conversation.operator_id == operator_id or conversation.state not in OPEN_STATES:
-                raise Forbidden()
             request = self._backup_requests.get(conversation_id)
-            watchers = self._watchers.setdefault(conversation_id, {})
-            if request is None and not presence.is_supervisor:
-                if "backup" in watchers.values():
-                    raise BackupTaken()
-                raise Forbidden("Nobody asked for backup in this conversation.")
+            conversation, presence = ensure_may_back_up(
+                self._open.get(conversation_id),
+                self._presences.get(operator_id),
+                asked=request is not None,
+                backup_taken="backup" in self._watchers.get(conversation_id, {}).values(),
+            )
             alerted = self._backup_colleagues(exclude=conversation.operator_id or "")
             self._backup_requests.pop(conversation_id, None)
             await self._audit(operator_id, "backup_join", conversation_id)
@@ -85,11 +88,10 @@ class BackupActions(HubCore):
 
     async def stop_watching(self, operator_id: str, conversation_id: str) -> None:
         async with self._lock:
-            conversation = self._open.get(conversation_id)
-            watchers = self._watchers.get(conversation_id, {})
-            kind = watchers.pop(operator_id, None)
-            if conversation is None or kind is None:
-                raise Forbidden()
+            conversation = ensure_watcher(
+                self._open.get(conversation_id), operator_id, self._watchers
+            )
+            kind = self._watchers[conversation.id].pop(operator_id)
             holder = (conversation.operator_id,) if conversation.operator_id else ()
             await self.bus.publish(
                 Observed(conversation_id, holder, self.alias(operator_id) or "", kind, False)
@@ -111,13 +113,9 @@ class BackupActions(HubCore):
         Unlike routing this may exceed the taker's capacity: stepping in must not be blocked.
         """
         async with self._lock:
-            presence = self._presences.get(operator_id)
-            conversation = self._open.get(conversation_id)
-            if presence is None or conversation is None:
-                raise Forbidden()
-            watching = operator_id in self._watchers.get(conversation_id, {})
-            if not (watching or presence.is_supervisor) or conversation.operator_id == operator_id:
-                raise Forbidden()
+            conversation, presence = ensure_may_take_over(
+                self._open.get(conversation_id), self._presences.get(operator_id), self._watchers
+            )
             if conversation.state is not ConversationState.ACTIVE:
                 raise Forbidden("The visitor has already left this conversation.")
             await self._cancel_offers(conversation_id)
@@ -155,9 +153,7 @@ class BackupActions(HubCore):
             )
             if level is Risk.ACUTE:
                 line = self._line(conversation.line)
-                text = line.emergency_procedure.get(conversation.lang) or next(
-                    iter(line.emergency_procedure.values()), ""
-                )
+                text = localized(line.emergency_procedure, conversation.lang)
                 if text:
                     await self.bus.publish(
                         EmergencyProcedure(conversation_id, self._operators(conversation), text)
@@ -167,11 +163,9 @@ class BackupActions(HubCore):
     async def record_block(self, operator_id: str, conversation_id: str) -> None:
         """A volunteer blocks an abusive visitor: only its own conversations; audited."""
         async with self._lock:
-            conversation = self._open.get(conversation_id)
-            presence = self._presences.get(operator_id)
-            supervisor = presence is not None and presence.is_supervisor
-            if conversation is None or (conversation.operator_id != operator_id and not supervisor):
-                raise Forbidden()
+            ensure_holder_or_supervisor(
+                self._open.get(conversation_id), self._presences.get(operator_id), operator_id
+            )
             await self._audit(operator_id, "block", conversation_id)
 
     async def _escalate_backup_requests(self) -> None:

@@ -14,7 +14,6 @@ conversation.
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import heapq
 from collections import defaultdict, deque
 from collections.abc import Iterable
@@ -81,11 +80,6 @@ class BackupRequest:
     reason: str
     at: float
     escalated: bool = False
-
-
-def hash_token(token: str) -> str:
-    """Only this hash is stored: a copy of the database cannot resume anyone's chat."""
-    return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
 class HubCore:

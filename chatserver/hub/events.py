@@ -195,6 +195,18 @@ class Broadcast:
     from_alias: str
 
 
+@dataclass(frozen=True)
+class AccountChanged:
+    """An administrator changed an operator's account; its live consoles must let go.
+
+    ``change``: created, edited, password, two_factor, deactivated or reactivated
+    (``hub/account_changes.py``).
+    """
+
+    operator_id: str
+    change: str
+
+
 Event = (
     QueueUpdate
     | Assigned
@@ -215,6 +227,7 @@ Event = (
     | RiskRaised
     | EmergencyProcedure
     | Broadcast
+    | AccountChanged
 )
 Subscriber = Callable[[Event], Awaitable[None]]
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from chatserver import i18n
 from chatserver.errors import (
-    Forbidden,
     HandoverPending,
     InvalidPayload,
     InvalidState,
@@ -17,7 +16,7 @@ from chatserver.errors import (
     OperatorFull,
     OperatorUnavailable,
 )
-from chatserver.hub.access import ensure_holder
+from chatserver.hub.access import ensure_holder, ensure_offered_to
 from chatserver.hub.core import HubCore, Offer
 from chatserver.hub.events import HandoverOffered, Released
 from chatserver.hub.model import Conversation, ConversationState, OperatorState, Role
@@ -105,9 +104,7 @@ class HandoverActions(HubCore):
 
     async def accept_handover(self, operator_id: str, conversation_id: str) -> None:
         async with self._lock:
-            offer = self._offers.get(conversation_id)
-            if offer is None or offer.receiver != operator_id:
-                raise Forbidden("There is no open offer of this conversation to you.")
+            offer = ensure_offered_to(self._offers.get(conversation_id), operator_id)
             del self._offers[conversation_id]
             receiver = self._presences[operator_id]
             receiver.reserved.discard(conversation_id)
@@ -119,9 +116,7 @@ class HandoverActions(HubCore):
 
     async def decline_handover(self, operator_id: str, conversation_id: str) -> None:
         async with self._lock:
-            offer = self._offers.get(conversation_id)
-            if offer is None or offer.receiver != operator_id:
-                raise Forbidden("There is no open offer of this conversation to you.")
+            offer = ensure_offered_to(self._offers.get(conversation_id), operator_id)
             await self._void_offer(offer, "declined")
 
     async def _expire_offers(self) -> None:

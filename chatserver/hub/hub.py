@@ -19,6 +19,7 @@ from dataclasses import dataclass
 
 from chatserver.clock import iso
 from chatserver.hub import lines as opening
+from chatserver.hub.account_changes import AccountChanges
 from chatserver.hub.core import OPEN_STATES
 from chatserver.hub.floor import Presence, VisitorLink, staffing
 from chatserver.hub.handover import HandoverActions
@@ -44,7 +45,7 @@ class LineStatus:
     estimated_wait_seconds: int | None  # for someone joining now; None: nobody on duty
 
 
-class Hub(VisitorActions, VolunteerActions, HandoverActions, Supervision):
+class Hub(VisitorActions, VolunteerActions, HandoverActions, Supervision, AccountChanges):
     # ------------------------------------------------------------------ start-up
     async def recover(self) -> None:
         """Pick up the conversations a previous run left open (after a crash or a restart).

@@ -6,7 +6,12 @@ from typing import Any
 
 from chatserver.backends.base import Hold
 from chatserver.errors import Forbidden, InvalidPayload
-from chatserver.hub.access import ensure_supervisor
+from chatserver.hub.access import (
+    ensure_may_observe,
+    ensure_may_read_transcript,
+    ensure_stored,
+    ensure_supervisor,
+)
 from chatserver.hub.backup import BackupActions
 from chatserver.hub.events import Broadcast
 from chatserver.hub.model import (
@@ -27,10 +32,8 @@ class Supervision(BackupActions):
     ) -> tuple[Conversation, list[Message]]:
         """A supervisor reads along (audited); the volunteer is told, the visitor never."""
         async with self._lock:
-            ensure_supervisor(self._presences.get(operator_id))
-            conversation = self._open.get(conversation_id)
-            if conversation is None or conversation.operator_id == operator_id:
-                raise Forbidden()
+            supervisor = ensure_supervisor(self._presences.get(operator_id))
+            conversation = ensure_may_observe(self._open.get(conversation_id), supervisor)
             await self._audit(operator_id, "observe", conversation_id)
             return await self._start_watching(conversation, operator_id, "observer")
 
@@ -42,8 +45,7 @@ class Supervision(BackupActions):
         Audited and listed for administrators; it lapses by itself at the end of its term.
         """
         ensure_supervisor(self._presences.get(operator_id))
-        if await self.store.conversation(conversation_id) is None:
-            raise Forbidden()
+        ensure_stored(await self.store.conversation(conversation_id))
         hold = new_hold(self.settings, conversation_id, operator_id, reason, self.clock.now(), days)
         await self.store.add_hold(hold)
         await self._audit(operator_id, "hold", conversation_id, str(days or ""))
@@ -63,11 +65,9 @@ class Supervision(BackupActions):
         Audited (who, when, which conversation; never text). Live chats are read with
         ``observe`` instead, which the volunteer sees.
         """
-        if account.role not in ("supervisor", "admin"):
-            raise Forbidden("Only supervisors may read stored transcripts.")
-        conversation = await self.store.conversation(conversation_id)
-        if conversation is None or conversation.id in self._open:
-            raise Forbidden()
+        conversation = ensure_may_read_transcript(
+            account, await self.store.conversation(conversation_id), conversation_id in self._open
+        )
         messages = await self.store.messages(conversation_id)
         await self._audit(account.id, "transcript_read", conversation_id)
         return conversation, messages

@@ -15,7 +15,7 @@ from chatserver.errors import (
     InvalidToken,
     QueueFull,
 )
-from chatserver.hub.core import LEAVE_REASONS, OPEN_STATES, HubCore, hash_token
+from chatserver.hub.core import LEAVE_REASONS, OPEN_STATES, HubCore
 from chatserver.hub.events import (
     Ended,
     TypingChanged,
@@ -30,6 +30,7 @@ from chatserver.hub.model import (
     Message,
     Role,
 )
+from chatserver.tokens import hash_token
 
 
 def matches_any(text: str, words: tuple[str, ...]) -> bool:

@@ -6,13 +6,8 @@ from typing import Any
 
 import socketio
 
-from chatserver.errors import ChatError
+from chatserver.errors import UnknownEvent
 from chatserver.realtime.acks import failure
-
-
-class UnknownEvent(ChatError):
-    code = "unknown_event"
-    default_message = "No such event in this namespace; see docs/protocol.md."
 
 
 class AnsweringNamespace(socketio.AsyncNamespace):

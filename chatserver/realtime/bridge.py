@@ -42,6 +42,17 @@ class Bridge:
         for operator_id in operators:
             await self.sio.emit(event, data, room=operator_room(operator_id), namespace=OPERATOR)
 
+    async def disconnect_operator(self, operator_id: str) -> None:
+        """Close the operator's console connections on this node (every node hears the event).
+
+        The console connects again at once: with a valid session the hub takes the changed
+        account (capacity, lines, role); a deactivated account or one whose sessions ended
+        is refused, and its page goes to the login.
+        """
+        room = operator_room(operator_id)
+        for sid, _ in list(self.sio.manager.get_participants(OPERATOR, room)):
+            await self.sio.disconnect(sid, namespace=OPERATOR)
+
     async def on_event(self, event: ev.Event) -> None:
         if not isinstance(event, ev.TypingChanged | ev.MessagePosted):
             self.dashboard.changed()  # the floor changed: supervisors will hear, coalesced
@@ -203,6 +214,8 @@ class Bridge:
                     "emergency_procedure",
                     {"conversation_id": event.conversation_id, "text": event.text},
                 )
+            case ev.AccountChanged():
+                await self.disconnect_operator(event.operator_id)
             case ev.Broadcast():
                 await self.sio.emit(
                     "broadcast",

@@ -1,9 +1,9 @@
 """Operator login over HTTP: the JSON session API, the session cookie and CSRF checks.
 
-One place decides how a login failure looks on the wire (which status, which code), so the
-JSON API and the console's login form answer alike. The lockout's memory hangs on the
-application (``THROTTLE``), not on the module: two servers in one process (the tests) do not
-share it.
+How a login failure looks on the wire (which status, which code) is the error's own
+(``chatserver/errors.py``), so the JSON API and the console's login form answer alike. The
+lockout's memory hangs on the application (``keys.THROTTLE``), not on the module: two
+servers in one process (the tests) do not share it.
 """
 
 from __future__ import annotations
@@ -15,26 +15,13 @@ from aiohttp import web
 
 from chatserver import accounts
 from chatserver.backends.base import Session
-from chatserver.errors import ChatError, InvalidPayload
+from chatserver.errors import CsrfRejected, InvalidPayload
 from chatserver.hub.model import Account
 from chatserver.realtime.operator import SESSION_COOKIE
-from chatserver.web.routes import HUB, error_response
+from chatserver.web.keys import HUB, THROTTLE
 
-THROTTLE = web.AppKey("login_throttle", accounts.LoginThrottle)
-# second-factor enrolments in progress (web/enrolment.py): in memory, per application
-ENROLMENTS = web.AppKey("enrolments", accounts.Enrolments)
 CSRF_HEADER = "X-CSRF-Token"
 MAX_FIELD = 1024
-
-
-def setup(app: web.Application) -> None:
-    app[THROTTLE] = accounts.LoginThrottle()
-    app[ENROLMENTS] = accounts.Enrolments()
-
-
-def status_of(error: ChatError) -> int:
-    """The HTTP status for a failed login: 429 when locked, else 401."""
-    return 429 if isinstance(error, accounts.Locked) else 401
 
 
 async def current(request: web.Request) -> tuple[Session, Account] | None:
@@ -69,13 +56,6 @@ def clear_session_cookie(response: web.StreamResponse) -> None:
     response.del_cookie(SESSION_COOKIE, path="/")
 
 
-def _failure(error: ChatError) -> web.Response:
-    response = error_response(error, status_of(error))
-    if isinstance(error, accounts.Locked):
-        response.headers["Retry-After"] = str(error.details["retry_after"])
-    return response
-
-
 def _credentials(body: Any) -> tuple[str, str, str | None]:
     """username, password and the optional otp from a JSON body, or InvalidPayload."""
     if not isinstance(body, dict) or not all(
@@ -96,15 +76,11 @@ async def api_login(request: web.Request) -> web.Response:
     secret is shown once, as a QR code, by the browser's login page only, never to a script.
     """
     try:
-        username, password, otp = _credentials(await request.json())
+        body = await request.json()
     except (json.JSONDecodeError, UnicodeDecodeError):
-        return error_response(InvalidPayload("Send JSON."), 400)
-    except InvalidPayload as error:
-        return error_response(error, 400)
-    try:
-        token, session, account = await open_session(request, username, password, otp)
-    except ChatError as error:
-        return _failure(error)
+        raise InvalidPayload("Send JSON.") from None
+    username, password, otp = _credentials(body)
+    token, session, account = await open_session(request, username, password, otp)
     response = web.json_response(
         {
             "ok": True,
@@ -133,7 +109,7 @@ async def api_logout(request: web.Request) -> web.Response:
     if found is not None:
         session, _ = found
         if not accounts.csrf_matches(session, request.headers.get(CSRF_HEADER)):
-            return error_response(accounts.CsrfRejected(), 403)
+            raise CsrfRejected()
         await accounts.logout(request.app[HUB].store, request.cookies.get(SESSION_COOKIE))
     response = web.json_response({"ok": True})
     clear_session_cookie(response)

@@ -22,14 +22,15 @@ from markupsafe import Markup
 
 from chatserver import accounts
 from chatserver.backends.base import AuditEntry
-from chatserver.errors import ChatError
+from chatserver.errors import ChatError, CsrfRejected, ErrorPage, InvalidOtp, Locked
 from chatserver.hub.model import Account
-from chatserver.web import admin_pages, auth, console
-from chatserver.web.routes import HUB
+from chatserver.web import auth, operator_pages
+from chatserver.web.keys import ENROLMENTS, HUB, PAGE_LANG, THROTTLE
 
 COOKIE = "enrolment"
 PATH = "/login/enrol"
 ISSUER = "Chatserver"  # the name the authenticator app lists the account under
+FORM_EXPIRED = ErrorPage("csrf_title", "csrf_failed", PATH)
 
 
 def _see_other(location: str) -> web.HTTPSeeOther:
@@ -39,19 +40,19 @@ def _see_other(location: str) -> web.HTTPSeeOther:
 def begin(request: web.Request, account: Account, lang: str, next_to: str) -> web.HTTPSeeOther:
     """After the right password: a pending enrolment, its cookie, and off to the QR page."""
     hub = request.app[HUB]
-    token, _ = request.app[auth.ENROLMENTS].start(account, hub.clock.now())
+    token, _ = request.app[ENROLMENTS].start(account, hub.clock.now())
     response = _see_other(f"{PATH}?lang={lang}&next={quote(next_to)}")
     response.set_cookie(
         COOKIE, token, httponly=True, samesite="Strict", secure=request.secure, path=PATH,
         max_age=int(accounts.Enrolments.TTL),
     )  # fmt: skip
-    response.del_cookie(console.LOGIN_CSRF_COOKIE, path="/login")
+    response.del_cookie(operator_pages.LOGIN_CSRF_COOKIE, path="/login")
     return response
 
 
 def _pending(request: web.Request) -> accounts.PendingEnrolment | None:
     now = request.app[HUB].clock.now()
-    return request.app[auth.ENROLMENTS].get(request.cookies.get(COOKIE), now)
+    return request.app[ENROLMENTS].get(request.cookies.get(COOKIE), now)
 
 
 def _grouped(secret: str) -> str:
@@ -68,8 +69,8 @@ def _form(
     error: str | None = None,
 ) -> web.Response:
     uri = accounts.secret_uri(pending.secret, pending.username, ISSUER)
-    return console.page(
-        "enrol.html", status, lang=lang, t=admin_pages.strings(lang), csrf=pending.csrf,
+    return operator_pages.page(
+        "enrol.html", status, lang=lang, t=operator_pages.admin_strings(lang), csrf=pending.csrf,
         qr=Markup(accounts.provisioning_qr_svg(uri)), secret=_grouped(pending.secret),
         username=pending.username, issuer=ISSUER, error=error, next=next_to,
         other_lang="en" if lang == "nl" else "nl",
@@ -78,8 +79,8 @@ def _form(
 
 async def enrol_page(request: web.Request) -> web.Response:
     """``GET /login/enrol``: the QR code; without a pending enrolment, the login."""
-    lang = console.language(request)
-    next_to = console.next_path(request.query.get("next"))
+    lang = operator_pages.language(request)
+    next_to = operator_pages.next_path(request.query.get("next"))
     pending = _pending(request)
     if pending is None:
         raise _see_other(f"/login?lang={lang}")
@@ -94,36 +95,34 @@ async def enrol_submit(request: web.Request) -> web.Response:
     """
     form = await request.post()
     asked = form.get("lang")
-    lang = asked if isinstance(asked, str) and asked in console.LANGS else "nl"
-    next_to = console.next_path(admin_pages.form_field(form, "next"))
-    t = admin_pages.strings(lang)
+    lang = asked if isinstance(asked, str) and asked in operator_pages.LANGS else "nl"
+    next_to = operator_pages.next_path(operator_pages.form_field(form, "next"))
+    t = operator_pages.admin_strings(lang)
     pending = _pending(request)
     if pending is None:
         return _restart(request, lang, t["enrol_expired"])
-    csrf = admin_pages.form_field(form, "csrf")
+    csrf = operator_pages.form_field(form, "csrf")
     if not secrets.compare_digest(pending.csrf.encode(), csrf.encode()):
-        return console.page(
-            "message.html", 403, lang=lang, t=t, title=t["csrf_title"], text=t["csrf_failed"],
-            back=PATH,
-        )  # fmt: skip
-    code = admin_pages.form_field(form, "otp", 16)
+        request[PAGE_LANG] = lang
+        raise CsrfRejected(page=FORM_EXPIRED)
+    code = operator_pages.form_field(form, "otp", 16)
     if not code.strip():
         return _form(request, lang, pending, next_to, 400, t["enrol_missing"])
     hub = request.app[HUB]
-    throttle = request.app[auth.THROTTLE]
+    throttle = request.app[THROTTLE]
     try:
         token, _, account = await accounts.complete_enrolment(
             hub.store, hub.clock, pending, code, throttle
         )
-    except accounts.Locked as error:
+    except Locked as error:
         text = t["login_locked"].format(seconds=error.details.get("retry_after", 30))
-        return _form(request, lang, pending, next_to, 429, text)
-    except accounts.InvalidOtp:
-        return _form(request, lang, pending, next_to, 401, t["enrol_invalid"])
-    except ChatError:  # deactivated, or enrolled in another tab meanwhile
-        request.app[auth.ENROLMENTS].finish(request.cookies.get(COOKIE, ""))
-        return _restart(request, lang, t["enrol_again"], 401)
-    request.app[auth.ENROLMENTS].finish(request.cookies.get(COOKIE, ""))
+        return _form(request, lang, pending, next_to, error.status, text)
+    except InvalidOtp as error:
+        return _form(request, lang, pending, next_to, error.status, t["enrol_invalid"])
+    except ChatError as error:  # deactivated, or enrolled in another tab meanwhile
+        request.app[ENROLMENTS].finish(request.cookies.get(COOKIE, ""))
+        return _restart(request, lang, t["enrol_again"], error.status)
+    request.app[ENROLMENTS].finish(request.cookies.get(COOKIE, ""))
     await hub.store.add_audit(AuditEntry(hub.clock.now(), account.id, "two_factor_enrol"))
     response = _see_other(f"{next_to}?lang={lang}")
     auth.set_session_cookie(response, request, token)
@@ -133,7 +132,7 @@ async def enrol_submit(request: web.Request) -> web.Response:
 
 def _restart(request: web.Request, lang: str, text: str, status: int = 400) -> web.Response:
     """The login form with the reason, and the enrolment cookie gone."""
-    response = console._login_form(request, lang, status, text)
+    response = operator_pages.login_form(request, lang, status, text)
     response.del_cookie(COOKIE, path=PATH)
     return response
 

@@ -13,6 +13,7 @@ from datetime import date
 from markupsafe import Markup
 
 from chatserver.backends.base import HIST_BUCKETS
+from chatserver.i18n import localized
 from chatserver.settings import Settings
 from chatserver.web import charts
 from chatserver.web.stats import Figures, Percentile, Report, Spread, bucket_range
@@ -236,10 +237,7 @@ def _hours(report: Report, t: Strings) -> Figure:
 
 
 def _topics(report: Report, t: Strings, lang: str, settings: Settings) -> Figure:
-    names = {
-        topic.id: topic.label.get(lang) or next(iter(topic.label.values()), topic.id)
-        for topic in settings.wrapup_topics
-    }
+    names = {topic.id: localized(topic.label, lang, topic.id) for topic in settings.wrapup_topics}
     items = [(names.get(topic, topic), float(n)) for topic, n in report.topics.items()]
     title = t["stats_topics_title"]
     description = (

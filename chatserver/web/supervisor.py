@@ -18,19 +18,23 @@ from urllib.parse import urlencode
 from aiohttp import web
 
 from chatserver.backends.base import HourHistogram, HourStats
+from chatserver.errors import ErrorPage, Forbidden
 from chatserver.hub.model import Account
+from chatserver.i18n import localized
 from chatserver.settings import Settings
 from chatserver.web import auth, stats, stats_view
-from chatserver.web.console import PAGE_HEADERS, RISKS, language, page, strings
-from chatserver.web.routes import HUB
+from chatserver.web.keys import HUB, PAGE_LANG
+from chatserver.web.operator_pages import RISKS, language, page, strings
 
 SUPERVISOR_ROLES = ("supervisor", "admin")
+NOT_A_SUPERVISOR = ErrorPage("forbidden_title", "forbidden_supervisor", "/console")
 
 
 async def _supervisor(request: web.Request, lang: str) -> tuple[str, Account]:
     """The session's CSRF token and the account, if a supervisor or admin is logged in.
 
-    Otherwise raise: 303 to the login page without a session, a 403 page for other roles.
+    Otherwise raise: 303 to the login page without a session, ``Forbidden`` (a 403 page) for
+    other roles.
     """
     found = await auth.current(request)
     if found is None:
@@ -38,10 +42,8 @@ async def _supervisor(request: web.Request, lang: str) -> tuple[str, Account]:
         raise web.HTTPSeeOther(f"/login?{back}", headers={"Cache-Control": "no-store"})
     session, account = found
     if account.role not in SUPERVISOR_ROLES:
-        t = strings(lang)
-        forbidden = page("message.html", 403, lang=lang, t=t, title=t["forbidden_title"],
-                         text=t["forbidden_supervisor"], back="/console")  # fmt: skip
-        raise web.HTTPForbidden(text=forbidden.text, content_type="text/html", headers=PAGE_HEADERS)
+        request[PAGE_LANG] = lang
+        raise Forbidden(page=NOT_A_SUPERVISOR)
     return session.csrf, account
 
 
@@ -50,10 +52,7 @@ def _other(lang: str) -> str:
 
 
 def _line_names(settings: Settings, lang: str) -> dict[str, str]:
-    return {
-        line.id: line.name.get(lang) or next(iter(line.name.values()), line.id)
-        for line in settings.lines
-    }
+    return {line.id: localized(line.name, lang, line.id) for line in settings.lines}
 
 
 def floor_config(settings: Settings, account: Account, csrf: str, lang: str) -> dict[str, Any]:

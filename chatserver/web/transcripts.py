@@ -6,23 +6,19 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from chatserver import accounts
-from chatserver.errors import Forbidden, Unauthorized
+from chatserver.errors import Unauthorized
 from chatserver.realtime import wire
-from chatserver.realtime.operator import SESSION_COOKIE
-from chatserver.web.routes import HUB, error_response
+from chatserver.web import auth
+from chatserver.web.keys import HUB
 
 
 async def transcript(request: web.Request) -> web.Response:
     """``GET /api/conversations/{id}/transcript``: messages, notes and whispers of an ended chat."""
     hub = request.app[HUB]
-    found = await accounts.authenticate(hub.store, hub.clock, request.cookies.get(SESSION_COOKIE))
+    found = await auth.current(request)
     if found is None:
-        return error_response(Unauthorized(), 401)
-    try:
-        conversation, messages = await hub.read_transcript(found[1], request.match_info["id"])
-    except Forbidden as error:
-        return error_response(error, 403)
+        raise Unauthorized()
+    conversation, messages = await hub.read_transcript(found[1], request.match_info["id"])
     body = wire.conversation(
         conversation, [wire.operator_message(m, hub.alias(m.author or "")) for m in messages]
     )

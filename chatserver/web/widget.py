@@ -15,10 +15,12 @@ from typing import Any
 import jinja2
 from aiohttp import web
 
-from chatserver.realtime.wire import localized
+from chatserver.errors import UnknownLine
+from chatserver.i18n import localized
 from chatserver.settings import LineSettings
 from chatserver.web import pages
-from chatserver.web.routes import HUB, line_payload
+from chatserver.web.keys import HUB
+from chatserver.web.public_api import line_payload
 
 ROOT = Path(__file__).resolve().parents[2]
 WIDGET = ROOT / "widget"
@@ -97,8 +99,7 @@ async def widget_config(request: web.Request) -> web.Response:
     headers = {**BASE_HEADERS, "Access-Control-Allow-Origin": "*", "Cache-Control": "no-cache"}
     line = _line(request, request.match_info["line_id"])
     if line is None:
-        body = {"ok": False, "error": {"code": "unknown_line", "message": "No such line."}}
-        return web.json_response(body, status=404, headers=headers)
+        raise UnknownLine(headers=headers)  # readable cross-origin too, like the answer
     return web.json_response({"id": line.id, "exit_url": line.exit_url}, headers=headers)
 
 

@@ -7,6 +7,7 @@ browser: status codes, headers, cookies and the store afterwards.
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import re
 from dataclasses import dataclass
@@ -15,11 +16,13 @@ from typing import Any
 import aiohttp
 import pyotp
 import pytest
+import socketio
 
-from chatserver import accounts
-from chatserver.web import admin_pages, enrolment
+from chatserver import accounts, errors
+from chatserver.web import enrolment, operator_pages
+from chatserver.web.operator_pages import next_path
 from tests.console.test_http import STRICT
-from tests.e2e.conftest import PASSWORD, Env
+from tests.e2e.conftest import PASSWORD, TIMEOUT, Env
 from tests.e2e.conftest import env as env  # the fixture
 
 NEW_PASSWORD = "a brand new passphrase"
@@ -348,18 +351,32 @@ async def test_deactivate_ends_sessions_refuses_login_and_reactivate_undoes_it(
     assert actions == ["account_deactivate", "account_reactivate"]
 
 
-async def test_deactivation_closes_the_open_console_connection(admin: Browser) -> None:
-    """An open console must not keep receiving visitors after its account is deactivated."""
+async def test_deactivating_a_volunteer_disconnects_its_live_console(admin: Browser) -> None:
+    """An open console must not keep receiving visitors after its account is deactivated:
+    the admin's click closes the volunteer's live socket, and it cannot connect again."""
     env = admin.env
     anna = await env.operator("anna")
+    gone: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+
+    async def on_disconnect(*_: Any) -> None:
+        if not gone.done():
+            gone.set_result(None)
+
+    anna.client.on("disconnect", on_disconnect, namespace="/operator")
+    cookie = await env.cookie("anna")  # a second session, as from another tab
     csrf = await admin.csrf()
-    await admin.post(f"/admin/accounts/{anna.operator_id}/active", {"csrf": csrf, "active": "0"})
-    await env.advance(0)
-    for _ in range(50):
-        if not anna.client.connected:
-            break
-        await anna.client.sleep(0.02)
+    status, _, _ = await admin.post(
+        f"/admin/accounts/{anna.operator_id}/active", {"csrf": csrf, "active": "0"}
+    )
+    assert status == 303
+    await asyncio.wait_for(gone, TIMEOUT)
     assert not anna.client.connected
+    again = socketio.AsyncClient(reconnection=False)
+    with pytest.raises(socketio.exceptions.ConnectionError):
+        await again.connect(
+            env.url, namespaces=["/operator"], transports=["websocket"], wait_timeout=TIMEOUT,
+            headers={"Cookie": cookie},
+        )  # fmt: skip
 
 
 # -- two-step verification -------------------------------------------------------------------
@@ -469,8 +486,6 @@ async def test_enrol_page_without_a_pending_enrolment_goes_to_login(env: Env) ->
 
 async def test_login_next_accepts_local_paths_only(env: Env) -> None:
     """``next`` cannot send anyone off to another site after logging in."""
-    from chatserver.web.console import next_path
-
     assert next_path("/admin") == "/admin"
     assert next_path("/admin/accounts/o12ab") == "/admin/accounts/o12ab"
     for bad in ("//evil.example", "https://evil.example", "/\\evil", "/admin?x=1", "", None,
@@ -488,7 +503,7 @@ def test_account_rules_report_every_problem_with_its_field() -> None:
     ]  # fmt: skip
     assert accounts.problems(username="anna", password=PASSWORD, role="admin", capacity=10,
                              languages=("nl",)) == []  # fmt: skip
-    with pytest.raises(accounts.InvalidPayload) as raised:
+    with pytest.raises(errors.InvalidPayload) as raised:
         accounts.new_account("anna", PASSWORD, "volunteer", None, capacity=11)
     assert raised.value.details == {"field": "capacity"}
 
@@ -510,12 +525,12 @@ def test_admin_strings_cover_both_languages_without_touching_the_consoles() -> N
     import json
 
     nl, en = (
-        json.loads((admin_pages.console.CONSOLE / "locales" / f"admin.{lang}.json").read_text())
+        json.loads((operator_pages.CONSOLE / "locales" / f"admin.{lang}.json").read_text())
         for lang in ("nl", "en")
     )
     assert set(nl) == set(en)
     assert [k for k in nl if not nl[k].strip() or not en[k].strip()] == []
-    assert set(nl) & set(admin_pages.console.strings("nl")) == set()
+    assert set(nl) & set(operator_pages.strings("nl")) == set()
 
 
 async def test_an_account_enrolled_meanwhile_must_log_in_again(env: Env) -> None:

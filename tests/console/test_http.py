@@ -10,9 +10,9 @@ import aiohttp
 import pyotp
 import pytest
 
-from chatserver import accounts
+from chatserver import accounts, errors
 from chatserver.settings import AccountSettings, load_settings
-from chatserver.web.console import CONSOLE, POLICY
+from chatserver.web.operator_pages import CONSOLE, POLICY
 from tests.e2e.conftest import PASSWORD, Env
 from tests.e2e.conftest import env as env  # the fixture
 
@@ -222,7 +222,7 @@ def test_lockout_grows_and_caps_at_fifteen_minutes() -> None:
         try:
             throttle.check("anna", now)
             locks.append(0)
-        except accounts.Locked as error:
+        except errors.Locked as error:
             locks.append(error.details["retry_after"])
             now += error.details["retry_after"]
     assert locks == [0, 0, 0, 0, 30, 60, 120, 240, 480, 900, 900, 900]

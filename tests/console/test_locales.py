@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import re
 
-from chatserver.web.console import CONSOLE
+from chatserver.web.operator_pages import CONSOLE
 
 
 def catalog(lang: str) -> dict[str, str]:
@@ -20,7 +20,7 @@ def test_both_languages_have_the_same_keys_and_no_empty_text() -> None:
 
 
 def test_every_key_the_pages_and_the_script_use_exists() -> None:
-    # the administration pages and the enrolment add their own file (admin_pages.strings)
+    # the administration pages and the enrolment add their own file (operator_pages.admin_strings)
     keys = set(catalog("nl")) | set(catalog("admin.nl"))
     used: set[str] = set()
     for template in (CONSOLE / "templates").glob("*.html"):

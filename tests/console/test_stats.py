@@ -18,7 +18,7 @@ from playwright.async_api import expect
 from chatserver.backends.base import HourHistogram, HourStats, StatsDelta
 from chatserver.settings import load_settings
 from chatserver.web import charts, stats, stats_view
-from chatserver.web.console import strings
+from chatserver.web.operator_pages import strings
 from tests.console.conftest import AXE, Console
 from tests.console.test_accessibility import violations
 from tests.console.test_supervisor import open_floor

@@ -143,3 +143,31 @@ async def test_first_message_with_keyword_moves_visitor_up(env: Env) -> None:
     anna = await env.operator("anna")
     taken = (await anna.next("assigned"))["conversation"]
     assert taken["priority"] == 5 and taken["messages"][0]["text"] == "Ik denk aan zelfmoord"
+
+
+async def test_joining_as_backup_answers_alike_for_unknown_and_not_yours(env: Env) -> None:
+    """A conversation id learned by accident reveals nothing: joining as backup where nobody
+    asked for it (or as a colleague who may not back up) answers exactly like joining a
+    conversation that does not exist, code and message; the volunteer hears of neither."""
+    anna = await env.operator("anna")
+    bea = await env.operator("bea", status="paused", backup=True)
+    carl = await env.operator("carl", status="paused")
+    await env.start()
+    real = (await anna.next("assigned"))["conversation"]["id"]
+    made_up = real[:-4] + ("0000" if not real.endswith("0000") else "1111")
+
+    for colleague in (bea, carl):
+        unknown = await colleague.call("backup_join", {"conversation_id": made_up})
+        not_yours = await colleague.call("backup_join", {"conversation_id": real})
+        assert unknown == {
+            "ok": False,
+            "error": {"code": "forbidden", "message": "You are not allowed to do that."},
+        }
+        assert not_yours == unknown
+
+    # once asked, the backup colleague may join; the other colleague still may not
+    await anna.call("backup_request", {"conversation_id": real, "reason": ""})
+    assert (await carl.call("backup_join", {"conversation_id": real})) == unknown
+    assert (await bea.call("backup_join", {"conversation_id": real}))["ok"]
+    await anna.settle()
+    assert [o["by"] for o in anna.pending("observed")] == ["bea"]

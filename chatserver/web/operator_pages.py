@@ -1,33 +1,36 @@
-"""The operator console's pages: login, the console itself, and their static files.
+"""The operator side's pages: what every one of them shares, the console and its files.
 
-Server-rendered with Jinja2 (autoescaping on), in Dutch or English from
-``console/locales``. Every page carries a strict Content-Security-Policy: no inline script or
-style, nothing from another origin, no framing. A volunteer's screen shows what people in
-crisis wrote; an injected script there would be the worst leak this server could have.
+The login (``login.py``), the enrolment, the supervisor's and the administration pages all
+render through :func:`page`, with the console's templates and strings (``console/``).
+Server-rendered with Jinja2 (autoescaping on), in Dutch or English from ``console/locales``.
+Every page carries a strict Content-Security-Policy: no inline script or style, nothing from
+another origin, no framing. A volunteer's screen shows what people in crisis wrote; an
+injected script there would be the worst leak this server could have.
 
 Forms work without JavaScript and carry a CSRF token in a hidden field: the session's token
 after login, and before login a random token that must match a cookie set with the form
 (double submit), so another site can neither act as a volunteer nor log one in as itself.
+This module renders that form (:func:`login_form`); ``login.py`` answers it.
 """
 
 from __future__ import annotations
 
+import json
 import re
 import secrets
 from collections.abc import Mapping
+from functools import cache
 from pathlib import Path
 from typing import Any
 
 import jinja2
 from aiohttp import web
 
-from chatserver import accounts
-from chatserver.errors import ChatError
 from chatserver.hub.model import Account
-from chatserver.realtime.operator import SESSION_COOKIE
+from chatserver.i18n import localized
 from chatserver.settings import Settings, Topic
 from chatserver.web import auth, pages
-from chatserver.web.routes import HUB
+from chatserver.web.keys import HUB
 
 ROOT = Path(__file__).resolve().parents[2]
 CONSOLE = ROOT / "console"
@@ -74,6 +77,18 @@ def strings(lang: str) -> dict[str, str]:
     return pages.locale(CONSOLE, lang)
 
 
+@cache
+def admin_strings(lang: str) -> dict[str, str]:
+    """The console's texts with ``console/locales/admin.<lang>.json`` merged over them: what
+    the administration pages, the enrolment and the error pages read.
+
+    A file of their own, so the administration pages and the console can grow their texts
+    side by side without editing one catalogue at the same time.
+    """
+    own = json.loads((CONSOLE / "locales" / f"admin.{lang}.json").read_text("utf-8"))
+    return {**strings(lang), **own}
+
+
 def language(request: web.Request) -> str:
     """``?lang=`` first, then the browser's Accept-Language, then Dutch."""
     asked = request.query.get("lang")
@@ -97,21 +112,23 @@ def page(template: str, status: int = 200, **values: Any) -> web.Response:
     return web.Response(text=html, content_type="text/html", status=status, headers=PAGE_HEADERS)
 
 
+def form_field(form: Mapping[str, object] | None, name: str, limit: int = 1024) -> str:
+    """A form field as text; missing, a file upload or an oversized value counts as empty."""
+    value = form.get(name) if form is not None else None
+    return value if isinstance(value, str) and len(value) <= limit else ""
+
+
 def next_path(value: str | None) -> str:
     """The page to go to after login: ``value`` when it is a plain local path, else /console."""
     return value if value and len(value) <= 100 and NEXT_PATH.match(value) else "/console"
 
 
-def _see_other(location: str) -> web.HTTPSeeOther:
+def see_other(location: str) -> web.HTTPSeeOther:
     return web.HTTPSeeOther(location, headers={"Cache-Control": "no-store"})
 
 
-def _localized(label: dict[str, str], lang: str) -> str:
-    return label.get(lang) or next(iter(label.values()), "")
-
-
 def _topics(topics: tuple[Topic, ...], lang: str) -> list[dict[str, str]]:
-    return [{"id": t.id, "label": _localized(t.label, lang)} for t in topics]
+    return [{"id": t.id, "label": localized(t.label, lang)} for t in topics]
 
 
 def console_config(settings: Settings, account: Account, csrf: str, lang: str) -> dict[str, Any]:
@@ -124,11 +141,11 @@ def console_config(settings: Settings, account: Account, csrf: str, lang: str) -
         "wrapup_topics": _topics(settings.wrapup_topics, lang),
         "intake_topics": _topics(settings.intake_topics, lang),
         "risks": list(RISKS),
-        "lines": {line.id: _localized(line.name, lang) for line in settings.lines},
+        "lines": {line.id: localized(line.name, lang) for line in settings.lines},
         # per line, the canned responses in the console's language (inserted, never sent)
         "canned": {
             line.id: [
-                {"id": c.id, "title": _localized(c.title, lang), "text": _localized(c.text, lang)}
+                {"id": c.id, "title": localized(c.title, lang), "text": localized(c.text, lang)}
                 for c in line.canned
             ]
             for line in settings.lines
@@ -140,19 +157,24 @@ def console_config(settings: Settings, account: Account, csrf: str, lang: str) -
 
 
 async def index(request: web.Request) -> web.Response:
-    raise _see_other("/console")
+    raise see_other("/console")
 
 
-async def login_page(request: web.Request) -> web.Response:
-    """The login form; already logged in goes straight to the console (or ``?next=``)."""
+async def console_page(request: web.Request) -> web.Response:
+    """The volunteer's console (any role); without a session, the login page."""
     lang = language(request)
-    target = next_path(request.query.get("next"))
-    if await auth.current(request) is not None:
-        raise _see_other(f"{target}?lang={lang}")
-    return _login_form(request, lang, next_to=target)
+    found = await auth.current(request)
+    if found is None:
+        raise see_other(f"/login?lang={lang}")
+    session, account = found
+    config = console_config(request.app[HUB].settings, account, session.csrf, lang)
+    return page(
+        "console.html", lang=lang, t=strings(lang), me=account, csrf=session.csrf,
+        config=config, other_lang="en" if lang == "nl" else "nl",
+    )  # fmt: skip
 
 
-def _login_form(
+def login_form(
     request: web.Request,
     lang: str,
     status: int = 200,
@@ -172,91 +194,6 @@ def _login_form(
         path="/login",
     )  # fmt: skip
     return response
-
-
-def _login_error(error: ChatError, t: dict[str, str]) -> str:
-    if isinstance(error, accounts.Locked):
-        return t["login_locked"].format(seconds=error.details.get("retry_after", 30))
-    if isinstance(error, accounts.OtpRequired):
-        return t["login_otp_required"]
-    if isinstance(error, accounts.InvalidOtp):
-        return t["login_otp_invalid"]
-    return t["login_invalid"]
-
-
-def _field(form: Mapping[str, object], name: str, limit: int = 1024) -> str:
-    """A form field as text; a file upload or an oversized value counts as empty."""
-    value = form.get(name)
-    return value if isinstance(value, str) and len(value) <= limit else ""
-
-
-def _form_lang(request: web.Request, form: Mapping[str, object]) -> str:
-    lang = _field(form, "lang")
-    return lang if lang in LANGS else language(request)
-
-
-async def login_submit(request: web.Request) -> web.Response:
-    """``POST /login`` from the form: on success the session cookie and off to the console."""
-    form = await request.post()
-    lang = _form_lang(request, form)
-    t = strings(lang)
-    username = _field(form, "username")
-    target = next_path(_field(form, "next"))
-    cookie = request.cookies.get(LOGIN_CSRF_COOKIE, "")
-    if not cookie or not secrets.compare_digest(cookie.encode(), _field(form, "csrf").encode()):
-        return _login_form(request, lang, 403, t["csrf_failed"], username[:40], next_to=target)
-    password = _field(form, "password")
-    if not username or not password:
-        return _login_form(request, lang, 400, t["login_missing"], username[:40], next_to=target)
-    try:
-        token, _, _ = await auth.open_session(
-            request, username, password, _field(form, "otp", 16) or None
-        )
-    except accounts.EnrolmentRequired as needed:
-        from chatserver.web import enrolment  # here: it builds on this module's pages
-
-        raise enrolment.begin(request, needed.account, lang, target) from None
-    except ChatError as error:
-        two_factor = isinstance(error, accounts.OtpRequired | accounts.InvalidOtp)
-        return _login_form(
-            request, lang, auth.status_of(error), _login_error(error, t), username[:40],
-            focus="otp" if two_factor else "password", next_to=target,
-        )  # fmt: skip
-    response = _see_other(f"{target}?lang={lang}")
-    auth.set_session_cookie(response, request, token)
-    response.del_cookie(LOGIN_CSRF_COOKIE, path="/login")
-    raise response
-
-
-async def console_page(request: web.Request) -> web.Response:
-    """The volunteer's console (any role); without a session, the login page."""
-    lang = language(request)
-    found = await auth.current(request)
-    if found is None:
-        raise _see_other(f"/login?lang={lang}")
-    session, account = found
-    config = console_config(request.app[HUB].settings, account, session.csrf, lang)
-    return page(
-        "console.html", lang=lang, t=strings(lang), me=account, csrf=session.csrf,
-        config=config, other_lang="en" if lang == "nl" else "nl",
-    )  # fmt: skip
-
-
-async def logout_submit(request: web.Request) -> web.Response:
-    """``POST /logout`` from the console's form; the session's CSRF token must come along."""
-    form = await request.post()
-    lang = _form_lang(request, form)
-    found = await auth.current(request)
-    if found is not None:
-        session, _ = found
-        if not accounts.csrf_matches(session, _field(form, "csrf")):
-            t = strings(lang)
-            return page("message.html", 403, lang=lang, t=t, title=t["csrf_title"],
-                        text=t["csrf_failed"], back="/console")  # fmt: skip
-        await accounts.logout(request.app[HUB].store, request.cookies.get(SESSION_COOKIE))
-    response = _see_other(f"/login?lang={lang}")
-    auth.clear_session_cookie(response)
-    raise response
 
 
 # -- files -----------------------------------------------------------------------------------
@@ -281,11 +218,7 @@ async def socket_io(request: web.Request) -> web.FileResponse:
 
 
 def add_console_routes(app: web.Application) -> None:
-    auth.setup(app)
     app.router.add_get("/", index)
-    app.router.add_get("/login", login_page)
-    app.router.add_post("/login", login_submit)
-    app.router.add_post("/logout", logout_submit)
     app.router.add_get("/console", console_page)
     app.router.add_get("/console/static/{name}", static)
     app.router.add_get("/console/vendor/socket.io.min.js", socket_io)

@@ -1,4 +1,5 @@
-"""Administrator views: the audit log of who observed, took over or handed on which chat.
+"""The administrators' JSON API: the audit log of who observed, took over or handed on which
+chat, and the safeguarding holds.
 
 Supervisors can read along invisibly and colleagues pass conversations on; that power is only
 acceptable if someone can check afterwards how it was used. Only administrators may read the
@@ -14,22 +15,20 @@ from typing import Any
 
 from aiohttp import web
 
-from chatserver import accounts
 from chatserver.backends.base import AuditEntry
 from chatserver.clock import iso
-from chatserver.errors import ChatError, Forbidden, InvalidPayload, Unauthorized
+from chatserver.errors import Forbidden, InvalidPayload, Unauthorized
 from chatserver.hub.model import Account
-from chatserver.realtime.operator import SESSION_COOKIE
-from chatserver.web.routes import HUB, error_response
+from chatserver.web import auth
+from chatserver.web.keys import HUB
 
 View = Callable[[web.Request], Awaitable[web.Response]]
 DEFAULT_PERIOD = 7 * 24 * 3600  # what an administrator sees without asking for a period
 
 
 async def _administrator(request: web.Request) -> Account:
-    """The logged-in administrator, or a ChatError saying why not (401 vs 403)."""
-    hub = request.app[HUB]
-    found = await accounts.authenticate(hub.store, hub.clock, request.cookies.get(SESSION_COOKIE))
+    """The logged-in administrator, or ``Unauthorized`` (no session) or ``Forbidden``."""
+    found = await auth.current(request)
     if found is None:
         raise Unauthorized()
     _, account = found
@@ -68,12 +67,7 @@ def administrators_only(view: View) -> View:
 
     @functools.wraps(view)
     async def guarded(request: web.Request) -> web.Response:
-        try:
-            await _administrator(request)
-        except Unauthorized as error:
-            return error_response(error, 401)
-        except Forbidden as error:
-            return error_response(error, 403)
+        await _administrator(request)
         return await view(request)
 
     return guarded
@@ -88,13 +82,10 @@ async def audit_log(request: web.Request) -> web.Response:
     """
     hub = request.app[HUB]
     now = hub.clock.now()
-    try:
-        until = _epoch(request, "until", now)
-        since = _epoch(request, "since", until - DEFAULT_PERIOD)
-        if since > until:
-            raise InvalidPayload("since must not be after until.")
-    except ChatError as error:
-        return error_response(error, 400)
+    until = _epoch(request, "until", now)
+    since = _epoch(request, "since", until - DEFAULT_PERIOD)
+    if since > until:
+        raise InvalidPayload("since must not be after until.")
     entries = await hub.store.audit_entries(since, until)
     names = {account.id: account.username for account in await hub.store.accounts()}
     response = web.json_response(

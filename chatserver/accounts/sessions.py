@@ -1,0 +1,133 @@
+"""Logging in and staying logged in: sessions behind a cookie, their CSRF token, logout.
+
+Only a hash of a session token is stored, like the visitors' resume tokens: a copy of the
+database lets nobody log in. Sessions end after a period without activity.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+import secrets
+from collections.abc import Collection
+from dataclasses import replace
+
+from chatserver.accounts.credentials import totp_step, verify_password
+from chatserver.accounts.enrolments import PendingEnrolment
+from chatserver.accounts.rules import requires_two_factor
+from chatserver.accounts.throttle import LoginThrottle
+from chatserver.backends.base import Session, Store
+from chatserver.clock import Clock
+from chatserver.errors import EnrolmentRequired, InvalidCredentials, InvalidOtp, OtpRequired
+from chatserver.hub.model import Account
+from chatserver.tokens import hash_token
+
+SESSION_IDLE_SECONDS = 8 * 3600  # a long evening shift without a break still stays logged in
+
+
+def csrf_matches(session: Session, token: str | None) -> bool:
+    """Constant-time comparison, so the token cannot be guessed one character at a time."""
+    return bool(token) and hmac.compare_digest(session.csrf, token or "")
+
+
+async def login(
+    store: Store,
+    clock: Clock,
+    username: str,
+    password: str,
+    otp: str | None = None,
+    throttle: LoginThrottle | None = None,
+    two_factor_roles: Collection[str] | None = None,
+) -> tuple[str, Session, Account]:
+    """Check credentials (and the TOTP code where the role needs one) and open a session.
+
+    The token goes into the cookie only. Raises ``Locked``, ``InvalidCredentials``,
+    ``OtpRequired``, ``InvalidOtp`` or ``EnrolmentRequired``. A missing code is not counted
+    as a failure (the page asks for it next); a wrong password or a wrong code is. Without a
+    ``throttle`` there is no lockout and no memory of used codes: the HTTP routes always pass
+    the app's one.
+    """
+    name = username.strip().lower()
+    throttle = throttle or LoginThrottle()
+    now = clock.now()
+    throttle.check(name, now)
+    account = await store.account_by_username(name)
+    # argon2 takes tens of milliseconds of CPU: off the event loop, so chats keep flowing
+    right = await asyncio.to_thread(verify_password, account, password)
+    if not right or account is None or not account.active:
+        throttle.failed(name, now)
+        raise InvalidCredentials()
+    if requires_two_factor(account.role, two_factor_roles) or account.totp_secret:
+        if not account.totp_secret:
+            # the role needs 2FA but the account has no secret yet (new, or reset by an
+            # administrator): the page shows the enrolment step. Like a missing code this is
+            # not a failure, and it does not forget earlier ones either.
+            raise EnrolmentRequired(account)
+        if not otp:
+            raise OtpRequired()
+        step = totp_step(account.totp_secret, otp, now)
+        if step is None or not throttle.fresh_step(account.id, step):
+            throttle.failed(name, now)
+            raise InvalidOtp()
+    throttle.succeeded(name)
+    token, session = await _open_session(store, account, now)
+    return token, session, account
+
+
+async def complete_enrolment(
+    store: Store, clock: Clock, pending: PendingEnrolment, code: str, throttle: LoginThrottle
+) -> tuple[str, Session, Account]:
+    """Check a code against the pending secret, store the secret and open a session.
+
+    Raises ``Locked`` or ``InvalidOtp`` (counted as a failure, like a wrong code at login),
+    or ``InvalidCredentials`` when the account was deactivated or got a secret meanwhile
+    (enrolled in another tab): then the person logs in again from the start.
+    """
+    now = clock.now()
+    throttle.check(pending.username, now)
+    step = totp_step(pending.secret, code, now)
+    if step is None:
+        throttle.failed(pending.username, now)
+        raise InvalidOtp()
+    account = await store.account(pending.account_id)
+    if account is None or not account.active or account.totp_secret:
+        raise InvalidCredentials("Log in again.")
+    throttle.fresh_step(account.id, step)  # this code cannot log in a second time
+    account = replace(account, totp_secret=pending.secret)
+    await store.update_account(account)
+    throttle.succeeded(pending.username)
+    token, session = await _open_session(store, account, now)
+    return token, session, account
+
+
+async def _open_session(store: Store, account: Account, now: float) -> tuple[str, Session]:
+    token = secrets.token_urlsafe(32)
+    session = Session(hash_token(token), account.id, secrets.token_urlsafe(24), now, now)
+    await store.add_session(session)
+    return token, session
+
+
+async def authenticate(
+    store: Store, clock: Clock, token: str | None
+) -> tuple[Session, Account] | None:
+    """The session and account behind a cookie, or None if unknown, expired or deactivated."""
+    if not token or len(token) > 128:
+        return None
+    digest = hash_token(token)
+    session = await store.session(digest)
+    if session is None:
+        return None
+    now = clock.now()
+    if now - session.last_seen > SESSION_IDLE_SECONDS:
+        await store.delete_session(digest)
+        return None
+    account = await store.account(session.operator_id)
+    if account is None or not account.active:
+        return None
+    await store.touch_session(digest, now)
+    return session, account
+
+
+async def logout(store: Store, token: str | None) -> None:
+    if token:
+        await store.delete_session(hash_token(token))

@@ -1,0 +1,26 @@
+"""Every typed key of the application, in one module that imports no view.
+
+``app.py`` fills them and the views read them. Kept apart from both, so a view never
+imports ``app.py`` or the route table to reach the hub: that is what made an import circle
+(and function-level imports to dodge it) before.
+"""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from chatserver.accounts import Enrolments, LoginThrottle
+from chatserver.hub.hub import Hub
+
+HUB = web.AppKey("hub", Hub)
+# {"ready": bool, "draining": bool}: what /healthz reports to a load balancer
+READY = web.AppKey("ready", dict)
+# failed logins and used TOTP codes: per application, not per module, so two servers in one
+# process (the tests) do not share a lockout
+THROTTLE = web.AppKey("login_throttle", LoginThrottle)
+# second-factor enrolments in progress (web/enrolment.py): in memory, per application
+ENROLMENTS = web.AppKey("enrolments", Enrolments)
+
+# the language a page view chose (``?lang=``, a form's field): an error page that the view
+# raises is then shown in it, instead of being guessed again from the request
+PAGE_LANG = web.RequestKey("page_lang", str)
