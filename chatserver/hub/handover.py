@@ -118,6 +118,9 @@ class HandoverActions(HubCore):
         async with self._lock:
             offer = ensure_offered_to(self._offers.get(conversation_id), operator_id)
             await self._void_offer(offer, "declined")
+            # the slot the offer held is free again: someone waiting may take it now
+            await self._route()
+            await self._flush_positions()
 
     async def _expire_offers(self) -> None:
         """Sweep: an offer nobody answered in time counts as declined."""
