@@ -5,6 +5,10 @@
  * host CSP without 'unsafe-inline' still works). Quick exit: Shift 3x or Escape 2x. */
 (() => {
   "use strict";
+  // The server fills this in (chatserver/web/widget.py): the default exit address
+  // (settings.DEFAULT_EXIT_URL) and the launcher's words (widget/locales), so neither is
+  // written down twice and both are here before any request could fail.
+  const SERVED = /* filled in by the chat server */ {};
   const d = document;
   const w = window;
   if (w.helplineChatLoaded) return;
@@ -15,11 +19,10 @@
   const line = script.getAttribute("data-line") || "";
   let lang = script.getAttribute("data-lang");
   if (lang !== "nl" && lang !== "en") lang = /^en/i.test(navigator.language || "") ? "en" : "nl";
-  const T = {
-    nl: ["Chat met ons", "Chat met de hulplijn"],
-    en: ["Chat with us", "Chat with the helpline"],
-  }[lang];
-  let exitUrl = "https://www.buienradar.nl";
+  const words = (SERVED.strings && SERVED.strings[lang]) || {};
+  const t = (key) => words[key] || "";
+  const isWeb = (url) => /^https?:\/\//i.test(url || "");
+  let exitUrl = isWeb(SERVED.exit_url) ? SERVED.exit_url : "about:blank";
   let launcher = null;
   let frame = null;
   let leaving = false;
@@ -35,7 +38,7 @@
   const go = (url) => {
     leaving = true;
     hide();
-    location.replace(/^https?:\/\//i.test(url || "") ? url : exitUrl);
+    location.replace(isWeb(url) ? url : exitUrl);
   };
 
   // the exit address of this line; /api/lines has no CORS, so ask the widget's own route
@@ -51,7 +54,7 @@
       return r.ok ? r.json() : null;
     })
     .then((c) => {
-      if (c && /^https?:\/\//i.test(c.exit_url)) exitUrl = c.exit_url;
+      if (c && isWeb(c.exit_url)) exitUrl = c.exit_url;
     })
     .catch(() => {});
 
@@ -80,7 +83,7 @@
     if (!frame) {
       frame = d.createElement("iframe");
       frame.id = "helpline-chat-frame";
-      frame.title = T[1];
+      frame.title = t("launcher_frame_title");
       frame.referrerPolicy = "no-referrer";
       frame.src = `${origin}/widget/frame?line=${encodeURIComponent(line)}&lang=${lang}`;
       css(frame, {
@@ -148,7 +151,7 @@
     launcher = d.createElement("button");
     launcher.id = "helpline-chat-launcher";
     launcher.type = "button";
-    launcher.textContent = T[0];
+    launcher.textContent = t("launcher");
     launcher.setAttribute("aria-expanded", "false");
     css(launcher, {
       position: "fixed",

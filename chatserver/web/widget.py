@@ -9,6 +9,7 @@ from this origin; the socket.io client is served from ``node_modules`` (npm), ne
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +17,7 @@ import jinja2
 from aiohttp import web
 
 from chatserver.realtime.wire import localized
-from chatserver.settings import LineSettings
+from chatserver.settings import DEFAULT_EXIT_URL, LineSettings
 from chatserver.web import pages
 from chatserver.web.routes import HUB, line_payload
 
@@ -81,11 +82,37 @@ def _file(path: Path, content_type: str, cache_control: str) -> web.FileResponse
     return web.FileResponse(path, headers=headers)
 
 
-async def widget_js(request: web.Request) -> web.FileResponse:
+# where widget.js expects what the server fills in; a plain `{}` keeps the file valid JS
+SERVED_MARK = "/* filled in by the chat server */ {}"
+
+
+def embed_script() -> str:
+    """widget.js with the default exit address and the launcher's words filled in.
+
+    Both have one home (``settings.DEFAULT_EXIT_URL`` and ``widget/locales``); the script
+    needs them before it can ask the server anything, and even when that question fails.
+    """
+    source = (WIDGET / "widget.js").read_text("utf-8")
+    if SERVED_MARK not in source:
+        raise RuntimeError(f"widget/widget.js lost its marker {SERVED_MARK!r}")
+    served = {
+        "exit_url": DEFAULT_EXIT_URL,
+        "strings": {
+            lang: {k: v for k, v in strings(lang).items() if k.startswith("launcher")}
+            for lang in LANGS
+        },
+    }
+    return source.replace(SERVED_MARK, json.dumps(served, ensure_ascii=True), 1)
+
+
+async def widget_js(request: web.Request) -> web.Response:
     """The embed script; any site may load it, so it is fetchable cross-origin."""
-    response = _file(WIDGET / "widget.js", JS, "public, max-age=300")
-    response.headers["Cross-Origin-Resource-Policy"] = "cross-origin"
-    return response
+    headers = {
+        **BASE_HEADERS,
+        "Cache-Control": "public, max-age=300",
+        "Cross-Origin-Resource-Policy": "cross-origin",
+    }
+    return web.Response(text=embed_script(), content_type="text/javascript", headers=headers)
 
 
 async def widget_config(request: web.Request) -> web.Response:

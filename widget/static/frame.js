@@ -12,7 +12,6 @@
   const LOCALE = LANG === "en" ? "en-GB" : "nl-NL";
   const KEY = "helpline-chat";
   const EMBEDDED = window.top !== window;
-  const DEFAULT_EXIT = "https://www.buienradar.nl";
 
   let line = cfg.status; // the last /api/lines/{line} answer
   let state = "loading"; // loading resuming closed busy intro waiting chat ended
@@ -473,7 +472,7 @@
   function quickExit() {
     if (exiting) return;
     exiting = true;
-    const url = (line && line.exit_url) || DEFAULT_EXIT;
+    const url = (line && line.exit_url) || cfg.status.exit_url; // the server's default included
     const tell = socket && socket.connected && token && state !== "ended" ? socket : null;
     dropSaved();
     token = null;
