@@ -16,6 +16,7 @@ from typing import Any
 import jinja2
 from aiohttp import web
 
+from chatserver.clock import iso
 from chatserver.realtime.wire import localized
 from chatserver.settings import DEFAULT_EXIT_URL, LineSettings
 from chatserver.web import pages
@@ -138,9 +139,10 @@ async def frame(request: web.Request) -> web.Response:
     status = line_payload(request.app[HUB], line.id, lang)
     texts = {k: v for k, v in strings(lang).items() if not k.startswith(("demo_", "not_found_"))}
     # opening hours are the line's own: shown in its time zone, whatever the device says
+    # and "now" by the server's clock, so "today" and "tomorrow" do not hang on the device's
     config = {
         "line": line.id, "lang": lang, "timezone": line.timezone, "status": status,
-        "strings": texts,
+        "now": iso(request.app[HUB].clock.now()), "strings": texts,
     }  # fmt: skip
     return _page(
         "frame.html", frame_policy(line), lang=lang, t=strings(lang), line=status, config=config

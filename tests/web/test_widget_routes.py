@@ -31,7 +31,8 @@ CONTRACT_IDS = [
     "quick-exit", "line-name", "line-status", "closed", "next-open", "emergency", "intro",
     "privacy", "consent", "intake-topic", "intake-age", "start", "waiting", "position", "wait",
     "queue-announcer", "alternatives", "compose", "text", "send", "messages", "typing", "ended",
-    "forget", "forget-info", "forgotten", "leave",
+    "forget", "forget-info", "forgotten", "leave", "help-toggle", "help", "help-contacts",
+    "retry", "ended-contacts",
 ]  # fmt: skip
 
 
@@ -270,6 +271,9 @@ def test_locales_have_the_same_keys_and_cover_what_the_code_uses() -> None:
     assert all(isinstance(v, str) and v.strip() for v in [*nl.values(), *en.values()])
     used = set(re.findall(r"\bt\(\"(\w+)\"", (WIDGET / "static" / "frame.js").read_text()))
     used |= set(re.findall(r"\bt\(\"(\w+)\"", (WIDGET / "widget.js").read_text()))
+    # keys picked from a table or a condition: ["busy_title", ...], t(a ? "x_title" : "y_title")
+    picked = r"\"(\w+_(?:title|text))\""
+    used |= set(re.findall(picked, (WIDGET / "static" / "frame.js").read_text()))
     for template in (WIDGET / "templates").glob("*.html"):
         used |= set(re.findall(r"\bt\.(\w+)", template.read_text()))
     assert used - set(nl) == set()
