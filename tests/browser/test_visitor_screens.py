@@ -1,5 +1,5 @@
 """What a person in crisis sees on a phone (issue 10): help within reach in every state, kind
-refusals that fit, room to read while typing, a goodbye that says it once.
+refusals that fit, no accidental ending, room to read while typing, a goodbye said once.
 
 Each test measures what the visitor would notice in real Chromium and leaves screenshots in
 ``tests/artifacts/widget/`` (see screens.py).
@@ -281,6 +281,65 @@ async def test_a_lost_connection_during_the_chat_shows_the_numbers(site: Site) -
     await expect(notice).to_be_empty(timeout=15000)
 
 
+# ------------------------------------------------------------------------------ ending
+
+
+async def test_ending_the_conversation_asks_first(site: Site) -> None:
+    """A tap on 'end' asks 'really?'; a second tap in the same spot says no; Escape and 'no'
+    go back with focus on 'end'; only 'yes' ends. Quick exit stays instant meanwhile."""
+    page, frame = await on_phone(site)
+    await start(frame)
+    volunteer, conversation = await with_volunteer(site, frame)
+    leave = frame.locator("#leave")
+    question = frame.locator("#leave-question")
+
+    # a shaky double tap: the second tap lands on "no", which took the place of "end"
+    spot = await box(page, "#leave")
+    await leave.dblclick()
+    await expect(frame.locator("#leave-confirm")).to_be_hidden()
+    await expect(leave).to_be_focused()
+    await leave.click()
+    await expect(question).to_be_focused()
+    no = await box(page, "#leave-no")
+    yes = await box(page, "#leave-yes")
+    x, y = (spot["left"] + spot["right"]) / 2, (spot["top"] + spot["bottom"]) / 2
+    assert no["left"] <= x <= no["right"] and yes["right"] < x, (spot, no, yes)
+    assert abs(y - (no["top"] + no["bottom"]) / 2) < 40
+    await expect(question).to_contain_text("niet meer voortzetten")
+    await shot(page, "end-confirm-320")
+    await frame.locator("#leave-no").click()
+    await expect(frame.locator("#leave-confirm")).to_be_hidden()
+    await expect(leave).to_be_focused()
+
+    # keyboard: Enter twice on "end" does not end; Escape goes back
+    await page.keyboard.press("Enter")
+    await expect(question).to_be_focused()
+    await page.keyboard.press("Enter")
+    await expect(frame.locator("#leave-confirm")).to_be_visible()
+    await page.keyboard.press("Escape")
+    await expect(frame.locator("#leave-confirm")).to_be_hidden()
+    await expect(leave).to_be_focused()
+    await volunteer.settle()
+    assert volunteer.pending("visitor_left") == []
+    await expect(frame.locator("#chat")).to_be_visible()
+
+    await leave.click()
+    await frame.locator("#leave-yes").click()
+    await expect(frame.locator("#ended")).to_be_visible()
+    left = await volunteer.next("visitor_left")
+    assert left == {"conversation_id": conversation, "reason": "left"}
+
+
+async def test_quick_exit_is_instant_while_ending_is_being_confirmed(site: Site) -> None:
+    """The confirmation is no modal: the quick exit in the header still leaves at once."""
+    page, frame = await on_phone(site)
+    await start(frame)
+    await frame.locator("#leave").click()
+    await expect(frame.locator("#leave-confirm")).to_be_visible()
+    await frame.locator("#quick-exit").click()
+    await page.wait_for_url(site.exit_url, timeout=1000)
+
+
 # ------------------------------------------------------------------------------ small screens
 
 
@@ -419,6 +478,8 @@ async def test_every_screen_fits_both_phone_sizes(site: Site) -> None:
     await say(volunteer, conversation, "Hoi, ik ben Anna. Fijn dat je schrijft. https://www.113.nl")
     await check("chat", "#chat")
     await frame.locator("#leave").click()
+    await check("end-confirm", "#composer")
+    await frame.locator("#leave-yes").click()
     await expect(frame.locator("#ended")).to_be_visible()
     await check("goodbye", "#ended")
     site.env.clock.set(datetime(2026, 11, 28, 12, 0, tzinfo=AMSTERDAM))

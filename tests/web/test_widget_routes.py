@@ -32,7 +32,7 @@ CONTRACT_IDS = [
     "privacy", "consent", "intake-topic", "intake-age", "start", "waiting", "position", "wait",
     "queue-announcer", "alternatives", "compose", "text", "send", "messages", "typing", "ended",
     "forget", "forget-info", "forgotten", "leave", "help-toggle", "help", "help-contacts",
-    "retry", "ended-contacts",
+    "retry", "leave-confirm", "leave-question", "leave-yes", "leave-no", "ended-contacts",
 ]  # fmt: skip
 
 
@@ -272,7 +272,7 @@ def test_locales_have_the_same_keys_and_cover_what_the_code_uses() -> None:
     used = set(re.findall(r"\bt\(\"(\w+)\"", (WIDGET / "static" / "frame.js").read_text()))
     used |= set(re.findall(r"\bt\(\"(\w+)\"", (WIDGET / "widget.js").read_text()))
     # keys picked from a table or a condition: ["busy_title", ...], t(a ? "x_title" : "y_title")
-    picked = r"\"(\w+_(?:title|text))\""
+    picked = r"\"(\w+_(?:title|text|question_\w+))\""
     used |= set(re.findall(picked, (WIDGET / "static" / "frame.js").read_text()))
     for template in (WIDGET / "templates").glob("*.html"):
         used |= set(re.findall(r"\bt\.(\w+)", template.read_text()))

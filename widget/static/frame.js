@@ -40,6 +40,7 @@
   let starting = false;
   let attempts = 0; // which start the answer belongs to; an old timeout must not answer a new one
   let sending = false;
+  let leaving = false;
   const seen = new Set();
 
   const t = (key, values) =>
@@ -153,6 +154,8 @@
     $("closed-next").hidden = next !== "closed";
     $("retry").hidden = !retry;
     if (next !== "chat") $("typing").hidden = true;
+    if (next !== "waiting" && next !== "chat") closeLeave(false);
+    $("leave-question").textContent = t(next === "waiting" ? "leave_question_waiting" : "leave_question_chat");
     header();
     followEnd();
   }
@@ -303,8 +306,8 @@
   $("send").addEventListener("mousedown", (e) => e.preventDefault());
 
   // ------------------------------------------------------------------ panels
-  // "Direct help" is a panel in the page, not a modal dialog: the quick exit stays one tap
-  // away while it is open. Escape closes it; focus goes in and back.
+  // "Direct help" and "really end?" are small panels in the page, not modal dialogs: the quick
+  // exit stays one tap away while they are open. Escape closes them; focus goes in and back.
   function openHelp() {
     $("help").hidden = false;
     $("help-toggle").setAttribute("aria-expanded", "true");
@@ -317,6 +320,23 @@
     if (returnFocus) $("help-toggle").focus();
     return true;
   }
+  function openLeave() {
+    if (!socket || leaving) return;
+    $("send-error").textContent = "";
+    $("leave-row").hidden = true;
+    $("leave-confirm").hidden = false;
+    $("leave").setAttribute("aria-expanded", "true");
+    $("leave-question").focus();
+  }
+  function closeLeave(returnFocus) {
+    if ($("leave-confirm").hidden) return false;
+    $("leave-confirm").hidden = true;
+    $("leave-row").hidden = false;
+    $("leave").setAttribute("aria-expanded", "false");
+    if (returnFocus) $("leave").focus();
+    return true;
+  }
+
   // ------------------------------------------------------------------ queue announcements
   // The position is visible at all times; screen readers hear a change at most every 30 s.
   let lastPosition = null;
@@ -576,12 +596,17 @@
     if (typingSent && socket) socket.emit("typing", { active: false });
     typingSent = false;
   }
+  // only after "yes" in the confirmation: an ended chat cannot be resumed
   function leave() {
-    if (!socket) return;
-    $("send-error").textContent = "";
+    if (!socket || leaving) return;
+    leaving = true;
+    $("leave-yes").setAttribute("aria-busy", "true");
     socket.timeout(8000).emit("leave", {}, (err, ack) => {
+      leaving = false;
+      $("leave-yes").removeAttribute("aria-busy");
       if (exiting) return;
       if (!err && ack && (ack.ok || (ack.error && ack.error.code === "ended"))) {
+        closeLeave(false);
         onEnded({ by: "visitor", reason: "left" });
       } else $("send-error").textContent = err ? t("send_offline") : t("send_failed");
     });
@@ -674,9 +699,11 @@
   }
   $("help-toggle").addEventListener("click", () => ($("help").hidden ? openHelp() : closeHelp(true)));
   $("help-close").addEventListener("click", () => closeHelp(true));
-  $("help").addEventListener("keydown", (e) => {
-    if (e.key === "Escape") closeHelp(true);
-  });
+  for (const [panel, close] of [["help", closeHelp], ["leave-confirm", closeLeave]]) {
+    $(panel).addEventListener("keydown", (e) => {
+      if (e.key === "Escape") close(true);
+    });
+  }
   $("intro-form").addEventListener("submit", start);
   $("consent").addEventListener("change", () => {
     if (!$("consent").checked) return;
@@ -694,7 +721,9 @@
     }
   });
   $("text").addEventListener("input", typingOn);
-  $("leave").addEventListener("click", leave);
+  $("leave").addEventListener("click", openLeave);
+  $("leave-no").addEventListener("click", () => closeLeave(true));
+  $("leave-yes").addEventListener("click", leave);
   $("forget").addEventListener("click", forget);
   $("restart").addEventListener("click", restart);
   $("retry").addEventListener("click", retry);
