@@ -2,7 +2,8 @@
  *   <script src="https://chat.example.org/widget.js" data-line="LINE" data-lang="nl" async></script>
  * Adds a launcher button; the chat itself runs in an iframe from the chat server, so this page
  * never sees the conversation. Styles are set on our two elements only (CSSOM, so a strict
- * host CSP without 'unsafe-inline' still works). Quick exit: Shift 3x or Escape 2x. */
+ * host CSP without 'unsafe-inline' still works). Quick exit: Shift 3x anywhere, or Escape 2x
+ * outside form fields and dialogs (widget/README.md says why). */
 (() => {
   "use strict";
   // The server fills this in (chatserver/web/widget.py): the default exit address
@@ -125,7 +126,11 @@
     else if (m.type === "helpline:close") toggle(false);
   });
 
-  // GOV.UK "Exit this page": Shift three times within 1.5 s, or Escape twice within 1 s
+  // GOV.UK "Exit this page": Shift three times within 1.5 s, or Escape twice within 1 s. Not
+  // Escape in a form field or a dialog of this page: there it means "clear" or "close".
+  const FIELDS = 'input, textarea, select, [contenteditable]:not([contenteditable="false"])';
+  const DIALOGS = 'dialog[open], [role="dialog"], [role="alertdialog"], [aria-modal="true"]';
+  const inside = (target, selector) => !!(target && target.closest && target.closest(selector));
   let shifts = [];
   let escapes = [];
   w.addEventListener(
@@ -135,13 +140,18 @@
       const now = Date.now();
       if (e.key === "Shift") {
         escapes = [];
-        shifts = shifts.filter((t) => now - t < 1500).concat(now);
+        shifts = shifts.filter((at) => now - at < 1500).concat(now);
         if (shifts.length > 2) quickExit();
       } else if (e.key === "Escape") {
         shifts = [];
-        escapes = escapes.filter((t) => now - t < 1000).concat(now);
+        const busy =
+          inside(e.target, FIELDS) || inside(e.target, DIALOGS) || d.querySelector("dialog[open]");
+        escapes = busy ? [] : escapes.filter((at) => now - at < 1000).concat(now);
         if (escapes.length > 1) quickExit();
-      } else shifts = escapes = [];
+      } else {
+        shifts = [];
+        escapes = [];
+      }
     },
     true
   );

@@ -24,7 +24,8 @@ from tests.e2e.conftest import CONFIG, ONE_ADDRESS, Env, port_of, running
 HOST_PAGE = """<!doctype html>
 <html lang="nl"><head><meta charset="utf-8"><title>Stichting Voorbeeld</title>
 <meta name="viewport" content="width=device-width, initial-scale=1"></head>
-<body><main><h1>Stichting Voorbeeld</h1><p>Praat met ons, anoniem.</p></main>
+<body><main><h1>Stichting Voorbeeld</h1><p>Praat met ons, anoniem.</p>
+<form role="search"><label>Zoeken <input id="search" type="search"></label></form></main>
 <script src="{chat}/widget.js" data-line="{line}" data-lang="{lang}" async></script>
 </body></html>"""
 NEUTRAL_PAGE = "<!doctype html><html lang='nl'><title>Het weer</title><h1>Het weer</h1></html>"

@@ -404,6 +404,51 @@ async def test_typing_indicator_stays_right_above_the_composer(site: Site) -> No
     await expect(typing).to_be_hidden()
 
 
+# ------------------------------------------------------------------------------ Escape
+
+
+async def test_escape_twice_in_a_field_or_a_panel_does_not_leave(site: Site) -> None:
+    """Escape is 'clear' in a text field and 'close' in a panel, so two of them there do not
+    fire the quick exit (on the website or in the chat); Escape twice elsewhere and Shift
+    three times in the message box still do."""
+    page = await site.open()
+    start_url = page.url
+    await page.locator("#search").focus()
+    await page.keyboard.press("Escape")
+    await page.keyboard.press("Escape")
+    await page.click("#helpline-chat-launcher")
+    frame = page.frame_locator("#helpline-chat-frame")
+    await start(frame)
+
+    await frame.locator("#text").focus()
+    await page.keyboard.press("Escape")
+    await page.keyboard.press("Escape")
+    await frame.locator("#help-toggle").click()
+    await page.keyboard.press("Escape")
+    await expect(frame.locator("#help")).to_be_hidden()
+    await page.keyboard.press("Escape")
+    await frame.locator("#leave").click()
+    await page.keyboard.press("Escape")
+    await page.keyboard.press("Escape")
+    await expect(frame.locator("#leave-confirm")).to_be_hidden()
+    assert page.url == start_url
+    await expect(frame.locator("#waiting")).to_be_visible()
+
+    await frame.locator("#text").focus()
+    for _ in range(3):
+        await page.keyboard.press("Shift")
+    await page.wait_for_url(site.exit_url, timeout=2000)
+
+
+async def test_escape_twice_outside_fields_still_leaves(site: Site) -> None:
+    """On the chat's own text (not a field), Escape twice is the quick exit."""
+    page, frame = await on_phone(site)
+    await frame.locator("#main").focus()
+    await page.keyboard.press("Escape")
+    await page.keyboard.press("Escape")
+    await page.wait_for_url(site.exit_url, timeout=2000)
+
+
 # ------------------------------------------------------------------------------ goodbye
 
 

@@ -661,10 +661,15 @@
     });
     setTimeout(finish, 350);
   }
-  // GOV.UK "Exit this page": Shift three times within 1.5 s, or Escape twice within 1 s.
+  // GOV.UK "Exit this page": Shift three times within 1.5 s, anywhere. Escape twice within 1 s
+  // only outside form fields and panels: there Escape means "clear" or "close", and two of
+  // them must not throw a person out of a conversation that cannot be resumed. The Escape
+  // that closes a panel also quiets Escape for a second.
+  const FIELDS = 'input, textarea, select, [contenteditable]:not([contenteditable="false"])';
   function shortcuts(action) {
     let shifts = [];
     let escapes = [];
+    let quietUntil = 0;
     document.addEventListener(
       "keydown",
       (e) => {
@@ -676,7 +681,14 @@
           if (shifts.length >= 3) action();
         } else if (e.key === "Escape") {
           shifts = [];
-          escapes = escapes.filter((at) => now - at < 1000).concat(now);
+          if (closeLeave(true) || closeHelp(true)) {
+            e.preventDefault();
+            escapes = [];
+            quietUntil = now + 1000;
+            return;
+          }
+          const inField = e.target && e.target.closest && e.target.closest(FIELDS);
+          escapes = inField || now < quietUntil ? [] : escapes.filter((at) => now - at < 1000).concat(now);
           if (escapes.length >= 2) action();
         } else {
           shifts = [];
@@ -699,11 +711,6 @@
   }
   $("help-toggle").addEventListener("click", () => ($("help").hidden ? openHelp() : closeHelp(true)));
   $("help-close").addEventListener("click", () => closeHelp(true));
-  for (const [panel, close] of [["help", closeHelp], ["leave-confirm", closeLeave]]) {
-    $(panel).addEventListener("keydown", (e) => {
-      if (e.key === "Escape") close(true);
-    });
-  }
   $("intro-form").addEventListener("submit", start);
   $("consent").addEventListener("change", () => {
     if (!$("consent").checked) return;
