@@ -1,5 +1,5 @@
 """What a person in crisis sees on a phone (issue 10): help within reach in every state, kind
-refusals that fit, no accidental ending, room to read while typing, a goodbye said once.
+refusals that fit, no accidental ending, a launcher that tells, room to read while typing.
 
 Each test measures what the visitor would notice in real Chromium and leaves screenshots in
 ``tests/artifacts/widget/`` (see screens.py).
@@ -338,6 +338,75 @@ async def test_quick_exit_is_instant_while_ending_is_being_confirmed(site: Site)
     await expect(frame.locator("#leave-confirm")).to_be_visible()
     await frame.locator("#quick-exit").click()
     await page.wait_for_url(site.exit_url, timeout=1000)
+
+
+# ------------------------------------------------------------------------------ the launcher
+
+
+async def test_minimised_chat_counts_what_came_in_on_the_launcher(site: Site) -> None:
+    """Minimised while waiting: the assignment and each message raise a badge, and the
+    launcher's name says '(2 nieuwe berichten)'; opening the chat clears it."""
+    page = await site.open()
+    await page.click("#helpline-chat-launcher")
+    frame = page.frame_locator("#helpline-chat-frame")
+    await start(frame)
+    await frame.locator("#close").click()
+    launcher = page.locator("#helpline-chat-launcher")
+    await expect(launcher).to_be_focused()
+    await expect(launcher).to_have_accessible_name("Je staat in de wachtrij")
+
+    volunteer = await site.env.operator("anna", alias="Anna")
+    conversation = (await volunteer.next("assigned"))["conversation"]["id"]
+    await expect(launcher).to_have_accessible_name("Terug naar je gesprek (1 nieuw bericht)")
+    await say(volunteer, conversation, "Hoi, ik ben Anna.")
+    await expect(launcher).to_have_accessible_name("Terug naar je gesprek (2 nieuwe berichten)")
+    await expect(launcher).to_contain_text("2")
+    await shot(page, "launcher-badge-desktop")
+    await page.set_viewport_size(PHONE)  # type: ignore[arg-type]
+    await shot(page, "launcher-badge-320")
+
+    await page.set_viewport_size({"width": 1280, "height": 800})  # the launcher stays in view
+    await launcher.click()
+    await expect(frame.locator('.message[data-role="operator"]')).to_be_visible()
+    await expect(launcher).to_have_accessible_name("Terug naar je gesprek")
+    await say(volunteer, conversation, "Ik lees met je mee.")  # open: nothing to count
+    await expect(frame.locator('.message[data-role="operator"]')).to_have_count(2)
+    await expect(launcher).to_have_accessible_name("Terug naar je gesprek")
+
+
+async def test_after_a_reload_the_chat_is_back_as_it_was(site: Site) -> None:
+    """Open before the reload: open after it. Minimised: the launcher says there is a
+    conversation and counts what arrives; nothing from before the reload counts as new."""
+    page = await site.open()
+    await page.click("#helpline-chat-launcher")
+    frame = page.frame_locator("#helpline-chat-frame")
+    await start(frame)
+    volunteer, conversation = await with_volunteer(site, frame)
+    await say(volunteer, conversation, "Ben je er nog?")
+
+    await page.reload()
+    await expect(frame.locator('.message[data-role="operator"]')).to_be_visible()
+    await expect(frame.locator("#text")).to_be_editable()
+
+    await frame.locator("#close").click()
+    await expect(page.locator("#helpline-chat-frame")).to_be_hidden()
+    await page.reload()
+    launcher = page.locator("#helpline-chat-launcher")
+    await expect(launcher).to_have_accessible_name("Terug naar je gesprek")
+    await expect(page.locator("#helpline-chat-frame")).to_be_hidden()
+    await say(volunteer, conversation, "Ik ben er nog, hoor.")
+    await expect(launcher).to_have_accessible_name("Terug naar je gesprek (1 nieuw bericht)")
+    await launcher.click()
+    await expect(frame.locator('.message[data-role="operator"]')).to_have_count(2)
+    await expect(launcher).to_have_accessible_name("Terug naar je gesprek")
+
+    # ended and started afresh: after a reload the launcher is plain again
+    await end_by_volunteer(volunteer, conversation)
+    await frame.locator("#restart").click()
+    await expect(launcher).to_have_accessible_name("Chat met ons")
+    await page.reload()
+    await expect(launcher).to_have_accessible_name("Chat met ons")
+    await expect(page.locator("#helpline-chat-frame")).to_have_count(0)
 
 
 # ------------------------------------------------------------------------------ small screens

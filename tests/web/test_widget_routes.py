@@ -108,7 +108,7 @@ async def test_the_default_exit_address_has_one_home(env: Env) -> None:
     served = body.decode()
     assert widget.SERVED_MARK not in served
     assert json.dumps(DEFAULT_EXIT_URL) in served
-    assert '"launcher": "Chat met ons"' in served
+    assert '"launcher_unread_many": "{n} nieuwe berichten"' in served
     _, _, html = await fetch(env, "/widget/frame?line=chat&lang=nl")
     block = re.search(r'<script type="application/json" id="config">(.*?)</script>', html.decode())
     assert block is not None

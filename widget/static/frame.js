@@ -42,6 +42,11 @@
   let sending = false;
   let leaving = false;
   const seen = new Set();
+  // shown: is the frame open on the host page? Messages that arrive while it is not are
+  // counted for the launcher's badge; seq <= replayed were seen before a reload.
+  let shown = !new URLSearchParams(location.search).has("hidden");
+  let unread = 0;
+  let replayed = 0;
 
   const t = (key, values) =>
     (S[key] || key).replace(/\{(\w+)\}/g, (m, k) => (values && k in values ? values[k] : m));
@@ -80,9 +85,25 @@
     dropSaved();
     token = conversationId = alias = null;
     maxSeq = 0;
+    unread = 0;
     lastPosition = null;
     seen.clear();
     $("messages").textContent = "";
+    report();
+  }
+
+  // ------------------------------------------------------------------ the host page
+  // The launcher shows a badge and says "2 new messages"; it learns only these three facts.
+  let reported = "";
+  function report() {
+    if (!EMBEDDED || exiting) return;
+    const active = !!token;
+    const phase = !active ? null : state === "resuming" ? null : state === "ended" ? "ended" : state === "chat" ? "chat" : "waiting";
+    const message = { type: "helpline:state", active, phase, unread };
+    const key = JSON.stringify(message);
+    if (key === reported) return;
+    reported = key;
+    parent.postMessage(message, "*");
   }
 
   // ------------------------------------------------------------------ words
@@ -157,6 +178,7 @@
     if (next !== "waiting" && next !== "chat") closeLeave(false);
     $("leave-question").textContent = t(next === "waiting" ? "leave_question_waiting" : "leave_question_chat");
     header();
+    report();
     followEnd();
   }
   function header() {
@@ -421,6 +443,10 @@
     if (m.role === "operator") $("typing").hidden = true;
     if (state === "ended") $("chat").hidden = false;
     if (atEnd || m.role === "visitor") toEnd();
+    if (!shown && m.role !== "visitor" && !(m.seq <= replayed)) {
+      unread += 1;
+      report();
+    }
   }
   let typingTimer = 0;
   function onTyping(data) {
@@ -541,6 +567,7 @@
           token = ack.token;
           conversationId = ack.conversation_id;
           save();
+          report();
           if (state !== "waiting" && state !== "chat") show("waiting");
           focus($("waiting-title"));
           return;
@@ -703,12 +730,24 @@
   $("quick-exit").addEventListener("click", quickExit);
   shortcuts(quickExit);
   window.addEventListener("message", (e) => {
-    if (e.source === window.parent && e.data && e.data.type === "helpline:quick-exit") quickExit();
+    if (e.source !== window.parent || !e.data) return;
+    if (e.data.type === "helpline:quick-exit") quickExit();
+    else if (e.data.type === "helpline:visible") {
+      shown = !!e.data.visible;
+      if (shown) {
+        unread = 0;
+        followEnd();
+      }
+      report();
+    }
   });
   if (EMBEDDED) {
     $("close").hidden = false;
-    $("close").addEventListener("click", () => parent.postMessage({ type: "helpline:close" }, "*"));
-  }
+    $("close").addEventListener("click", () => {
+      shown = false; // count from now on, not from when the host page answers
+      parent.postMessage({ type: "helpline:close" }, "*");
+    });
+  } else shown = true;
   $("help-toggle").addEventListener("click", () => ($("help").hidden ? openHelp() : closeHelp(true)));
   $("help-close").addEventListener("click", () => closeHelp(true));
   $("intro-form").addEventListener("submit", start);
@@ -740,6 +779,7 @@
     // rebuild the whole view: the page is new, so everything is replayed (since 0)
     token = saved.token;
     conversationId = saved.conversation_id;
+    replayed = +saved.since || 0;
     show("resuming");
     connect();
   } else {
