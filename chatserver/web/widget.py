@@ -9,15 +9,17 @@ from this origin; the socket.io client is served from ``node_modules`` (npm), ne
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
 import jinja2
 from aiohttp import web
 
+from chatserver.clock import iso
 from chatserver.errors import UnknownLine
 from chatserver.i18n import localized
-from chatserver.settings import LineSettings
+from chatserver.settings import DEFAULT_EXIT_URL, LineSettings
 from chatserver.web import pages
 from chatserver.web.keys import HUB
 from chatserver.web.public_api import line_payload
@@ -83,11 +85,37 @@ def _file(path: Path, content_type: str, cache_control: str) -> web.FileResponse
     return web.FileResponse(path, headers=headers)
 
 
-async def widget_js(request: web.Request) -> web.FileResponse:
+# where widget.js expects what the server fills in; a plain `{}` keeps the file valid JS
+SERVED_MARK = "/* filled in by the chat server */ {}"
+
+
+def embed_script() -> str:
+    """widget.js with the default exit address and the launcher's words filled in.
+
+    Both have one home (``settings.DEFAULT_EXIT_URL`` and ``widget/locales``); the script
+    needs them before it can ask the server anything, and even when that question fails.
+    """
+    source = (WIDGET / "widget.js").read_text("utf-8")
+    if SERVED_MARK not in source:
+        raise RuntimeError(f"widget/widget.js lost its marker {SERVED_MARK!r}")
+    served = {
+        "exit_url": DEFAULT_EXIT_URL,
+        "strings": {
+            lang: {k: v for k, v in strings(lang).items() if k.startswith("launcher")}
+            for lang in LANGS
+        },
+    }
+    return source.replace(SERVED_MARK, json.dumps(served, ensure_ascii=True), 1)
+
+
+async def widget_js(request: web.Request) -> web.Response:
     """The embed script; any site may load it, so it is fetchable cross-origin."""
-    response = _file(WIDGET / "widget.js", JS, "public, max-age=300")
-    response.headers["Cross-Origin-Resource-Policy"] = "cross-origin"
-    return response
+    headers = {
+        **BASE_HEADERS,
+        "Cache-Control": "public, max-age=300",
+        "Cross-Origin-Resource-Policy": "cross-origin",
+    }
+    return web.Response(text=embed_script(), content_type="text/javascript", headers=headers)
 
 
 async def widget_config(request: web.Request) -> web.Response:
@@ -112,9 +140,10 @@ async def frame(request: web.Request) -> web.Response:
     status = line_payload(request.app[HUB], line.id, lang)
     texts = {k: v for k, v in strings(lang).items() if not k.startswith(("demo_", "not_found_"))}
     # opening hours are the line's own: shown in its time zone, whatever the device says
+    # and "now" by the server's clock, so "today" and "tomorrow" do not hang on the device's
     config = {
         "line": line.id, "lang": lang, "timezone": line.timezone, "status": status,
-        "strings": texts,
+        "now": iso(request.app[HUB].clock.now()), "strings": texts,
     }  # fmt: skip
     return _page(
         "frame.html", frame_policy(line), lang=lang, t=strings(lang), line=status, config=config

@@ -6,8 +6,9 @@ chat server's ``127.0.0.1``), exactly as on a helpline's website: a cross-origin
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -15,14 +16,16 @@ import pytest
 from aiohttp import web
 from playwright.async_api import Browser, BrowserContext, Page
 
-from chatserver.settings import load_settings
+from chatserver.privacy.abuse import Limits
+from chatserver.settings import LineSettings, load_settings
 from tests.chromium import AXE  # noqa: F401 - re-exported for the tests here
-from tests.e2e.conftest import CONFIG, Env, port_of, running
+from tests.e2e.conftest import CONFIG, ONE_ADDRESS, Env, port_of, running
 
 HOST_PAGE = """<!doctype html>
 <html lang="nl"><head><meta charset="utf-8"><title>Stichting Voorbeeld</title>
 <meta name="viewport" content="width=device-width, initial-scale=1"></head>
-<body><main><h1>Stichting Voorbeeld</h1><p>Praat met ons, anoniem.</p></main>
+<body><main><h1>Stichting Voorbeeld</h1><p>Praat met ons, anoniem.</p>
+<form role="search"><label>Zoeken <input id="search" type="search"></label></form></main>
 <script src="{chat}/widget.js" data-line="{line}" data-lang="{lang}" async></script>
 </body></html>"""
 NEUTRAL_PAGE = "<!doctype html><html lang='nl'><title>Het weer</title><h1>Het weer</h1></html>"
@@ -48,6 +51,20 @@ class Site:
 
 @pytest.fixture
 async def site(browser: Browser, tmp_path: Path) -> AsyncIterator[Site]:
+    async with hosting(browser, tmp_path) as website:
+        yield website
+
+
+@contextlib.asynccontextmanager
+async def hosting(
+    browser: Browser,
+    tmp_path: Path,
+    limits: Limits = ONE_ADDRESS,
+    tweak: Callable[[LineSettings], LineSettings] = lambda line: line,
+) -> AsyncIterator[Site]:
+    """A website on its own origin and the chat server it embeds: these abuse limits, and
+    each line of the test configuration passed through ``tweak``."""
+
     async def host_page(request: web.Request) -> web.Response:
         html = HOST_PAGE.format(
             chat=chat_url,
@@ -72,10 +89,10 @@ async def site(browser: Browser, tmp_path: Path) -> AsyncIterator[Site]:
 
     settings = load_settings(CONFIG)
     lines = tuple(
-        dataclasses.replace(line, embed_origins=(host,), exit_url=f"{host}/weer")
+        tweak(dataclasses.replace(line, embed_origins=(host,), exit_url=f"{host}/weer"))
         for line in settings.lines
     )
-    async with running(tmp_path, dataclasses.replace(settings, lines=lines)) as env:
+    async with running(tmp_path, dataclasses.replace(settings, lines=lines), limits) as env:
         chat_url = env.url
         context = await browser.new_context(viewport={"width": 1280, "height": 800})
         try:

@@ -17,7 +17,7 @@ from pathlib import Path
 import aiohttp
 import pytest
 
-from chatserver.settings import load_settings
+from chatserver.settings import DEFAULT_EXIT_URL, load_settings
 from chatserver.web import widget
 from tests.e2e.conftest import CONFIG, Env, running
 
@@ -31,7 +31,8 @@ CONTRACT_IDS = [
     "quick-exit", "line-name", "line-status", "closed", "next-open", "emergency", "intro",
     "privacy", "consent", "intake-topic", "intake-age", "start", "waiting", "position", "wait",
     "queue-announcer", "alternatives", "compose", "text", "send", "messages", "typing", "ended",
-    "forget", "forget-info", "forgotten", "leave",
+    "forget", "forget-info", "forgotten", "leave", "help-toggle", "help", "help-contacts",
+    "retry", "leave-confirm", "leave-question", "leave-yes", "leave-no", "ended-contacts",
 ]  # fmt: skip
 
 
@@ -95,6 +96,23 @@ async def test_embed_script_is_javascript_and_small(env: Env) -> None:
     assert headers["X-Content-Type-Options"] == "nosniff"
     assert b"helpline-chat-launcher" in body
     assert gzipped(body) < 5 * 1024
+
+
+async def test_the_default_exit_address_has_one_home(env: Env) -> None:
+    """The quick exit's default comes from settings.DEFAULT_EXIT_URL, served into the embed
+    script and the frame's line data; no copy of it is written in the browser code."""
+    for name in ("widget.js", "static/frame.js"):
+        assert DEFAULT_EXIT_URL not in (WIDGET / name).read_text(), name
+        assert "buienradar" not in (WIDGET / name).read_text(), name
+    _, _, body = await fetch(env, "/widget.js")
+    served = body.decode()
+    assert widget.SERVED_MARK not in served
+    assert json.dumps(DEFAULT_EXIT_URL) in served
+    assert '"launcher_unread_many": "{n} nieuwe berichten"' in served
+    _, _, html = await fetch(env, "/widget/frame?line=chat&lang=nl")
+    block = re.search(r'<script type="application/json" id="config">(.*?)</script>', html.decode())
+    assert block is not None
+    assert json.loads(block.group(1))["status"]["exit_url"] == DEFAULT_EXIT_URL
 
 
 async def test_frame_may_only_be_embedded_by_the_lines_own_sites(tmp_path: Path) -> None:
@@ -252,6 +270,10 @@ def test_locales_have_the_same_keys_and_cover_what_the_code_uses() -> None:
     assert set(nl) == set(en)
     assert all(isinstance(v, str) and v.strip() for v in [*nl.values(), *en.values()])
     used = set(re.findall(r"\bt\(\"(\w+)\"", (WIDGET / "static" / "frame.js").read_text()))
+    used |= set(re.findall(r"\bt\(\"(\w+)\"", (WIDGET / "widget.js").read_text()))
+    # keys picked from a table or a condition: ["busy_title", ...], t(a ? "x_title" : "y_title")
+    picked = r"\"(\w+_(?:title|text|question_\w+))\""
+    used |= set(re.findall(picked, (WIDGET / "static" / "frame.js").read_text()))
     for template in (WIDGET / "templates").glob("*.html"):
         used |= set(re.findall(r"\bt\.(\w+)", template.read_text()))
     assert used - set(nl) == set()

@@ -1,7 +1,8 @@
 /* The visitor's chat inside the iframe. It speaks only the /visitor wire contract
  * (docs/protocol.md). It keeps nothing but {token, conversation_id, since} in this frame's
  * sessionStorage, so a reload resumes and closing the tab forgets. Message markup comes only
- * from the server's sanitized `html` field; `text` is never inserted as markup. */
+ * from the server's sanitized `html` field; `text` is never inserted as markup.
+ * Plain ES2020 in one classic script: no globals of its own, `io` comes from socket.io. */
 (() => {
   "use strict";
   const $ = (id) => document.getElementById(id);
@@ -12,10 +13,24 @@
   const LOCALE = LANG === "en" ? "en-GB" : "nl-NL";
   const KEY = "helpline-chat";
   const EMBEDDED = window.top !== window;
-  const DEFAULT_EXIT = "https://www.buienradar.nl";
+  const { io } = window; // the socket.io client; missing if its script did not load
+  // "today" and "tomorrow" by the server's clock and in the line's time zone, not the device's
+  const RENDERED_AT = Date.parse(cfg.now) || Date.now();
+  const LOADED_AT = performance.now();
+  const serverNow = () => RENDERED_AT + performance.now() - LOADED_AT;
+  const ZONE = (() => {
+    try {
+      new Intl.DateTimeFormat(LOCALE, { timeZone: cfg.timezone });
+      return cfg.timezone;
+    } catch {
+      return undefined; // unknown zone: the device's
+    }
+  })();
 
   let line = cfg.status; // the last /api/lines/{line} answer
-  let state = "loading"; // loading resuming closed busy intro waiting chat ended
+  // loading resuming closed refused intro waiting chat ended
+  let state = "loading";
+  let refusal = null; // why the chat was refused: full blocked limited offline failed
   let socket = null;
   let token = null;
   let conversationId = null;
@@ -23,8 +38,15 @@
   let alias = null;
   let exiting = false;
   let starting = false;
+  let attempts = 0; // which start the answer belongs to; an old timeout must not answer a new one
   let sending = false;
+  let leaving = false;
   const seen = new Set();
+  // shown: is the frame open on the host page? Messages that arrive while it is not are
+  // counted for the launcher's badge; seq <= replayed were seen before a reload.
+  let shown = !new URLSearchParams(location.search).has("hidden");
+  let unread = 0;
+  let replayed = 0;
 
   const t = (key, values) =>
     (S[key] || key).replace(/\{(\w+)\}/g, (m, k) => (values && k in values ? values[k] : m));
@@ -37,7 +59,7 @@
     try {
       const saved = JSON.parse(sessionStorage.getItem(KEY));
       return saved && saved.line === LINE && saved.token ? saved : null;
-    } catch (e) {
+    } catch {
       return null;
     }
   }
@@ -48,14 +70,14 @@
         KEY,
         JSON.stringify({ line: LINE, token, conversation_id: conversationId, since: maxSeq })
       );
-    } catch (e) {
+    } catch {
       /* storage refused: the chat works, it just cannot resume after a reload */
     }
   }
   function dropSaved() {
     try {
       sessionStorage.removeItem(KEY);
-    } catch (e) {
+    } catch {
       /* nothing stored */
     }
   }
@@ -63,9 +85,25 @@
     dropSaved();
     token = conversationId = alias = null;
     maxSeq = 0;
+    unread = 0;
     lastPosition = null;
     seen.clear();
     $("messages").textContent = "";
+    report();
+  }
+
+  // ------------------------------------------------------------------ the host page
+  // The launcher shows a badge and says "2 new messages"; it learns only these three facts.
+  let reported = "";
+  function report() {
+    if (!EMBEDDED || exiting) return;
+    const active = !!token;
+    const phase = !active ? null : state === "resuming" ? null : state === "ended" ? "ended" : state === "chat" ? "chat" : "waiting";
+    const message = { type: "helpline:state", active, phase, unread };
+    const key = JSON.stringify(message);
+    if (key === reported) return;
+    reported = key;
+    parent.postMessage(message, "*");
   }
 
   // ------------------------------------------------------------------ words
@@ -78,35 +116,49 @@
     const hours = Math.round(minutes / 60);
     return hours === 1 ? t("wait_one_hour") : t("wait_hours", { n: hours });
   }
-  const clock = (date) =>
-    date.toLocaleTimeString(LOCALE, { hour: "2-digit", minute: "2-digit", hour12: false });
-  // opening times in the line's own time zone: "maandag 30 november 19:00"
+  const clock = (date, zone) =>
+    date.toLocaleTimeString(LOCALE, { timeZone: zone, hour: "2-digit", minute: "2-digit", hour12: false });
+  // the calendar day in the line's time zone, counted in days, to tell today from tomorrow
+  function day(ms) {
+    const parts = {};
+    const format = new Intl.DateTimeFormat("en-GB", { timeZone: ZONE, year: "numeric", month: "numeric", day: "numeric" });
+    for (const part of format.formatToParts(new Date(ms))) parts[part.type] = +part.value;
+    return Date.UTC(parts.year, parts.month - 1, parts.day) / 86400000;
+  }
+  // "vandaag om 19:00", "tomorrow at 09:00", "maandag 30 november om 19:00"
   function when(iso) {
-    const date = new Date(iso);
-    const zone = { timeZone: cfg.timezone || undefined };
-    try {
-      const day = date.toLocaleDateString(LOCALE, { ...zone, weekday: "long", day: "numeric", month: "long" });
-      const time = date.toLocaleTimeString(LOCALE, { ...zone, hour: "2-digit", minute: "2-digit", hour12: false });
-      return `${day} ${time}`;
-    } catch (e) {
-      return `${date.toLocaleDateString(LOCALE)} ${clock(date)}`; // unknown zone: the device's
-    }
+    const ms = Date.parse(iso);
+    const time = clock(new Date(ms), ZONE);
+    const days = day(ms) - day(serverNow());
+    if (days === 0) return t("when_today", { time });
+    if (days === 1) return t("when_tomorrow", { time });
+    const date = new Date(ms).toLocaleDateString(LOCALE, { timeZone: ZONE, weekday: "long", day: "numeric", month: "long" });
+    return t("when_date", { date, time });
   }
   function errorText(error) {
     const code = error && error.code;
     if (code === "too_long") return t("send_too_long", { limit: error.limit });
     if (code === "ended") return t("send_ended");
+    if (code === "rate_limited") return t("send_rate_limited");
     return t("send_failed");
   }
 
   // ------------------------------------------------------------------ what is shown
   const VIEWS = {
     closed: ["closed"],
-    busy: ["closed"],
+    refused: ["closed"],
     intro: ["intro"],
     waiting: ["waiting", "chat"],
     chat: ["chat"],
     ended: ["chat", "ended"],
+  };
+  // every refusal: a title, a kind text with what to do next, and whether trying again helps
+  const REFUSALS = {
+    full: ["busy_title", "busy_text", true],
+    blocked: ["blocked_title", "blocked_text", false],
+    limited: ["limited_title", "limited_text", true],
+    offline: ["offline_title", "offline_text", true],
+    failed: ["failed_title", "failed_text", true],
   };
   function show(next) {
     state = next;
@@ -117,12 +169,17 @@
     }
     if (next === "ended" && !$("messages").children.length) $("chat").hidden = true;
     $("composer").hidden = next !== "waiting" && next !== "chat";
-    const busy = next === "busy";
-    $("closed-title").textContent = t(busy ? "busy_title" : "closed_title");
-    $("closed-text").textContent = t(busy ? "busy_text" : "closed_text");
-    $("closed-next").hidden = busy;
+    const [title, text, retry] = next === "refused" ? REFUSALS[refusal] : ["closed_title", "closed_text", false];
+    $("closed-title").textContent = t(title);
+    $("closed-text").textContent = t(text);
+    $("closed-next").hidden = next !== "closed";
+    $("retry").hidden = !retry;
     if (next !== "chat") $("typing").hidden = true;
+    if (next !== "waiting" && next !== "chat") closeLeave(false);
+    $("leave-question").textContent = t(next === "waiting" ? "leave_question_waiting" : "leave_question_chat");
     header();
+    report();
+    followEnd();
   }
   function header() {
     let status;
@@ -141,25 +198,52 @@
     $("line-status").textContent = status;
     $("line-name").textContent = state === "chat" && alias ? alias : line.name;
   }
-  function notice(text) {
-    $("notice").textContent = text || "";
+  // a notice above the screen; for a lost connection with the numbers that work without it
+  function notice(text, withContacts) {
+    const box = $("notice");
+    box.textContent = "";
+    if (!text) return;
+    const inner = document.createElement("div");
+    inner.className = "notice";
+    const p = document.createElement("p");
+    p.textContent = text;
+    inner.append(p);
+    if (withContacts) {
+      const list = document.createElement("ul");
+      list.className = "contacts";
+      contacts(list, line.emergency || []);
+      inner.append(list);
+    }
+    box.append(inner);
+  }
+  function nextOpen(iso) {
+    const sentence = $("closed-next");
+    const strong = $("next-open");
+    if (!iso) {
+      strong.textContent = "";
+      sentence.replaceChildren(t("next_open_unknown"), strong);
+      return;
+    }
+    strong.textContent = when(iso);
+    const [before, after] = t("next_open").split("{when}");
+    sentence.replaceChildren(before, strong, after || "");
   }
   function renderLine(data) {
     line = data;
-    $("next-open").textContent = data.next_open ? when(data.next_open) : t("next_open_unknown");
-    if (["loading", "intro", "closed", "busy"].includes(state)) {
-      if (state !== "busy" || data.open) show(data.open ? "intro" : "closed");
-    } else header();
+    nextOpen(data.next_open);
+    if (["loading", "intro", "closed"].includes(state)) show(data.open ? "intro" : "closed");
+    else header();
   }
   async function refreshLine() {
     try {
       const url = `/api/lines/${encodeURIComponent(LINE)}?lang=${LANG}`;
       const response = await fetch(url, { cache: "no-store", credentials: "omit" });
       if (response.ok && !exiting) renderLine(await response.json());
-    } catch (e) {
+    } catch {
       /* offline: keep what the page was rendered with */
     }
   }
+  // the same markup as the template's contact_list macro
   function contacts(list, items) {
     list.textContent = "";
     for (const item of items) {
@@ -189,6 +273,91 @@
       list.append(li);
     }
   }
+  function refuse(kind) {
+    refusal = kind;
+    show("refused");
+    focus($("closed-title"));
+  }
+
+  // ------------------------------------------------------------------ the screen
+  // A phone's keyboard hides the lower half of the screen: fit the page into the visual
+  // viewport, and below 35rem collapse the header to one line and hide helper text while
+  // typing, so the conversation keeps a few lines (frame.css, .compact and .typing).
+  const root = document.documentElement;
+  const main = $("main");
+  const viewport = window.visualViewport;
+  let atEnd = true;
+  function fit() {
+    const zoomed = viewport && Math.abs(viewport.scale - 1) > 0.01;
+    const height = viewport && !zoomed ? viewport.height : window.innerHeight;
+    root.style.setProperty("--frame-height", `${Math.floor(height)}px`);
+    root.classList.toggle("compact", height < 560);
+  }
+  const scrollable = () => state === "waiting" || state === "chat" || state === "ended";
+  function toEnd() {
+    main.scrollTop = main.scrollHeight;
+    atEnd = true;
+  }
+  // whoever was reading the newest lines keeps reading them when the space shrinks
+  function followEnd() {
+    if (atEnd && scrollable()) toEnd();
+  }
+  main.addEventListener(
+    "scroll",
+    () => {
+      atEnd = main.scrollHeight - main.scrollTop - main.clientHeight < 48;
+    },
+    { passive: true }
+  );
+  if (window.ResizeObserver) new ResizeObserver(followEnd).observe(main);
+  if (viewport) viewport.addEventListener("resize", fit);
+  window.addEventListener("resize", fit);
+  fit();
+  // typing: hide helper text (and the end button) so the keyboard leaves room for messages;
+  // put them back a moment after leaving the field, so a tap never lands on a moving target
+  let typingLayout = 0;
+  $("text").addEventListener("focus", () => {
+    clearTimeout(typingLayout);
+    root.classList.add("typing");
+  });
+  $("text").addEventListener("blur", () => {
+    clearTimeout(typingLayout);
+    typingLayout = setTimeout(() => root.classList.remove("typing"), 250);
+  });
+  // Send keeps the keyboard open: the field keeps focus when the button is pressed
+  $("send").addEventListener("mousedown", (e) => e.preventDefault());
+
+  // ------------------------------------------------------------------ panels
+  // "Direct help" and "really end?" are small panels in the page, not modal dialogs: the quick
+  // exit stays one tap away while they are open. Escape closes them; focus goes in and back.
+  function openHelp() {
+    $("help").hidden = false;
+    $("help-toggle").setAttribute("aria-expanded", "true");
+    $("help-title").focus();
+  }
+  function closeHelp(returnFocus) {
+    if ($("help").hidden) return false;
+    $("help").hidden = true;
+    $("help-toggle").setAttribute("aria-expanded", "false");
+    if (returnFocus) $("help-toggle").focus();
+    return true;
+  }
+  function openLeave() {
+    if (!socket || leaving) return;
+    $("send-error").textContent = "";
+    $("leave-row").hidden = true;
+    $("leave-confirm").hidden = false;
+    $("leave").setAttribute("aria-expanded", "true");
+    $("leave-question").focus();
+  }
+  function closeLeave(returnFocus) {
+    if ($("leave-confirm").hidden) return false;
+    $("leave-confirm").hidden = true;
+    $("leave-row").hidden = false;
+    $("leave").setAttribute("aria-expanded", "false");
+    if (returnFocus) $("leave").focus();
+    return true;
+  }
 
   // ------------------------------------------------------------------ queue announcements
   // The position is visible at all times; screen readers hear a change at most every 30 s.
@@ -216,6 +385,11 @@
   }
 
   // ------------------------------------------------------------------ server events
+  // other ways to get help after a long wait, and always the emergency numbers with them
+  function withEmergency(items) {
+    const known = new Set(items.map((item) => item.phone || item.url));
+    return items.concat((line.emergency || []).filter((item) => !known.has(item.phone || item.url)));
+  }
   function onQueue(queue) {
     if (!queue || state === "ended") return;
     if (state !== "waiting") {
@@ -225,7 +399,7 @@
     $("position").textContent = String(queue.position);
     $("wait").textContent = waitText(queue.estimated_wait_seconds);
     const alternatives = Array.isArray(queue.alternatives) ? queue.alternatives : [];
-    contacts($("alternatives"), alternatives);
+    contacts($("alternatives"), alternatives.length ? withEmergency(alternatives) : []);
     $("alternatives").hidden = $("alternatives-box").hidden = !alternatives.length;
     announce(queue);
   }
@@ -265,12 +439,14 @@
     el.append(meta, text);
     const list = $("messages");
     const later = Array.from(list.children).find((other) => +other.dataset.seq > m.seq);
-    const main = $("main");
-    const atEnd = main.scrollHeight - main.scrollTop - main.clientHeight < 80;
     list.insertBefore(el, later || null);
     if (m.role === "operator") $("typing").hidden = true;
     if (state === "ended") $("chat").hidden = false;
-    if (atEnd || m.role === "visitor") main.scrollTop = main.scrollHeight;
+    if (atEnd || m.role === "visitor") toEnd();
+    if (!shown && m.role !== "visitor" && !(m.seq <= replayed)) {
+      unread += 1;
+      report();
+    }
   }
   let typingTimer = 0;
   function onTyping(data) {
@@ -317,16 +493,18 @@
       // a function, so a reconnect resumes with the token and the newest seq seen
       auth: (cb) => cb(token ? { line: LINE, lang: LANG, token, since: maxSeq } : { line: LINE, lang: LANG }),
       transports: ["websocket", "polling"],
+      tryAllTransports: true, // a proxy that blocks WebSocket: long-polling, not "no connection"
     });
     socket.on("connect", () => {
       notice("");
       if (token) probe();
     });
     socket.on("disconnect", (reason) => {
-      if (token && reason !== "io client disconnect") notice(t("connection_lost"));
+      if (token && reason !== "io client disconnect") notice(t("connection_lost"), true);
     });
     socket.on("connect_error", () => {
-      if (token) notice(t("connection_lost"));
+      if (token) notice(t("connection_lost"), true);
+      else if (starting) unreachable();
     });
     socket.on("queue", onQueue);
     socket.on("assigned", onAssigned);
@@ -334,6 +512,18 @@
     socket.on("typing", onTyping);
     socket.on("ended", onEnded);
     return socket;
+  }
+  // Starting, and the server cannot be reached: say so now, not after a long timeout, and
+  // drop the socket, so "try again" tries at once instead of waiting for the next back-off.
+  function unreachable() {
+    starting = false;
+    $("start").removeAttribute("aria-busy");
+    if (socket) {
+      socket.off();
+      socket.disconnect();
+      socket = null;
+    }
+    if (!exiting) refuse("offline");
   }
   // A bad token is only reported on the next event; ask at once, harmlessly.
   function probe() {
@@ -347,19 +537,18 @@
     if (event) event.preventDefault();
     const consent = $("consent");
     if (!consent.checked) {
+      if (state !== "intro") show("intro");
       consent.setAttribute("aria-invalid", "true");
       $("consent-error").textContent = t("consent_error");
       consent.focus();
       return;
     }
     if (starting) return;
-    if (typeof io !== "function") {
-      $("start-error").textContent = t("start_failed");
-      return;
-    }
+    if (typeof io !== "function") return refuse("offline");
     starting = true;
+    const attempt = ++attempts;
     $("start").setAttribute("aria-busy", "true");
-    $("start-error").textContent = "";
+    $("intro-help").hidden = true;
     notice("");
     const intake = {};
     const topic = $("intake-topic");
@@ -369,38 +558,34 @@
     connect()
       .timeout(10000)
       .emit("start", { consent: true, intake }, (err, ack) => {
+        if (attempt !== attempts || !starting) return; // answered: the server was unreachable
         starting = false;
         $("start").removeAttribute("aria-busy");
         if (exiting) return;
-        if (err || !ack) {
-          $("start-error").textContent = t("start_failed");
-          return;
-        }
+        if (err || !ack) return refuse(socket && socket.connected ? "failed" : "offline");
         if (ack.ok) {
           token = ack.token;
           conversationId = ack.conversation_id;
           save();
-          if (state === "intro") {
-            show("waiting");
-            focus($("waiting-title"));
-          } else if (state === "waiting") focus($("waiting-title"));
+          report();
+          if (state !== "waiting" && state !== "chat") show("waiting");
+          focus($("waiting-title"));
           return;
         }
         const code = ack.error && ack.error.code;
         if (code === "invalid_token" && !retried) return start(null, true);
         if (code === "closed") {
-          renderLine({ ...line, open: false, next_open: ack.error.next_open || null });
+          renderLine({ ...line, open: false, next_open: ack.error.next_open || line.next_open });
           show("closed");
           focus($("closed-title"));
-        } else if (code === "queue_full") {
-          show("busy");
-          focus($("closed-title"));
-        } else if (code === "consent_required") {
+        } else if (code === "queue_full" || code === "line_full") refuse("full");
+        else if (code === "blocked") refuse("blocked");
+        else if (code === "rate_limited") refuse("limited");
+        else if (code === "consent_required") {
           consent.checked = false;
           start();
-        } else {
-          $("start-error").textContent = t("start_failed");
-        }
+          $("intro-help").hidden = false;
+        } else refuse("failed");
       });
   }
   function send() {
@@ -438,12 +623,17 @@
     if (typingSent && socket) socket.emit("typing", { active: false });
     typingSent = false;
   }
+  // only after "yes" in the confirmation: an ended chat cannot be resumed
   function leave() {
-    if (!socket) return;
-    $("send-error").textContent = "";
+    if (!socket || leaving) return;
+    leaving = true;
+    $("leave-yes").setAttribute("aria-busy", "true");
     socket.timeout(8000).emit("leave", {}, (err, ack) => {
+      leaving = false;
+      $("leave-yes").removeAttribute("aria-busy");
       if (exiting) return;
       if (!err && ack && (ack.ok || (ack.error && ack.error.code === "ended"))) {
+        closeLeave(false);
         onEnded({ by: "visitor", reason: "left" });
       } else $("send-error").textContent = err ? t("send_offline") : t("send_failed");
     });
@@ -466,6 +656,10 @@
     focus($(line.open ? "intro-title" : "closed-title"));
     refreshLine();
   }
+  function retry() {
+    if (typeof io !== "function") location.reload(); // the chat's own script did not load
+    else start(null);
+  }
 
   // ------------------------------------------------------------------ quick exit
   // Wipe first, then tell the server (at most 300 ms), then leave: the host page navigates on
@@ -473,7 +667,7 @@
   function quickExit() {
     if (exiting) return;
     exiting = true;
-    const url = (line && line.exit_url) || DEFAULT_EXIT;
+    const url = (line && line.exit_url) || cfg.status.exit_url;
     const tell = socket && socket.connected && token && state !== "ended" ? socket : null;
     dropSaved();
     token = null;
@@ -494,10 +688,15 @@
     });
     setTimeout(finish, 350);
   }
-  // GOV.UK "Exit this page": Shift three times within 1.5 s, or Escape twice within 1 s.
+  // GOV.UK "Exit this page": Shift three times within 1.5 s, anywhere. Escape twice within 1 s
+  // only outside form fields and panels: there Escape means "clear" or "close", and two of
+  // them must not throw a person out of a conversation that cannot be resumed. The Escape
+  // that closes a panel also quiets Escape for a second.
+  const FIELDS = 'input, textarea, select, [contenteditable]:not([contenteditable="false"])';
   function shortcuts(action) {
     let shifts = [];
     let escapes = [];
+    let quietUntil = 0;
     document.addEventListener(
       "keydown",
       (e) => {
@@ -509,7 +708,14 @@
           if (shifts.length >= 3) action();
         } else if (e.key === "Escape") {
           shifts = [];
-          escapes = escapes.filter((at) => now - at < 1000).concat(now);
+          if (closeLeave(true) || closeHelp(true)) {
+            e.preventDefault();
+            escapes = [];
+            quietUntil = now + 1000;
+            return;
+          }
+          const inField = e.target && e.target.closest && e.target.closest(FIELDS);
+          escapes = inField || now < quietUntil ? [] : escapes.filter((at) => now - at < 1000).concat(now);
           if (escapes.length >= 2) action();
         } else {
           shifts = [];
@@ -524,12 +730,26 @@
   $("quick-exit").addEventListener("click", quickExit);
   shortcuts(quickExit);
   window.addEventListener("message", (e) => {
-    if (e.source === window.parent && e.data && e.data.type === "helpline:quick-exit") quickExit();
+    if (e.source !== window.parent || !e.data) return;
+    if (e.data.type === "helpline:quick-exit") quickExit();
+    else if (e.data.type === "helpline:visible") {
+      shown = !!e.data.visible;
+      if (shown) {
+        unread = 0;
+        followEnd();
+      }
+      report();
+    }
   });
   if (EMBEDDED) {
     $("close").hidden = false;
-    $("close").addEventListener("click", () => parent.postMessage({ type: "helpline:close" }, "*"));
-  }
+    $("close").addEventListener("click", () => {
+      shown = false; // count from now on, not from when the host page answers
+      parent.postMessage({ type: "helpline:close" }, "*");
+    });
+  } else shown = true;
+  $("help-toggle").addEventListener("click", () => ($("help").hidden ? openHelp() : closeHelp(true)));
+  $("help-close").addEventListener("click", () => closeHelp(true));
   $("intro-form").addEventListener("submit", start);
   $("consent").addEventListener("change", () => {
     if (!$("consent").checked) return;
@@ -547,15 +767,19 @@
     }
   });
   $("text").addEventListener("input", typingOn);
-  $("leave").addEventListener("click", leave);
+  $("leave").addEventListener("click", openLeave);
+  $("leave-no").addEventListener("click", () => closeLeave(true));
+  $("leave-yes").addEventListener("click", leave);
   $("forget").addEventListener("click", forget);
   $("restart").addEventListener("click", restart);
+  $("retry").addEventListener("click", retry);
 
   const saved = loadSaved();
   if (saved && typeof io === "function") {
     // rebuild the whole view: the page is new, so everything is replayed (since 0)
     token = saved.token;
     conversationId = saved.conversation_id;
+    replayed = +saved.since || 0;
     show("resuming");
     connect();
   } else {
@@ -563,6 +787,6 @@
   }
   refreshLine();
   setInterval(() => {
-    if (state === "intro" || state === "closed" || state === "busy") refreshLine();
+    if (state === "intro" || state === "closed") refreshLine();
   }, 60000);
 })();
