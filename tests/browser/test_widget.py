@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 from playwright.async_api import FrameLocator, Page, expect
 
 from tests.browser.conftest import Site
+from tests.browser.screens import shot
 
 AMSTERDAM = ZoneInfo("Europe/Amsterdam")
 
@@ -165,12 +166,36 @@ async def test_alternatives_appear_after_a_long_wait(site: Site) -> None:
     """After the line's threshold the waiting visitor is offered other ways to get help."""
     line = site.env.hub.settings.line("chat")
     assert line is not None and line.alternatives
+    volunteer = await site.env.operator("anna")
+    await site.env.start()  # anna is busy with someone else
+    await volunteer.next("assigned")
     _page, frame = await open_chat(site)
     await start(frame)
+    await expect(frame.locator("#position")).to_have_text("1")
+    await expect(frame.locator("#wait")).to_contain_text("10 minuten")
     assert not await frame.locator("#alternatives").is_visible()
     await site.env.advance(line.alternatives_after_seconds + 1)
     await expect(frame.locator("#alternatives")).to_be_visible()
-    await expect(frame.locator("#alternatives li")).to_have_count(len(line.alternatives))
+    # the line's alternatives, and its emergency numbers with them
+    phones = {c.phone for c in line.alternatives} | {c.phone for c in line.emergency}
+    await expect(frame.locator("#alternatives li")).to_have_count(len(phones))
+
+
+async def test_nobody_online_is_said_plainly_with_help_at_once(site: Site) -> None:
+    """An open line with no volunteer online says so, instead of "not known yet" for ever,
+    and shows where else to turn straight away; once a volunteer is free it says "now"."""
+    page, frame = await open_chat(site)
+    await expect(frame.locator("#line-status")).to_contain_text("geen vrijwilliger online")
+    await start(frame)
+    await expect(frame.locator("#wait")).to_have_text("er is nu geen vrijwilliger online")
+    await expect(frame.locator("#alternatives-title")).to_contain_text("geen vrijwilliger online")
+    await expect(frame.locator("#alternatives")).to_be_visible()
+    await expect(frame.locator("#alternatives a[href='tel:112']")).to_have_count(1)
+    await shot(page, "nobody-online")
+    # a second volunteer's free slot reads as "now" on the intro screen of a new visitor
+    await site.env.operator("anna", capacity=2)
+    _page2, other = await open_chat(site)
+    await expect(other.locator("#line-status")).to_contain_text("wachttijd nu")
 
 
 async def test_english_and_nothing_from_third_parties(site: Site) -> None:

@@ -107,9 +107,10 @@
   }
 
   // ------------------------------------------------------------------ words
+  // null: nobody on duty (the server says so plainly); 0: a volunteer is free now
   function waitText(seconds) {
-    if (seconds == null) return t("wait_unknown");
-    if (seconds <= 0) return t("wait_less_than_minute");
+    if (seconds == null) return t("wait_nobody_on_duty");
+    if (seconds <= 0) return t("wait_now");
     const minutes = Math.ceil(seconds / 60);
     if (minutes === 1) return t("wait_one_minute");
     if (minutes < 90) return t("wait_minutes", { n: minutes });
@@ -192,7 +193,9 @@
       status = [
         t("status_open"),
         t(people, { n }),
-        t("status_wait", { wait: waitText(line.estimated_wait_seconds) }),
+        line.estimated_wait_seconds == null
+          ? t("status_nobody_on_duty")
+          : t("status_wait", { wait: waitText(line.estimated_wait_seconds) }),
       ].join(" · ");
     } else status = t("status_closed");
     $("line-status").textContent = status;
@@ -398,9 +401,13 @@
     }
     $("position").textContent = String(queue.position);
     $("wait").textContent = waitText(queue.estimated_wait_seconds);
+    // nobody on duty: say so and show where else to turn at once, with the emergency numbers
+    const nobody = Boolean(queue.nobody_on_duty);
     const alternatives = Array.isArray(queue.alternatives) ? queue.alternatives : [];
-    contacts($("alternatives"), alternatives.length ? withEmergency(alternatives) : []);
-    $("alternatives").hidden = $("alternatives-box").hidden = !alternatives.length;
+    const shown = alternatives.length || nobody ? withEmergency(alternatives) : [];
+    contacts($("alternatives"), shown);
+    $("alternatives-title").textContent = t(nobody ? "alternatives_title_nobody" : "alternatives_title");
+    $("alternatives").hidden = $("alternatives-box").hidden = !shown.length;
     announce(queue);
   }
   function onAssigned(data) {
