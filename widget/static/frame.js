@@ -162,6 +162,7 @@
     failed: ["failed_title", "failed_text", true],
   };
   function show(next) {
+    const changed = state !== next;
     state = next;
     const visible = VIEWS[next] || [];
     $("loading").hidden = next !== "loading" && next !== "resuming";
@@ -180,7 +181,9 @@
     $("leave-question").textContent = t(next === "waiting" ? "leave_question_waiting" : "leave_question_chat");
     header();
     report();
-    followEnd();
+    // a new screen opens at its newest line (the chat after the wait, not the old queue box)
+    if (changed && scrollable()) toEnd();
+    else followEnd();
   }
   function header() {
     let status;
@@ -408,6 +411,7 @@
     contacts($("alternatives"), shown);
     $("alternatives-title").textContent = t(nobody ? "alternatives_title_nobody" : "alternatives_title");
     $("alternatives").hidden = $("alternatives-box").hidden = !shown.length;
+    followEnd();
     announce(queue);
   }
   function onAssigned(data) {
