@@ -124,7 +124,7 @@ async def test_reading_a_stored_transcript_is_for_supervisors_and_audited(env: E
         assert refused.status == 403
     entries = await env.hub.store.audit_entries(0, env.clock.now() + 1)
     reads = [e for e in entries if e.action == "transcript_read"]
-    assert [(e.actor, e.conversation_id) for e in reads] == [
-        ((await env.hub.store.account_by_username("sara")).id, conversation)
-    ]
+    sara = await env.hub.store.account_by_username("sara")
+    assert sara is not None
+    assert [(e.actor, e.conversation_id) for e in reads] == [(sara.id, conversation)]
     assert all("vertellen" not in str(vars(e)) for e in entries)
