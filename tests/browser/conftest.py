@@ -16,7 +16,7 @@ from aiohttp import web
 from playwright.async_api import Browser, BrowserContext, Page
 
 from chatserver.settings import load_settings
-from tests.chromium import AXE  # noqa: F401 - re-exported for the tests here
+from tests.chromium import AXE as AXE  # re-exported for the tests here
 from tests.e2e.conftest import CONFIG, Env, port_of, running
 
 HOST_PAGE = """<!doctype html>

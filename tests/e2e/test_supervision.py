@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from tests.e2e.conftest import Env, Peer
 
 
-async def _dashboard_until(supervisor: Peer, check) -> dict[str, Any]:
+async def _dashboard_until(
+    supervisor: Peer, check: Callable[[dict[str, Any]], bool]
+) -> dict[str, Any]:
     """The first pushed dashboard that satisfies ``check`` (pushes are coalesced)."""
-    return await supervisor.until("dashboard", check)
+    board: dict[str, Any] = await supervisor.until("dashboard", check)
+    return board
 
 
 def _line(board: dict[str, Any], line: str = "chat") -> dict[str, Any]:
