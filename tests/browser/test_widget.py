@@ -166,6 +166,10 @@ async def test_alternatives_appear_after_a_long_wait(site: Site) -> None:
     """After the line's threshold the waiting visitor is offered other ways to get help."""
     line = site.env.hub.settings.line("chat")
     assert line is not None and line.alternatives
+    # a volunteer on duty but busy: with nobody on duty the alternatives show at once
+    volunteer = await site.env.operator("anna")
+    await site.env.start()
+    await volunteer.next("assigned")
     _page, frame = await open_chat(site)
     await start(frame)
     assert not await frame.locator("#alternatives").is_visible()
