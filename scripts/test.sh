@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Install everything the tests need (Python packages, Chromium from Debian, npm packages)
-# and run the whole suite: lint (eslint, ruff), type check, then pytest. Never skips a test.
+# and run the whole suite: lint (eslint, ruff), a strict type check of the code and the tests,
+# then pytest. Never skips a test.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 bash "$ROOT/scripts/setup-venv.sh" test
@@ -10,7 +11,7 @@ echo "== eslint"
 npx --no-install eslint console/static widget
 echo "== ruff"
 "$ROOT/.venv/bin/ruff" check chatserver tests bench
-echo "== mypy"
-"$ROOT/.venv/bin/mypy" chatserver
+echo "== mypy --strict"
+"$ROOT/.venv/bin/mypy" --strict chatserver tests
 echo "== pytest"
 exec "$ROOT/.venv/bin/python" -m pytest -p no:cacheprovider "$@"

@@ -313,7 +313,7 @@ def test_exceptions_and_always_open(tmp_path: Path) -> None:
     assert all(line.hours[day] == (Interval(0, 1440),) for day in WEEKDAYS)
 
 
-def test_embedding_origins_and_exit_url(tmp_path) -> None:
+def test_embedding_origins_and_exit_url(tmp_path: Path) -> None:
     """A helpline lists the sites that may embed its chat and a neutral quick-exit address."""
     from chatserver.settings import ConfigError, load_settings
 
@@ -324,6 +324,7 @@ def test_embedding_origins_and_exit_url(tmp_path) -> None:
         'id = "chat"\nembed_origins = ["https://www.example.nl"]\nexit_url = "https://nos.nl"\n',
     ))
     line = load_settings(good).line("chat")
+    assert line is not None
     assert line.embed_origins == ("https://www.example.nl",) and line.exit_url == "https://nos.nl"
     bad = tmp_path / "bad.toml"
     bad.write_text(base.replace(

@@ -50,7 +50,7 @@ def source_address(environ: dict[str, Any], trusted_proxies: Iterable[str] = ())
     """
     request = environ.get("aiohttp.request")
     peer = str(getattr(request, "remote", "") or "")
-    forwarded = environ.get("HTTP_X_FORWARDED_FOR")
+    forwarded: str | None = environ.get("HTTP_X_FORWARDED_FOR")
     if forwarded and _trusted(peer, trusted_proxies):
         hops = [hop.strip() for hop in forwarded.split(",") if hop.strip()]
         # the right-most hop not itself a trusted proxy is who reached our proxies

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import html
 import unicodedata
-from typing import Any
+from typing import Any, cast
 
 from bleach.linkifier import Linker
 
@@ -41,4 +41,5 @@ _linker = Linker(callbacks=[_harden], skip_tags=None, parse_email=True)
 
 def to_html(text: str) -> str:
     """Escape ``text`` completely, then turn safe links into anchors."""
-    return _linker.linkify(html.escape(text, quote=True))
+    # bleach ships no type hints; linkify returns the str it was given, linked
+    return cast(str, _linker.linkify(html.escape(text, quote=True)))

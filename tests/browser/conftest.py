@@ -18,7 +18,7 @@ from playwright.async_api import Browser, BrowserContext, Page
 
 from chatserver.privacy.abuse import Limits
 from chatserver.settings import LineSettings, load_settings
-from tests.chromium import AXE  # noqa: F401 - re-exported for the tests here
+from tests.chromium import AXE as AXE  # re-exported for the tests here
 from tests.e2e.conftest import CONFIG, ONE_ADDRESS, Env, port_of, running
 
 HOST_PAGE = """<!doctype html>

@@ -10,13 +10,14 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pyotp
 import pytest
 from playwright.async_api import Browser, BrowserContext, Page, expect
 
 from chatserver import accounts
-from tests.chromium import AXE  # noqa: F401 - re-exported for the tests here
+from tests.chromium import AXE as AXE  # re-exported for the tests here
 from tests.e2e.conftest import PASSWORD, Env, running
 
 SHOTS = Path("/tmp")
@@ -68,7 +69,7 @@ class Console:
         await page.locator("#password").press("Enter")
         return page
 
-    async def volunteer(self, username: str = "anna", alias: str = "Anna", **options) -> Page:
+    async def volunteer(self, username: str = "anna", alias: str = "Anna", **options: Any) -> Page:
         """A volunteer account, logged in and on the console, status still paused."""
         await self.env.account(username, alias=alias, **options)
         page = await self.login(username)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import re
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -55,7 +56,7 @@ class Browser:
 
 
 @pytest.fixture
-async def admin(env: Env):
+async def admin(env: Env) -> AsyncIterator[Browser]:
     """Logged in as the administrator ``beheer`` (with its TOTP code)."""
     await env.account("beheer", role="admin", alias="Beheer")
     async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as http:

@@ -27,6 +27,7 @@ from chatserver import accounts
 from chatserver.app import ACCESS_LOG_FORMAT, Server, build_server
 from chatserver.clock import ManualClock
 from chatserver.hub import events as ev
+from chatserver.hub.hub import Hub
 from chatserver.privacy.abuse import Limits
 from chatserver.settings import Settings, load_settings
 from tests.backends.factories import EMBEDDED, Backend
@@ -94,7 +95,7 @@ class Env:
     peers: list[Peer] = field(default_factory=list)
 
     @property
-    def hub(self):
+    def hub(self) -> Hub:
         return self.server.hub
 
     async def advance(self, seconds: float) -> None:
@@ -107,6 +108,8 @@ class Env:
         noticed: asyncio.Future[None] = asyncio.get_running_loop().create_future()
 
         async def watch(event: ev.Event) -> None:
+            if not isinstance(event, ev.VisitorConnection | ev.OperatorConnection):
+                return  # not a connection change: says nothing about ``peer``
             mine = (
                 isinstance(event, ev.VisitorConnection)
                 and event.conversation_id == peer.conversation_id
@@ -227,8 +230,8 @@ async def running(
 
 def port_of(site: web.TCPSite) -> int:
     server = site._server  # aiohttp keeps the listening socket here
-    assert server is not None
-    port: int = server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    assert isinstance(server, asyncio.Server)  # what create_server made: it has sockets
+    port: int = server.sockets[0].getsockname()[1]
     return port
 
 

@@ -66,7 +66,9 @@ async def test_only_the_holder_may_block(guarded: Env) -> None:
     await guarded.operator("anna")
     await guarded.start()
     bram = await guarded.operator("bram", status="paused")
-    conversation = guarded.hub.held((await guarded.hub.store.account_by_username("anna")).id)[0].id
+    anna = await guarded.hub.store.account_by_username("anna")
+    assert anna is not None
+    conversation = guarded.hub.held(anna.id)[0].id
     assert (await bram.call("block", {"conversation_id": conversation}))["error"]["code"] == (
         "forbidden"
     )

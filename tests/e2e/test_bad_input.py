@@ -8,7 +8,7 @@ import aiohttp
 import pytest
 import socketio
 
-from tests.e2e.conftest import Env
+from tests.e2e.conftest import Env, Peer
 
 GARBAGE = [
     None,
@@ -34,7 +34,7 @@ VISITOR_EVENTS = ["start", "message", "typing", "leave", "forget"]
 OPERATOR_EVENTS = ["status", "message", "typing", "note", "end"]
 
 
-async def _conversation_in_progress(env: Env):
+async def _conversation_in_progress(env: Env) -> tuple[Peer, Peer, str]:
     volunteer = await env.operator("kees")
     visitor, _ = await env.start()
     conversation = (await volunteer.next("assigned"))["conversation"]["id"]
@@ -104,11 +104,12 @@ async def test_not_yours_is_not_found(env: Env) -> None:
     """A volunteer cannot touch a colleague's conversation, and cannot tell whether it exists."""
     _, _, conversation = await _conversation_in_progress(env)
     other = await env.operator("lies")
-    for event, data in [
+    attempts: list[tuple[str, dict[str, Any]]] = [
         ("message", {"conversation_id": conversation, "text": "hoi"}),
         ("note", {"conversation_id": conversation, "text": "hoi"}),
         ("end", {"conversation_id": conversation, "wrapup": {"topics": [], "risk": "none"}}),
-    ]:
+    ]
+    for event, data in attempts:
         mine = await other.call(event, data)
         nobody = await other.call(event, {**data, "conversation_id": "c0000000000000000"})
         assert mine["error"] == nobody["error"] and mine["error"]["code"] == "forbidden"

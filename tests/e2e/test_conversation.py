@@ -88,7 +88,9 @@ async def test_capacity_two_is_honoured(env: Env) -> None:
     assert (await c.next("queue"))["position"] == 1
     await c.settle()
     assert c.pending("assigned") == []
-    assert env.hub.presence(volunteer.operator_id).load == 2
+    assert volunteer.operator_id is not None
+    presence = env.hub.presence(volunteer.operator_id)
+    assert presence is not None and presence.load == 2
 
 
 async def test_messages_written_while_waiting_reach_the_volunteer(env: Env) -> None:

@@ -151,6 +151,7 @@ async def test_handover_refused_to_unavailable_colleagues(env: Env) -> None:
     for target, code in cases.items():
         answer = await anna.call("handover", {"conversation_id": conversation, "to": target})
         assert answer["error"]["code"] == code, (target, answer)
+    assert anna.operator_id is not None
     assert env.hub.held(anna.operator_id)[0].id == conversation
 
 

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from tests.e2e.conftest import Env, Peer
 
 
-async def _dashboard_until(supervisor: Peer, check) -> dict[str, Any]:
+async def _dashboard_until(
+    supervisor: Peer, check: Callable[[dict[str, Any]], bool]
+) -> dict[str, Any]:
     """The first pushed dashboard that satisfies ``check`` (pushes are coalesced)."""
-    return await supervisor.until("dashboard", check)
+    board: dict[str, Any] = await supervisor.until("dashboard", check)
+    return board
 
 
 def _line(board: dict[str, Any], line: str = "chat") -> dict[str, Any]:
@@ -103,6 +107,7 @@ async def test_volunteers_cannot_supervise_or_touch_others_chats(env: Env) -> No
     for event, data in attempts:
         answer = await bram.call(event, data)
         assert answer["error"]["code"] == "forbidden", (event, answer)
+    assert anna.operator_id is not None
     assert env.hub.held(anna.operator_id)[0].risk.value == "none"
     await bram.settle()
     assert bram.pending("dashboard") == [] and bram.pending("broadcast") == []

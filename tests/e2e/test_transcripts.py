@@ -4,6 +4,7 @@ names a volunteer as she was called when she wrote, also after she left or was r
 from __future__ import annotations
 
 import dataclasses
+from typing import Any
 
 from tests.e2e.conftest import Env, Peer
 
@@ -58,7 +59,7 @@ async def _anna_spoke_and_is_gone(env: Env) -> tuple[Peer, str]:
     return bram, conversation
 
 
-def _author_of(conversation: dict, text: str) -> str:
+def _author_of(conversation: dict[str, Any], text: str) -> str:
     return str(next(m for m in conversation["messages"] if m["text"] == text)["author"])
 
 

@@ -14,7 +14,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import itertools
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 from hypothesis import HealthCheck, currently_in_test_context, event, example, given, settings
 from hypothesis import strategies as st
@@ -37,6 +39,8 @@ ACCOUNTS = [
     accounts.new_account("bob", "x" * 12, "volunteer", None, lines=("chat",), capacity=2),
     accounts.new_account("cas", "x" * 12, "volunteer", None, languages=("en",), capacity=1),
 ]
+# one step of an evening: its kind, then that kind's arguments (names, indexes, a state)
+Action = tuple[Any, ...]
 
 visitor = st.integers(min_value=0, max_value=11)
 operator = st.integers(min_value=0, max_value=len(ACCOUNTS) - 1)
@@ -95,7 +99,7 @@ def may_pass(hub: Hub, passed: Waiting, operator_id: str, now: float) -> bool:
     )
 
 
-async def evening(actions: list[tuple], backend: Backend) -> int:
+async def evening(actions: list[Action], backend: Backend) -> int:
     """Play ``actions``; return how many assignments happened (so examples are not vacuous)."""
     clock = ManualClock(START)
     store = backend.scratch()
@@ -147,7 +151,9 @@ async def evening(actions: list[tuple], backend: Backend) -> int:
     return total
 
 
-async def apply(hub: Hub, clock: ManualClock, action: tuple, conversations: list[str], ids) -> None:
+async def apply(
+    hub: Hub, clock: ManualClock, action: Action, conversations: list[str], ids: Iterator[str]
+) -> None:
     kind = action[0]
     if kind == "arrive":
         conversation, _ = await hub.start_conversation(next(ids), action[1], action[2], True)
@@ -201,10 +207,10 @@ HANDED_BACK_BY_THE_ONLY_VOLUNTEER = [
 @example(actions=HANDED_BACK_BY_THE_ONLY_VOLUNTEER)
 # a declined offer freed bob's reserved slot, but nobody was routed to it until the next tick
 @example(actions=[("offer", 0, 1), ("arrive", "chat", "nl"), ("decline", 1)])
-def test_floor_invariants_hold_after_every_step(actions: list[tuple], backend: Backend) -> None:
+def test_floor_invariants_hold_after_every_step(actions: list[Action], backend: Backend) -> None:
     """However an evening goes, the floor stays consistent and fair."""
     # the shift starts with two volunteers in a chat each, so handovers have somewhere to go
-    start = [("connect", 0), ("connect", 1)]
+    start: list[Action] = [("connect", 0), ("connect", 1)]
     start += [("status", n, OperatorState.AVAILABLE) for n in (0, 1)]
     start += [("arrive", "chat", "nl"), ("arrive", "chat", "nl")]
     asyncio.run(evening(start + actions, backend))

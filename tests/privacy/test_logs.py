@@ -20,6 +20,7 @@ from typing import Any
 import aiohttp
 import pytest
 
+from chatserver.backends.embedded import SqliteStore
 from tests.e2e.conftest import TIMEOUT, Env, Peer
 
 PEER_ADDRESS = "127.0.0.1"  # where the test clients really connect from
@@ -84,7 +85,9 @@ def assert_nothing_identifying_logged(caplog: pytest.LogCaptureFixture) -> None:
 
 def database_bytes(env: Env) -> bytes:
     """The database file, its WAL and shared-memory index, as they lie on the disk."""
-    path = Path(env.hub.store.path)
+    store = env.hub.store
+    assert isinstance(store, SqliteStore)  # the one store that lies in files
+    path = Path(store.path)
     files = [path, Path(f"{path}-wal"), Path(f"{path}-shm")]
     return b"".join(f.read_bytes() for f in files if f.exists())
 
