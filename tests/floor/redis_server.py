@@ -35,11 +35,13 @@ def _free_port() -> int:
 
 
 def _alive(pid: int) -> bool:
+    """Running, and not merely a zombie: a daemon's parent is gone, so whoever adopted it
+    may reap it late, and a zombie holds no port."""
     try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except FileNotFoundError:
         return False
-    return True
+    return stat.rsplit(")", 1)[1].split()[0] != "Z"
 
 
 @dataclass
