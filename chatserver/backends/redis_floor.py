@@ -76,8 +76,18 @@ class RedisPostFeed:
 
 
 class RedisFloor:
-    def __init__(self, url: str, prefix: str = "chat:") -> None:
-        self._redis = aioredis.Redis.from_url(url, decode_responses=True)
+    """One node's handle on the shared floor.
+
+    The connection pool blocks when all ``max_connections`` are busy: a burst of operations
+    waits its turn instead of failing ("Too many connections"), and one node can never
+    exhaust Redis's clients.
+    """
+
+    def __init__(self, url: str, prefix: str = "chat:", max_connections: int = 32) -> None:
+        self._pool = aioredis.BlockingConnectionPool.from_url(
+            url, decode_responses=True, max_connections=max_connections, timeout=None
+        )
+        self._redis = aioredis.Redis(connection_pool=self._pool)
         self._prefix = prefix
         self._scripts = {
             name: self._redis.register_script(_source(name)) for name in _script_names()
@@ -85,6 +95,7 @@ class RedisFloor:
 
     async def close(self) -> None:
         await self._redis.aclose()
+        await self._pool.aclose()
 
     async def _run(self, name: str, *args: str | int | float) -> list[Any]:
         """Run one operation's script; its first answer is ``ok``, ``dup`` or ``refused``."""
