@@ -207,6 +207,7 @@ async def test_visitor_connections_count_per_node(floor: FloorState) -> None:
     live = await floor.conversation("c1")
     assert live is not None and live.visitor_gone_since is None
     assert await refusal(floor.visitor_connected("nobody", "n1")) is Refusal.UNKNOWN
+    assert await refusal(floor.visitor_disconnected("nobody", "n1", NOW)) is Refusal.UNKNOWN
 
 
 async def test_a_waiting_visitor_who_leaves_is_off_the_floor(floor: FloorState) -> None:
