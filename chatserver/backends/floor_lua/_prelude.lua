@@ -1,0 +1,125 @@
+-- Shared by every floor script; redis_floor.py puts it in front of each one.
+-- ARGV[1] is the key prefix: every key of the floor starts with it (see docs/architecture-floor.md
+-- for the layout). Lists inside one field (lines, languages, avoid) are joined by "\31".
+-- Time-derived values come from the caller as strings and are stored as given, so no float
+-- goes through Lua's number formatting; only integers (ranks, counts, seqs) are computed here.
+local P = ARGV[1]
+local SEP = '\31'
+
+local function k(...)
+  return P .. table.concat({...}, ':')
+end
+
+local function refuse(reason)
+  return {'refused', reason}
+end
+
+local function hash(key)
+  local flat = redis.call('HGETALL', key)
+  if #flat == 0 then return nil end
+  local t = {}
+  for i = 1, #flat, 2 do t[flat[i]] = flat[i + 1] end
+  return t
+end
+
+local function member(list, item)
+  if list == nil or list == '' then return false end
+  for part in string.gmatch(list, '[^' .. SEP .. ']+') do
+    if part == item then return true end
+  end
+  return false
+end
+
+local function links(key)
+  local n = 0
+  for _, v in ipairs(redis.call('HVALS', key)) do n = n + tonumber(v) end
+  return n
+end
+
+local function int(n)
+  return string.format('%.0f', n)
+end
+
+-- queue order: higher priority first, then rank; 2^40 leaves ranks and priorities room
+-- within a double's exact integers
+local function score(priority, rank)
+  return int(-tonumber(priority) * 1099511627776 + tonumber(rank))
+end
+
+local function is_supervisor(p)
+  return p.role == 'supervisor' or p.role == 'admin'
+end
+
+local function serves(p, line, lang)
+  return (p.lines == '' or member(p.lines, line)) and member(p.langs, lang)
+end
+
+local function on_duty_for(op, p, line, lang)
+  return p.state == 'available' and links(k('pc', op)) > 0 and serves(p, line, lang)
+end
+
+local function void_offer(cid)
+  local o = hash(k('o', cid))
+  if not o then return {} end
+  redis.call('DEL', k('o', cid))
+  redis.call('ZREM', k('offers'), cid)
+  redis.call('SREM', k('pr', o.receiver), cid)
+  return {o.sender, o.receiver, o.note, o.exp}
+end
+
+local function drop_backup(cid)
+  redis.call('DEL', k('b', cid))
+  redis.call('SREM', k('backups'), cid)
+end
+
+-- the conversation leaves the floor with everything the floor kept about it
+local function drop(cid, c)
+  redis.call('ZREM', k('q', c.line), cid)
+  redis.call('HDEL', k('tokens'), c.token)
+  redis.call('SREM', k('open'), cid)
+  drop_backup(cid)
+  for node, _ in pairs(hash(k('cv', cid)) or {}) do
+    redis.call('SREM', k('nv', node), cid)
+  end
+  redis.call('DEL', k('c', cid), k('cv', cid), k('w', cid), k('m', cid), k('mid', cid))
+end
+
+-- the conversation changes hands: holder, both loads, the new holder's seat as reader-along
+local function transfer(cid, c, to, now)
+  local previous = c.op
+  redis.call('HSET', k('c', cid), 'op', to)
+  redis.call('SADD', k('ph', to), cid)
+  redis.call('HDEL', k('w', cid), to)
+  if previous ~= '' and previous ~= to and redis.call('EXISTS', k('p', previous)) == 1 then
+    redis.call('SREM', k('ph', previous), cid)
+    redis.call('SREM', k('pt', previous), cid)
+    redis.call('HSET', k('p', previous), 'idle', now)
+  end
+  return previous
+end
+
+local function presence_out(op)
+  local p = hash(k('p', op))
+  if not p then return {} end
+  return {op, p.alias, p.role, p.lines, p.langs, p.cap, p.backup, p.state,
+    tostring(links(k('pc', op))), p.disc, p.idle, p.cool,
+    redis.call('SMEMBERS', k('ph', op)), redis.call('SMEMBERS', k('pr', op)),
+    redis.call('SMEMBERS', k('pt', op))}
+end
+
+local function conversation_out(cid)
+  local c = hash(k('c', cid))
+  if not c then return {} end
+  return {cid, c.line, c.lang, c.state, c.op, c.prio, c.token, c.seq, c.answered,
+    tostring(links(k('cv', cid))), c.gone}
+end
+
+local function entry_out(cid)
+  local c = hash(k('c', cid))
+  return {cid, c.line, c.lang, c.prio, c.rank, c.since, c.avoid, c.avoid_until}
+end
+
+local function backup_out(b)
+  return {b.requester, b.reason, b.at, b.esc}
+end
+

@@ -1,0 +1,26 @@
+-- ARGV: prefix, conversation id, role, author, record (JSON without its opening brace), client id
+-- Sequence, keep and publish in one step: seqs are unique and increasing, and every node's
+-- subscribers receive a conversation's messages in seq order (distributed-notes.md).
+local cid, role, author, tail, client_id = ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6]
+local c = hash(k('c', cid))
+if not c then return refuse('unknown') end
+if client_id ~= '' then
+  local seen = redis.call('HGET', k('mid', cid), client_id)
+  if seen then
+    local first = redis.call('ZRANGEBYSCORE', k('m', cid), seen, seen)
+    return {'dup', seen, first[1] or ''}
+  end
+end
+local open = c.state == 'waiting' or c.state == 'active'
+if role == 'visitor' and not open then return refuse('not_active') end
+if (role == 'operator' or role == 'note') and c.op ~= author then return refuse('not_holder') end
+if role == 'operator' and c.state ~= 'active' then return refuse('not_active') end
+if role == 'whisper' and c.op ~= author and redis.call('HEXISTS', k('w', cid), author) == 0 then
+  return refuse('not_allowed')
+end
+local seq = redis.call('HINCRBY', k('c', cid), 'seq', 1)
+local record = '{"seq":' .. seq .. ',' .. tail
+redis.call('ZADD', k('m', cid), seq, record)
+if client_id ~= '' then redis.call('HSET', k('mid', cid), client_id, seq) end
+redis.call('PUBLISH', k('posts'), record)
+return {'ok', tostring(seq), record}
