@@ -65,7 +65,10 @@ def build_server(
     dashboard = DashboardFeed(sio, hub.dashboard, SUPERVISORS, OPERATOR)
     abuse = settings.abuse
     limits = limits or Limits(
-        abuse.messages_per_minute, abuse.burst, abuse.conversations_per_source
+        abuse.messages_per_minute,
+        abuse.burst,
+        abuse.conversations_per_source,
+        abuse.conversations_ceiling,
     )
     guard = AbuseGuard(clock, Pseudonyms(clock, abuse.key_rotation_hours * 3600.0), limits)
     hub.bus.subscribe(_release_source(guard))
