@@ -151,13 +151,14 @@ class VisitorNamespace(AnsweringNamespace):
         conversation_id = self.hub.new_conversation_id()
         await self.enter_room(sid, conversation_id)
         try:
-            self.guard.check_start(session["source"])
+            shared = self.guard.check_start(session["source"])
             conversation, token = await self.hub.start_conversation(
                 conversation_id,
                 session["line"],
                 session["lang"],
                 consent=data.get("consent") is True,
                 intake={k: v for k, v in intake.items() if v is not None},
+                shared_connection=shared,
             )
         except ChatError as error:
             await self.leave_room(sid, conversation_id)

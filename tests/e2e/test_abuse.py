@@ -38,6 +38,22 @@ async def test_a_family_sharing_one_connection_is_served(guarded: Env) -> None:
     assert guarded.hub.line_status("chat").waiting == 5
 
 
+async def test_volunteers_see_several_chats_come_from_one_connection(guarded: Env) -> None:
+    """Past three open chats from one connection, the volunteer who gets the next one and
+    the supervisor's live floor see "several chats from one connection" (and how many) -
+    a family, a shelter or a prank - instead of that person being refused."""
+    boss = await guarded.operator("sara", status="paused", role="supervisor", alias="Sara")
+    assert (await boss.call("monitor", {}))["ok"]
+    anna = await guarded.operator("anna", capacity=5)
+    for _ in range(5):
+        await guarded.start()
+    assigned = [(await anna.next("assigned"))["conversation"] for _ in range(5)]
+    assert [c["shared_connection"] for c in assigned] == [0, 0, 0, 4, 5]
+    board = await boss.until("dashboard", lambda b: len(b["conversations"]) == 5)
+    hints = {c["id"]: c["shared_connection"] for c in board["conversations"]}
+    assert hints == {c["id"]: c["shared_connection"] for c in assigned}
+
+
 async def test_a_flood_from_one_connection_is_refused_kindly(guarded: Env) -> None:
     """Only a flood meets the ceiling (25 open chats from one connection, far above any
     household), and even then the refusal is kind, says what to do, and lists the line's
