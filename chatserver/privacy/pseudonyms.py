@@ -60,10 +60,21 @@ def source_address(environ: dict[str, Any], trusted_proxies: Iterable[str] = ())
     return peer
 
 
-def _trusted(address: str, proxies: Iterable[str]) -> bool:
+def _ip(address: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    """The address, with an IPv4 peer on a dual-stack socket (``::ffff:10.0.0.2``) as IPv4,
+    so a proxy listed as "10.0.0.2" is recognised however the server listens."""
     try:
         ip = ipaddress.ip_address(address)
     except ValueError:
+        return None
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        return ip.ipv4_mapped
+    return ip
+
+
+def _trusted(address: str, proxies: Iterable[str]) -> bool:
+    ip = _ip(address)
+    if ip is None:
         return False
     for proxy in proxies:
         try:
