@@ -30,6 +30,7 @@ from chatserver.realtime.visitor import VisitorNamespace
 from chatserver.settings import Settings
 from chatserver.web.error_pages import chat_errors
 from chatserver.web.keys import ENROLMENTS, HUB, READY, THROTTLE
+from chatserver.web.proxy_warning import proxy_warning
 from chatserver.web.routes import add_routes
 from chatserver.web.security import security_headers
 
@@ -76,7 +77,8 @@ def build_server(
     sio.register_namespace(OperatorNamespace(hub, guard))
     Bridge(sio, hub, dashboard)
 
-    app = web.Application(client_max_size=64 * 1024, middlewares=[security_headers, chat_errors])
+    middlewares = [proxy_warning(abuse.trusted_proxies), security_headers, chat_errors]
+    app = web.Application(client_max_size=64 * 1024, middlewares=middlewares)
     app[HUB] = hub
     app[READY] = {"ready": False, "draining": False}
     app[THROTTLE] = LoginThrottle()
