@@ -28,6 +28,7 @@ from chatserver.realtime.dashboard import DashboardFeed
 from chatserver.realtime.operator import OperatorNamespace
 from chatserver.realtime.visitor import VisitorNamespace
 from chatserver.settings import Settings
+from chatserver.web.compression import compress_text
 from chatserver.web.error_pages import chat_errors
 from chatserver.web.keys import ENROLMENTS, HUB, READY, THROTTLE
 from chatserver.web.proxy_warning import proxy_warning
@@ -77,7 +78,12 @@ def build_server(
     sio.register_namespace(OperatorNamespace(hub, guard))
     Bridge(sio, hub, dashboard)
 
-    middlewares = [proxy_warning(abuse.trusted_proxies), security_headers, chat_errors]
+    middlewares = [
+        compress_text,
+        proxy_warning(abuse.trusted_proxies),
+        security_headers,
+        chat_errors,
+    ]
     app = web.Application(client_max_size=64 * 1024, middlewares=middlewares)
     app[HUB] = hub
     app[READY] = {"ready": False, "draining": False}
