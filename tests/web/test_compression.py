@@ -1,5 +1,6 @@
 """Text answers travel gzipped to clients that accept it: a volunteer on a slow home line and
-a visitor on a phone with little data load the console and the chat faster."""
+a visitor on a phone with little data load the console and the chat faster. And the tab icon
+every browser asks for is there."""
 
 from __future__ import annotations
 
@@ -100,3 +101,14 @@ async def test_revalidating_a_file_keeps_the_connection_clean(env: Env) -> None:
 def test_accept_encoding_is_read_with_its_weights(header: str, accepted: bool) -> None:
     """Only what the client really accepts: an explicit gzip;q=0 wins over a wildcard."""
     assert accepts_gzip(header) is accepted
+
+
+async def test_the_favicon_is_an_icon_cached_and_not_gzipped(env: Env) -> None:
+    """Every browser asks for /favicon.ico: it gets the helpline's icon (not a 404), may keep
+    it for a while, and an image is not compressed twice."""
+    response, body = await fetch(env, "/favicon.ico", GZIP)
+    assert response.status == 200
+    assert response.headers["Content-Type"].startswith("image/")
+    assert body[:4] == b"\x00\x00\x01\x00"  # an ICO file
+    assert "max-age" in response.headers["Cache-Control"]
+    assert "Content-Encoding" not in response.headers
