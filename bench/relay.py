@@ -32,7 +32,10 @@ from chatserver.privacy.abuse import Limits
 from chatserver.settings import DEFAULT_CONFIG, load_settings
 
 PASSWORD = "benchmark-password"
-UNLIMITED = Limits(messages_per_minute=10**9, burst=10**9, conversations_per_source=10**6)
+UNLIMITED = Limits(
+    messages_per_minute=10**9, burst=10**9, conversations_per_source=10**6,
+    conversations_ceiling=10**6,
+)  # fmt: skip
 
 
 async def serve(app: web.Application) -> tuple[web.AppRunner, str]:

@@ -28,8 +28,10 @@ from chatserver.realtime.dashboard import DashboardFeed
 from chatserver.realtime.operator import OperatorNamespace
 from chatserver.realtime.visitor import VisitorNamespace
 from chatserver.settings import Settings
+from chatserver.web.compression import compress_text
 from chatserver.web.error_pages import chat_errors
 from chatserver.web.keys import ENROLMENTS, HUB, READY, THROTTLE
+from chatserver.web.proxy_warning import proxy_warning
 from chatserver.web.routes import add_routes
 from chatserver.web.security import security_headers
 
@@ -65,7 +67,10 @@ def build_server(
     dashboard = DashboardFeed(sio, hub.dashboard, SUPERVISORS, OPERATOR)
     abuse = settings.abuse
     limits = limits or Limits(
-        abuse.messages_per_minute, abuse.burst, abuse.conversations_per_source
+        abuse.messages_per_minute,
+        abuse.burst,
+        abuse.conversations_per_source,
+        abuse.conversations_ceiling,
     )
     guard = AbuseGuard(clock, Pseudonyms(clock, abuse.key_rotation_hours * 3600.0), limits)
     hub.bus.subscribe(_release_source(guard))
@@ -73,7 +78,13 @@ def build_server(
     sio.register_namespace(OperatorNamespace(hub, guard))
     Bridge(sio, hub, dashboard)
 
-    app = web.Application(client_max_size=64 * 1024, middlewares=[security_headers, chat_errors])
+    middlewares = [
+        compress_text,
+        proxy_warning(abuse.trusted_proxies),
+        security_headers,
+        chat_errors,
+    ]
+    app = web.Application(client_max_size=64 * 1024, middlewares=middlewares)
     app[HUB] = hub
     app[READY] = {"ready": False, "draining": False}
     app[THROTTLE] = LoginThrottle()

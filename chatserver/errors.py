@@ -113,6 +113,21 @@ class RateLimited(ChatError):
     default_message = "Slow down a little."
 
 
+class ConnectionCrowded(RateLimited):
+    """Very many chats at once from one connection. Usually a flood; but it may be someone in
+    crisis at a school or shelter, so the words are kind and say what to do, and the visitor's
+    side gets the line's emergency contacts. ``reason`` tells it apart from a message rate."""
+
+    default_message = (
+        "Very many chats are already open from this internet connection (a shared network, "
+        "for example at a school or shelter). Please try again in a few minutes. If you need "
+        "help right now, call one of the emergency numbers."
+    )
+
+    def __init__(self, message: str | None = None) -> None:
+        super().__init__(message, reason="shared_connection")
+
+
 class Blocked(ChatError):
     code = "blocked"
     status = 403

@@ -409,7 +409,7 @@ def test_abuse_limits_and_trusted_proxies(tmp_path: Path) -> None:
     good.write_text(base + '\n[abuse]\nburst = 5\ntrusted_proxies = ["10.0.0.0/8"]\n')
     abuse = load_settings(good).abuse
     assert abuse.burst == 5 and abuse.trusted_proxies == ("10.0.0.0/8",)
-    assert abuse.conversations_per_source == 3
+    assert abuse.conversations_per_source == 3 and abuse.conversations_ceiling == 25
     bad = tmp_path / "bad.toml"
     bad.write_text(base + '\n[abuse]\ntrusted_proxies = ["nginx"]\n')
     with pytest.raises(ConfigError) as caught:

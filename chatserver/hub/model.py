@@ -76,6 +76,11 @@ class Conversation:
     risk: Risk = Risk.NONE
     last_seq: int = 0
     answered: bool = False  # has ever been assigned (statistics: answered vs abandoned)
+    # how many chats were open from the visitor's connection with this one when it started,
+    # when more than ``abuse.conversations_per_source`` (a family, a shelter, a school ... or a
+    # prank), else 0: a hint for the volunteer, never a refusal. Live only, never stored: it
+    # is derived from the connection, of which nothing is kept.
+    shared_connection: int = 0
 
 
 @dataclass

@@ -149,6 +149,7 @@ class Supervision(BackupActions):
                 "operator_id": c.operator_id,
                 "priority": c.priority,
                 "risk": c.risk.value,
+                "shared_connection": c.shared_connection,
                 "waited_seconds": int((c.assigned_at or now) - c.created_at),
                 "duration_seconds": int(now - c.assigned_at) if c.assigned_at else 0,
                 "watchers": sorted(self.alias(w) or "" for w in self._watchers.get(c.id, {})),

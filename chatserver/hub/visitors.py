@@ -53,10 +53,13 @@ class VisitorActions(HubCore):
         lang: str,
         consent: bool,
         intake: dict[str, str] | None = None,
+        shared_connection: int = 0,
     ) -> tuple[Conversation, str]:
         """A visitor asks for help: check the line, queue them, and route if someone is free.
 
-        Returns the conversation and the visitor's resume token (never stored as such).
+        ``shared_connection`` is the edge's hint that several chats come from one connection
+        (see ``Conversation.shared_connection``). Returns the conversation and the visitor's
+        resume token (never stored as such).
         """
         line = self._line(line_id)
         if consent is not True:
@@ -75,6 +78,7 @@ class VisitorActions(HubCore):
             token_hash=hash_token(token),
             created_at=now,
             intake=intake,
+            shared_connection=shared_connection,
         )
         async with self._lock:
             if len(self._queues[line.id]) >= line.queue_limit:

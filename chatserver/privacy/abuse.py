@@ -3,6 +3,13 @@
 Per connection: a message rate (token bucket). Per source (pseudonym): how many
 conversations at once. Blocks by volunteers: a set of pseudonyms of the current key period,
 so a block lasts at most until the key is replaced (a day by default). All in memory.
+
+A source is an address, and an address is often shared: a family behind one router, a
+shelter, a school, a library. Refusing the fourth person there would turn away someone in
+crisis because of who else is online, so past ``conversations_per_source`` a conversation is
+still served, only marked, so its volunteer knows several chats come from one connection.
+Only ``conversations_ceiling``, far above any household, refuses: that is a flood or a script,
+and even then the answer is kind and says what to do.
 """
 
 from __future__ import annotations
@@ -10,7 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from chatserver.clock import Clock
-from chatserver.errors import Blocked, RateLimited
+from chatserver.errors import Blocked, ConnectionCrowded, RateLimited
 from chatserver.privacy.pseudonyms import Pseudonyms
 
 
@@ -18,7 +25,8 @@ from chatserver.privacy.pseudonyms import Pseudonyms
 class Limits:
     messages_per_minute: int = 30  # a person typing fast sends a few; a script sends hundreds
     burst: int = 10
-    conversations_per_source: int = 3  # a family sharing one connection may need more than one
+    conversations_per_source: int = 3  # beyond this, served but marked as a shared connection
+    conversations_ceiling: int = 25  # beyond this, refused: a flood, not a family
 
 
 @dataclass
@@ -51,12 +59,20 @@ class AbuseGuard:
             raise RateLimited("You are sending messages very fast; wait a moment.")
         bucket.tokens -= 1
 
-    def check_start(self, source: str) -> None:
-        """Before a new conversation: not blocked, and not too many at once from one source."""
+    def check_start(self, source: str) -> int:
+        """Before a new conversation: not blocked, and not a flood from one source.
+
+        Returns how many conversations the source will have open with this one, when that is
+        more than ``conversations_per_source`` (the volunteer's "several chats from one
+        connection"), else 0. Raises ``ConnectionCrowded`` at ``conversations_ceiling``.
+        """
         if self.is_blocked(source):
             raise Blocked()
-        if len(self._conversations.get(source, ())) >= self.limits.conversations_per_source:
-            raise RateLimited("There are already conversations from this connection.")
+        open_now = len(self._conversations.get(source, ()))
+        if open_now >= self.limits.conversations_ceiling:
+            raise ConnectionCrowded()
+        with_this = open_now + 1
+        return with_this if with_this > self.limits.conversations_per_source else 0
 
     def started(self, source: str, conversation_id: str) -> None:
         self._expire_blocks()

@@ -12,7 +12,7 @@ import hashlib
 import hmac
 import ipaddress
 import secrets
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from chatserver.clock import Clock
@@ -60,10 +60,46 @@ def source_address(environ: dict[str, Any], trusted_proxies: Iterable[str] = ())
     return peer
 
 
-def _trusted(address: str, proxies: Iterable[str]) -> bool:
+FORWARDING_HEADERS = ("X-Forwarded-For", "Forwarded", "X-Real-IP")
+
+
+def unlisted_proxy(
+    peer: str, headers: Mapping[str, str], trusted_proxies: Iterable[str]
+) -> tuple[str, str] | None:
+    """A forwarded header from a loopback or private peer that is not a trusted proxy.
+
+    That is almost always a reverse proxy nobody listed in ``abuse.trusted_proxies``: every
+    visitor then arrives from the proxy's address, looks like one connection, and shares one
+    set of limits. Returns the header's name and the kind of peer ("loopback", "private
+    network") for a warning, never the address; None when all is as it should be. A public
+    peer sending the header is a client (or an unknown party) and is simply not believed.
+    """
+    header = next((name for name in FORWARDING_HEADERS if name in headers), None)
+    ip = _ip(peer)
+    if header is None or ip is None or _trusted(peer, trusted_proxies):
+        return None
+    if ip.is_loopback:
+        return header, "loopback"
+    if ip.is_private or ip.is_link_local:
+        return header, "private network"
+    return None
+
+
+def _ip(address: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    """The address, with an IPv4 peer on a dual-stack socket (``::ffff:10.0.0.2``) as IPv4,
+    so a proxy listed as "10.0.0.2" is recognised however the server listens."""
     try:
         ip = ipaddress.ip_address(address)
     except ValueError:
+        return None
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        return ip.ipv4_mapped
+    return ip
+
+
+def _trusted(address: str, proxies: Iterable[str]) -> bool:
+    ip = _ip(address)
+    if ip is None:
         return False
     for proxy in proxies:
         try:

@@ -17,6 +17,7 @@ from chatserver.errors import (
     AlreadyStarted,
     Blocked,
     ChatError,
+    ConnectionCrowded,
     InvalidPayload,
     InvalidToken,
     LineClosed,
@@ -150,17 +151,18 @@ class VisitorNamespace(AnsweringNamespace):
         conversation_id = self.hub.new_conversation_id()
         await self.enter_room(sid, conversation_id)
         try:
-            self.guard.check_start(session["source"])
+            shared = self.guard.check_start(session["source"])
             conversation, token = await self.hub.start_conversation(
                 conversation_id,
                 session["line"],
                 session["lang"],
                 consent=data.get("consent") is True,
                 intake={k: v for k, v in intake.items() if v is not None},
+                shared_connection=shared,
             )
         except ChatError as error:
             await self.leave_room(sid, conversation_id)
-            if isinstance(error, LineClosed | QueueFull | Blocked):
+            if isinstance(error, LineClosed | QueueFull | Blocked | ConnectionCrowded):
                 line = self.hub.settings.line(session["line"])
                 if line is not None:
                     error.details["emergency"] = [

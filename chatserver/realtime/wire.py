@@ -71,6 +71,7 @@ def conversation(
         "intake": dict(item.intake),
         "priority": item.priority,
         "risk": item.risk.value,
+        "shared_connection": item.shared_connection,
         "started_at": iso(item.created_at),
         "assigned_at": iso(item.assigned_at) if item.assigned_at else None,
         "messages": messages,

@@ -129,9 +129,15 @@ class AbuseSettings:
 
     messages_per_minute: int = 30  # a person typing fast sends a few; a script hundreds
     burst: int = 10
-    conversations_per_source: int = 3  # a family behind one router may need more than one
+    # open chats from one connection (a family, a shelter, a school behind one router) beyond
+    # which volunteers see "several chats from one connection"; the extra ones are still served
+    conversations_per_source: int = 3
+    # open chats from one connection beyond which a new one is refused (kindly): only a flood
+    # or a script gets there, never a household
+    conversations_ceiling: int = 25
     key_rotation_hours: int = 24  # blocks lapse when the key is replaced
-    # reverse proxies whose X-Forwarded-For is believed (addresses or networks)
+    # reverse proxies whose X-Forwarded-For is believed (addresses or networks); without it,
+    # behind a proxy every visitor looks like one connection (the server warns once)
     trusted_proxies: tuple[str, ...] = ()
 
 

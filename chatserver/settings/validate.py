@@ -358,6 +358,7 @@ _ABUSE_SPEC: dict[str, Any] = {
     "messages_per_minute": partial(_int, low=1),
     "burst": partial(_int, low=1),
     "conversations_per_source": partial(_int, low=1),
+    "conversations_ceiling": partial(_int, low=1),
     "key_rotation_hours": partial(_int, low=1, high=24 * 7),  # blocks never outlive a week
     "trusted_proxies": _networks,
 }

@@ -76,6 +76,7 @@ export function ensureConversation(data, mode) {
   conv.lang = data.lang;
   conv.intake = data.intake || {};
   conv.risk = data.risk || conv.risk || "none";
+  conv.shared_connection = data.shared_connection || 0;
   conv.started_at = data.started_at;
   conv.assigned_at = data.assigned_at;
   if (data.state === "wrapup" && !conv.left) conv.left = "left";

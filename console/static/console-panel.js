@@ -2,7 +2,8 @@
  * compose box, notes, actions), drawn from the conversation's state. Only drawing here;
  * console-actions.js wires what the volunteer does, console-conversations.js keeps the list.
  *
- * A conversation's state: {id, number, line, lang, intake, risk, started_at, assigned_at,
+ * A conversation's state: {id, number, line, lang, intake, risk, shared_connection,
+ * started_at, assigned_at,
  * mode: "holder" | "reader", left: reason | null, observers: Map(name -> kind),
  * messages: Map(id -> message), unread, tab, panel, transcript, notes, banners}.
  */
@@ -122,6 +123,11 @@ export function renderFacts(conv) {
   fact(t("fact_topic"), conv.intake.topic ? topicLabel(conv.intake.topic) : t("not_given"));
   fact(t("fact_age"), conv.intake.age_band || t("not_given"));
   fact(t("fact_risk"), t(`risk_${risk}`), `risk risk-${risk}`);
+  // several chats from one connection: a family, a shelter, a school ... or a prank; served
+  // as usual, and the volunteer knows
+  if (conv.shared_connection) {
+    fact(t("fact_connection"), t("shared_connection_n", { n: conv.shared_connection }), "shared");
+  }
   if (conv.started_at) fact(t("fact_started"), timeOf(conv.started_at));
   $(".conv-title", conv.panel).textContent = t("conversation_n", { n: conv.number }) +
     (conv.mode === "reader" ? ` – ${t("tab_reading")}` : "");

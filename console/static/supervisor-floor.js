@@ -126,6 +126,18 @@ function riskLabel(node, risk) {
   setText(label, t(`risk_${risk}`));
 }
 
+/** The line's name, and "several chats from one connection" when the conversation's
+ * connection had more chats open at its start than abuse.conversations_per_source. */
+function lineCell(node, conv) {
+  const name = node.firstElementChild || node.appendChild(el("span"));
+  setText(name, lineName(conv.line));
+  let hint = name.nextElementSibling;
+  if (!hint && conv.shared_connection) hint = node.appendChild(el("span", "shared-hint"));
+  if (!hint) return;
+  hint.hidden = !conv.shared_connection;
+  setText(hint, conv.shared_connection ? t("shared_connection_n", { n: conv.shared_connection }) : "");
+}
+
 export function renderConversations() {
   const list = floor.conversations;
   $("#no-conversations").hidden = list.length > 0;
@@ -148,7 +160,7 @@ export function renderConversations() {
       const c = row.children;
       const name = conv.operator || t("floor_nobody");
       const context = t("row_context", { line: lineName(conv.line), name });
-      setText(c[0], lineName(conv.line));
+      lineCell(c[0], conv);
       setText(c[1], t(`conv_state_${conv.state}`));
       setText(c[2], name);
       runningCell(c[3], conv.waited_seconds, conv.state === "waiting");

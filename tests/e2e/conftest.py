@@ -37,7 +37,10 @@ CONFIG = Path(__file__).with_name("test.toml")
 WEDNESDAY_EVENING = datetime(2026, 11, 25, 20, 0, tzinfo=ZoneInfo("Europe/Amsterdam"))
 PASSWORD = "correct horse battery"
 # every test client comes from 127.0.0.1: lift the per-address limits except where tested
-ONE_ADDRESS = Limits(messages_per_minute=100_000, burst=1000, conversations_per_source=1000)
+ONE_ADDRESS = Limits(
+    messages_per_minute=100_000, burst=1000, conversations_per_source=1000,
+    conversations_ceiling=1000,
+)  # fmt: skip
 TIMEOUT = 5.0
 
 

@@ -30,14 +30,48 @@ async def test_a_flood_of_messages_is_slowed_down(guarded: Env) -> None:
     assert len(await guarded.hub.store.messages(visitor.conversation_id or "")) == 11
 
 
-async def test_one_source_cannot_fill_the_queue(guarded: Env) -> None:
-    """At most three conversations at once from one address; a fourth is refused."""
-    for _ in range(3):
+async def test_a_family_sharing_one_connection_is_served(guarded: Env) -> None:
+    """A fourth and a fifth person behind one router (a family, a shelter, a school) are
+    served like anyone else: one shared address never turns someone in crisis away."""
+    for _ in range(5):
         await guarded.start()
-    fourth = await guarded.visitor()
-    answer = await fourth.call("start", {"consent": True})
-    assert answer["error"]["code"] == "rate_limited"
-    assert guarded.hub.line_status("chat").waiting == 3
+    assert guarded.hub.line_status("chat").waiting == 5
+
+
+async def test_volunteers_see_several_chats_come_from_one_connection(guarded: Env) -> None:
+    """Past three open chats from one connection, the volunteer who gets the next one and
+    the supervisor's live floor see "several chats from one connection" (and how many) -
+    a family, a shelter or a prank - instead of that person being refused."""
+    boss = await guarded.operator("sara", status="paused", role="supervisor", alias="Sara")
+    assert (await boss.call("monitor", {}))["ok"]
+    anna = await guarded.operator("anna", capacity=5)
+    for _ in range(5):
+        await guarded.start()
+    assigned = [(await anna.next("assigned"))["conversation"] for _ in range(5)]
+    assert [c["shared_connection"] for c in assigned] == [0, 0, 0, 4, 5]
+    board = await boss.until("dashboard", lambda b: len(b["conversations"]) == 5)
+    hints = {c["id"]: c["shared_connection"] for c in board["conversations"]}
+    assert hints == {c["id"]: c["shared_connection"] for c in assigned}
+
+
+async def test_a_flood_from_one_connection_is_refused_kindly(guarded: Env) -> None:
+    """Only a flood meets the ceiling (25 open chats from one connection, far above any
+    household), and even then the refusal is kind, says what to do, and lists the line's
+    emergency numbers; once a chat ends, the next person gets in."""
+    ceiling = Limits().conversations_ceiling
+    started = [await guarded.start("evening") for _ in range(ceiling)]
+    extra = await guarded.visitor("evening")
+    refused = await extra.call("start", {"consent": True})
+    error = refused["error"]
+    assert error["code"] == "rate_limited" and error["reason"] == "shared_connection"
+    assert "try again in a few minutes" in error["message"]
+    assert "emergency numbers" in error["message"]
+    assert [c["phone"] for c in error["emergency"]][:1] == ["112"]
+    assert guarded.hub.line_status("evening").waiting == ceiling
+
+    first, _ = started[0]
+    assert (await first.call("leave", {}))["ok"]
+    assert (await extra.call("start", {"consent": True}))["ok"]
 
 
 async def test_a_block_keeps_the_visitor_out_until_the_key_changes(guarded: Env) -> None:

@@ -28,6 +28,16 @@ def test_forwarded_for_counts_only_from_a_trusted_proxy() -> None:
     )
 
 
+def test_a_listed_proxy_is_recognised_on_a_dual_stack_socket() -> None:
+    """A server listening on "::" sees an IPv4 proxy as ::ffff:10.0.0.2; listing "10.0.0.2"
+    in trusted_proxies must still work, or every visitor would share the proxy's limits."""
+    behind_nginx = environ("::ffff:10.0.0.2", "198.51.100.7")
+    assert source_address(behind_nginx, ["10.0.0.2"]) == "198.51.100.7"
+    assert source_address(environ("::ffff:203.0.113.9", "198.51.100.7"), ["10.0.0.2"]) == (
+        "::ffff:203.0.113.9"
+    )
+
+
 def test_pseudonyms_are_stable_within_a_day_and_unlinkable_across_days() -> None:
     """The same address gives the same pseudonym today, a different one tomorrow, and the
     pseudonym does not contain the address."""
