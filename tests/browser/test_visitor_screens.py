@@ -166,7 +166,7 @@ REFUSALS = {
     "closed": ("We zijn nu gesloten", False),
     "queue_full": ("Het is nu erg druk", True),
     "blocked": ("Chatten lukt nu niet", False),
-    "rate_limited": ("Er loopt al een gesprek", True),
+    "rate_limited": ("Nu even te veel gesprekken vanaf deze verbinding", True),
     "offline": ("Geen verbinding", True),
     "invalid_payload": ("Starten lukte niet", True),
 }
@@ -211,7 +211,7 @@ async def test_every_refusal_is_kind_says_what_next_and_fits_a_small_phone(
     """Closed, full, blocked, too many chats, no connection, anything else: a specific title
     and text, 'try again' where that can help, the emergency numbers, and nothing clipped or
     sticking out at 320 px."""
-    one_chat = dataclasses.replace(ONE_ADDRESS, conversations_per_source=1)
+    one_chat = dataclasses.replace(ONE_ADDRESS, conversations_ceiling=1)
     limits = one_chat if kind == "rate_limited" else ONE_ADDRESS
     async with hosting(browser, tmp_path, limits) as site:
         page, frame = await refused(site, kind)
