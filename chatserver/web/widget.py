@@ -39,7 +39,12 @@ SCRIPTS = (
     "frame.js", "config.js", "words.js", "session.js", "layout.js", "host.js", "panels.js",
     "screen.js", "queue.js", "messages.js", "socket.js", "actions.js", "quick-exit.js",
 )  # fmt: skip
-STATIC = {"frame.css": CSS, "demo.css": CSS} | {name: JS for name in SCRIPTS}
+# the frame's look, in cascade order (frame.html links them in this order)
+STYLES = (
+    "frame-base.css", "frame-controls.css", "frame-screens.css", "frame-conversation.css",
+    "frame-compact.css",
+)  # fmt: skip
+STATIC = {"demo.css": CSS} | {name: CSS for name in STYLES} | {name: JS for name in SCRIPTS}
 
 # shared by every response of the widget: no sniffing, and no host page URL sent onwards
 BASE_HEADERS = {"X-Content-Type-Options": "nosniff", "Referrer-Policy": "no-referrer"}
@@ -158,6 +163,7 @@ async def frame(request: web.Request) -> web.Response:
         t=strings(lang),
         line=status,
         config=config,
+        styles=STYLES,
         scripts=SCRIPTS,
     )
 

@@ -22,8 +22,9 @@ from chatserver.web import widget
 from tests.e2e.conftest import CONFIG, Env, running
 
 WIDGET = Path(widget.__file__).resolve().parents[2] / "widget"
-# the frame's own scripts: ES modules, frame.js the one the page runs
+# the frame's own scripts: ES modules, frame.js the one the page runs; and its stylesheets
 FRAME_SCRIPTS = sorted((WIDGET / "static").glob("*.js"))
+FRAME_STYLES = sorted((WIDGET / "static").glob("frame-*.css"))
 FRAME_CSP = (
     "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; "
     "img-src 'self' data:; base-uri 'none'; form-action 'none'; frame-ancestors"
@@ -195,8 +196,7 @@ async def test_whole_frame_is_under_60_kb_gzipped(env: Env) -> None:
     total = 0
     for path in (
         "/widget/frame?line=chat&lang=nl",
-        "/widget/static/frame.css",
-        *(f"/widget/static/{script.name}" for script in FRAME_SCRIPTS),
+        *(f"/widget/static/{path.name}" for path in (*FRAME_STYLES, *FRAME_SCRIPTS)),
         "/widget/vendor/socket.io.min.js",
     ):
         status, _, body = await fetch(env, path)
@@ -209,7 +209,7 @@ async def test_whole_frame_is_under_60_kb_gzipped(env: Env) -> None:
     ("path", "content_type"),
     [
         ("/widget/static/frame.js", "text/javascript"),
-        ("/widget/static/frame.css", "text/css"),
+        ("/widget/static/frame-base.css", "text/css"),
         ("/widget/vendor/socket.io.min.js", "text/javascript"),
     ],
 )
@@ -257,6 +257,23 @@ async def test_every_module_of_the_frame_is_served_preloaded_and_without_cycles(
         status, headers, _ = await fetch(env, f"/widget/static/{name}")
         assert status == 200, name
         assert headers["Content-Type"].startswith("text/javascript"), name
+
+
+async def test_every_stylesheet_of_the_frame_is_linked_in_cascade_order(env: Env) -> None:
+    """The frame's look is several stylesheets that build on one another (base first, the
+    short-screen rules last): each is served as CSS and linked by the page in that order;
+    the not-found page needs only the base."""
+    assert sorted(widget.STYLES) == [path.name for path in FRAME_STYLES]
+    assert widget.STYLES[0] == "frame-base.css" and widget.STYLES[-1] == "frame-compact.css"
+    stylesheet = r'<link rel="stylesheet" href="/widget/static/([\w-]+\.css)">'
+    _, _, body = await fetch(env, "/widget/frame?line=chat&lang=nl")
+    assert tuple(re.findall(stylesheet, body.decode())) == widget.STYLES
+    _, _, body = await fetch(env, "/widget/frame?line=nope")
+    assert re.findall(stylesheet, body.decode()) == ["frame-base.css"]
+    for name in widget.STYLES:
+        status, headers, _ = await fetch(env, f"/widget/static/{name}")
+        assert status == 200, name
+        assert headers["Content-Type"].startswith("text/css"), name
 
 
 @pytest.mark.parametrize(
