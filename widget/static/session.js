@@ -38,7 +38,10 @@ export function save() {
   const { token, conversationId, maxSeq } = session;
   if (!token) return;
   try {
-    sessionStorage.setItem(KEY, JSON.stringify({ line: LINE, token, conversation_id: conversationId, since: maxSeq }));
+    sessionStorage.setItem(
+      KEY,
+      JSON.stringify({ line: LINE, token, conversation_id: conversationId, since: maxSeq })
+    );
   } catch {
     /* storage refused: the chat works, it just cannot resume after a reload */
   }
