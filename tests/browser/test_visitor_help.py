@@ -238,6 +238,20 @@ async def test_consent_refused_by_the_server_says_what_to_do_with_the_numbers_at
     assert (await clipped(page, "#intro"))["found"] == []
 
 
+async def test_without_the_socket_io_client_starting_says_no_connection(site: Site) -> None:
+    """A proxy or a flaky network that drops the socket.io client: the chat still shows,
+    and starting says 'no connection' with the numbers and 'try again', not nothing."""
+    no_client = re.compile(r".*/widget/vendor/socket\.io\.min\.js")
+    await site.context.route(no_client, lambda route: route.abort())
+    page, frame = await on_phone(site)
+    await frame.locator("#consent").check()
+    await frame.locator("#start").click()
+    await expect(frame.locator("#closed-title")).to_have_text("Geen verbinding")
+    await expect(frame.locator("#retry")).to_be_visible()
+    await expect(frame.locator('#closed a[href="tel:112"]')).to_be_visible()
+    await shot(page, "refused-no-client-320")
+
+
 async def test_a_lost_connection_during_the_chat_shows_the_numbers(site: Site) -> None:
     """Offline in the middle of a conversation: a notice that we are reconnecting, with the
     numbers that work without the internet; it goes once the connection is back."""
