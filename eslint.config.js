@@ -27,13 +27,24 @@ export default [
     rules: dialect,
   },
   {
-    // the widget: widget.js is embedded on other sites and frame.js runs in the chat frame,
-    // both as classic scripts (one closure each, nothing leaks into the page)
-    files: ["widget/**/*.js"],
+    // the chat frame (served by this server): ES modules, frame.js imports the others; they
+    // reach socket.io's client as window.io, so a client that failed to load can be told
+    files: ["widget/static/**/*.js"],
+    languageOptions: {
+      ecmaVersion: 2020,
+      sourceType: "module",
+      globals: globals.browser,
+    },
+    rules: dialect,
+  },
+  {
+    // the launcher, embedded on other sites: a classic script, one closure, nothing leaks
+    // into the website's page
+    files: ["widget/widget.js"],
     languageOptions: {
       ecmaVersion: 2020,
       sourceType: "script",
-      globals: { ...globals.browser, io: "readonly" },
+      globals: globals.browser,
     },
     rules: dialect,
   },

@@ -32,8 +32,19 @@ LANGS = ("nl", "en")
 JS = "text/javascript; charset=utf-8"
 CSS = "text/css; charset=utf-8"
 HTML = "text/html"
-# the frame's own files; a fixed list, so no request path ever reaches the file system
-STATIC = {"frame.js": JS, "frame.css": CSS, "demo.css": CSS}
+# the frame's own files; a fixed list, so no request path ever reaches the file system.
+# The scripts are ES modules that import one another (widget/README.md says which does what):
+# list every one of them (frame.html preloads them all from this list).
+SCRIPTS = (
+    "frame.js", "config.js", "words.js", "session.js", "layout.js", "host.js", "panels.js",
+    "screen.js", "queue.js", "messages.js", "socket.js", "actions.js", "quick-exit.js",
+)  # fmt: skip
+# the frame's look, in cascade order (frame.html links them in this order)
+STYLES = (
+    "frame-base.css", "frame-controls.css", "frame-screens.css", "frame-conversation.css",
+    "frame-compact.css",
+)  # fmt: skip
+STATIC = {"demo.css": CSS} | {name: CSS for name in STYLES} | {name: JS for name in SCRIPTS}
 
 # shared by every response of the widget: no sniffing, and no host page URL sent onwards
 BASE_HEADERS = {"X-Content-Type-Options": "nosniff", "Referrer-Policy": "no-referrer"}
@@ -146,7 +157,14 @@ async def frame(request: web.Request) -> web.Response:
         "now": iso(request.app[HUB].clock.now()), "strings": texts,
     }  # fmt: skip
     return _page(
-        "frame.html", frame_policy(line), lang=lang, t=strings(lang), line=status, config=config
+        "frame.html",
+        frame_policy(line),
+        lang=lang,
+        t=strings(lang),
+        line=status,
+        config=config,
+        styles=STYLES,
+        scripts=SCRIPTS,
     )
 
 

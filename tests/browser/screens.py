@@ -1,4 +1,5 @@
-"""What the visitor's screen looks like: phone sizes, screenshots, and boxes that must fit.
+"""What the visitor's screen looks like: phone sizes, screenshots, and boxes that must fit;
+and the few steps every screen test takes (start a chat, a volunteer answers, says, ends).
 
 Screenshots are written to ``tests/artifacts/widget/`` (ignored by git) for a person to look
 at; the assertions measure what the visitor would notice (in view, not clipped, big enough).
@@ -8,15 +9,19 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from playwright.async_api import Frame, FrameLocator, Page, expect
 
 from tests.browser.conftest import Site
+from tests.e2e.conftest import Peer
 
 ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts" / "widget"
 PHONE = {"width": 320, "height": 640}  # the smallest phone still in use, and 200% zoom
 LARGE_PHONE = {"width": 390, "height": 844}
 SIZES = {"320x640": PHONE, "390x844": LARGE_PHONE}
+AMSTERDAM = ZoneInfo("Europe/Amsterdam")  # the lines' time zone in the test configuration
+EVENING_NUMBERS = ("112", "0800-0113")  # the evening line's emergency contacts (test.toml)
 
 # Everything rendered inside `selector` that sticks out of the frame sideways, or hides part
 # of its content behind overflow: what a visitor on a narrow phone would not be able to read.
@@ -79,3 +84,30 @@ async def box(page: Page, selector: str) -> dict[str, float]:
         selector,
     )
     return found
+
+
+async def start(frame: FrameLocator) -> None:
+    """The visitor ticks consent and starts; the queue screen shows."""
+    await frame.locator("#consent").check()
+    await frame.locator("#start").click()
+    await expect(frame.locator("#waiting")).to_be_visible()
+
+
+async def with_volunteer(site: Site, frame: FrameLocator) -> tuple[Peer, str]:
+    """A volunteer takes the waiting visitor; the chat shows the conversation."""
+    volunteer = await site.env.operator("anna", alias="Anna")
+    conversation = (await volunteer.next("assigned"))["conversation"]["id"]
+    await expect(frame.locator("#chat")).to_be_visible()
+    await expect(frame.locator("#waiting")).to_be_hidden()
+    return volunteer, conversation
+
+
+async def say(volunteer: Peer, conversation: str, text: str) -> None:
+    ack = await volunteer.call("message", {"conversation_id": conversation, "text": text})
+    assert ack["ok"], ack
+
+
+async def end_by_volunteer(volunteer: Peer, conversation: str) -> None:
+    wrapup = {"topics": [], "risk": "none"}
+    ack = await volunteer.call("end", {"conversation_id": conversation, "wrapup": wrapup})
+    assert ack["ok"], ack

@@ -9,7 +9,8 @@ from typing import Any
 from playwright.async_api import FrameLocator, Page, expect
 
 from tests.browser.conftest import AXE, Site
-from tests.browser.test_widget import open_chat, start
+from tests.browser.screens import start
+from tests.browser.test_widget import open_chat
 
 AXE_SETUP = AXE.read_text() + ';axe.configure({allowedOrigins: ["<unsafe_all_origins>"]});'
 RULES = {

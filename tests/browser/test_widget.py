@@ -3,14 +3,11 @@
 from __future__ import annotations
 
 from datetime import datetime
-from zoneinfo import ZoneInfo
 
 from playwright.async_api import FrameLocator, Page, expect
 
 from tests.browser.conftest import Site
-from tests.browser.screens import shot
-
-AMSTERDAM = ZoneInfo("Europe/Amsterdam")
+from tests.browser.screens import AMSTERDAM, shot, start
 
 
 def chat(page: Page) -> FrameLocator:
@@ -23,12 +20,6 @@ async def open_chat(site: Site, line: str = "chat", lang: str = "nl") -> tuple[P
     frame = chat(page)
     await expect(frame.locator("#line-name")).to_be_visible()
     return page, frame
-
-
-async def start(frame: FrameLocator) -> None:
-    await frame.locator("#consent").check()
-    await frame.locator("#start").click()
-    await expect(frame.locator("#waiting")).to_be_visible()
 
 
 async def test_closed_line_names_next_opening_and_emergency_numbers(site: Site) -> None:

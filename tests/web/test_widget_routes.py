@@ -22,6 +22,9 @@ from chatserver.web import widget
 from tests.e2e.conftest import CONFIG, Env, running
 
 WIDGET = Path(widget.__file__).resolve().parents[2] / "widget"
+# the frame's own scripts: ES modules, frame.js the one the page runs; and its stylesheets
+FRAME_SCRIPTS = sorted((WIDGET / "static").glob("*.js"))
+FRAME_STYLES = sorted((WIDGET / "static").glob("frame-*.css"))
 FRAME_CSP = (
     "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; "
     "img-src 'self' data:; base-uri 'none'; form-action 'none'; frame-ancestors"
@@ -101,9 +104,9 @@ async def test_embed_script_is_javascript_and_small(env: Env) -> None:
 async def test_the_default_exit_address_has_one_home(env: Env) -> None:
     """The quick exit's default comes from settings.DEFAULT_EXIT_URL, served into the embed
     script and the frame's line data; no copy of it is written in the browser code."""
-    for name in ("widget.js", "static/frame.js"):
-        assert DEFAULT_EXIT_URL not in (WIDGET / name).read_text(), name
-        assert "buienradar" not in (WIDGET / name).read_text(), name
+    for path in (WIDGET / "widget.js", *FRAME_SCRIPTS):
+        assert DEFAULT_EXIT_URL not in path.read_text(), path.name
+        assert "buienradar" not in path.read_text(), path.name
     _, _, body = await fetch(env, "/widget.js")
     served = body.decode()
     assert widget.SERVED_MARK not in served
@@ -193,8 +196,7 @@ async def test_whole_frame_is_under_60_kb_gzipped(env: Env) -> None:
     total = 0
     for path in (
         "/widget/frame?line=chat&lang=nl",
-        "/widget/static/frame.css",
-        "/widget/static/frame.js",
+        *(f"/widget/static/{path.name}" for path in (*FRAME_STYLES, *FRAME_SCRIPTS)),
         "/widget/vendor/socket.io.min.js",
     ):
         status, _, body = await fetch(env, path)
@@ -207,7 +209,7 @@ async def test_whole_frame_is_under_60_kb_gzipped(env: Env) -> None:
     ("path", "content_type"),
     [
         ("/widget/static/frame.js", "text/javascript"),
-        ("/widget/static/frame.css", "text/css"),
+        ("/widget/static/frame-base.css", "text/css"),
         ("/widget/vendor/socket.io.min.js", "text/javascript"),
     ],
 )
@@ -219,6 +221,59 @@ async def test_static_files_have_their_types_and_no_sniffing(
     assert status == 200
     assert headers["Content-Type"].startswith(content_type)
     assert headers["X-Content-Type-Options"] == "nosniff"
+
+
+async def test_every_module_of_the_frame_is_served_preloaded_and_without_cycles(
+    env: Env,
+) -> None:
+    """The chat's code is ES modules that import one another from frame.js: a module missing
+    from the server's fixed list or served with another type leaves a chat that never
+    starts, and one the page does not preload costs a slow phone a round trip per level."""
+    imports = {
+        path.name: set(re.findall(r'\bfrom "\./([\w-]+\.js)"', path.read_text()))
+        for path in FRAME_SCRIPTS
+    }
+    assert set(imports) == set(widget.SCRIPTS)
+    # each module is evaluated after everything it imports, so it can use its imports at
+    # once; a cycle would hand one of them a half-made module
+    done: set[str] = set()
+
+    def visit(name: str, path: tuple[str, ...]) -> None:
+        assert name not in path, f"import cycle: {' -> '.join((*path, name))}"
+        if name not in done:
+            for imported in imports[name]:
+                visit(imported, (*path, name))
+            done.add(name)
+
+    visit("frame.js", ())
+    assert done == set(imports)  # nothing left over that the frame never runs
+    _, _, body = await fetch(env, "/widget/frame?line=chat&lang=nl")
+    html = body.decode()
+    (entry,) = re.findall(r'<script type="module" src="/widget/static/([\w-]+\.js)">', html)
+    assert entry == "frame.js"
+    preloaded = re.findall(r'<link rel="modulepreload" href="/widget/static/([\w-]+\.js)">', html)
+    assert sorted(preloaded) == sorted(set(imports) - {entry})
+    for name in imports:
+        status, headers, _ = await fetch(env, f"/widget/static/{name}")
+        assert status == 200, name
+        assert headers["Content-Type"].startswith("text/javascript"), name
+
+
+async def test_every_stylesheet_of_the_frame_is_linked_in_cascade_order(env: Env) -> None:
+    """The frame's look is several stylesheets that build on one another (base first, the
+    short-screen rules last): each is served as CSS and linked by the page in that order;
+    the not-found page needs only the base."""
+    assert sorted(widget.STYLES) == [path.name for path in FRAME_STYLES]
+    assert widget.STYLES[0] == "frame-base.css" and widget.STYLES[-1] == "frame-compact.css"
+    stylesheet = r'<link rel="stylesheet" href="/widget/static/([\w-]+\.css)">'
+    _, _, body = await fetch(env, "/widget/frame?line=chat&lang=nl")
+    assert tuple(re.findall(stylesheet, body.decode())) == widget.STYLES
+    _, _, body = await fetch(env, "/widget/frame?line=nope")
+    assert re.findall(stylesheet, body.decode()) == ["frame-base.css"]
+    for name in widget.STYLES:
+        status, headers, _ = await fetch(env, f"/widget/static/{name}")
+        assert status == 200, name
+        assert headers["Content-Type"].startswith("text/css"), name
 
 
 @pytest.mark.parametrize(
@@ -269,11 +324,12 @@ def test_locales_have_the_same_keys_and_cover_what_the_code_uses() -> None:
     en = json.loads((WIDGET / "locales" / "en.json").read_text("utf-8"))
     assert set(nl) == set(en)
     assert all(isinstance(v, str) and v.strip() for v in [*nl.values(), *en.values()])
-    used = set(re.findall(r"\bt\(\"(\w+)\"", (WIDGET / "static" / "frame.js").read_text()))
+    frame = "\n".join(path.read_text() for path in FRAME_SCRIPTS)
+    used = set(re.findall(r"\bt\(\"(\w+)\"", frame))
     used |= set(re.findall(r"\bt\(\"(\w+)\"", (WIDGET / "widget.js").read_text()))
     # keys picked from a table or a condition: ["busy_title", ...], t(a ? "x_title" : "y_title")
     picked = r"\"(\w+_(?:title|text|question_\w+))\""
-    used |= set(re.findall(picked, (WIDGET / "static" / "frame.js").read_text()))
+    used |= set(re.findall(picked, frame))
     for template in (WIDGET / "templates").glob("*.html"):
         used |= set(re.findall(r"\bt\.(\w+)", template.read_text()))
     assert used - set(nl) == set()

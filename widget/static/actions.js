@@ -1,0 +1,153 @@
+/* What the visitor does: start (with consent and the optional intake), send, the typing
+ * signal, end after "yes", delete the conversation, start afresh and try again. Each waits
+ * for the server's acknowledgement and says kindly what went wrong if it does not come. */
+import { $, focus } from "./config.js";
+import { t, errorText } from "./words.js";
+import { session, save } from "./session.js";
+import { report } from "./host.js";
+import { closeLeave } from "./panels.js";
+import { show, refuse, notice, renderLine, refreshLine } from "./screen.js";
+import { onEnded, forgotten, clearConversation } from "./messages.js";
+import { connect, hasClient } from "./socket.js";
+
+let attempts = 0; // which start the answer belongs to; an old timeout must not answer a new one
+let sending = false;
+
+export function start(event, retried) {
+  if (event) event.preventDefault();
+  const consent = $("consent");
+  if (!consent.checked) {
+    if (session.state !== "intro") show("intro");
+    consent.setAttribute("aria-invalid", "true");
+    $("consent-error").textContent = t("consent_error");
+    consent.focus();
+    return;
+  }
+  if (session.starting) return;
+  if (!hasClient) return refuse("offline");
+  session.starting = true;
+  const attempt = ++attempts;
+  $("start").setAttribute("aria-busy", "true");
+  $("intro-help").hidden = true;
+  notice("");
+  const intake = {};
+  const topic = $("intake-topic");
+  const age = $("intake-age");
+  if (topic && topic.value) intake.topic = topic.value;
+  if (age && age.value) intake.age_band = age.value;
+  connect()
+    .timeout(10000)
+    .emit("start", { consent: true, intake }, (err, ack) => {
+      if (attempt !== attempts || !session.starting) return; // answered: the server was unreachable
+      session.starting = false;
+      $("start").removeAttribute("aria-busy");
+      if (session.exiting) return;
+      if (err || !ack) return refuse(session.socket && session.socket.connected ? "failed" : "offline");
+      if (ack.ok) {
+        session.token = ack.token;
+        session.conversationId = ack.conversation_id;
+        save();
+        report();
+        if (session.state !== "waiting" && session.state !== "chat") show("waiting");
+        focus($("waiting-title"));
+        return;
+      }
+      const code = ack.error && ack.error.code;
+      if (code === "invalid_token" && !retried) return start(null, true);
+      if (code === "closed") {
+        const { line } = session;
+        renderLine({ ...line, open: false, next_open: ack.error.next_open || line.next_open });
+        show("closed");
+        focus($("closed-title"));
+      } else if (code === "queue_full" || code === "line_full") refuse("full");
+      else if (code === "blocked") refuse("blocked");
+      else if (code === "rate_limited") refuse("limited");
+      else if (code === "consent_required") {
+        consent.checked = false;
+        start();
+        $("intro-help").hidden = false;
+      } else refuse("failed");
+    });
+}
+
+export function send() {
+  const box = $("text");
+  const text = box.value;
+  const { socket } = session;
+  if (!text.trim() || !socket || sending) return;
+  sending = true;
+  $("send-error").textContent = "";
+  typingOff();
+  socket.timeout(10000).emit("message", { text }, (err, ack) => {
+    sending = false;
+    if (session.exiting) return;
+    if (!err && ack && ack.ok) {
+      if (box.value === text) box.value = "";
+      box.removeAttribute("aria-invalid");
+      return;
+    }
+    box.setAttribute("aria-invalid", "true");
+    $("send-error").textContent = err ? t("send_offline") : errorText(ack && ack.error);
+  });
+}
+
+let typingSent = false;
+let typingIdle = 0;
+export function typingOn() {
+  const { socket } = session;
+  if (session.state !== "chat" || !socket || !socket.connected) return;
+  if (!typingSent) {
+    typingSent = true;
+    socket.emit("typing", { active: true });
+  }
+  clearTimeout(typingIdle);
+  typingIdle = setTimeout(typingOff, 4000);
+}
+function typingOff() {
+  clearTimeout(typingIdle);
+  if (typingSent && session.socket) session.socket.emit("typing", { active: false });
+  typingSent = false;
+}
+
+// only after "yes" in the confirmation: an ended chat cannot be resumed
+export function leave() {
+  const { socket } = session;
+  if (!socket || session.leaving) return;
+  session.leaving = true;
+  $("leave-yes").setAttribute("aria-busy", "true");
+  socket.timeout(8000).emit("leave", {}, (err, ack) => {
+    session.leaving = false;
+    $("leave-yes").removeAttribute("aria-busy");
+    if (session.exiting) return;
+    if (!err && ack && (ack.ok || (ack.error && ack.error.code === "ended"))) {
+      closeLeave(false);
+      onEnded({ by: "visitor", reason: "left" });
+    } else $("send-error").textContent = err ? t("send_offline") : t("send_failed");
+  });
+}
+
+export function forget() {
+  $("forget-error").textContent = "";
+  if (!session.socket) return;
+  session.socket.timeout(8000).emit("forget", {}, (err, ack) => {
+    if (session.exiting) return;
+    if (!err && ack && ack.ok) forgotten();
+    else $("forget-error").textContent = t("forget_failed");
+  });
+}
+
+export function restart() {
+  clearConversation();
+  $("forgotten").hidden = true;
+  $("forget-box").hidden = false;
+  notice("");
+  const { open } = session.line;
+  show(open ? "intro" : "closed");
+  focus($(open ? "intro-title" : "closed-title"));
+  refreshLine();
+}
+
+export function retry() {
+  if (!hasClient) location.reload(); // socket.io's client did not load: fetch it again
+  else start(null);
+}
