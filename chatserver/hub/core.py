@@ -53,6 +53,7 @@ from chatserver.hub.model import (
 from chatserver.hub.queue import LineQueue, Staffing, Waiting, estimate_wait
 from chatserver.hub.routing import plan_assignments, shuns
 from chatserver.privacy.redaction import redact
+from chatserver.privacy.sanitize import to_html
 from chatserver.settings import LineSettings, Settings
 
 REDACTED_ROLES = frozenset({Role.VISITOR, Role.OPERATOR, Role.NOTE, Role.WHISPER})
@@ -352,6 +353,9 @@ class HubCore:
     ) -> Message:
         """Store, then tell: a message is durable before anyone, sender included, hears of it.
 
+        Its HTML is made here, once (linear in the text, so a few milliseconds at most), and
+        travels and is stored with it: no transcript sent again is parsed again.
+
         ``operators=None`` means everyone on the operator side at the moment of sending,
         decided under the conversation's lock: a handover that happens meanwhile cannot make
         a message go to the old volunteer only. A volunteer's message that arrives after the
@@ -373,6 +377,7 @@ class HubCore:
                 at=self.clock.now(),
                 author=author,
                 author_alias=self.alias(author) if author else None,
+                html=to_html(text),
             )
             await self.store.append_message(self._as_stored(conversation, message))
             await self.bus.publish(MessagePosted(message, to_visitor, operators))
@@ -387,7 +392,8 @@ class HubCore:
         line = self.settings.line(conversation.line)
         if line is None or not line.redact or message.role not in REDACTED_ROLES:
             return message
-        return replace(message, text=redact(message.text))
+        text = redact(message.text)
+        return replace(message, text=text, html=to_html(text))
 
     async def _publish_status(self, presence: Presence, reason: str | None = None) -> None:
         await self.bus.publish(

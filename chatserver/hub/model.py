@@ -56,6 +56,10 @@ class Message:
     # the author's alias when it was posted: a transcript read later (a reconnect, a supervisor
     # observing, the stored transcript) still names "Anna" after Anna logged off or was renamed
     author_alias: str | None = None
+    # ``text`` as sanitized HTML, made once when the message is posted and kept with it, so a
+    # transcript sent again (a resume, a reconnect, a supervisor observing) costs no parsing;
+    # None only for a message made elsewhere (the wire layer then makes it)
+    html: str | None = None
 
 
 @dataclass
