@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import heapq
-from collections import defaultdict, deque
+from collections import deque
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 
@@ -25,6 +25,7 @@ from chatserver.clock import Clock, iso
 from chatserver.errors import (
     ConversationEnded,
     Forbidden,
+    Forgotten,
     InvalidPayload,
     LineClosed,
     TooLong,
@@ -43,6 +44,7 @@ from chatserver.hub.events import (
     Released,
 )
 from chatserver.hub.floor import Presence, VisitorLink, staffing
+from chatserver.hub.locks import KeyedLocks
 from chatserver.hub.model import (
     Conversation,
     ConversationState,
@@ -95,7 +97,7 @@ class HubCore:
         self._queues: dict[str, LineQueue] = {line.id: LineQueue() for line in settings.lines}
         self._presences: dict[str, Presence] = {}
         self._visitors: dict[str, VisitorLink] = {}
-        self._conversation_locks: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
+        self._conversation_locks = KeyedLocks()
         self._durations: dict[str, deque[float]] = {
             line.id: deque(maxlen=settings.routing.estimate_window) for line in settings.lines
         }
@@ -330,6 +332,8 @@ class HubCore:
         conversation = self._open.get(conversation_id)
         if conversation is None:
             raise ConversationEnded()
+        if conversation.forgotten:
+            raise Forgotten()
         if conversation.state not in OPEN_STATES:
             raise ConversationEnded()
         return conversation
@@ -359,9 +363,13 @@ class HubCore:
         ``operators=None`` means everyone on the operator side at the moment of sending,
         decided under the conversation's lock: a handover that happens meanwhile cannot make
         a message go to the old volunteer only. A volunteer's message that arrives after the
-        conversation passed to a colleague is refused instead of slipping through.
+        conversation passed to a colleague is refused instead of slipping through, and so is
+        anything for a conversation the visitor erased: the erase waits for this lock, so what
+        is stored is erased with the rest, and what comes later is never stored.
         """
         async with self._conversation_locks[conversation.id]:
+            if conversation.forgotten:
+                raise Forgotten()
             if role is Role.OPERATOR and conversation.operator_id != author:
                 raise Forbidden("This conversation is no longer yours.")
             if operators is None:
@@ -471,7 +479,6 @@ class HubCore:
         self._open.pop(conversation.id, None)
         self._by_token.pop(conversation.token_hash, None)
         self._visitors.pop(conversation.id, None)
-        self._conversation_locks.pop(conversation.id, None)
 
     @staticmethod
     def _close(conversation: Conversation, now: float, by: str, reason: str) -> None:
@@ -489,7 +496,9 @@ class HubCore:
         self._dirty.add(conversation.line)
 
     def check_invariants(self) -> None:
-        """Raise AssertionError if the floor is inconsistent; used by the property tests."""
+        """Raise AssertionError if the floor is inconsistent; used by the property tests,
+        between operations (so no conversation's lock may be held or waited for)."""
+        assert len(self._conversation_locks) == 0, "a conversation lock was left behind"
         holders: dict[str, str] = {}
         for presence in self._presences.values():
             routed = len(presence.held - presence.taken_over)

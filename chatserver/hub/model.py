@@ -80,6 +80,9 @@ class Conversation:
     risk: Risk = Risk.NONE
     last_seq: int = 0
     answered: bool = False  # has ever been assigned (statistics: answered vs abandoned)
+    # the visitor erased it ("forget"): from that instant nothing more is stored for it. Known
+    # to the live hub only (a message in flight holds this very object); not a stored field.
+    forgotten: bool = field(default=False, compare=False)
 
 
 @dataclass

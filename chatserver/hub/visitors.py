@@ -212,7 +212,15 @@ class VisitorActions(HubCore):
             await self._flush_positions()
 
     async def forget(self, conversation_id: str) -> int:
-        """End the conversation and erase its messages now; only statistics remain."""
+        """End the conversation and erase its messages now; only statistics remain.
+
+        Messages may still be on their way. From the first instant the conversation is marked
+        forgotten, so any not yet stored is refused (``forgotten``); one being stored holds the
+        conversation's lock, and the erase takes that same lock after it, so it goes too.
+        """
+        conversation = self._open.get(conversation_id)
+        if conversation is not None:
+            conversation.forgotten = True  # before anything waits: nothing more gets in
         async with self._lock:
             conversation = self._open.get(conversation_id)
             if conversation is not None:
