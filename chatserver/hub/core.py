@@ -42,6 +42,7 @@ from chatserver.hub.events import (
     OperatorStatus,
     QueueUpdate,
     Released,
+    TypingChanged,
 )
 from chatserver.hub.floor import Presence, VisitorLink, staffing
 from chatserver.hub.locks import KeyedLocks
@@ -54,6 +55,7 @@ from chatserver.hub.model import (
 )
 from chatserver.hub.queue import LineQueue, Staffing, Waiting, estimate_wait
 from chatserver.hub.routing import plan_assignments, shuns
+from chatserver.hub.typing_gate import TypingGate
 from chatserver.privacy.redaction import redact
 from chatserver.privacy.sanitize import to_html
 from chatserver.settings import LineSettings, Settings
@@ -98,6 +100,7 @@ class HubCore:
         self._presences: dict[str, Presence] = {}
         self._visitors: dict[str, VisitorLink] = {}
         self._conversation_locks = KeyedLocks()
+        self._typing = TypingGate()  # who types, told on change and a few times a second
         self._durations: dict[str, deque[float]] = {
             line.id: deque(maxlen=settings.routing.estimate_window) for line in settings.lines
         }
@@ -188,6 +191,7 @@ class HubCore:
             if switch:
                 conversation.state = ConversationState.ACTIVE
                 conversation.operator_id = presence.id
+                self._typing.forget(conversation.id)
                 await self.store.save_conversation(conversation)
             messages = tuple(await self.store.messages(conversation.id))
             await self.bus.publish(
@@ -403,6 +407,25 @@ class HubCore:
         text = redact(message.text)
         return replace(message, text=text, html=to_html(text))
 
+    async def _typed(self, conversation: Conversation, by_volunteer: bool, active: bool) -> None:
+        """Someone types (or stopped): the other side hears of a change, a few times a second
+        at most; a change held back is told by the sweep (:meth:`_tell_typing_due`)."""
+        side = (conversation.id, by_volunteer)
+        if self._typing.offer(side, active, self.clock.now()):
+            await self._publish_typing(conversation, by_volunteer, active)
+
+    async def _tell_typing_due(self) -> None:
+        for (conversation_id, by_volunteer), active in self._typing.due(self.clock.now()):
+            conversation = self._open.get(conversation_id)
+            if conversation is not None and conversation.state is ConversationState.ACTIVE:
+                await self._publish_typing(conversation, by_volunteer, active)
+
+    async def _publish_typing(
+        self, conversation: Conversation, by_volunteer: bool, active: bool
+    ) -> None:
+        operators = () if by_volunteer else self._operators(conversation)
+        await self.bus.publish(TypingChanged(conversation.id, active, by_volunteer, operators))
+
     async def _publish_status(self, presence: Presence, reason: str | None = None) -> None:
         await self.bus.publish(
             OperatorStatus(
@@ -435,6 +458,7 @@ class HubCore:
         previous = self._presences.get(conversation.operator_id or "")
         async with self._conversation_locks[conversation.id]:
             conversation.operator_id = to.id
+            self._typing.forget(conversation.id)
             to.held.add(conversation.id)
             self._watchers.get(conversation.id, {}).pop(to.id, None)
             if previous is not None:
@@ -473,6 +497,7 @@ class HubCore:
 
     def _forget_open(self, conversation: Conversation) -> None:
         self._triaged.discard(conversation.id)
+        self._typing.forget(conversation.id)
         self._handover_notes.pop(conversation.id, None)
         self._watchers.pop(conversation.id, None)
         self._backup_requests.pop(conversation.id, None)
