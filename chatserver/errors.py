@@ -164,6 +164,13 @@ class ConversationEnded(ChatError):
     default_message = "This conversation has ended."
 
 
+class Forgotten(ConversationEnded):
+    """The visitor erased the conversation: nothing may be added to it any more."""
+
+    code = "forgotten"
+    default_message = "This conversation was deleted at the visitor's request."
+
+
 class InvalidState(ChatError):
     code = "invalid_state"
     status = 409

@@ -167,7 +167,8 @@ class Store(Protocol):
 
     async def append_message(self, message: Message) -> None:
         """Durable when this returns. Every field is kept, ``author_alias`` included: the name
-        a transcript shows must not change when its author logs off or is renamed."""
+        a transcript shows must not change when its author logs off or is renamed; and
+        ``html``, so a transcript sent again is not sanitized again."""
 
     async def messages(self, conversation_id: str, after_seq: int = 0) -> list[Message]:
         """In order of ``seq``; only those with ``seq > after_seq``; as they were appended."""
@@ -180,9 +181,10 @@ class Store(Protocol):
     ) -> int:
         """Remove the conversation's messages with these roles (None: all); returns how many.
 
-        As thorough as ``erase_messages`` (which is this with ``roles=None``): the text must
-        not be recoverable from the storage afterwards. The retention purge erases transcripts
-        (visitor, operator, system) and private notes (note, whisper) on their own terms.
+        As thorough as ``erase_messages`` (which is this with ``roles=None``): the text, and
+        its ``html``, must not be recoverable from the storage afterwards. The retention purge
+        erases transcripts (visitor, operator, system) and private notes (note, whisper) on
+        their own terms.
         Erasing again finds nothing and returns 0: the absence of messages is the only
         "purged" mark there is, so no flag can disagree with what is actually stored.
         """

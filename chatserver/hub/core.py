@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import heapq
-from collections import defaultdict, deque
+from collections import deque
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 
@@ -25,6 +25,7 @@ from chatserver.clock import Clock, iso
 from chatserver.errors import (
     ConversationEnded,
     Forbidden,
+    Forgotten,
     InvalidPayload,
     LineClosed,
     TooLong,
@@ -41,8 +42,10 @@ from chatserver.hub.events import (
     OperatorStatus,
     QueueUpdate,
     Released,
+    TypingChanged,
 )
 from chatserver.hub.floor import Presence, VisitorLink, staffing
+from chatserver.hub.locks import KeyedLocks
 from chatserver.hub.model import (
     Conversation,
     ConversationState,
@@ -52,7 +55,9 @@ from chatserver.hub.model import (
 )
 from chatserver.hub.queue import LineQueue, Staffing, Waiting, estimate_wait
 from chatserver.hub.routing import plan_assignments, shuns
+from chatserver.hub.typing_gate import TypingGate
 from chatserver.privacy.redaction import redact
+from chatserver.privacy.sanitize import to_html
 from chatserver.settings import LineSettings, Settings
 
 REDACTED_ROLES = frozenset({Role.VISITOR, Role.OPERATOR, Role.NOTE, Role.WHISPER})
@@ -94,7 +99,8 @@ class HubCore:
         self._queues: dict[str, LineQueue] = {line.id: LineQueue() for line in settings.lines}
         self._presences: dict[str, Presence] = {}
         self._visitors: dict[str, VisitorLink] = {}
-        self._conversation_locks: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
+        self._conversation_locks = KeyedLocks()
+        self._typing = TypingGate()  # who types, told on change and a few times a second
         self._durations: dict[str, deque[float]] = {
             line.id: deque(maxlen=settings.routing.estimate_window) for line in settings.lines
         }
@@ -185,6 +191,7 @@ class HubCore:
             if switch:
                 conversation.state = ConversationState.ACTIVE
                 conversation.operator_id = presence.id
+                self._typing.forget(conversation.id)
                 await self.store.save_conversation(conversation)
             messages = tuple(await self.store.messages(conversation.id))
             await self.bus.publish(
@@ -329,6 +336,8 @@ class HubCore:
         conversation = self._open.get(conversation_id)
         if conversation is None:
             raise ConversationEnded()
+        if conversation.forgotten:
+            raise Forgotten()
         if conversation.state not in OPEN_STATES:
             raise ConversationEnded()
         return conversation
@@ -352,12 +361,19 @@ class HubCore:
     ) -> Message:
         """Store, then tell: a message is durable before anyone, sender included, hears of it.
 
+        Its HTML is made here, once (linear in the text, so a few milliseconds at most), and
+        travels and is stored with it: no transcript sent again is parsed again.
+
         ``operators=None`` means everyone on the operator side at the moment of sending,
         decided under the conversation's lock: a handover that happens meanwhile cannot make
         a message go to the old volunteer only. A volunteer's message that arrives after the
-        conversation passed to a colleague is refused instead of slipping through.
+        conversation passed to a colleague is refused instead of slipping through, and so is
+        anything for a conversation the visitor erased: the erase waits for this lock, so what
+        is stored is erased with the rest, and what comes later is never stored.
         """
         async with self._conversation_locks[conversation.id]:
+            if conversation.forgotten:
+                raise Forgotten()
             if role is Role.OPERATOR and conversation.operator_id != author:
                 raise Forbidden("This conversation is no longer yours.")
             if operators is None:
@@ -373,6 +389,7 @@ class HubCore:
                 at=self.clock.now(),
                 author=author,
                 author_alias=self.alias(author) if author else None,
+                html=to_html(text),
             )
             await self.store.append_message(self._as_stored(conversation, message))
             await self.bus.publish(MessagePosted(message, to_visitor, operators))
@@ -387,7 +404,27 @@ class HubCore:
         line = self.settings.line(conversation.line)
         if line is None or not line.redact or message.role not in REDACTED_ROLES:
             return message
-        return replace(message, text=redact(message.text))
+        text = redact(message.text)
+        return replace(message, text=text, html=to_html(text))
+
+    async def _typed(self, conversation: Conversation, by_volunteer: bool, active: bool) -> None:
+        """Someone types (or stopped): the other side hears of a change, a few times a second
+        at most; a change held back is told by the sweep (:meth:`_tell_typing_due`)."""
+        side = (conversation.id, by_volunteer)
+        if self._typing.offer(side, active, self.clock.now()):
+            await self._publish_typing(conversation, by_volunteer, active)
+
+    async def _tell_typing_due(self) -> None:
+        for (conversation_id, by_volunteer), active in self._typing.due(self.clock.now()):
+            conversation = self._open.get(conversation_id)
+            if conversation is not None and conversation.state is ConversationState.ACTIVE:
+                await self._publish_typing(conversation, by_volunteer, active)
+
+    async def _publish_typing(
+        self, conversation: Conversation, by_volunteer: bool, active: bool
+    ) -> None:
+        operators = () if by_volunteer else self._operators(conversation)
+        await self.bus.publish(TypingChanged(conversation.id, active, by_volunteer, operators))
 
     async def _publish_status(self, presence: Presence, reason: str | None = None) -> None:
         await self.bus.publish(
@@ -421,6 +458,7 @@ class HubCore:
         previous = self._presences.get(conversation.operator_id or "")
         async with self._conversation_locks[conversation.id]:
             conversation.operator_id = to.id
+            self._typing.forget(conversation.id)
             to.held.add(conversation.id)
             self._watchers.get(conversation.id, {}).pop(to.id, None)
             if previous is not None:
@@ -459,13 +497,13 @@ class HubCore:
 
     def _forget_open(self, conversation: Conversation) -> None:
         self._triaged.discard(conversation.id)
+        self._typing.forget(conversation.id)
         self._handover_notes.pop(conversation.id, None)
         self._watchers.pop(conversation.id, None)
         self._backup_requests.pop(conversation.id, None)
         self._open.pop(conversation.id, None)
         self._by_token.pop(conversation.token_hash, None)
         self._visitors.pop(conversation.id, None)
-        self._conversation_locks.pop(conversation.id, None)
 
     @staticmethod
     def _close(conversation: Conversation, now: float, by: str, reason: str) -> None:
@@ -483,7 +521,9 @@ class HubCore:
         self._dirty.add(conversation.line)
 
     def check_invariants(self) -> None:
-        """Raise AssertionError if the floor is inconsistent; used by the property tests."""
+        """Raise AssertionError if the floor is inconsistent; used by the property tests,
+        between operations (so no conversation's lock may be held or waited for)."""
+        assert len(self._conversation_locks) == 0, "a conversation lock was left behind"
         holders: dict[str, str] = {}
         for presence in self._presences.values():
             routed = len(presence.held - presence.taken_over)

@@ -94,7 +94,8 @@ class Hub(VisitorActions, VolunteerActions, HandoverActions, Supervision, Accoun
 
     # ------------------------------------------------------------------ time passes
     async def sweep(self) -> None:
-        """Apply everything that is due by the clock: grace periods, cool-downs, alternatives.
+        """Apply everything that is due by the clock: grace periods, cool-downs, alternatives,
+        typing indicators held back.
 
         Called every second by the server and directly by tests after moving a manual clock,
         so no behaviour depends on sleeping.
@@ -128,6 +129,7 @@ class Hub(VisitorActions, VolunteerActions, HandoverActions, Supervision, Accoun
                     self._dirty.add(line.id)
             await self._route()
             await self._flush_positions()
+            await self._tell_typing_due()
         await self._purge_due(now)
 
     async def _purge_due(self, now: float) -> None:

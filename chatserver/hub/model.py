@@ -56,6 +56,10 @@ class Message:
     # the author's alias when it was posted: a transcript read later (a reconnect, a supervisor
     # observing, the stored transcript) still names "Anna" after Anna logged off or was renamed
     author_alias: str | None = None
+    # ``text`` as sanitized HTML, made once when the message is posted and kept with it, so a
+    # transcript sent again (a resume, a reconnect, a supervisor observing) costs no parsing;
+    # None only for a message made elsewhere (the wire layer then makes it)
+    html: str | None = None
 
 
 @dataclass
@@ -81,6 +85,9 @@ class Conversation:
     # prank), else 0: a hint for the volunteer, never a refusal. Live only, never stored: it
     # is derived from the connection, of which nothing is kept.
     shared_connection: int = 0
+    # the visitor erased it ("forget"): from that instant nothing more is stored for it. Known
+    # to the live hub only (a message in flight holds this very object); not a stored field.
+    forgotten: bool = field(default=False, compare=False)
 
 
 @dataclass

@@ -18,7 +18,6 @@ from chatserver.errors import (
 from chatserver.hub.core import LEAVE_REASONS, OPEN_STATES, HubCore
 from chatserver.hub.events import (
     Ended,
-    TypingChanged,
     VisitorConnection,
     VisitorLeft,
 )
@@ -197,11 +196,10 @@ class VisitorActions(HubCore):
             await self._flush_positions()
 
     async def visitor_typing(self, conversation_id: str, active: bool) -> None:
+        """Told to the volunteer side only while active, on change, a few times a second."""
         conversation = await self._visitor_conversation(conversation_id)
         if conversation.state is ConversationState.ACTIVE:
-            await self.bus.publish(
-                TypingChanged(conversation.id, active, False, self._operators(conversation))
-            )
+            await self._typed(conversation, False, active)
 
     async def visitor_leaves(self, conversation_id: str, reason: str = "left") -> None:
         """The visitor ends the chat; ``quick_exit`` tells the volunteer it was about safety."""
@@ -216,7 +214,15 @@ class VisitorActions(HubCore):
             await self._flush_positions()
 
     async def forget(self, conversation_id: str) -> int:
-        """End the conversation and erase its messages now; only statistics remain."""
+        """End the conversation and erase its messages now; only statistics remain.
+
+        Messages may still be on their way. From the first instant the conversation is marked
+        forgotten, so any not yet stored is refused (``forgotten``); one being stored holds the
+        conversation's lock, and the erase takes that same lock after it, so it goes too.
+        """
+        conversation = self._open.get(conversation_id)
+        if conversation is not None:
+            conversation.forgotten = True  # before anything waits: nothing more gets in
         async with self._lock:
             conversation = self._open.get(conversation_id)
             if conversation is not None:

@@ -17,7 +17,6 @@ from chatserver.hub.events import (
     Ended,
     OperatorConnection,
     Released,
-    TypingChanged,
 )
 from chatserver.hub.floor import Presence
 from chatserver.hub.model import (
@@ -101,7 +100,7 @@ class VolunteerActions(HubCore):
     async def operator_typing(self, operator_id: str, conversation_id: str, active: bool) -> None:
         conversation = ensure_holder(self._open.get(conversation_id), operator_id)
         if conversation.state is ConversationState.ACTIVE:
-            await self.bus.publish(TypingChanged(conversation.id, active, True, ()))
+            await self._typed(conversation, True, active)
 
     async def note(self, operator_id: str, conversation_id: str, text: str) -> Message:
         """A private note: kept with the transcript, never shown to the visitor."""

@@ -1,8 +1,12 @@
 """Limits that protect volunteers and other visitors from abuse, keyed on pseudonyms only.
 
-Per connection: a message rate (token bucket). Per source (pseudonym): how many
-conversations at once. Blocks by volunteers: a set of pseudonyms of the current key period,
-so a block lasts at most until the key is replaced (a day by default). All in memory.
+Messages: a rate (token bucket) per conversation, and one per source (pseudonym) as large as
+its ``conversations_per_source`` conversations together (or its open ones, if more). Neither
+belongs to a connection: a script that reconnected with its resume token, or ended its chat
+and started another, used to get a full bucket each time (1,540 messages in ten seconds). Per
+source: how many conversations at once. Blocks by volunteers: a set of pseudonyms of the
+current key period, so a block lasts at most until the key is replaced (a day by default).
+All in memory.
 
 A source is an address, and an address is often shared: a family behind one router, a
 shelter, a school, a library. Refusing the fourth person there would turn away someone in
@@ -40,24 +44,40 @@ class AbuseGuard:
     clock: Clock
     pseudonyms: Pseudonyms
     limits: Limits = field(default_factory=Limits)
-    _buckets: dict[str, _Bucket] = field(default_factory=dict)
+    _buckets: dict[str, _Bucket] = field(default_factory=dict)  # by conversation
+    _source_buckets: dict[str, _Bucket] = field(default_factory=dict)  # by pseudonym
     _conversations: dict[str, set[str]] = field(default_factory=dict)
     _blocked: set[str] = field(default_factory=set)
     _blocked_epoch: int = -1
     _source_of: dict[str, str] = field(default_factory=dict)  # conversation -> pseudonym
 
-    def check_message(self, connection: str) -> None:
-        """Raise ``RateLimited`` when a connection writes faster than a person can."""
+    def check_message(self, conversation_id: str, source: str) -> None:
+        """Raise ``RateLimited`` when a conversation, or all conversations from one source
+        together, write faster than people can; otherwise count this message for both."""
+        self._expire_blocks()
         now = self.clock.now()
-        rate = self.limits.messages_per_minute / 60.0
-        bucket = self._buckets.get(connection)
-        if bucket is None:
-            bucket = self._buckets[connection] = _Bucket(float(self.limits.burst), now)
-        bucket.tokens = min(self.limits.burst, bucket.tokens + (now - bucket.at) * rate)
-        bucket.at = now
-        if bucket.tokens < 1:
+        # a shelter with more chats open than the usual share gets room for each of them
+        share = max(self.limits.conversations_per_source, len(self._conversations.get(source, ())))
+        buckets = (
+            self._refill(self._buckets, conversation_id, 1, now),
+            self._refill(self._source_buckets, source, share, now),
+        )
+        if any(bucket.tokens < 1 for bucket in buckets):
             raise RateLimited("You are sending messages very fast; wait a moment.")
-        bucket.tokens -= 1
+        for bucket in buckets:
+            bucket.tokens -= 1
+
+    def _refill(self, buckets: dict[str, _Bucket], key: str, size: int, now: float) -> _Bucket:
+        """The bucket for ``key``, topped up for the time since it was last used; ``size``
+        times the configured rate and burst."""
+        burst = float(self.limits.burst * size)
+        rate = self.limits.messages_per_minute * size / 60.0
+        bucket = buckets.get(key)
+        if bucket is None:
+            bucket = buckets[key] = _Bucket(burst, now)
+        bucket.tokens = min(burst, bucket.tokens + (now - bucket.at) * rate)
+        bucket.at = now
+        return bucket
 
     def check_start(self, source: str) -> int:
         """Before a new conversation: not blocked, and not a flood from one source.
@@ -80,13 +100,13 @@ class AbuseGuard:
         self._source_of[conversation_id] = source
 
     def finished(self, conversation_id: str) -> None:
+        """It is over for the visitor: no longer counted, and it sends no more messages (its
+        source's bucket stays, so starting over does not refill it)."""
+        self._buckets.pop(conversation_id, None)
         for source, conversations in list(self._conversations.items()):
             conversations.discard(conversation_id)
             if not conversations:
                 del self._conversations[source]
-
-    def forget_connection(self, connection: str) -> None:
-        self._buckets.pop(connection, None)
 
     def block_conversation(self, conversation_id: str) -> bool:
         """Block whoever started this conversation, for the rest of the key period.
@@ -111,3 +131,4 @@ class AbuseGuard:
             self._blocked_epoch = epoch
             self._blocked.clear()
             self._source_of.clear()
+            self._source_buckets.clear()  # nobody has these pseudonyms any more

@@ -2,44 +2,38 @@
 
 Visitor and operator text is stored as plain text. The ``html`` field of a message is made
 here and nowhere else: everything is escaped, and only http, https and mailto links become
-clickable, opening in a new tab with no referrer and no trust.
+clickable, opening in a new tab with no referrer and no trust. What counts as a link is
+decided by :mod:`chatserver.privacy.links`, in time linear in the text, so no message can
+hold up the server (the hub makes each message's HTML once, when it is posted).
 
 A URL that holds invisible control or format characters (bidi overrides such as U+202E,
 zero-width spaces) stays plain text: they let a link read as another address than the one it
 opens (an override before "moc.elgoog" displays "google.com"), and no honest link needs them.
+
+Like any HTML parser, the output carries CR and CRLF as LF and drops NUL; the stored text
+keeps them.
 """
 
 from __future__ import annotations
 
-import html
-import unicodedata
-from typing import Any, cast
+from html import escape
 
-from bleach.linkifier import Linker
+from chatserver.privacy.links import find_links
 
-_SAFE_REL = "noopener noreferrer nofollow"
-
-
-def _hidden(text: str) -> bool:
-    """Does ``text`` hold a character that is not shown but changes what is shown?"""
-    return any(unicodedata.category(char) in ("Cc", "Cf") for char in text)
-
-
-def _harden(attrs: dict[Any, str], new: bool = False) -> dict[Any, str] | None:
-    href = attrs.get((None, "href"), "")
-    if not href.lower().startswith(("http://", "https://", "mailto:")):
-        return None  # leave it as text
-    if _hidden(href) or _hidden(attrs.get("_text", "")):
-        return None  # a link that may not read as where it goes stays text
-    attrs[(None, "rel")] = _SAFE_REL
-    attrs[(None, "target")] = "_blank"
-    return attrs
-
-
-_linker = Linker(callbacks=[_harden], skip_tags=None, parse_email=True)
+SAFE_REL = "noopener noreferrer nofollow"
 
 
 def to_html(text: str) -> str:
-    """Escape ``text`` completely, then turn safe links into anchors."""
-    # bleach ships no type hints; linkify returns the str it was given, linked
-    return cast(str, _linker.linkify(html.escape(text, quote=True)))
+    """Escape ``text`` completely, with its safe links as anchors."""
+    text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\x00", "")
+    parts: list[str] = []
+    done = 0
+    for link in find_links(text):
+        parts.append(escape(text[done : link.start]))
+        parts.append(
+            f'<a href="{escape(link.href)}" rel="{SAFE_REL}" target="_blank">'
+            f"{escape(text[link.start : link.end])}</a>"
+        )
+        done = link.end
+    parts.append(escape(text[done:]))
+    return "".join(parts)

@@ -14,7 +14,6 @@ import socketio
 
 from chatserver.hub import events as ev
 from chatserver.hub.hub import Hub
-from chatserver.privacy.sanitize import to_html
 from chatserver.realtime import wire
 from chatserver.realtime.dashboard import DashboardFeed
 
@@ -88,15 +87,14 @@ class Bridge:
                 )
             case ev.MessagePosted():
                 alias = self.hub.alias(event.message.author) if event.message.author else None
-                html = to_html(event.message.text)  # once, for both sides
                 if event.to_visitor:
                     await self.to_visitor(
                         event.message.conversation_id,
                         "message",
-                        wire.visitor_message(event.message, alias, html),
+                        wire.visitor_message(event.message, alias),
                     )
                 await self.to_operators(
-                    event.operators, "message", wire.operator_message(event.message, alias, html)
+                    event.operators, "message", wire.operator_message(event.message, alias)
                 )
             case ev.TypingChanged():
                 if event.to_visitor:

@@ -114,7 +114,6 @@ class VisitorNamespace(AnsweringNamespace):
         await self.hub.visitor_connected(conversation_id)
 
     async def on_disconnect(self, sid: str, reason: Any = None) -> None:
-        self.guard.forget_connection(sid)
         session = await self.get_session(sid)
         conversation_id = session.get("conversation_id")
         if conversation_id and session.get("counted"):
@@ -179,7 +178,8 @@ class VisitorNamespace(AnsweringNamespace):
     async def on_message(self, sid: str, data: Any) -> dict[str, Any]:
         text = text_field(payload(data), "text")
         conversation_id = await self._conversation(sid)
-        self.guard.check_message(sid)
+        # per conversation and per source, not per socket: reconnecting refills nothing
+        self.guard.check_message(conversation_id, (await self.get_session(sid))["source"])
         message = await self.hub.visitor_message(conversation_id, text)
         return ok(id=message.id, seq=message.seq)
 

@@ -24,10 +24,9 @@ def contact(item: Contact, lang: str) -> dict[str, Any]:
     return body
 
 
-def visitor_message(
-    message: Message, alias: str | None = None, html: str | None = None
-) -> dict[str, Any]:
-    """``html`` may be passed when it was already made for the other side (it costs a parse).
+def visitor_message(message: Message, alias: str | None = None) -> dict[str, Any]:
+    """The message's ``html`` was made once when it was posted; only a message from before
+    the hub kept it (or made elsewhere) has it made here.
 
     The author is named by the alias stored with the message (what the visitor saw when it was
     posted); ``alias``, the author's alias now, only stands in where none was stored.
@@ -37,7 +36,7 @@ def visitor_message(
         "seq": message.seq,
         "role": message.role.value,
         "text": message.text,
-        "html": to_html(message.text) if html is None else html,
+        "html": to_html(message.text) if message.html is None else message.html,
         "at": iso(message.at),
     }
     name = message.author_alias or alias
@@ -46,11 +45,9 @@ def visitor_message(
     return body
 
 
-def operator_message(
-    message: Message, alias: str | None = None, html: str | None = None
-) -> dict[str, Any]:
+def operator_message(message: Message, alias: str | None = None) -> dict[str, Any]:
     """Every role, with the author's alias as stored (else ``alias``, else the author's id)."""
-    body = visitor_message(message, None, html)
+    body = visitor_message(message)
     body["conversation_id"] = message.conversation_id
     if message.author:
         body["author"] = message.author_alias or alias or message.author

@@ -38,6 +38,7 @@ from chatserver.hub.model import (
     Role,
     Wrapup,
 )
+from chatserver.privacy.sanitize import to_html
 
 from .conftest import Opener, StoreFactory
 
@@ -76,13 +77,16 @@ def conversation(cid: str = "c1", **changes: object) -> Conversation:
 
 
 def message(cid: str, seq: int, text: str | None = None, **changes: object) -> Message:
+    """A message as the hub posts it: with its HTML made once, kept beside its text."""
+    text = text if text is not None else f"message {seq} of {cid}"
     base = Message(
         id=f"{cid}-{seq}",
         conversation_id=cid,
         seq=seq,
         role=Role.VISITOR,
-        text=text if text is not None else f"message {seq} of {cid}",
+        text=text,
         at=T0 + seq,
+        html=to_html(text),
     )
     return dataclasses.replace(base, **changes)  # type: ignore[arg-type]
 
@@ -948,6 +952,33 @@ async def test_a_file_from_before_author_aliases_keeps_its_messages(
     later = message("c1", 5, "nog iets", role=Role.OPERATOR, author="op1", author_alias="Sam")
     await store.append_message(later)
     assert (await store.messages("c1", after_seq=4)) == [later]
+
+
+@pytest.mark.asyncio
+async def test_a_file_from_before_kept_html_gains_it_for_every_message(
+    sqlite_path: Path, monkeypatch: pytest.MonkeyPatch, opened: Opener
+) -> None:
+    """A helpline upgrading keeps every message, and each gains its sanitized HTML at the
+    upgrade, so replaying an old transcript parses nothing."""
+    monkeypatch.setattr(embedded.schema, "MIGRATIONS", embedded.MIGRATIONS[:5])
+    store = await opened(SqliteStore(sqlite_path))
+    await store.save_conversation(conversation("c1"))
+    await store.close()
+    texts = ["zie www.113.nl", "<b>vet</b> & meer", "gewoon tekst"]
+    with sqlite3.connect(sqlite_path) as raw:  # as the release before this one wrote them
+        raw.executemany(
+            "INSERT INTO messages (conversation_id, seq, id, role, text, at, author,"
+            " author_alias) VALUES ('c1', ?, ?, 'visitor', ?, ?, NULL, NULL)",
+            [(n, f"c1-{n}", text, T0 + n) for n, text in enumerate(texts, start=1)],
+        )
+    monkeypatch.undo()
+
+    store = await opened(SqliteStore(sqlite_path))
+    assert _user_version(sqlite_path) == len(embedded.MIGRATIONS)
+    kept = await store.messages("c1")
+    assert [m.text for m in kept] == texts
+    assert [m.html for m in kept] == [to_html(text) for text in texts]
+    assert kept[0].html is not None and 'href="http://www.113.nl"' in kept[0].html
 
 
 @pytest.mark.asyncio

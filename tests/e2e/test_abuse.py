@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from chatserver.privacy.abuse import Limits
 from tests.backends.factories import Backend
-from tests.e2e.conftest import Env, running
+from tests.e2e.conftest import TIMEOUT, Env, running
 
 
 @pytest.fixture
@@ -106,3 +108,76 @@ async def test_only_the_holder_may_block(guarded: Env) -> None:
     assert (await bram.call("block", {"conversation_id": conversation}))["error"]["code"] == (
         "forbidden"
     )
+
+
+async def test_reconnecting_with_the_token_does_not_refill_the_message_budget(
+    guarded: Env,
+) -> None:
+    """A script that reconnects with its resume token after every burst gets no new burst:
+    the budget belongs to the conversation, not to the connection."""
+    visitor, ack = await guarded.start()
+    accepted = 0
+    for _ in range(4):
+        for n in range(12):
+            answer = await visitor.call("message", {"text": f"m{n}"})
+            if not answer["ok"]:
+                assert answer["error"]["code"] == "rate_limited"
+                break
+            accepted += 1
+        await guarded.drop(visitor)
+        visitor = await guarded.visitor(token=ack["token"])
+        visitor.conversation_id = ack["conversation_id"]
+        await visitor.next("queue")  # resumed: its place in the queue is told again
+    assert accepted == 10  # the one burst, however often it reconnected
+    stored = await guarded.hub.store.messages(ack["conversation_id"])
+    assert len(stored) == 10
+    guarded.clock.advance(2)  # 30 a minute: one new message every two seconds
+    assert (await visitor.call("message", {"text": "weer"}))["ok"]
+
+
+async def test_starting_over_does_not_refill_the_message_budget(guarded: Env) -> None:
+    """Ending a chat and starting another from the same address does not give a new burst:
+    one source may send what its three conversations could together, and no more."""
+    accepted = 0
+    for _ in range(4):
+        visitor, _ = await guarded.start()
+        for n in range(12):
+            answer = await visitor.call("message", {"text": f"m{n}"})
+            if not answer["ok"]:
+                assert answer["error"]["code"] == "rate_limited"
+                break
+            accepted += 1
+        assert (await visitor.call("forget", {}))["ok"]
+    assert accepted == 3 * 10
+
+
+async def test_a_typing_flood_reaches_the_volunteer_as_a_handful_of_events(env: Env) -> None:
+    """A script toggling the typing indicator as fast as it can does not flood the volunteer:
+    only changes are told, a few a second at most, and the last state always arrives."""
+    volunteer = await env.operator("anna")
+    visitor, ack = await env.start()
+    conversation = ack["conversation_id"]
+    await volunteer.until("assigned", lambda a: a["conversation"]["id"] == conversation)
+    loop = asyncio.get_running_loop()
+    answers: list[asyncio.Future[Any]] = []
+    for n in range(400):  # true, false, true, ... false
+        answer: asyncio.Future[Any] = loop.create_future()
+        answers.append(answer)
+        await visitor.client.emit(
+            "typing",
+            {"active": n % 2 == 0},
+            namespace="/visitor",
+            callback=lambda data, a=answer: a.set_result(data),
+        )
+    assert all(a["ok"] for a in await asyncio.wait_for(asyncio.gather(*answers), TIMEOUT))
+    await volunteer.settle()
+    assert volunteer.pending("typing") == [{"conversation_id": conversation, "active": True}]
+
+    await env.advance(1)  # the sweep tells the state the typist ended in
+    assert await volunteer.next("typing") == {"conversation_id": conversation, "active": False}
+    await env.advance(1)
+    await volunteer.settle()
+    assert volunteer.pending("typing") == []
+
+    assert (await visitor.call("typing", {"active": True}))["ok"]  # a person typing again
+    assert await volunteer.next("typing") == {"conversation_id": conversation, "active": True}

@@ -85,7 +85,8 @@ async def test_scheduled_purge_and_a_safeguarding_hold(week: Env) -> None:
 async def test_redaction_keeps_the_live_chat_and_cleans_the_stored_copy(
     tmp_path: Path, backend: Backend
 ) -> None:
-    """With redact = true, the volunteer reads the number live; the transcript keeps none."""
+    """With redact = true, the volunteer reads the number live; the transcript keeps none,
+    not in its text and not in the HTML kept beside it."""
     settings = load_settings(CONFIG)
     lines = tuple(dataclasses.replace(line, redact=True) for line in settings.lines)
     async with running(
@@ -97,9 +98,12 @@ async def test_redaction_keeps_the_live_chat_and_cleans_the_stored_copy(
         await visitor.call("message", {"text": "Bel me op 06-12345678 om 14:30, mail a@b.nl"})
         live = await anna.until("message", lambda m: m["role"] == "visitor")
         assert "06-12345678" in live["text"] and "a@b.nl" in live["text"]
-        stored = [m.text for m in await env.hub.store.messages(ack["conversation_id"])]
-        kept = next(t for t in stored if "14:30" in t)
-        assert "06-12345678" not in kept and "a@b.nl" not in kept
+        assert 'href="mailto:a@b.nl"' in live["html"]
+        stored = await env.hub.store.messages(ack["conversation_id"])
+        kept = next(m for m in stored if "14:30" in m.text)
+        assert "06-12345678" not in kept.text and "a@b.nl" not in kept.text
+        assert kept.html is not None and "14:30" in kept.html
+        assert "06-12345678" not in kept.html and "a@b.nl" not in kept.html
 
 
 async def test_reading_a_stored_transcript_is_for_supervisors_and_audited(env: Env) -> None:

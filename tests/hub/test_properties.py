@@ -55,6 +55,7 @@ ACTIONS = st.one_of(
     st.tuples(st.just("leave"), visitor),
     st.tuples(st.just("drop"), visitor),
     st.tuples(st.just("back"), visitor),
+    st.tuples(st.just("forget"), visitor),
     st.tuples(st.just("connect"), operator),
     st.tuples(st.just("disconnect"), operator),
     st.tuples(st.just("status"), operator, st.sampled_from(list(OperatorState))),
@@ -158,10 +159,12 @@ async def apply(
     if kind == "arrive":
         conversation, _ = await hub.start_conversation(next(ids), action[1], action[2], True)
         conversations.append(conversation.id)
-    elif kind in ("leave", "drop", "back") and conversations:
+    elif kind in ("leave", "drop", "back", "forget") and conversations:
         target = conversations[action[1] % len(conversations)]
         if kind == "leave":
             await hub.visitor_leaves(target)
+        elif kind == "forget":
+            await hub.forget(target)
         elif kind == "drop":
             await hub.visitor_disconnected(target)
         else:

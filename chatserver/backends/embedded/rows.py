@@ -26,7 +26,9 @@ ACCOUNT_COLUMNS = (
     "active", "totp_secret",
 )  # fmt: skip
 
-MESSAGE_COLUMNS = ("id", "conversation_id", "seq", "role", "text", "at", "author", "author_alias")
+MESSAGE_COLUMNS = (
+    "id", "conversation_id", "seq", "role", "text", "at", "author", "author_alias", "html",
+)  # fmt: skip
 
 
 def hour_of(at: float) -> int:
@@ -116,7 +118,10 @@ def to_conversation(row: sqlite3.Row) -> Conversation:
 
 def message_values(m: Message) -> tuple[Any, ...]:
     """The values for ``MESSAGE_COLUMNS``, in that order."""
-    return (m.id, m.conversation_id, m.seq, m.role.value, m.text, m.at, m.author, m.author_alias)
+    return (
+        m.id, m.conversation_id, m.seq, m.role.value, m.text, m.at, m.author, m.author_alias,
+        m.html,
+    )  # fmt: skip
 
 
 def to_message(row: sqlite3.Row) -> Message:
@@ -129,4 +134,5 @@ def to_message(row: sqlite3.Row) -> Message:
         at=row["at"],
         author=row["author"],
         author_alias=row["author_alias"],
+        html=row["html"],
     )

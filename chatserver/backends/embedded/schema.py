@@ -14,6 +14,8 @@ import sqlite3
 
 import aiosqlite
 
+from chatserver.privacy.sanitize import to_html
+
 log = logging.getLogger(__name__)
 
 # Each step brings the schema from version ``index`` to ``index + 1`` (PRAGMA user_version).
@@ -153,11 +155,23 @@ MIGRATIONS: list[tuple[str, ...]] = [
             (SELECT alias FROM accounts WHERE accounts.id = messages.author)
             WHERE author IS NOT NULL""",
     ),
+    # 7: each message's sanitized HTML, made once when it is posted, so a transcript sent again
+    # (a resume, a reconnect, a supervisor observing) is not parsed again. Messages from before
+    # the upgrade get theirs here, from the same sanitizer (``sanitized_html``, see migrate).
+    (
+        "ALTER TABLE messages ADD COLUMN html TEXT",
+        "UPDATE messages SET html = sanitized_html(text) WHERE html IS NULL",
+    ),
 ]
 
 
 async def migrate(db: aiosqlite.Connection) -> None:
-    """Apply the steps this file has not seen yet, each with its version in one transaction."""
+    """Apply the steps this file has not seen yet, each with its version in one transaction.
+
+    Steps may call ``sanitized_html(text)``: the one sanitizer, for rows made before the HTML
+    was kept with them.
+    """
+    await db.create_function("sanitized_html", 1, to_html, deterministic=True)
     rows = await db.execute_fetchall("PRAGMA user_version")
     version = next(iter(rows))[0]
     if version > len(MIGRATIONS):

@@ -346,9 +346,13 @@ class SqliteStore(AccountQueries, StatsQueries):
 
 # The DELETE's rebalancing moves not-yet-deleted cells between pages and can leave their old
 # bytes in unused page space, out of reach of secure_delete (seen with SQLite 3.40). An UPDATE to
-# a payload of the same size rewrites each cell in place, so the text is blanked where it lies
-# before any row moves. Each erase appends its condition (which conversation, which roles).
-_BLANK_TEXT = "UPDATE messages SET text = CAST(zeroblob(length(CAST(text AS BLOB))) AS TEXT) WHERE "
+# a payload of the same size rewrites each cell in place, so the text (and its HTML, which holds
+# the same words) is blanked where it lies before any row moves. Each erase appends its
+# condition (which conversation, which roles).
+_BLANK_TEXT = (
+    "UPDATE messages SET text = CAST(zeroblob(length(CAST(text AS BLOB))) AS TEXT),"
+    " html = CAST(zeroblob(length(CAST(html AS BLOB))) AS TEXT) WHERE "
+)
 
 
 def _create_private(path: Path) -> None:
