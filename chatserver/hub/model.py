@@ -56,6 +56,10 @@ class Message:
     # the author's alias when it was posted: a transcript read later (a reconnect, a supervisor
     # observing, the stored transcript) still names "Anna" after Anna logged off or was renamed
     author_alias: str | None = None
+    # a system line's code and parameters (``system.<code>`` in chatserver/locales): the text
+    # is stored in the visitor's language, and every other reader words it in their own
+    code: str | None = None
+    params: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass

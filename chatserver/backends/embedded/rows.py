@@ -26,7 +26,10 @@ ACCOUNT_COLUMNS = (
     "active", "totp_secret",
 )  # fmt: skip
 
-MESSAGE_COLUMNS = ("id", "conversation_id", "seq", "role", "text", "at", "author", "author_alias")
+MESSAGE_COLUMNS = (
+    "id", "conversation_id", "seq", "role", "text", "at", "author", "author_alias", "code",
+    "params",
+)  # fmt: skip
 
 
 def hour_of(at: float) -> int:
@@ -116,7 +119,11 @@ def to_conversation(row: sqlite3.Row) -> Conversation:
 
 def message_values(m: Message) -> tuple[Any, ...]:
     """The values for ``MESSAGE_COLUMNS``, in that order."""
-    return (m.id, m.conversation_id, m.seq, m.role.value, m.text, m.at, m.author, m.author_alias)
+    params = as_json(m.params) if m.params else None
+    return (
+        m.id, m.conversation_id, m.seq, m.role.value, m.text, m.at, m.author, m.author_alias,
+        m.code, params,
+    )  # fmt: skip
 
 
 def to_message(row: sqlite3.Row) -> Message:
@@ -129,4 +136,6 @@ def to_message(row: sqlite3.Row) -> Message:
         at=row["at"],
         author=row["author"],
         author_alias=row["author_alias"],
+        code=row["code"],
+        params=json.loads(row["params"]) if row["params"] else {},
     )
