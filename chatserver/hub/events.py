@@ -175,11 +175,15 @@ class BackupAnswered:
 
 @dataclass(frozen=True)
 class RiskRaised:
+    """The risk went up. Supervisors are alerted when it is acute; the holder and whoever
+    reads along learn the new level at once, so nobody works from a stale one."""
+
     conversation_id: str
     operators: tuple[str, ...]  # supervisors to alert
     risk: str
     by_alias: str
     line: str
+    participants: tuple[str, ...] = ()  # the holder and the readers-along
 
 
 @dataclass(frozen=True)

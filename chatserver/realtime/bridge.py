@@ -199,6 +199,15 @@ class Bridge:
                 )
             case ev.RiskRaised():
                 await self.to_operators(
+                    event.participants,
+                    "risk_changed",
+                    {
+                        "conversation_id": event.conversation_id,
+                        "risk": event.risk,
+                        "by": event.by_alias,
+                    },
+                )
+                await self.to_operators(
                     event.operators,
                     "risk_alert",
                     {
