@@ -4,7 +4,7 @@ An administrator logs in with a TOTP code, creates a volunteer who then logs in,
 capacity (the open console picks it up), deactivates it (the open console goes to the login,
 the login is refused), resets a supervisor's second factor (who enrols with the QR page's
 secret and gets in), reads the configuration and the audit log. axe-core finds nothing on
-any of these pages. Screenshots go to /tmp/admin-*.png. HTTP-only checks are in
+any of these pages. Screenshots go to artefacts/screenshots/admin-*.png. HTTP-only checks are in
 test_admin_http.py.
 """
 
@@ -25,6 +25,7 @@ NEW_PASSWORD = "een nieuw wachtwoord"
 
 async def shoot(page: Page, name: str, full_page: bool = True) -> None:
     """A screenshot as a test artefact, for a person to look at."""
+    SHOTS.mkdir(parents=True, exist_ok=True)
     await page.screenshot(path=str(SHOTS / f"admin-{name}.png"), full_page=full_page)
 
 
