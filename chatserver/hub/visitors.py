@@ -195,7 +195,13 @@ class VisitorActions(HubCore):
         conversation = await self._visitor_conversation(conversation_id)
         if conversation.state is ConversationState.ACTIVE:
             await self.bus.publish(
-                TypingChanged(conversation.id, active, False, self._operators(conversation))
+                TypingChanged(
+                    conversation.id,
+                    active,
+                    False,
+                    self._operators(conversation),
+                    after_seq=conversation.last_seq,
+                )
             )
 
     async def visitor_leaves(self, conversation_id: str, reason: str = "left") -> None:

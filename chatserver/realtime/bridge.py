@@ -104,7 +104,11 @@ class Bridge:
                 await self.to_operators(
                     event.operators,
                     "typing",
-                    {"conversation_id": event.conversation_id, "active": event.active},
+                    {
+                        "conversation_id": event.conversation_id,
+                        "active": event.active,
+                        "after_seq": event.after_seq,
+                    },
                 )
             case ev.VisitorLeft():
                 await self.to_operators(

@@ -7,7 +7,7 @@ import { $, showNotice } from "./dom.js";
 import { t } from "./strings.js";
 import { messageNode, insertInOrder, nearBottom } from "./messages.js";
 import {
-  buildPanel, renderTab, renderFacts, renderMode, banner, typing, scrollDown,
+  buildPanel, renderTab, renderFacts, renderMode, banner, visitorWrote, scrollDown,
 } from "./console-panel.js";
 
 export const conversations = new Map(); // id -> conversation state, in tab order
@@ -97,7 +97,7 @@ export function addMessage(conv, message, live) {
   const node = messageNode(message, { assignedAt: conv.assigned_at, listItem: isNote });
   const atBottom = nearBottom(conv.transcript);
   insertInOrder(isNote ? conv.notes : conv.transcript, node);
-  if (message.role === "visitor") typing(conv, false);
+  if (message.role === "visitor") visitorWrote(conv, message);
   if (live && message.author_id !== me.id && (message.role === "visitor" || message.role === "whisper")) {
     if (conv.id !== activeId || document.hidden) { conv.unread += 1; renderTab(conv); updateTitle(); }
   }

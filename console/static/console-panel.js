@@ -10,7 +10,7 @@ import { config } from "./config.js";
 import { t, lineName, topicLabel } from "./strings.js";
 import { $, el, suffixIds } from "./dom.js";
 import { timeOf } from "./time.js";
-import { setBanner, setTyping } from "./messages.js";
+import { setBanner, setTyping, visitorWrote as endTypingFor } from "./messages.js";
 
 /** Clone the panel template for `conv`, add its tab, and put both on the page. */
 export function buildPanel(conv, onSelect) {
@@ -140,8 +140,13 @@ export function banner(conv, key, kind, text) {
   setBanner(conv.banners, key, kind, text);
 }
 
-export function typing(conv, active) {
-  setTyping(conv, conv.panel, active);
+export function typing(conv, active, afterSeq) {
+  setTyping(conv, conv.panel, active, afterSeq);
+}
+
+/** A visitor's message: the end of "typing…", unless the visitor typed on after it. */
+export function visitorWrote(conv, message) {
+  endTypingFor(conv, conv.panel, message);
 }
 
 export function scrollDown(conv) {

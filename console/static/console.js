@@ -140,12 +140,13 @@ socket.on("message", (message) => {
 
 socket.on("typing", (data) => {
   const conv = convFor(data);
-  if (conv) typing(conv, !!data.active);
+  if (conv) typing(conv, !!data.active, data.after_seq);
 });
 
 socket.on("visitor_connection", (data) => {
   const conv = convFor(data);
   if (!conv || conv.left) return;
+  if (!data.connected) typing(conv, false); // a "stopped" will not come through
   banner(conv, "connection", "warning", data.connected ? "" : t("visitor_dropped"));
 });
 

@@ -85,11 +85,25 @@ export function setBanner(box, key, kind, text) {
   if (!existing) box.appendChild(banner);
 }
 
-/** "Typing…" under a transcript; it clears itself after 10 s in case the "stopped" is lost.
- * `holder` (a conversation or a pane) keeps the timer; `root` holds its `.typing` line. */
-export function setTyping(holder, root, active) {
+const TYPING_LAPSE = 30000; // a visitor types on for a while after one "typing: true"
+
+/** "Typing…" under a transcript, from the visitor's `typing` events; it clears itself after
+ * 30 s in case the "stopped" is lost. `holder` (a conversation or a pane) keeps the timer and
+ * `typingAfter`, the server's `after_seq`: the last message written before the typing began.
+ * `root` holds its `.typing` line. */
+export function setTyping(holder, root, active, afterSeq) {
   const line = $(".typing", root);
   window.clearTimeout(holder.typingTimer);
+  holder.typingAfter = active && typeof afterSeq === "number" ? afterSeq : null;
   line.textContent = active ? t("visitor_typing") : "";
-  if (active) holder.typingTimer = window.setTimeout(() => { line.textContent = ""; }, 10000);
+  line.dataset.active = active ? "true" : "false";
+  if (active) holder.typingTimer = window.setTimeout(() => setTyping(holder, root, false), TYPING_LAPSE);
+}
+
+/** A visitor's message ends the typing line only if it was written after the typing began:
+ * one that was already on its way when the visitor typed on (it may arrive after that
+ * `typing`) leaves "typing…" standing, since the visitor is still typing. */
+export function visitorWrote(holder, root, message) {
+  const after = holder.typingAfter;
+  if (after === null || after === undefined || Number(message.seq) > after) setTyping(holder, root, false);
 }

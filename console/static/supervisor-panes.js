@@ -7,7 +7,9 @@ import { lang } from "./config.js";
 import { t, errorText, lineName } from "./strings.js";
 import { $, el, showNotice, suffixIds } from "./dom.js";
 import { call } from "./socket.js";
-import { messageNode, insertInOrder, nearBottom, setBanner, setTyping } from "./messages.js";
+import {
+  messageNode, insertInOrder, nearBottom, setBanner, setTyping, visitorWrote,
+} from "./messages.js";
 import { floor, renderConversations, removeAlert, setText } from "./supervisor-floor.js";
 
 export const panes = new Map(); // conversation id -> pane state
@@ -141,7 +143,7 @@ export function addMessage(pane, message) {
   const list = $(".transcript", pane.node);
   const atBottom = nearBottom(list);
   insertInOrder(list, messageNode(message, { assignedAt: pane.assigned_at }));
-  if (message.role === "visitor") typing(pane, false);
+  if (message.role === "visitor") visitorWrote(pane, pane.node, message);
   if (atBottom) list.scrollTop = list.scrollHeight;
 }
 
@@ -149,8 +151,8 @@ export function banner(pane, key, kind, text) {
   setBanner($(".banners", pane.node), key, kind, text);
 }
 
-export function typing(pane, active) {
-  setTyping(pane, pane.node, active);
+export function typing(pane, active, afterSeq) {
+  setTyping(pane, pane.node, active, afterSeq);
 }
 
 /** The visitor erased the conversation: the pane forgets it too. */

@@ -103,11 +103,13 @@ socket.on("message", (message) => {
 });
 socket.on("typing", (data) => {
   const pane = paneFor(data);
-  if (pane) typing(pane, !!data.active);
+  if (pane) typing(pane, !!data.active, data.after_seq);
 });
 socket.on("visitor_connection", (data) => {
   const pane = paneFor(data);
-  if (pane) banner(pane, "connection", "warning", data.connected ? "" : t("visitor_dropped"));
+  if (!pane) return;
+  if (!data.connected) typing(pane, false); // a "stopped" will not come through
+  banner(pane, "connection", "warning", data.connected ? "" : t("visitor_dropped"));
 });
 socket.on("visitor_left", (data) => {
   const pane = paneFor(data);
