@@ -5,7 +5,7 @@
  * the one road to HTML); system lines, whispers, notes and names only through textContent.
  */
 import { me } from "./config.js";
-import { t } from "./strings.js";
+import { t, has } from "./strings.js";
 import { $, el } from "./dom.js";
 import { timeOf } from "./time.js";
 
@@ -19,6 +19,14 @@ function whoWrote(message) {
     case "whisper": return t("role_whisper", { author });
     default: return t("role_note", { author });
   }
+}
+
+/** A system line in the console's language, worded for the team from its `code` and
+ * `params`; its stored text (the visitor's language) for a code this console does not know
+ * and for lines stored before codes were kept. */
+function systemText(message) {
+  const key = `system_${message.code}`;
+  return message.code && has(key) ? t(key, message.params || {}) : message.text;
 }
 
 /** Written by the visitor before a volunteer was there (kept, and shown on assignment). */
@@ -49,7 +57,7 @@ export function messageNode(message, { assignedAt = null, listItem = false } = {
       link.rel = "noopener noreferrer nofollow";
     });
   } else {
-    body.textContent = message.text;
+    body.textContent = message.role === "system" ? systemText(message) : message.text;
   }
   item.appendChild(body);
   return item;

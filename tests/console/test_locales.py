@@ -5,7 +5,14 @@ from __future__ import annotations
 import json
 import re
 
+from chatserver import i18n
 from chatserver.web.operator_pages import CONSOLE
+
+# every system line the hub can write (``system.<code>`` in chatserver/locales): the console
+# words each from its code, in its own language
+SYSTEM_CODES = tuple(
+    k.removeprefix("system.") for k in i18n.catalog("en") if k.startswith("system.")
+)
 
 
 def catalog(lang: str) -> dict[str, str]:
@@ -50,5 +57,7 @@ def test_every_key_the_pages_and_the_script_use_exists() -> None:
         "reading_as_": ("observer", "backup"),
         "stats_period_": ("day", "week", "custom"),
         "weekday_": tuple(str(n) for n in range(7)),
+        "system_": SYSTEM_CODES,
     }.items():
         assert [prefix + v for v in values if prefix + v not in keys] == []
+
