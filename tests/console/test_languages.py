@@ -7,9 +7,15 @@ language, never as a key such as ``handover_declined``.
 
 from __future__ import annotations
 
+import re
+
 from playwright.async_api import Page, expect
 
 from tests.console.conftest import Console, shoot
+from tests.console.test_admin_pages import admin_login
+from tests.console.test_admin_pages import shoot as admin_shoot
+
+RAW_KEY = re.compile(r"^[a-z]+(_[a-z]+)+$")
 
 
 async def english_volunteer(console: Console, username: str, alias: str) -> Page:
@@ -51,3 +57,43 @@ async def test_an_english_console_reads_a_dutch_visitors_system_lines_in_english
     await expect(system).to_have_count(2)
     await expect(system.first.locator(".body")).to_have_text("Anna took the conversation.")
 
+
+async def test_the_audit_log_names_every_action_in_the_readers_language(
+    console: Console,
+) -> None:
+    """A declined and an unanswered handover and a risk flag: the administrator reads them as
+    words in English (and in Dutch), the risk level as a word too, and never a raw key."""
+    env = console.env
+    anna = await env.operator("anna", alias="Anna")
+    bram = await env.operator("bram", status="paused", alias="Bram")
+    _, ack = await env.start()
+    said = {"conversation_id": ack["conversation_id"]}
+    await anna.next("assigned")
+    await bram.call("status", {"state": "available"})
+    assert (await anna.call("handover", {**said, "to": bram.operator_id, "note": ""}))["ok"]
+    await bram.next("handover_offered")
+    assert (await bram.call("handover_decline", said))["ok"]
+    assert (await anna.call("handover", {**said, "to": bram.operator_id, "note": ""}))["ok"]
+    await env.advance(61)  # Bram does not answer
+    assert (await anna.call("flag", {**said, "risk": "acute"}))["ok"]
+
+    page = await admin_login(console, "/admin/audit", lang="en")
+    table = page.locator("#audit")
+    declined = table.locator('tr[data-action="handover_declined"]')
+    await expect(declined).to_contain_text("Declined a handover")
+    await expect(declined).to_contain_text("bram")
+    await expect(table.locator('tr[data-action="handover_timeout"]')).to_contain_text(
+        "Did not answer a handover"
+    )
+    flagged = table.locator('tr[data-action="flag"]')
+    await expect(flagged).to_contain_text("Flagged a risk")
+    await expect(flagged.locator("td").nth(4)).to_have_text("Acute")
+    for cell in await table.locator("tbody td").all_inner_texts():
+        assert not RAW_KEY.match(cell.strip()), cell
+    await admin_shoot(page, "audit-english", full_page=False)
+
+    await page.goto(f"{env.url}/admin/audit?lang=nl")
+    await expect(declined).to_contain_text("Wees een overdracht af")
+    await expect(flagged.locator("td").nth(4)).to_have_text("Acuut")
+    for cell in await table.locator("tbody td").all_inner_texts():
+        assert not RAW_KEY.match(cell.strip()), cell

@@ -61,3 +61,26 @@ def test_every_key_the_pages_and_the_script_use_exists() -> None:
     }.items():
         assert [prefix + v for v in values if prefix + v not in keys] == []
 
+
+def audit_actions() -> set[str]:
+    """Every action the server writes into the audit log, read from the code that writes it:
+    ``_audit(actor, "action", ...)``, ``_account_changed(by, account, "action", ...)``,
+    ``AuditEntry(at, actor, "action", ...)``, and the handover offers' ``handover_{reason}``."""
+    code = "\n".join(m.read_text() for m in (CONSOLE.parent / "chatserver").rglob("*.py"))
+    found = set(re.findall(r"_audit\(\s*[\w.]+,\s*\"([a-z_]+)\"", code))
+    found |= set(re.findall(r"_account_changed\([^)\"]*\"([a-z_]+)\"", code))
+    found |= set(re.findall(r"AuditEntry\([^\"\n]*\"([a-z_]+)\"", code))
+    assert 'f"handover_{reason}"' in code
+    found |= {f"handover_{r}" for r in re.findall(r"_void_offer\([^)]*\"([a-z]+)\"\)", code)}
+    return found
+
+
+def test_every_audit_action_has_a_label_in_both_languages() -> None:
+    """An administrator reads "Declined a handover", never ``handover_declined``."""
+    actions = audit_actions()
+    assert {"flag", "handover_declined", "account_create", "hold_lapsed", "two_factor_enrol"} <= (
+        actions
+    )
+    for lang in ("nl", "en"):
+        labels = catalog(f"admin.{lang}")
+        assert sorted(a for a in actions if f"action_{a}" not in labels) == [], lang
