@@ -80,17 +80,58 @@ export function nearBottom(list) {
   return list.scrollHeight - list.scrollTop - list.clientHeight < 80;
 }
 
+let bannerCount = 0;
+
+/** A banner shows one line; its toggle appears only when there is more to read. */
+const fits = new ResizeObserver((entries) => entries.forEach((entry) => fitBanner(entry.target.parentElement)));
+
+function fitBanner(banner) {
+  const text = $(".banner-text", banner);
+  const toggle = $(".banner-toggle", banner);
+  const open = banner.classList.contains("open");
+  // hidden (another tab): no width to measure, the observer calls again once it shows
+  if (!open && text.clientWidth === 0) return;
+  toggle.hidden = !open && text.scrollWidth <= text.clientWidth;
+  toggle.textContent = t(open ? "banner_less" : "banner_more");
+  toggle.setAttribute("aria-expanded", open ? "true" : "false");
+}
+
+function newBanner(key) {
+  bannerCount += 1;
+  const banner = el("div");
+  banner.dataset.key = key;
+  const text = el("p", "banner-text");
+  text.id = `banner-${bannerCount}`;
+  const toggle = el("button", "banner-toggle quiet");
+  toggle.type = "button";
+  toggle.setAttribute("aria-controls", text.id);
+  toggle.hidden = true;
+  toggle.addEventListener("click", () => {
+    banner.classList.toggle("open");
+    fitBanner(banner);
+  });
+  banner.append(text, toggle);
+  fits.observe(text);
+  return banner;
+}
+
 /** One banner per key in `box`: set, replace or (no text) remove it. Danger and warning
- * banners are alerts for screen readers, the others a status. */
+ * banners are alerts for screen readers, the others a status. Each takes one line, so the
+ * transcript keeps the height; "More" (aria-expanded) shows the whole text. */
 export function setBanner(box, key, kind, text) {
   const existing = box.querySelector(`[data-key="${key}"]`);
-  if (!text) { if (existing) existing.remove(); return; }
-  const banner = existing || el("div");
-  banner.className = `banner ${kind}`;
-  banner.dataset.key = key;
-  banner.setAttribute("role", kind === "danger" || kind === "warning" ? "alert" : "status");
-  banner.textContent = text;
+  if (!text) {
+    if (existing) { fits.unobserve($(".banner-text", existing)); existing.remove(); }
+    return;
+  }
+  const banner = existing || newBanner(key);
+  banner.classList.remove("info", "warning", "danger", "safety");
+  banner.classList.add("banner", kind);
+  const line = $(".banner-text", banner);
+  line.setAttribute("role", kind === "danger" || kind === "warning" ? "alert" : "status");
+  line.textContent = text;
   if (!existing) box.appendChild(banner);
+  fitBanner(banner);
 }
 
 const TYPING_LAPSE = 30000; // a visitor types on for a while after one "typing: true"

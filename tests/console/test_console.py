@@ -106,7 +106,7 @@ async def test_acute_risk_shows_the_procedure_and_a_heavy_chat_ends_in_a_debrief
     await expect(page.get_by_role("tab")).to_have_count(1)
     await page.get_by_label("Risico markeren").select_option("acute")
     await page.get_by_role("button", name="Markeren").click()
-    await expect(page.locator(".banner.danger")).to_have_text(
+    await expect(page.locator(".banner.danger .banner-text")).to_have_text(
         "Noodprocedure: Acuut: bel 112 via de achterwacht."
     )
     await expect(page.locator(".panel .facts .risk")).to_contain_text("Acuut")
