@@ -165,8 +165,21 @@ export function renderFacts(conv) {
   fact(t("fact_age"), conv.intake.age_band || t("not_given"));
   fact(t("fact_risk"), t(`risk_${risk}`), `risk risk-${risk}`);
   if (conv.started_at) fact(t("fact_started"), timeOf(conv.started_at));
+  offerHigherRisks(conv, risk);
   $(".conv-title", conv.panel).textContent = t("conversation_n", { n: conv.number }) +
     (conv.mode === "reader" ? ` – ${t("tab_reading")}` : "");
+}
+
+const RISKS = ["none", "low", "high", "acute"];
+
+/** A flag only ever raises the risk: the form offers the levels above the current one. */
+function offerHigherRisks(conv, risk) {
+  const select = $(".flag-form select", conv.panel);
+  const rank = RISKS.indexOf(risk);
+  for (const option of select.options) option.disabled = RISKS.indexOf(option.value) <= rank;
+  const higher = Array.from(select.options).find((option) => !option.disabled);
+  if (select.selectedOptions[0]?.disabled && higher) select.value = higher.value;
+  $(".flag-form button", conv.panel).disabled = !higher;
 }
 
 /** "Reading along: …": the volunteer always knows who reads along (the visitor never). */

@@ -1,0 +1,66 @@
+"""No stale state in the console: what a volunteer reads is what is true now.
+
+A backup or supervisor reading along sees the risk go up the moment it is flagged (and the
+volunteer sees what the backup flags); "backup requested" becomes "Bea is reading along"
+when she joins; the wrap-up starts from the risk flagged in the chat; a passing notice fades
+or is closed with ×.
+"""
+
+from __future__ import annotations
+
+from playwright.async_api import Page, expect
+
+from tests.console.conftest import Console, shoot
+from tests.console.test_supervisor import open_floor
+from tests.e2e.conftest import Peer
+
+PANEL = ".panel:not([hidden])"
+
+
+async def anna_in_a_chat(console: Console) -> tuple[Page, Peer]:
+    page = await console.volunteer("anna", "Anna")
+    await page.get_by_text("Beschikbaar", exact=True).click()
+    await expect(page.locator("#status-text")).to_contain_text("Beschikbaar")
+    visitor, _ = await console.env.start()
+    await expect(page.get_by_role("tab")).to_have_count(1)
+    return page, visitor
+
+
+async def test_readers_along_see_the_risk_go_up_without_a_reload(console: Console) -> None:
+    """Anna asks for backup: her status line says so, then "Bea leest mee als achterwacht."
+    when Bea joins. Anna flags high: Bea's console and the supervisor's pane say "Hoog" at
+    once. Bea flags acute: Anna's console says "Acuut" and who set it."""
+    anna, _ = await anna_in_a_chat(console)
+    await console.env.account("bea", alias="Bea", backup=True)
+    bea = await console.login("bea", context=await console.new_context())
+    await expect(bea.locator("#status-text")).to_contain_text("Pauze")
+
+    await anna.get_by_role("button", name="Achterwacht vragen").click()
+    await anna.get_by_role("dialog").get_by_role("button", name="Achterwacht vragen").click()
+    status = anna.locator(f"{PANEL} .action-status")
+    await expect(status).to_have_text("Achterwacht gevraagd. Je ziet het zodra iemand meeleest.")
+    await bea.get_by_role("button", name="Meelezen als achterwacht").click()
+    await expect(status).to_have_text("Bea leest mee als achterwacht.")
+    await expect(anna.locator(f"{PANEL} .observed")).to_have_text("Leest mee: Bea (achterwacht)")
+
+    sara = await open_floor(console, context=await console.new_context())
+    await sara.locator("#conversations tbody tr").get_by_role("button", name="Meelezen").click()
+    pane = sara.locator(".pane")
+    await expect(pane.locator(".facts")).to_contain_text("Geen")
+
+    await anna.get_by_label("Risico markeren").select_option("high")
+    await anna.get_by_role("button", name="Markeren").click()
+    await expect(bea.locator(f"{PANEL} .facts .risk")).to_contain_text("Hoog")
+    await expect(bea.locator(f"{PANEL} .action-status")).to_have_text(
+        "Anna zette het risico op: Hoog."
+    )
+    await expect(pane.locator(".facts")).to_contain_text("Hoog")
+    await shoot(bea, "risk-seen-by-backup")
+
+    await bea.get_by_label("Risico markeren").select_option("acute")
+    await bea.get_by_role("button", name="Markeren").click()
+    await expect(anna.locator(f"{PANEL} .facts .risk")).to_contain_text("Acuut")
+    await expect(status).to_have_text("Bea zette het risico op: Acuut.")
+    await expect(pane.locator(".facts")).to_contain_text("Acuut")
+    await shoot(anna, "risk-set-by-backup")
+
