@@ -64,3 +64,30 @@ async def test_readers_along_see_the_risk_go_up_without_a_reload(console: Consol
     await expect(pane.locator(".facts")).to_contain_text("Acuut")
     await shoot(anna, "risk-set-by-backup")
 
+
+async def test_the_wrapup_starts_from_the_flagged_risk(console: Console) -> None:
+    """Flagged high in the chat: the wrap-up has "Hoog" chosen and says why; the volunteer can
+    still change it. A chat never flagged starts with nothing chosen."""
+    anna, _ = await anna_in_a_chat(console)
+    await anna.get_by_label("Risico markeren").select_option("high")
+    await anna.get_by_role("button", name="Markeren").click()
+    await expect(anna.locator(f"{PANEL} .facts .risk")).to_contain_text("Hoog")
+
+    await anna.get_by_role("button", name="Gesprek beëindigen").click()
+    dialog = anna.get_by_role("dialog", name="Gesprek afronden")
+    await expect(dialog.get_by_label("Hoog")).to_be_checked()
+    await expect(dialog.locator("#wrapup-risk-hint")).to_contain_text("(Hoog)")
+    await shoot(anna, "wrapup-preselected")
+    await dialog.get_by_label("Laag").check()  # the volunteer's own assessment wins
+    await dialog.get_by_label("Eenzaamheid").check()
+    await dialog.get_by_role("button", name="Afronden en sluiten").click()
+    await expect(anna.get_by_role("tab")).to_have_count(0)
+
+    await expect(anna.locator("#status-paused")).to_be_checked()  # the pause after a heavy chat
+    await anna.get_by_text("Beschikbaar", exact=True).click()
+    await console.env.start()
+    await expect(anna.get_by_role("tab")).to_have_count(1)
+    await anna.get_by_role("button", name="Gesprek beëindigen").click()
+    await expect(dialog.locator('input[name="wrisk"]:checked')).to_have_count(0)
+    await expect(dialog.locator("#wrapup-risk-hint")).to_be_hidden()
+
