@@ -17,7 +17,7 @@ export const panes = new Map(); // conversation id -> pane state
 /** `event`: "observe" or "backup_join". */
 export function startReading(id, event) {
   call(event, { conversation_id: id }).then((ack) => {
-    if (!ack.ok) { showNotice(errorText(ack)); return; }
+    if (!ack.ok) { showNotice(errorText(ack), { keep: true }); return; }
     const pane = ensurePane(ack.conversation, event === "backup_join" ? "backup" : "observer");
     removeAlert(`backup-${id}`);
     renderConversations();
@@ -117,11 +117,12 @@ function wirePane(pane) {
 }
 
 function showTookOver() {
-  const box = $("#notice");
-  box.textContent = `${t("took_over")} `;
+  const words = document.createDocumentFragment();
+  words.append(`${t("took_over")} `);
   const link = el("a", "", t("open_console"));
   link.href = `/console?lang=${encodeURIComponent(lang)}`;
-  box.appendChild(link);
+  words.appendChild(link);
+  showNotice(words, { keep: true }); // the way to the conversation: it stays
   link.focus();
 }
 

@@ -91,3 +91,42 @@ async def test_the_wrapup_starts_from_the_flagged_risk(console: Console) -> None
     await expect(dialog.locator('input[name="wrisk"]:checked')).to_have_count(0)
     await expect(dialog.locator("#wrapup-risk-hint")).to_be_hidden()
 
+
+async def test_a_passing_notice_fades_or_is_closed(console: Console) -> None:
+    """"Gesprek afgerond." goes by itself after a few seconds (not while the pointer is on
+    it); "Je leest niet meer mee." can be closed at once with ×, by keyboard too."""
+    await console.context.clock.install()
+    anna, _ = await anna_in_a_chat(console)
+    await anna.get_by_role("button", name="Gesprek beëindigen").click()
+    dialog = anna.get_by_role("dialog", name="Gesprek afronden")
+    await dialog.get_by_label("Eenzaamheid").check()
+    await dialog.get_by_label("Geen").check()
+    await dialog.get_by_role("button", name="Afronden en sluiten").click()
+    notice = anna.locator("#notice")
+    close = anna.get_by_role("button", name="Melding sluiten")
+    await expect(notice).to_have_text("Gesprek afgerond.")
+    await expect(close).to_be_visible()
+    await shoot(anna, "notice")
+    await notice.hover()
+    await console.context.clock.fast_forward(20_000)
+    await expect(notice).to_have_text("Gesprek afgerond.")  # held while pointed at
+    await anna.locator("#main").hover()
+    await console.context.clock.fast_forward(10_000)
+    await expect(notice).to_be_hidden()
+    await expect(close).to_be_hidden()
+
+    # a backup who stops reading along: the notice, closed by keyboard
+    await console.env.account("bea", alias="Bea", backup=True)
+    bea = await console.login("bea", context=await console.new_context())
+    await console.env.start()
+    await console.env.account("carl", alias="Carl")
+    await anna.get_by_role("button", name="Achterwacht vragen").click()
+    await anna.get_by_role("dialog").get_by_role("button", name="Achterwacht vragen").click()
+    await bea.get_by_role("button", name="Meelezen als achterwacht").click()
+    await bea.get_by_role("button", name="Stoppen met meelezen").click()
+    await expect(bea.locator("#notice")).to_have_text("Je leest niet meer mee.")
+    bea_close = bea.get_by_role("button", name="Melding sluiten")
+    await bea_close.focus()
+    await bea_close.press("Enter")
+    await expect(bea.locator("#notice")).to_be_hidden()
+    await expect(bea.locator("#main")).to_be_focused()
