@@ -93,8 +93,9 @@ async def test_the_wrapup_starts_from_the_flagged_risk(console: Console) -> None
 
 
 async def test_a_passing_notice_fades_or_is_closed(console: Console) -> None:
-    """"Gesprek afgerond." goes by itself after a few seconds (not while the pointer is on
-    it); "Je leest niet meer mee." can be closed at once with ×, by keyboard too."""
+    """A passing notice ("Gesprek afgerond.") goes by itself after a few seconds, not while
+    the pointer is on it; "Je leest niet meer mee." can be closed at once with ×, by keyboard
+    too, and focus goes back to the page."""
     await console.context.clock.install()
     anna, _ = await anna_in_a_chat(console)
     await anna.get_by_role("button", name="Gesprek beëindigen").click()

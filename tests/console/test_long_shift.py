@@ -12,7 +12,8 @@ from __future__ import annotations
 
 from playwright.async_api import Page, expect
 
-from tests.console.conftest import Console, shoot
+from tests.console.conftest import AXE, Console, shoot
+from tests.console.test_accessibility import violations
 from tests.e2e.conftest import Peer
 
 SCREENS = [(1280, 720), (1366, 768)]
@@ -83,7 +84,9 @@ async def line_height(page: Page, selector: str) -> float:
 async def test_the_transcript_keeps_most_of_a_small_screen(console: Console) -> None:
     """At 1280×720 and 1366×768, with the emergency procedure, the handover note and the
     reading-along line showing, the transcript is more than half the window; each banner is
-    one line, and the long note opens and closes with its toggle, by mouse or keyboard."""
+    one line, and the long note opens and closes with its toggle, by mouse or keyboard;
+    axe-core finds nothing with all of it showing."""
+    await console.context.add_init_script(script=AXE.read_text())
     bram, _ = await a_heavy_long_chat(console)
     await expect(bram.locator(".observed")).to_be_visible()
     for width, height in SCREENS:
@@ -110,6 +113,7 @@ async def test_the_transcript_keeps_most_of_a_small_screen(console: Console) -> 
     assert opened is not None and opened["height"] > 1.5 * await line_height(bram, ".banner-text")
     await expect(note).to_contain_text("Vraag voorzichtig naar een plan.")
     await shoot(bram, "banner-open")
+    assert await violations(bram) == []
     await note.get_by_role("button", name="Minder").press("Enter")  # the keyboard does the same
     await expect(toggle).to_have_attribute("aria-expanded", "false")
     await expect(toggle).to_be_focused()
@@ -156,7 +160,8 @@ async def test_typing_shows_above_the_compose_box_and_a_message_does_not_hide_it
 async def test_new_messages_wait_below_while_the_volunteer_reads_back(console: Console) -> None:
     """Following the chat, the newest message is always in view. Scrolled back to read, the
     volunteer stays where they are and a "2 nieuwe berichten" button appears; it brings them
-    to the newest message and goes away."""
+    to the newest message and goes away. axe-core finds nothing while it shows."""
+    await console.context.add_init_script(script=AXE.read_text())
     bram, visitor = await a_heavy_long_chat(console)
     await bram.set_viewport_size({"width": 1280, "height": 720})
     transcript = bram.locator(f"{PANEL} .transcript")
@@ -175,6 +180,7 @@ async def test_new_messages_wait_below_while_the_volunteer_reads_back(console: C
     assert await transcript.evaluate("el => el.scrollTop") == 0  # not pulled away
     await expect(transcript.locator(".msg").last).not_to_be_in_viewport()
     await shoot(bram, "new-messages")
+    assert await violations(bram) == []
 
     await pill.focus()
     await pill.press("Enter")
