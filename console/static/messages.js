@@ -117,7 +117,9 @@ function newBanner(key) {
 
 /** One banner per key in `box`: set, replace or (no text) remove it. Danger and warning
  * banners are alerts for screen readers, the others a status. Each takes one line, so the
- * transcript keeps the height; "More" (aria-expanded) shows the whole text. */
+ * transcript keeps the height; "More" (aria-expanded) shows the whole text. A quick exit's
+ * banner ("… not about you") opens in full: the chat is over, and those words are for the
+ * volunteer. */
 export function setBanner(box, key, kind, text) {
   const existing = box.querySelector(`[data-key="${key}"]`);
   if (!text) {
@@ -125,6 +127,7 @@ export function setBanner(box, key, kind, text) {
     return;
   }
   const banner = existing || newBanner(key);
+  if (!existing && kind === "safety") banner.classList.add("open");
   banner.classList.remove("info", "warning", "danger", "safety");
   banner.classList.add("banner", kind);
   const line = $(".banner-text", banner);

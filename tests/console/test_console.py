@@ -72,6 +72,10 @@ async def test_volunteer_chats_with_a_visitor_from_start_to_wrapup(console: Cons
     banner = page.locator(".banner.safety")
     await expect(banner).to_contain_text("waarschijnlijk voor de eigen veiligheid")
     await expect(banner).to_contain_text("Dit ligt niet aan jou.")
+    # shown in full (not cut to one line): those words are for the volunteer
+    await expect(banner.get_by_role("button", name="Minder")).to_have_attribute(
+        "aria-expanded", "true"
+    )
     await shoot(page, "quick-exit")
 
     # wrap-up: topics and risk are required; then the tab closes and the slot is free
