@@ -21,6 +21,7 @@ from tests.chromium import AXE  # noqa: F401 - re-exported for the tests here
 from tests.e2e.conftest import PASSWORD, Env, running
 
 SHOTS = Path(__file__).resolve().parents[2] / "artefacts" / "screenshots"
+SHOTS.mkdir(parents=True, exist_ok=True)
 
 
 @dataclass
@@ -83,7 +84,6 @@ class Console:
 
 async def shoot(page: Page, name: str) -> None:
     """A screenshot as a test artefact, for a person to look at."""
-    SHOTS.mkdir(parents=True, exist_ok=True)
     await page.screenshot(path=str(SHOTS / f"console-{name}.png"), full_page=False)
 
 

@@ -25,7 +25,6 @@ NEW_PASSWORD = "een nieuw wachtwoord"
 
 async def shoot(page: Page, name: str, full_page: bool = True) -> None:
     """A screenshot as a test artefact, for a person to look at."""
-    SHOTS.mkdir(parents=True, exist_ok=True)
     await page.screenshot(path=str(SHOTS / f"admin-{name}.png"), full_page=full_page)
 
 
