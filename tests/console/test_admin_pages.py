@@ -257,6 +257,7 @@ async def test_admin_pages_have_no_accessibility_violations(console: Console) ->
     await context.add_init_script(script=AXE.read_text())
     enrol = await console.login("sara", context=context)
     await expect(enrol).to_have_url(f"{env.url}/login/enrol?lang=nl&next=/console")
+    await enrol.wait_for_load_state()  # styled: unstyled fields are below the target size
     assert await violations(enrol) == []
     await enrol.get_by_label("Code uit de app (6 cijfers)").fill("12")
     await enrol.get_by_role("button", name="Bevestigen en inloggen").click()
