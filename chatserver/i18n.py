@@ -1,8 +1,9 @@
 """Strings a visitor or volunteer reads, in Dutch and English, from ``chatserver/locales``.
 
 The hub writes system messages in the conversation's language at the moment they happen,
-so a stored transcript reads the same later. Missing keys fall back to English, then to the
-key itself: a visible key is a bug report, a crash is not.
+so a stored transcript reads the same later for the visitor; each keeps its ``system.<code>``
+and parameters too, so a console words it in the volunteer's own language. Missing keys fall
+back to English, then to the key itself: a visible key is a bug report, a crash is not.
 """
 
 from __future__ import annotations

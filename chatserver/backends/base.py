@@ -167,8 +167,9 @@ class Store(Protocol):
 
     async def append_message(self, message: Message) -> None:
         """Durable when this returns. Every field is kept, ``author_alias`` included: the name
-        a transcript shows must not change when its author logs off or is renamed; and
-        ``html``, so a transcript sent again is not sanitized again."""
+        a transcript shows must not change when its author logs off or is renamed; ``html``, so
+        a transcript sent again is not sanitized again; and a system line's ``code`` and
+        ``params``, so each reader can have it in their language."""
 
     async def messages(self, conversation_id: str, after_seq: int = 0) -> list[Message]:
         """In order of ``seq``; only those with ``seq > after_seq``; as they were appended."""

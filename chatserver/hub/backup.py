@@ -149,6 +149,7 @@ class BackupActions(HubCore):
                     level.value,
                     self.alias(operator_id) or "",
                     conversation.line,
+                    self._operators(conversation),
                 )
             )
             if level is Risk.ACUTE:

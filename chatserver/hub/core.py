@@ -166,12 +166,7 @@ class HubCore:
                 switch=True,
             )
             await self._publish_status(presence)
-            await self._post(
-                conversation,
-                Role.SYSTEM,
-                i18n.t(conversation.lang, "system.assigned", alias=presence.account.alias),
-                to_visitor=True,
-            )
+            await self._say(conversation, "assigned", alias=presence.account.alias)
 
     async def _announce_assignment(
         self,
@@ -358,6 +353,8 @@ class HubCore:
         to_visitor: bool,
         operators: tuple[str, ...] | None = None,
         author: str | None = None,
+        code: str | None = None,
+        params: dict[str, str] | None = None,
     ) -> Message:
         """Store, then tell: a message is durable before anyone, sender included, hears of it.
 
@@ -390,10 +387,30 @@ class HubCore:
                 author=author,
                 author_alias=self.alias(author) if author else None,
                 html=to_html(text),
+                code=code,
+                params=dict(params or {}),
             )
             await self.store.append_message(self._as_stored(conversation, message))
             await self.bus.publish(MessagePosted(message, to_visitor, operators))
             return message
+
+    async def _say(
+        self,
+        conversation: Conversation,
+        code: str,
+        *,
+        to_visitor: bool = True,
+        operators: tuple[str, ...] | None = None,
+        **params: str,
+    ) -> Message:
+        """A system line (``system.<code>``): its text in the visitor's language, as the
+        visitor reads it, stored with the code and parameters, so a volunteer's console or a
+        transcript can word it in the reader's own language instead."""
+        text = i18n.t(conversation.lang, f"system.{code}", **params)
+        return await self._post(
+            conversation, Role.SYSTEM, text, to_visitor=to_visitor, operators=operators,
+            code=code, params=params,
+        )  # fmt: skip
 
     def _as_stored(self, conversation: Conversation, message: Message) -> Message:
         """What goes into the transcript: redacted where the line asks for it.
@@ -424,7 +441,11 @@ class HubCore:
         self, conversation: Conversation, by_volunteer: bool, active: bool
     ) -> None:
         operators = () if by_volunteer else self._operators(conversation)
-        await self.bus.publish(TypingChanged(conversation.id, active, by_volunteer, operators))
+        await self.bus.publish(
+            TypingChanged(
+                conversation.id, active, by_volunteer, operators, after_seq=conversation.last_seq
+            )
+        )
 
     async def _publish_status(self, presence: Presence, reason: str | None = None) -> None:
         await self.bus.publish(
@@ -475,12 +496,7 @@ class HubCore:
             await self.bus.publish(Released(conversation.id, previous.id, reason))
             await self._publish_status(previous)
         await self._publish_status(to)
-        await self._post(
-            conversation,
-            Role.SYSTEM,
-            i18n.t(conversation.lang, "system.colleague_takes_over", alias=to.account.alias),
-            to_visitor=True,
-        )
+        await self._say(conversation, "colleague_takes_over", alias=to.account.alias)
 
     def _remember(self, conversation: Conversation) -> None:
         self._open[conversation.id] = conversation

@@ -52,10 +52,15 @@ class MessagePosted:
 
 @dataclass(frozen=True)
 class TypingChanged:
+    """Somebody started or stopped typing. ``after_seq``: the conversation's last message
+    then. A visitor's message with a higher seq was written after this typing, so it ends it;
+    one with this seq or lower was already out, and the visitor is typing again."""
+
     conversation_id: str
     active: bool
     to_visitor: bool
     operators: tuple[str, ...] = ()
+    after_seq: int = 0
 
 
 @dataclass(frozen=True)
@@ -175,11 +180,15 @@ class BackupAnswered:
 
 @dataclass(frozen=True)
 class RiskRaised:
+    """The risk went up. Supervisors are alerted when it is acute; the holder and whoever
+    reads along learn the new level at once, so nobody works from a stale one."""
+
     conversation_id: str
     operators: tuple[str, ...]  # supervisors to alert
     risk: str
     by_alias: str
     line: str
+    participants: tuple[str, ...] = ()  # the holder and the readers-along
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,6 @@ colleague dropping out leaves it where it was and tells the sender why.
 
 from __future__ import annotations
 
-from chatserver import i18n
 from chatserver.errors import (
     HandoverPending,
     InvalidPayload,
@@ -89,13 +88,7 @@ class HandoverActions(HubCore):
         await self._audit(sender, "handover_queue", conversation.id)
         await self.bus.publish(Released(conversation.id, sender, "handed_over"))
         await self._publish_status(presence)
-        await self._post(
-            conversation,
-            Role.SYSTEM,
-            i18n.t(conversation.lang, "system.handed_to_queue"),
-            to_visitor=True,
-            operators=(),
-        )
+        await self._say(conversation, "handed_to_queue", operators=())
         self._enqueue(conversation, front=True, avoid=frozenset({sender}))
 
     def offers_to(self, operator_id: str) -> list[str]:

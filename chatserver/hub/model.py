@@ -60,6 +60,10 @@ class Message:
     # transcript sent again (a resume, a reconnect, a supervisor observing) costs no parsing;
     # None only for a message made elsewhere (the wire layer then makes it)
     html: str | None = None
+    # a system line's code and parameters (``system.<code>`` in chatserver/locales): the text
+    # is stored in the visitor's language, and every other reader words it in their own
+    code: str | None = None
+    params: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass

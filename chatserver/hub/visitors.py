@@ -6,7 +6,6 @@ import re
 import secrets
 import unicodedata
 
-from chatserver import i18n
 from chatserver.backends.base import StatsDelta
 from chatserver.errors import (
     ConsentRequired,
@@ -257,10 +256,9 @@ class VisitorActions(HubCore):
                 VisitorLeft(conversation.id, self._operators(conversation), reason)
             )
             if reason != "forgot":
-                await self._post(
+                await self._say(
                     conversation,
-                    Role.SYSTEM,
-                    i18n.t(conversation.lang, "system.visitor_left"),
+                    "visitor_left",
                     to_visitor=False,
                     operators=self._operators(conversation),
                 )

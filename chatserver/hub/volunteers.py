@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from chatserver import i18n
 from chatserver.backends.base import StatsDelta
 from chatserver.errors import (
     ConversationEnded,
@@ -128,12 +127,8 @@ class VolunteerActions(HubCore):
             conversation = ensure_holder(self._open.get(conversation_id), operator_id)
             now = self.clock.now()
             if conversation.state is ConversationState.ACTIVE:
-                await self._post(
-                    conversation,
-                    Role.SYSTEM,
-                    i18n.t(conversation.lang, "system.ended_by_operator"),
-                    to_visitor=True,
-                    operators=self._operators(conversation),
+                await self._say(
+                    conversation, "ended_by_operator", operators=self._operators(conversation)
                 )
                 self._close(conversation, now, "operator", "ended")
                 await self._count_duration(conversation, now)
@@ -184,13 +179,7 @@ class VolunteerActions(HubCore):
                 conversation.state = ConversationState.WAITING
                 conversation.operator_id = None
                 await self.store.save_conversation(conversation)
-                await self._post(
-                    conversation,
-                    Role.SYSTEM,
-                    i18n.t(conversation.lang, "system.requeued"),
-                    to_visitor=True,
-                    operators=(),
-                )
+                await self._say(conversation, "requeued", operators=())
                 self._enqueue(conversation, front=True)
             else:  # wrap-up never finished: close it without one
                 conversation.state = ConversationState.ENDED

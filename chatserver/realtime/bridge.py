@@ -102,7 +102,11 @@ class Bridge:
                 await self.to_operators(
                     event.operators,
                     "typing",
-                    {"conversation_id": event.conversation_id, "active": event.active},
+                    {
+                        "conversation_id": event.conversation_id,
+                        "active": event.active,
+                        "after_seq": event.after_seq,
+                    },
                 )
             case ev.VisitorLeft():
                 await self.to_operators(
@@ -196,6 +200,15 @@ class Bridge:
                     {"conversation_id": event.conversation_id, "by": event.by_alias},
                 )
             case ev.RiskRaised():
+                await self.to_operators(
+                    event.participants,
+                    "risk_changed",
+                    {
+                        "conversation_id": event.conversation_id,
+                        "risk": event.risk,
+                        "by": event.by_alias,
+                    },
+                )
                 await self.to_operators(
                     event.operators,
                     "risk_alert",

@@ -46,12 +46,19 @@ def visitor_message(message: Message, alias: str | None = None) -> dict[str, Any
 
 
 def operator_message(message: Message, alias: str | None = None) -> dict[str, Any]:
-    """Every role, with the author's alias as stored (else ``alias``, else the author's id)."""
+    """Every role, with the author's alias as stored (else ``alias``, else the author's id).
+
+    A system line also carries its ``code`` and ``params``: its ``text`` is in the visitor's
+    language, and the console words it in the volunteer's own (falling back to ``text``).
+    """
     body = visitor_message(message)
     body["conversation_id"] = message.conversation_id
     if message.author:
         body["author"] = message.author_alias or alias or message.author
         body["author_id"] = message.author
+    if message.code:
+        body["code"] = message.code
+        body["params"] = dict(message.params)
     return body
 
 

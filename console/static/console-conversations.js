@@ -5,9 +5,9 @@
 import { me } from "./config.js";
 import { $, showNotice } from "./dom.js";
 import { t } from "./strings.js";
-import { messageNode, insertInOrder, nearBottom } from "./messages.js";
+import { messageNode, insertInOrder } from "./messages.js";
 import {
-  buildPanel, renderTab, renderFacts, renderMode, banner, typing, scrollDown,
+  buildPanel, renderTab, renderFacts, renderMode, banner, visitorWrote, scrollDown, newBelow,
 } from "./console-panel.js";
 
 export const conversations = new Map(); // id -> conversation state, in tab order
@@ -90,19 +90,23 @@ export function ensureConversation(data, mode) {
   return { conv, isNew };
 }
 
-/** `live`: it arrived now (counts as unread), rather than with the transcript. */
+/** `live`: it arrived now (counts as unread), rather than with the transcript. The
+ * transcript follows it, unless the volunteer has scrolled back to read (then the "new
+ * messages" button shows); what the volunteer wrote always brings them down. */
 export function addMessage(conv, message, live) {
   if (conv.messages.has(message.id)) return;
   conv.messages.set(message.id, message);
   const isNote = message.role === "note";
   const node = messageNode(message, { assignedAt: conv.assigned_at, listItem: isNote });
-  const atBottom = nearBottom(conv.transcript);
   insertInOrder(isNote ? conv.notes : conv.transcript, node);
-  if (message.role === "visitor") typing(conv, false);
-  if (live && message.author_id !== me.id && (message.role === "visitor" || message.role === "whisper")) {
+  if (message.role === "visitor") visitorWrote(conv, message);
+  const mine = message.author_id === me.id;
+  if (live && !mine && (message.role === "visitor" || message.role === "whisper")) {
     if (conv.id !== activeId || document.hidden) { conv.unread += 1; renderTab(conv); updateTitle(); }
   }
-  if (atBottom || !live) scrollDown(conv);
+  if (isNote) return;
+  if (conv.stuck || !live || mine) scrollDown(conv);
+  else newBelow(conv);
 }
 
 export function removeConversation(id, notice) {

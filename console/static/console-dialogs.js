@@ -119,13 +119,24 @@ wrapupDialog.addEventListener("change", (event) => {
 wrapupDialog.addEventListener("close", () => {
   if (wrapupDialog.returnValue !== "cancel") {
     wrapupDialog.querySelectorAll("input").forEach((input) => { input.checked = false; });
+    wrapupFor = null;
   }
   $("#wrapup-topics-error").textContent = "";
   $("#wrapup-risk-error").textContent = "";
 });
+let wrapupFor = null; // what was chosen and cancelled belongs to one conversation only
+
+/** The risk flagged during the chat is chosen already (the volunteer can change it). */
 export function openWrapup(conv) {
+  if (wrapupFor !== conv.id) wrapupDialog.querySelectorAll("input").forEach((input) => { input.checked = false; });
+  wrapupFor = conv.id;
   target = conv;
   $("p", wrapupDialog).textContent = conv.left ? t("wrapup_explain") : t("wrapup_explain_active");
+  const flagged = conv.risk && conv.risk !== "none" ? conv.risk : null;
+  if (flagged) $(`#wrisk-${flagged}`).checked = true;
+  const hint = $("#wrapup-risk-hint");
+  hint.hidden = !flagged;
+  hint.textContent = flagged ? t("wrapup_risk_flagged", { risk: t(`risk_${flagged}`) }) : "";
   wrapupDialog.showModal();
 }
 

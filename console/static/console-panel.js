@@ -11,7 +11,7 @@ import { config } from "./config.js";
 import { t, lineName, topicLabel } from "./strings.js";
 import { $, el, suffixIds } from "./dom.js";
 import { timeOf } from "./time.js";
-import { setBanner, setTyping } from "./messages.js";
+import { nearBottom, setBanner, setTyping, visitorWrote as endTypingFor } from "./messages.js";
 
 /** Clone the panel template for `conv`, add its tab, and put both on the page. */
 export function buildPanel(conv, onSelect) {
@@ -32,8 +32,51 @@ export function buildPanel(conv, onSelect) {
   conv.transcript.setAttribute("aria-label", t("transcript"));
   conv.notes = $(".note-list", panel);
   conv.banners = $(".banners", panel);
+  followNewest(conv);
   $("#tabs").appendChild(tab);
   $("#panels").appendChild(panel);
+}
+
+/** The transcript stays at the newest message while the volunteer is there (`conv.stuck`),
+ * also when banners come and go and the box changes height. Scrolled back, they stay where
+ * they are reading, and new messages raise a button that brings them down.
+ *
+ * Only scrolling up lets go: a scroll event is handled a frame later, when the box may have
+ * shrunk meanwhile (a banner, a smaller window), and must not read that as the volunteer
+ * leaving the bottom. */
+function followNewest(conv) {
+  const list = conv.transcript;
+  conv.stuck = true;
+  conv.top = 0;
+  conv.unseen = 0;
+  conv.pill = $(".new-messages", conv.panel);
+  list.addEventListener("scroll", () => {
+    if (list.scrollTop < conv.top) conv.stuck = nearBottom(list);
+    else if (nearBottom(list)) conv.stuck = true;
+    conv.top = list.scrollTop;
+    if (conv.stuck) hidePill(conv);
+  });
+  new ResizeObserver(() => { if (conv.stuck) scrollDown(conv); }).observe(conv.transcript);
+  conv.pill.addEventListener("click", () => {
+    scrollDown(conv);
+    conv.transcript.focus(); // the button is gone: reading goes on where the messages are
+  });
+}
+
+function hidePill(conv) {
+  conv.unseen = 0;
+  conv.pill.hidden = true;
+}
+
+/** A message came in below what the volunteer is reading: count it on the button. */
+export function newBelow(conv) {
+  conv.unseen += 1;
+  conv.pill.textContent = "";
+  conv.pill.appendChild(document.createTextNode(
+    conv.unseen === 1 ? t("new_message") : t("new_messages", { n: conv.unseen }),
+  ));
+  conv.pill.appendChild(el("span", "", " ↓")).setAttribute("aria-hidden", "true");
+  conv.pill.hidden = false;
 }
 
 export function renderTab(conv) {
@@ -70,7 +113,6 @@ function renderCanned(conv, show) {
     }
   }
   row.hidden = !show || !items.length;
-  $(".compose .canned-hint", conv.panel).hidden = row.hidden;
 }
 
 export function actionStatus(conv, text) {
@@ -129,8 +171,21 @@ export function renderFacts(conv) {
     fact(t("fact_connection"), t("shared_connection_n", { n: conv.shared_connection }), "shared");
   }
   if (conv.started_at) fact(t("fact_started"), timeOf(conv.started_at));
+  offerHigherRisks(conv, risk);
   $(".conv-title", conv.panel).textContent = t("conversation_n", { n: conv.number }) +
     (conv.mode === "reader" ? ` – ${t("tab_reading")}` : "");
+}
+
+const RISKS = ["none", "low", "high", "acute"];
+
+/** A flag only ever raises the risk: the form offers the levels above the current one. */
+function offerHigherRisks(conv, risk) {
+  const select = $(".flag-form select", conv.panel);
+  const rank = RISKS.indexOf(risk);
+  for (const option of select.options) option.disabled = RISKS.indexOf(option.value) <= rank;
+  const higher = Array.from(select.options).find((option) => !option.disabled);
+  if (select.selectedOptions[0]?.disabled && higher) select.value = higher.value;
+  $(".flag-form button", conv.panel).disabled = !higher;
 }
 
 /** "Reading along: …": the volunteer always knows who reads along (the visitor never). */
@@ -146,10 +201,18 @@ export function banner(conv, key, kind, text) {
   setBanner(conv.banners, key, kind, text);
 }
 
-export function typing(conv, active) {
-  setTyping(conv, conv.panel, active);
+export function typing(conv, active, afterSeq) {
+  setTyping(conv, conv.panel, active, afterSeq);
+}
+
+/** A visitor's message: the end of "typing…", unless the visitor typed on after it. */
+export function visitorWrote(conv, message) {
+  endTypingFor(conv, conv.panel, message);
 }
 
 export function scrollDown(conv) {
   conv.transcript.scrollTop = conv.transcript.scrollHeight;
+  conv.top = conv.transcript.scrollTop;
+  conv.stuck = true;
+  hidePill(conv);
 }

@@ -11,7 +11,9 @@ import { $, el, announce } from "./dom.js";
 import { socket, call, keepConnected } from "./socket.js";
 import { alerts, showBroadcast, listenForBroadcasts } from "./alerts.js";
 import { config } from "./config.js";
-import { banner, typing, renderMode, renderObserved } from "./console-panel.js";
+import {
+  actionStatus, banner, typing, renderFacts, renderMode, renderObserved,
+} from "./console-panel.js";
 import {
   conversations, ensureConversation, addMessage, removeConversation, selectTab,
 } from "./console-conversations.js";
@@ -140,12 +142,13 @@ socket.on("message", (message) => {
 
 socket.on("typing", (data) => {
   const conv = convFor(data);
-  if (conv) typing(conv, !!data.active);
+  if (conv) typing(conv, !!data.active, data.after_seq);
 });
 
 socket.on("visitor_connection", (data) => {
   const conv = convFor(data);
   if (!conv || conv.left) return;
+  if (!data.connected) typing(conv, false); // a "stopped" will not come through
   banner(conv, "connection", "warning", data.connected ? "" : t("visitor_dropped"));
 });
 
@@ -186,6 +189,17 @@ socket.on("observed", (data) => {
   if (data.active) conv.observers.set(data.by, data.kind || "observer");
   else conv.observers.delete(data.by);
   renderObserved(conv);
+  // "Backup requested…" is answered: say who came
+  if (data.active && data.kind === "backup") actionStatus(conv, t("backup_joined", { name: data.by }));
+});
+
+// the risk went up (by anyone here): the facts and the wrap-up follow at once
+socket.on("risk_changed", (data) => {
+  const conv = convFor(data);
+  if (!conv) return;
+  conv.risk = data.risk;
+  renderFacts(conv);
+  actionStatus(conv, t("risk_changed", { name: data.by, risk: t(`risk_${data.risk}`) }));
 });
 
 socket.on("backup_requested", (data) => {

@@ -27,9 +27,51 @@ export function announce(text) {
   window.setTimeout(() => { box.textContent = text; }, 50);
 }
 
-/** Visible and spoken (role=status); replaces the previous notice, so nothing piles up. */
-export function showNotice(text) {
-  $("#notice").textContent = text;
+export const NOTICE_MS = 8000; // how long a passing notice stays before it fades
+const FADE_MS = 600;
+let noticeTimer = 0;
+
+function clearNotice(fade) {
+  const box = $("#notice");
+  window.clearTimeout(noticeTimer);
+  if (!fade) { box.textContent = ""; box.classList.remove("fading"); $("#notice-close").hidden = true; return; }
+  box.classList.add("fading");
+  noticeTimer = window.setTimeout(() => clearNotice(false), FADE_MS);
+}
+
+function fadeLater() {
+  window.clearTimeout(noticeTimer);
+  noticeTimer = window.setTimeout(() => clearNotice(true), NOTICE_MS);
+}
+
+/** Visible and spoken (role=status); replaces the previous notice, so nothing piles up.
+ * `content` is text or a node (a notice with a link). A passing notice ("The conversation
+ * was handed over.") fades after a few seconds, unless the pointer or focus is on it; `keep`
+ * (an error, a link to follow) stays until the next one. Either can be closed with ×. */
+export function showNotice(content, { keep = false } = {}) {
+  const box = $("#notice");
+  window.clearTimeout(noticeTimer);
+  box.classList.remove("fading");
+  box.textContent = "";
+  if (typeof content === "string") box.textContent = content;
+  else if (content) box.appendChild(content);
+  box.dataset.keep = keep ? "true" : "false";
+  $("#notice-close").hidden = !box.textContent;
+  if (box.textContent && !keep) fadeLater();
+}
+
+const noticeBar = $(".notice-bar");
+if (noticeBar) {
+  $("#notice-close").addEventListener("click", () => {
+    clearNotice(false);
+    $("#main").focus(); // the button is gone: back to the page, not to nowhere
+  });
+  const hold = () => { window.clearTimeout(noticeTimer); $("#notice").classList.remove("fading"); };
+  const resume = () => { if ($("#notice").textContent && $("#notice").dataset.keep !== "true") fadeLater(); };
+  noticeBar.addEventListener("mouseenter", hold);
+  noticeBar.addEventListener("focusin", hold);
+  noticeBar.addEventListener("mouseleave", resume);
+  noticeBar.addEventListener("focusout", resume);
 }
 
 /** A <template> is cloned once per conversation: its data-id, data-for, data-labelledby and

@@ -5,7 +5,7 @@
  * the one road to HTML); system lines, whispers, notes and names only through textContent.
  */
 import { me } from "./config.js";
-import { t } from "./strings.js";
+import { t, has } from "./strings.js";
 import { $, el } from "./dom.js";
 import { timeOf } from "./time.js";
 
@@ -19,6 +19,14 @@ function whoWrote(message) {
     case "whisper": return t("role_whisper", { author });
     default: return t("role_note", { author });
   }
+}
+
+/** A system line in the console's language, worded for the team from its `code` and
+ * `params`; its stored text (the visitor's language) for a code this console does not know
+ * and for lines stored before codes were kept. */
+function systemText(message) {
+  const key = `system_${message.code}`;
+  return message.code && has(key) ? t(key, message.params || {}) : message.text;
 }
 
 /** Written by the visitor before a volunteer was there (kept, and shown on assignment). */
@@ -49,7 +57,7 @@ export function messageNode(message, { assignedAt = null, listItem = false } = {
       link.rel = "noopener noreferrer nofollow";
     });
   } else {
-    body.textContent = message.text;
+    body.textContent = message.role === "system" ? systemText(message) : message.text;
   }
   item.appendChild(body);
   return item;
@@ -72,24 +80,82 @@ export function nearBottom(list) {
   return list.scrollHeight - list.scrollTop - list.clientHeight < 80;
 }
 
-/** One banner per key in `box`: set, replace or (no text) remove it. Danger and warning
- * banners are alerts for screen readers, the others a status. */
-export function setBanner(box, key, kind, text) {
-  const existing = box.querySelector(`[data-key="${key}"]`);
-  if (!text) { if (existing) existing.remove(); return; }
-  const banner = existing || el("div");
-  banner.className = `banner ${kind}`;
-  banner.dataset.key = key;
-  banner.setAttribute("role", kind === "danger" || kind === "warning" ? "alert" : "status");
-  banner.textContent = text;
-  if (!existing) box.appendChild(banner);
+let bannerCount = 0;
+
+/** A banner shows one line; its toggle appears only when there is more to read. */
+const fits = new ResizeObserver((entries) => entries.forEach((entry) => fitBanner(entry.target.parentElement)));
+
+function fitBanner(banner) {
+  const text = $(".banner-text", banner);
+  const toggle = $(".banner-toggle", banner);
+  const open = banner.classList.contains("open");
+  // hidden (another tab): no width to measure, the observer calls again once it shows
+  if (!open && text.clientWidth === 0) return;
+  toggle.hidden = !open && text.scrollWidth <= text.clientWidth;
+  toggle.textContent = t(open ? "banner_less" : "banner_more");
+  toggle.setAttribute("aria-expanded", open ? "true" : "false");
 }
 
-/** "Typing…" under a transcript; it clears itself after 10 s in case the "stopped" is lost.
- * `holder` (a conversation or a pane) keeps the timer; `root` holds its `.typing` line. */
-export function setTyping(holder, root, active) {
+function newBanner(key) {
+  bannerCount += 1;
+  const banner = el("div");
+  banner.dataset.key = key;
+  const text = el("p", "banner-text");
+  text.id = `banner-${bannerCount}`;
+  const toggle = el("button", "banner-toggle quiet");
+  toggle.type = "button";
+  toggle.setAttribute("aria-controls", text.id);
+  toggle.hidden = true;
+  toggle.addEventListener("click", () => {
+    banner.classList.toggle("open");
+    fitBanner(banner);
+  });
+  banner.append(text, toggle);
+  fits.observe(text);
+  return banner;
+}
+
+/** One banner per key in `box`: set, replace or (no text) remove it. Danger and warning
+ * banners are alerts for screen readers, the others a status. Each takes one line, so the
+ * transcript keeps the height; "More" (aria-expanded) shows the whole text. A quick exit's
+ * banner ("… not about you") opens in full: the chat is over, and those words are for the
+ * volunteer. */
+export function setBanner(box, key, kind, text) {
+  const existing = box.querySelector(`[data-key="${key}"]`);
+  if (!text) {
+    if (existing) { fits.unobserve($(".banner-text", existing)); existing.remove(); }
+    return;
+  }
+  const banner = existing || newBanner(key);
+  if (!existing && kind === "safety") banner.classList.add("open");
+  banner.classList.remove("info", "warning", "danger", "safety");
+  banner.classList.add("banner", kind);
+  const line = $(".banner-text", banner);
+  line.setAttribute("role", kind === "danger" || kind === "warning" ? "alert" : "status");
+  line.textContent = text;
+  if (!existing) box.appendChild(banner);
+  fitBanner(banner);
+}
+
+const TYPING_LAPSE = 30000; // a visitor types on for a while after one "typing: true"
+
+/** "Typing…" under a transcript, from the visitor's `typing` events; it clears itself after
+ * 30 s in case the "stopped" is lost. `holder` (a conversation or a pane) keeps the timer and
+ * `typingAfter`, the server's `after_seq`: the last message written before the typing began.
+ * `root` holds its `.typing` line. */
+export function setTyping(holder, root, active, afterSeq) {
   const line = $(".typing", root);
   window.clearTimeout(holder.typingTimer);
+  holder.typingAfter = active && typeof afterSeq === "number" ? afterSeq : null;
   line.textContent = active ? t("visitor_typing") : "";
-  if (active) holder.typingTimer = window.setTimeout(() => { line.textContent = ""; }, 10000);
+  line.dataset.active = active ? "true" : "false";
+  if (active) holder.typingTimer = window.setTimeout(() => setTyping(holder, root, false), TYPING_LAPSE);
+}
+
+/** A visitor's message ends the typing line only if it was written after the typing began:
+ * one that was already on its way when the visitor typed on (it may arrive after that
+ * `typing`) leaves "typing…" standing, since the visitor is still typing. */
+export function visitorWrote(holder, root, message) {
+  const after = holder.typingAfter;
+  if (after === null || after === undefined || Number(message.seq) > after) setTyping(holder, root, false);
 }

@@ -14,6 +14,11 @@ export function t(key, values) {
   return text;
 }
 
+/** Whether this language has a text for `key` (for keys made from a server's code). */
+export function has(key) {
+  return Object.prototype.hasOwnProperty.call(T, key);
+}
+
 /** An ack's error as text: our own words for the codes we know, else the server's. */
 export function errorText(ack) {
   const code = ack?.error?.code;

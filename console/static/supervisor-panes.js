@@ -7,7 +7,9 @@ import { lang } from "./config.js";
 import { t, errorText, lineName } from "./strings.js";
 import { $, el, showNotice, suffixIds } from "./dom.js";
 import { call } from "./socket.js";
-import { messageNode, insertInOrder, nearBottom, setBanner, setTyping } from "./messages.js";
+import {
+  messageNode, insertInOrder, nearBottom, setBanner, setTyping, visitorWrote,
+} from "./messages.js";
 import { floor, renderConversations, removeAlert, setText } from "./supervisor-floor.js";
 
 export const panes = new Map(); // conversation id -> pane state
@@ -15,7 +17,7 @@ export const panes = new Map(); // conversation id -> pane state
 /** `event`: "observe" or "backup_join". */
 export function startReading(id, event) {
   call(event, { conversation_id: id }).then((ack) => {
-    if (!ack.ok) { showNotice(errorText(ack)); return; }
+    if (!ack.ok) { showNotice(errorText(ack), { keep: true }); return; }
     const pane = ensurePane(ack.conversation, event === "backup_join" ? "backup" : "observer");
     removeAlert(`backup-${id}`);
     renderConversations();
@@ -115,11 +117,12 @@ function wirePane(pane) {
 }
 
 function showTookOver() {
-  const box = $("#notice");
-  box.textContent = `${t("took_over")} `;
+  const words = document.createDocumentFragment();
+  words.append(`${t("took_over")} `);
   const link = el("a", "", t("open_console"));
   link.href = `/console?lang=${encodeURIComponent(lang)}`;
-  box.appendChild(link);
+  words.appendChild(link);
+  showNotice(words, { keep: true }); // the way to the conversation: it stays
   link.focus();
 }
 
@@ -141,7 +144,7 @@ export function addMessage(pane, message) {
   const list = $(".transcript", pane.node);
   const atBottom = nearBottom(list);
   insertInOrder(list, messageNode(message, { assignedAt: pane.assigned_at }));
-  if (message.role === "visitor") typing(pane, false);
+  if (message.role === "visitor") visitorWrote(pane, pane.node, message);
   if (atBottom) list.scrollTop = list.scrollHeight;
 }
 
@@ -149,8 +152,8 @@ export function banner(pane, key, kind, text) {
   setBanner($(".banners", pane.node), key, kind, text);
 }
 
-export function typing(pane, active) {
-  setTyping(pane, pane.node, active);
+export function typing(pane, active, afterSeq) {
+  setTyping(pane, pane.node, active, afterSeq);
 }
 
 /** The visitor erased the conversation: the pane forgets it too. */

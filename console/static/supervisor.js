@@ -14,7 +14,9 @@ import { $, button, showNotice } from "./dom.js";
 import { dateOf } from "./time.js";
 import { socket, call, keepConnected } from "./socket.js";
 import { alerts, listenForBroadcasts } from "./alerts.js";
-import { setupFloor, showSnapshot, addAlert, removeAlert } from "./supervisor-floor.js";
+import {
+  floor, setupFloor, showSnapshot, addAlert, removeAlert, renderConversations,
+} from "./supervisor-floor.js";
 import {
   panes, startReading, readAgain, renderPaneFacts, removePane, addMessage, banner, typing, forget,
 } from "./supervisor-panes.js";
@@ -103,11 +105,13 @@ socket.on("message", (message) => {
 });
 socket.on("typing", (data) => {
   const pane = paneFor(data);
-  if (pane) typing(pane, !!data.active);
+  if (pane) typing(pane, !!data.active, data.after_seq);
 });
 socket.on("visitor_connection", (data) => {
   const pane = paneFor(data);
-  if (pane) banner(pane, "connection", "warning", data.connected ? "" : t("visitor_dropped"));
+  if (!pane) return;
+  if (!data.connected) typing(pane, false); // a "stopped" will not come through
+  banner(pane, "connection", "warning", data.connected ? "" : t("visitor_dropped"));
 });
 socket.on("visitor_left", (data) => {
   const pane = paneFor(data);
@@ -123,6 +127,16 @@ socket.on("released", (data) => {
 socket.on("emergency_procedure", (data) => {
   const pane = paneFor(data);
   if (pane) banner(pane, "emergency", "danger", t("emergency_banner", { text: data.text }));
+});
+
+// a conversation read along in: its risk went up; the pane and the table follow at once
+socket.on("risk_changed", (data) => {
+  const pane = paneFor(data);
+  if (!pane) return;
+  pane.risk = data.risk;
+  const row = floor.conversations.find((c) => c.id === data.conversation_id);
+  if (row) { row.risk = data.risk; renderConversations(); }
+  renderPaneFacts(pane);
 });
 
 socket.on("risk_alert", (data) => {

@@ -286,6 +286,22 @@ async def test_a_message_keeps_the_alias_its_author_had(store: Store) -> None:
 
 
 @pytest.mark.asyncio
+async def test_a_system_line_keeps_its_code_and_parameters(store: Store) -> None:
+    """A volunteer's console words "Sam is here" in its own language later on: the code and
+    its parameters come back with the stored (visitor's language) text."""
+    await store.save_conversation(conversation("c1"))
+    line = message(
+        "c1", 1, "Sam is er om met je te praten.", role=Role.SYSTEM, code="assigned",
+        params={"alias": "Sam"},
+    )  # fmt: skip
+    await store.append_message(line)
+    await store.append_message(message("c1", 2))
+    assert await store.messages("c1") == [line, message("c1", 2)]
+    plain = (await store.messages("c1"))[1]
+    assert (plain.code, plain.params) == (None, {})
+
+
+@pytest.mark.asyncio
 async def test_concurrent_messages_all_land(store: Store) -> None:
     """On a busy evening, every acknowledged message of every chat is in the transcript."""
     chats = [f"c{n}" for n in range(10)]
@@ -979,6 +995,34 @@ async def test_a_file_from_before_kept_html_gains_it_for_every_message(
     assert [m.text for m in kept] == texts
     assert [m.html for m in kept] == [to_html(text) for text in texts]
     assert kept[0].html is not None and 'href="http://www.113.nl"' in kept[0].html
+
+
+@pytest.mark.asyncio
+async def test_a_file_from_before_system_codes_keeps_its_system_lines(
+    sqlite_path: Path, monkeypatch: pytest.MonkeyPatch, opened: Opener
+) -> None:
+    """After the upgrade, system lines written before it are kept as they were (shown as
+    their stored text) and new ones carry their code."""
+    monkeypatch.setattr(embedded.schema, "MIGRATIONS", embedded.MIGRATIONS[:5])
+    store = await opened(SqliteStore(sqlite_path))
+    await store.save_conversation(conversation("c1"))
+    await store.close()
+    with sqlite3.connect(sqlite_path) as raw:  # as the release before this one wrote it
+        raw.execute(
+            "INSERT INTO messages (conversation_id, seq, id, role, text, at, author, author_alias)"
+            " VALUES ('c1', 1, 'c1-1', 'system', 'Sam is er.', ?, NULL, NULL)",
+            (T0 + 1,),
+        )
+    assert _user_version(sqlite_path) == 5
+    monkeypatch.undo()
+
+    store = await opened(SqliteStore(sqlite_path))
+    assert _user_version(sqlite_path) == len(embedded.MIGRATIONS)
+    [old] = await store.messages("c1")
+    assert (old.text, old.code, old.params) == ("Sam is er.", None, {})
+    later = message("c1", 2, "x", role=Role.SYSTEM, code="requeued")
+    await store.append_message(later)
+    assert await store.messages("c1", after_seq=1) == [later]
 
 
 @pytest.mark.asyncio

@@ -2,7 +2,8 @@
 
 Same approach as tests/browser: Playwright drives /usr/lib/chromium/chromium (no browser
 download), the server runs in the test's event loop with a manual clock, and visitors are
-python-socketio clients (``env.start()``). Screenshots go to /tmp/console-*.png.
+python-socketio clients (``env.start()``). Screenshots go to artefacts/screenshots/console-*.png
+in the repository (git-ignored), where a person can look at them after a run.
 """
 
 from __future__ import annotations
@@ -20,7 +21,8 @@ from chatserver import accounts
 from tests.chromium import AXE as AXE  # re-exported for the tests here
 from tests.e2e.conftest import PASSWORD, Env, running
 
-SHOTS = Path("/tmp")
+SHOTS = Path(__file__).resolve().parents[2] / "artefacts" / "screenshots"
+SHOTS.mkdir(parents=True, exist_ok=True)
 
 
 @dataclass

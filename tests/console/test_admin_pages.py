@@ -4,7 +4,7 @@ An administrator logs in with a TOTP code, creates a volunteer who then logs in,
 capacity (the open console picks it up), deactivates it (the open console goes to the login,
 the login is refused), resets a supervisor's second factor (who enrols with the QR page's
 secret and gets in), reads the configuration and the audit log. axe-core finds nothing on
-any of these pages. Screenshots go to /tmp/admin-*.png. HTTP-only checks are in
+any of these pages. Screenshots go to artefacts/screenshots/admin-*.png. HTTP-only checks are in
 test_admin_http.py.
 """
 
@@ -257,6 +257,7 @@ async def test_admin_pages_have_no_accessibility_violations(console: Console) ->
     await context.add_init_script(script=AXE.read_text())
     enrol = await console.login("sara", context=context)
     await expect(enrol).to_have_url(f"{env.url}/login/enrol?lang=nl&next=/console")
+    await enrol.wait_for_load_state()  # styled: unstyled fields are below the target size
     assert await violations(enrol) == []
     await enrol.get_by_label("Code uit de app (6 cijfers)").fill("12")
     await enrol.get_by_role("button", name="Bevestigen en inloggen").click()

@@ -72,6 +72,10 @@ async def test_volunteer_chats_with_a_visitor_from_start_to_wrapup(console: Cons
     banner = page.locator(".banner.safety")
     await expect(banner).to_contain_text("waarschijnlijk voor de eigen veiligheid")
     await expect(banner).to_contain_text("Dit ligt niet aan jou.")
+    # shown in full (not cut to one line): those words are for the volunteer
+    await expect(banner.get_by_role("button", name="Minder")).to_have_attribute(
+        "aria-expanded", "true"
+    )
     await shoot(page, "quick-exit")
 
     # wrap-up: topics and risk are required; then the tab closes and the slot is free
@@ -106,7 +110,7 @@ async def test_acute_risk_shows_the_procedure_and_a_heavy_chat_ends_in_a_debrief
     await expect(page.get_by_role("tab")).to_have_count(1)
     await page.get_by_label("Risico markeren").select_option("acute")
     await page.get_by_role("button", name="Markeren").click()
-    await expect(page.locator(".banner.danger")).to_have_text(
+    await expect(page.locator(".banner.danger .banner-text")).to_have_text(
         "Noodprocedure: Acuut: bel 112 via de achterwacht."
     )
     await expect(page.locator(".panel .facts .risk")).to_contain_text("Acuut")

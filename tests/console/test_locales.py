@@ -5,7 +5,14 @@ from __future__ import annotations
 import json
 import re
 
+from chatserver import i18n
 from chatserver.web.operator_pages import CONSOLE
+
+# every system line the hub can write (``system.<code>`` in chatserver/locales): the console
+# words each from its code, in its own language
+SYSTEM_CODES = tuple(
+    k.removeprefix("system.") for k in i18n.catalog("en") if k.startswith("system.")
+)
 
 
 def catalog(lang: str) -> dict[str, str]:
@@ -50,5 +57,30 @@ def test_every_key_the_pages_and_the_script_use_exists() -> None:
         "reading_as_": ("observer", "backup"),
         "stats_period_": ("day", "week", "custom"),
         "weekday_": tuple(str(n) for n in range(7)),
+        "system_": SYSTEM_CODES,
     }.items():
         assert [prefix + v for v in values if prefix + v not in keys] == []
+
+
+def audit_actions() -> set[str]:
+    """Every action the server writes into the audit log, read from the code that writes it:
+    ``_audit(actor, "action", ...)``, ``_account_changed(by, account, "action", ...)``,
+    ``AuditEntry(at, actor, "action", ...)``, and the handover offers' ``handover_{reason}``."""
+    code = "\n".join(m.read_text() for m in (CONSOLE.parent / "chatserver").rglob("*.py"))
+    found = set(re.findall(r"_audit\(\s*[\w.]+,\s*\"([a-z_]+)\"", code))
+    found |= set(re.findall(r"_account_changed\([^)\"]*\"([a-z_]+)\"", code))
+    found |= set(re.findall(r"AuditEntry\([^\"\n]*\"([a-z_]+)\"", code))
+    assert 'f"handover_{reason}"' in code
+    found |= {f"handover_{r}" for r in re.findall(r"_void_offer\([^)]*\"([a-z]+)\"\)", code)}
+    return found
+
+
+def test_every_audit_action_has_a_label_in_both_languages() -> None:
+    """An administrator reads "Declined a handover", never ``handover_declined``."""
+    actions = audit_actions()
+    assert {"flag", "handover_declined", "account_create", "hold_lapsed", "two_factor_enrol"} <= (
+        actions
+    )
+    for lang in ("nl", "en"):
+        labels = catalog(f"admin.{lang}")
+        assert sorted(a for a in actions if f"action_{a}" not in labels) == [], lang

@@ -19,7 +19,7 @@ from chatserver.backends.base import HourHistogram, HourStats, StatsDelta
 from chatserver.settings import load_settings
 from chatserver.web import charts, stats, stats_view
 from chatserver.web.operator_pages import strings
-from tests.console.conftest import AXE, Console
+from tests.console.conftest import AXE, SHOTS, Console
 from tests.console.test_accessibility import violations
 from tests.console.test_supervisor import open_floor
 from tests.e2e.conftest import CONFIG, WEDNESDAY_EVENING, Env
@@ -334,7 +334,7 @@ async def test_stats_in_the_browser_without_script_and_without_violations(
     await page.get_by_role("link", name="Statistieken").click()
     await expect(page.get_by_role("heading", level=1)).to_have_text("Statistieken")
     await expect(page.locator(".tile").first).to_contain_text("6")
-    await page.screenshot(path="/tmp/supervisor-stats.png", full_page=True)
+    await page.screenshot(path=str(SHOTS / "supervisor-stats.png"), full_page=True)
     assert await violations(page) == []
     assert await page.evaluate("document.scripts.length") == 0
 
@@ -347,7 +347,7 @@ async def test_stats_in_the_browser_without_script_and_without_violations(
     figure = page.locator(".figure-topics")
     await figure.get_by_text("Toon de cijfers als tabel").click()
     await expect(figure.get_by_role("table")).to_contain_text("Eenzaamheid")
-    await page.screenshot(path="/tmp/supervisor-stats-day.png", full_page=True)
+    await page.screenshot(path=str(SHOTS / "supervisor-stats-day.png"), full_page=True)
     assert await violations(page) == []
     await page.get_by_role("link", name="Volgende periode →").click()
     await expect(page.locator("#period-title")).to_contain_text("2026-11-26")

@@ -9,7 +9,7 @@ from urllib.parse import parse_qs, urlsplit
 import aiohttp
 from playwright.async_api import BrowserContext, Locator, Page, expect
 
-from tests.console.conftest import Console, shoot
+from tests.console.conftest import SHOTS, Console, shoot
 from tests.console.test_accessibility import violations
 from tests.console.test_alerts import RECORDERS
 from tests.e2e.conftest import Env
@@ -117,7 +117,7 @@ async def test_the_floor_shows_the_queue_and_the_chat_then_observe_and_whisper(
 
 
 async def shoot_floor(page: Page, name: str) -> None:
-    await page.screenshot(path=f"/tmp/supervisor-{name}.png", full_page=True)
+    await page.screenshot(path=str(SHOTS / f"supervisor-{name}.png"), full_page=True)
 
 
 async def test_acute_flag_and_unanswered_backup_alert_with_sound_and_notification(
@@ -349,6 +349,6 @@ async def test_narrow_screen_needs_no_sideways_scrolling(console: Console) -> No
     overflow = await page.evaluate(
         "document.documentElement.scrollWidth - document.documentElement.clientWidth"
     )
-    await page.screenshot(path="/tmp/supervisor-stats-narrow.png", full_page=True)
+    await page.screenshot(path=str(SHOTS / "supervisor-stats-narrow.png"), full_page=True)
     assert overflow <= 0
     assert await violations(page) == []

@@ -171,3 +171,40 @@ async def test_joining_as_backup_answers_alike_for_unknown_and_not_yours(env: En
     assert (await bea.call("backup_join", {"conversation_id": real}))["ok"]
     await anna.settle()
     assert [o["by"] for o in anna.pending("observed")] == ["bea"]
+
+
+async def test_readers_along_learn_a_raised_risk_at_once(env: Env) -> None:
+    """A backup and an observing supervisor see "high" the moment the volunteer flags it (and
+    the volunteer sees what the backup flags): nobody works from a stale risk level. A flag
+    that changes nothing tells nobody; the visitor never hears of it."""
+    anna = await env.operator("anna", alias="Anna")
+    bea = await env.operator("bea", status="paused", alias="Bea", backup=True)
+    sara = await env.operator("sara", status="paused", role="supervisor", alias="Sara")
+    visitor, _ = await env.start()
+    conversation = (await anna.next("assigned"))["conversation"]["id"]
+    said = {"conversation_id": conversation}
+    assert (await anna.call("backup_request", said))["ok"]
+    assert (await bea.call("backup_join", said))["ok"]
+    assert (await sara.call("observe", said))["ok"]
+    outsider = await env.operator("olga", status="paused", alias="Olga")
+
+    assert (await anna.call("flag", {**said, "risk": "high"}))["risk"] == "high"
+    expected = {"conversation_id": conversation, "risk": "high", "by": "Anna"}
+    assert await bea.next("risk_changed") == expected
+    assert await sara.next("risk_changed") == expected
+    assert await anna.next("risk_changed") == expected
+
+    assert (await bea.call("flag", {**said, "risk": "acute"}))["risk"] == "acute"
+    assert await anna.next("risk_changed") == {**expected, "risk": "acute", "by": "Bea"}
+    assert (await sara.next("risk_changed"))["risk"] == "acute"
+
+    assert (await anna.call("flag", {**said, "risk": "low"}))["risk"] == "acute"  # never lower
+    for peer in (anna, bea, sara, outsider, visitor):
+        await peer.settle()
+    assert [p.pending("risk_changed") for p in (anna, bea, sara, outsider, visitor)] == [
+        [],
+        [{**expected, "risk": "acute", "by": "Bea"}],
+        [],
+        [],
+        [],
+    ]

@@ -127,3 +127,26 @@ async def test_paused_volunteer_keeps_chat_and_gets_no_new_one(env: Env) -> None
     assert second.pending("assigned") == []
     await volunteer.call("status", {"state": "available"})
     assert await second.next("assigned")
+
+
+async def test_the_volunteer_can_tell_typing_after_a_message_from_typing_before_it(
+    env: Env,
+) -> None:
+    """A visitor who sends and types on at once: each visitor ``typing`` the volunteer gets
+    names the last message written before it (``after_seq``), so the console knows the message
+    did not end this typing, whichever of the two arrives first."""
+    anna = await env.operator("anna")
+    visitor, ack = await env.start()
+    await anna.next("assigned")
+    greeting = await anna.until("message", lambda m: m["role"] == "system")
+
+    await visitor.call("typing", {"active": True})
+    assert await anna.next("typing") == {
+        "conversation_id": ack["conversation_id"],
+        "active": True,
+        "after_seq": greeting["seq"],
+    }
+    sent = await visitor.call("message", {"text": "nog één ding"})
+    await visitor.call("typing", {"active": True})
+    again = await anna.next("typing")
+    assert again["active"] and again["after_seq"] == sent["seq"]

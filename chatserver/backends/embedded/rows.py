@@ -27,7 +27,8 @@ ACCOUNT_COLUMNS = (
 )  # fmt: skip
 
 MESSAGE_COLUMNS = (
-    "id", "conversation_id", "seq", "role", "text", "at", "author", "author_alias", "html",
+    "id", "conversation_id", "seq", "role", "text", "at", "author", "author_alias", "code",
+    "params", "html",
 )  # fmt: skip
 
 
@@ -118,9 +119,10 @@ def to_conversation(row: sqlite3.Row) -> Conversation:
 
 def message_values(m: Message) -> tuple[Any, ...]:
     """The values for ``MESSAGE_COLUMNS``, in that order."""
+    params = as_json(m.params) if m.params else None
     return (
         m.id, m.conversation_id, m.seq, m.role.value, m.text, m.at, m.author, m.author_alias,
-        m.html,
+        m.code, params, m.html,
     )  # fmt: skip
 
 
@@ -134,5 +136,7 @@ def to_message(row: sqlite3.Row) -> Message:
         at=row["at"],
         author=row["author"],
         author_alias=row["author_alias"],
+        code=row["code"],
+        params=json.loads(row["params"]) if row["params"] else {},
         html=row["html"],
     )

@@ -155,6 +155,13 @@ MIGRATIONS: list[tuple[str, ...]] = [
             (SELECT alias FROM accounts WHERE accounts.id = messages.author)
             WHERE author IS NOT NULL""",
     ),
+    # 6: a system line's code and parameters beside its text. The text stays in the visitor's
+    # language (what the visitor read); a volunteer's console words the line from the code in
+    # its own language. Lines from before the upgrade have neither and are shown as stored.
+    (
+        "ALTER TABLE messages ADD COLUMN code TEXT",
+        "ALTER TABLE messages ADD COLUMN params TEXT",  # a JSON object of strings, or NULL
+    ),
     # 7: each message's sanitized HTML, made once when it is posted, so a transcript sent again
     # (a resume, a reconnect, a supervisor observing) is not parsed again. Messages from before
     # the upgrade get theirs here, from the same sanitizer (``sanitized_html``, see migrate).

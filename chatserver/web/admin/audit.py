@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 from aiohttp import web
 
 from chatserver.backends.base import AuditEntry
+from chatserver.privacy.retention import SYSTEM_ACTOR
 from chatserver.settings import Settings
 from chatserver.web.admin.guard import Ctx, admin_page
 from chatserver.web.keys import HUB
@@ -46,10 +47,27 @@ def _period(ctx: Ctx, zone: ZoneInfo) -> tuple[date, date, bool]:
     return first, last, True
 
 
-def _detail(entry: AuditEntry, names: dict[str, str]) -> str:
-    """An operator id in ``detail`` (handover target, account changed) shown as its name."""
-    if entry.detail is None:
+def _label(t: dict[str, str], action: str) -> str:
+    """The action in the reader's words; an action without a label yet (a newer server's)
+    as plain words rather than a key."""
+    return t.get(f"action_{action}") or action.replace("_", " ")
+
+
+def _who(t: dict[str, str], actor: str, names: dict[str, str]) -> str:
+    if actor == SYSTEM_ACTOR:
+        return t["audit_system"]
+    return names.get(actor, actor)
+
+
+def _detail(t: dict[str, str], entry: AuditEntry, names: dict[str, str]) -> str:
+    """A risk level or a hold's days in words; an operator id (handover target, account
+    changed, previous holder) shown as its name."""
+    if not entry.detail:
         return ""
+    if entry.action == "flag":
+        return t.get(f"risk_{entry.detail}", entry.detail)
+    if entry.action == "hold":
+        return t["audit_hold_days"].format(n=entry.detail)
     return names.get(entry.detail, entry.detail)
 
 
@@ -71,11 +89,11 @@ async def audit_page(ctx: Ctx) -> web.Response:
     rows = [
         {
             "at": local(e.at),
-            "who": names.get(e.actor, e.actor),
+            "who": _who(ctx.t, e.actor, names),
             "action": e.action,
-            "label": ctx.t.get(f"action_{e.action}", e.action),
+            "label": _label(ctx.t, e.action),
             "conversation": e.conversation_id or "",
-            "detail": _detail(e, names),
+            "detail": _detail(ctx.t, e, names),
         }
         for e in entries
     ]
