@@ -41,6 +41,7 @@ from chatserver.hub.events import (
     OperatorStatus,
     QueueUpdate,
     Released,
+    StatsRecorded,
 )
 from chatserver.hub.floor import Presence, VisitorLink, staffing
 from chatserver.hub.model import (
@@ -149,7 +150,7 @@ class HubCore:
             if not conversation.answered:
                 conversation.answered = True
                 conversation.assigned_at = now
-                await self.store.add_stats(
+                await self._record(
                     StatsDelta(entry.line, now, answered=1, wait=now - conversation.created_at)
                 )
             await self._announce_assignment(
@@ -474,12 +475,17 @@ class HubCore:
             conversation.ended_by = by
             conversation.end_reason = reason
 
+    async def _record(self, delta: StatsDelta) -> None:
+        """Statistics, numbers only: into the store, and on the bus for whoever measures."""
+        await self.store.add_stats(delta)
+        await self.bus.publish(StatsRecorded(delta))
+
     async def _count_duration(self, conversation: Conversation, now: float) -> None:
         if conversation.assigned_at is None:
             return
         duration = now - conversation.assigned_at
         self._durations[conversation.line].append(duration)
-        await self.store.add_stats(StatsDelta(conversation.line, now, duration=duration))
+        await self._record(StatsDelta(conversation.line, now, duration=duration))
         self._dirty.add(conversation.line)
 
     def check_invariants(self) -> None:
