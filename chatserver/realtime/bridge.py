@@ -8,6 +8,7 @@ manager these emits reach sockets on any node.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import socketio
@@ -29,10 +30,17 @@ def operator_room(operator_id: str) -> str:
 
 
 class Bridge:
-    def __init__(self, sio: socketio.AsyncServer, hub: Hub, dashboard: DashboardFeed) -> None:
+    def __init__(
+        self,
+        sio: socketio.AsyncServer,
+        hub: Hub,
+        dashboard: DashboardFeed,
+        sanitize: Callable[[str], str] = to_html,  # app.py passes it timed, for /metrics
+    ) -> None:
         self.sio = sio
         self.hub = hub
         self.dashboard = dashboard
+        self.sanitize = sanitize
         hub.bus.subscribe(self.on_event)
 
     async def to_visitor(self, conversation_id: str, event: str, data: dict[str, Any]) -> None:
@@ -88,7 +96,7 @@ class Bridge:
                 )
             case ev.MessagePosted():
                 alias = self.hub.alias(event.message.author) if event.message.author else None
-                html = to_html(event.message.text)  # once, for both sides
+                html = self.sanitize(event.message.text)  # once, for both sides
                 if event.to_visitor:
                     await self.to_visitor(
                         event.message.conversation_id,
