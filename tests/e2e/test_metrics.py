@@ -141,9 +141,7 @@ async def test_only_allowed_addresses_read_the_metrics(tmp_path: Path, backend: 
         assert (await scrape(env))[0] == 404
 
 
-async def test_two_servers_in_one_process_count_their_own(
-    tmp_path: Path, backend: Backend
-) -> None:
+async def test_two_servers_in_one_process_count_their_own(tmp_path: Path, backend: Backend) -> None:
     """Each server has its own registry: a chat on one is not counted by the other."""
     async with (
         running(tmp_path / "one", backend=backend) as one,
