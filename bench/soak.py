@@ -244,7 +244,11 @@ async def read_metrics(http: aiohttp.ClientSession, url: str, minute: float) -> 
     )
 
 
-async def soak(plan: Plan, out: Callable[[str], None] = print) -> Report:
+def say(line: str) -> None:
+    print(line, flush=True)  # a row as soon as it is read, also into a pipe or a file
+
+
+async def soak(plan: Plan, out: Callable[[str], None] = say) -> Report:
     pace = Pace(plan.pace, random.Random(plan.seed))
     tally = Tally()
     with tempfile.TemporaryDirectory(prefix="chatserver-soak-") as tmp:
