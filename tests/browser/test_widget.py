@@ -166,6 +166,8 @@ async def test_alternatives_appear_after_a_long_wait(site: Site) -> None:
     """After the line's threshold the waiting visitor is offered other ways to get help."""
     line = site.env.hub.settings.line("chat")
     assert line is not None and line.alternatives
+    await site.env.operator("anna")  # on duty, but busy with the visitor before: a real wait
+    await site.env.start()  # (with nobody on duty the alternatives would show at once)
     _page, frame = await open_chat(site)
     await start(frame)
     assert not await frame.locator("#alternatives").is_visible()
