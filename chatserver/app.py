@@ -21,16 +21,18 @@ from chatserver.backends.base import Store
 from chatserver.clock import Clock
 from chatserver.hub.events import Ended, Event, Subscriber
 from chatserver.hub.hub import Hub
+from chatserver.monitoring import Metrics
 from chatserver.privacy.abuse import AbuseGuard, Limits
 from chatserver.privacy.pseudonyms import Pseudonyms
-from chatserver.realtime.bridge import OPERATOR, SUPERVISORS, Bridge
+from chatserver.privacy.sanitize import to_html
+from chatserver.realtime.bridge import OPERATOR, SUPERVISORS, VISITOR, Bridge
 from chatserver.realtime.dashboard import DashboardFeed
 from chatserver.realtime.operator import OperatorNamespace
 from chatserver.realtime.visitor import VisitorNamespace
 from chatserver.settings import Settings
 from chatserver.web.compression import compress_text
 from chatserver.web.error_pages import chat_errors
-from chatserver.web.keys import ENROLMENTS, HUB, READY, THROTTLE
+from chatserver.web.keys import ENROLMENTS, HUB, METRICS, READY, THROTTLE
 from chatserver.web.proxy_warning import proxy_warning
 from chatserver.web.routes import add_routes
 from chatserver.web.security import security_headers
@@ -74,8 +76,14 @@ def build_server(
     )
     guard = AbuseGuard(clock, Pseudonyms(clock, abuse.key_rotation_hours * 3600.0), limits)
     hub.bus.subscribe(_release_source(guard))
-    sio.register_namespace(VisitorNamespace(hub, guard, abuse.trusted_proxies))
-    sio.register_namespace(OperatorNamespace(hub, guard))
+    metrics = Metrics(hub, sio, (VISITOR, OPERATOR))  # hears the hub's events from here on
+    store.observe_commits(metrics.committed)
+    visitors = VisitorNamespace(hub, guard, abuse.trusted_proxies)
+    operators = OperatorNamespace(hub, guard)
+    for namespace in (visitors, operators):
+        namespace.on_refusal = metrics.refused  # every error ack is counted by its code
+        sio.register_namespace(namespace)
+    hub.sanitize = metrics.timed(to_html)
     Bridge(sio, hub, dashboard)
 
     middlewares = [
@@ -86,6 +94,7 @@ def build_server(
     ]
     app = web.Application(client_max_size=64 * 1024, middlewares=middlewares)
     app[HUB] = hub
+    app[METRICS] = metrics
     app[READY] = {"ready": False, "draining": False}
     app[THROTTLE] = LoginThrottle()
     app[ENROLMENTS] = Enrolments()

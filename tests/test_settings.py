@@ -84,6 +84,7 @@ def test_minimal_config_gets_defaults(tmp_path: Path) -> None:
     assert line.name == {"nl": "Chat", "en": "Chat"}  # one string serves every language
     assert settings.routing.default_capacity == 1
     assert settings.server.port == 8080
+    assert settings.server.metrics_allowed == ("127.0.0.0/8", "::1")  # the machine itself
     assert line.emergency_procedure == {}
     assert settings.routing.handover_timeout_seconds == 60
     assert settings.routing.backup_timeout_seconds == 30
@@ -172,6 +173,8 @@ BROKEN = [
      "server.max_message_length", "between 1 and 100000"),
     ("origins", line_toml() + '[server]\ncors_allowed_origins = "https://x.nl"\n',
      "server.cors_allowed_origins", "list of strings"),
+    ("metrics-allowed", line_toml() + '[server]\nmetrics_allowed = ["prometheus"]\n',
+     "server.metrics_allowed[0]", "an address or network"),
     ("topic-label", line_toml() + '[wrapup]\ntopics = [{ id = "debt" }]\n',
      "wrapup.topics[0].label", "missing"),
     ("age-band", line_toml() + "[intake]\nage_bands = [16]\n", "intake.age_bands[0]",

@@ -13,6 +13,7 @@ suite checks:
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -118,11 +119,19 @@ class Session:
     last_seen: float
 
 
+# (seconds one commit took, writes it carried): told after every commit of the store
+CommitObserver = Callable[[float, int], None]
+
+
 class Store(Protocol):
     async def open(self) -> None:
         """Create or migrate the schema; idempotent."""
 
     async def close(self) -> None: ...
+
+    def observe_commits(self, observer: CommitObserver) -> None:
+        """Tell ``observer`` how long each commit took and how many writes it carried (the
+        server's ``/metrics``): the one place a slow disk shows before visitors feel it."""
 
     # accounts -------------------------------------------------------------------------
     async def add_account(self, account: Account) -> None:

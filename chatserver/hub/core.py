@@ -16,7 +16,7 @@ from __future__ import annotations
 import asyncio
 import heapq
 from collections import deque
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 
 from chatserver import i18n
@@ -42,6 +42,7 @@ from chatserver.hub.events import (
     OperatorStatus,
     QueueUpdate,
     Released,
+    StatsRecorded,
     TypingChanged,
 )
 from chatserver.hub.floor import Presence, VisitorLink, staffing
@@ -93,6 +94,9 @@ class HubCore:
         self.store = store
         self.clock = clock
         self.bus = EventBus()
+        # the one road from visitor text to HTML, once per message; app.py wraps it in a timer
+        # for /metrics
+        self.sanitize: Callable[[str], str] = to_html
         self._lock = asyncio.Lock()
         self._open: dict[str, Conversation] = {}
         self._by_token: dict[str, str] = {}
@@ -155,7 +159,7 @@ class HubCore:
             if not conversation.answered:
                 conversation.answered = True
                 conversation.assigned_at = now
-                await self.store.add_stats(
+                await self._record(
                     StatsDelta(entry.line, now, answered=1, wait=now - conversation.created_at)
                 )
             await self._announce_assignment(
@@ -386,7 +390,7 @@ class HubCore:
                 at=self.clock.now(),
                 author=author,
                 author_alias=self.alias(author) if author else None,
-                html=to_html(text),
+                html=self.sanitize(text),
                 code=code,
                 params=dict(params or {}),
             )
@@ -422,7 +426,7 @@ class HubCore:
         if line is None or not line.redact or message.role not in REDACTED_ROLES:
             return message
         text = redact(message.text)
-        return replace(message, text=text, html=to_html(text))
+        return replace(message, text=text, html=self.sanitize(text))
 
     async def _typed(self, conversation: Conversation, by_volunteer: bool, active: bool) -> None:
         """Someone types (or stopped): the other side hears of a change, a few times a second
@@ -528,12 +532,17 @@ class HubCore:
             conversation.ended_by = by
             conversation.end_reason = reason
 
+    async def _record(self, delta: StatsDelta) -> None:
+        """Statistics, numbers only: into the store, and on the bus for whoever measures."""
+        await self.store.add_stats(delta)
+        await self.bus.publish(StatsRecorded(delta))
+
     async def _count_duration(self, conversation: Conversation, now: float) -> None:
         if conversation.assigned_at is None:
             return
         duration = now - conversation.assigned_at
         self._durations[conversation.line].append(duration)
-        await self.store.add_stats(StatsDelta(conversation.line, now, duration=duration))
+        await self._record(StatsDelta(conversation.line, now, duration=duration))
         self._dirty.add(conversation.line)
 
     def check_invariants(self) -> None:

@@ -13,6 +13,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
+from chatserver.backends.base import StatsDelta
 from chatserver.hub.model import Conversation, Message
 from chatserver.settings import Contact
 
@@ -216,6 +217,25 @@ class AccountChanged:
     change: str
 
 
+@dataclass(frozen=True)
+class StatsRecorded:
+    """Numbers went into the statistics: a start, an answer and its wait, a duration, an
+    abandoned chat, a wrap-up. Told on the bus as well as stored, so whoever measures the floor
+    (``/metrics``) counts exactly what the statistics count, without the hub knowing of it."""
+
+    delta: StatsDelta
+
+
+@dataclass(frozen=True)
+class Purged:
+    """The scheduled retention purge ran (also when it found nothing). Counts only."""
+
+    conversations: int
+    messages: int
+    notes: int
+    audit_entries: int
+
+
 Event = (
     QueueUpdate
     | Assigned
@@ -237,6 +257,8 @@ Event = (
     | EmergencyProcedure
     | Broadcast
     | AccountChanged
+    | StatsRecorded
+    | Purged
 )
 Subscriber = Callable[[Event], Awaitable[None]]
 

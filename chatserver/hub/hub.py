@@ -21,6 +21,7 @@ from chatserver.clock import iso
 from chatserver.hub import lines as opening
 from chatserver.hub.account_changes import AccountChanges
 from chatserver.hub.core import OPEN_STATES
+from chatserver.hub.events import Purged
 from chatserver.hub.floor import Presence, VisitorLink, staffing
 from chatserver.hub.handover import HandoverActions
 from chatserver.hub.model import (
@@ -143,6 +144,9 @@ class Hub(VisitorActions, VolunteerActions, HandoverActions, Supervision, Accoun
             return
         self._purged_at = now
         report = await purge(self.store, self.settings, now)
+        await self.bus.publish(
+            Purged(report.conversations, report.messages, report.notes, report.audit_entries)
+        )
         if report.conversations or report.audit_entries or report.holds_lapsed:
             log.info("retention purge: %s", "; ".join(report.lines()))
 

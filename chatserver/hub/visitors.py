@@ -84,7 +84,7 @@ class VisitorActions(HubCore):
             if conversation_id in self._open:
                 raise InvalidPayload("Conversation id already in use.")
             await self.store.save_conversation(conversation)
-            await self.store.add_stats(StatsDelta(line.id, now, offered=1))
+            await self._record(StatsDelta(line.id, now, offered=1))
             self._remember(conversation)
             self._visitors[conversation.id] = VisitorLink(connections=1)
             self._enqueue(conversation, front=False)
@@ -241,7 +241,7 @@ class VisitorActions(HubCore):
             conversation.state = ConversationState.ENDED
             self._close(conversation, now, by, reason)
             await self.store.save_conversation(conversation)
-            await self.store.add_stats(StatsDelta(conversation.line, now, abandoned=1))
+            await self._record(StatsDelta(conversation.line, now, abandoned=1))
             self._forget_open(conversation)
             await self.bus.publish(Ended(conversation.id, by, reason))
         elif conversation.state is ConversationState.ACTIVE:

@@ -139,7 +139,7 @@ class VolunteerActions(HubCore):
                 Wrapup(conversation.id, operator_id, topics, risk_level, now)
             )
             await self.store.save_conversation(conversation)
-            await self.store.add_stats(
+            await self._record(
                 StatsDelta(conversation.line, now, topics=topics, risk=risk_level.value)
             )
             presence = self._presences.get(operator_id)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import socketio
@@ -9,11 +10,20 @@ import socketio
 from chatserver.errors import UnknownEvent
 from chatserver.realtime.acks import failure
 
+# told (namespace, error code) of every error answer: app.py points it at the metrics
+RefusalObserver = Callable[[str, str], None]
+
 
 class AnsweringNamespace(socketio.AsyncNamespace):
     """A namespace that acknowledges unknown events with ``unknown_event`` instead of silence."""
 
+    on_refusal: RefusalObserver | None = None
+
     async def trigger_event(self, event: str, *args: Any) -> Any:
         if event not in ("connect", "disconnect") and not hasattr(self, f"on_{event}"):
-            return failure(UnknownEvent())
-        return await super().trigger_event(event, *args)
+            answer: Any = failure(UnknownEvent())
+        else:
+            answer = await super().trigger_event(event, *args)
+        if self.on_refusal is not None and isinstance(answer, dict) and answer.get("ok") is False:
+            self.on_refusal(self.namespace, answer["error"]["code"])  # every error ack, one place
+        return answer

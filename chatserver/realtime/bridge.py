@@ -28,7 +28,12 @@ def operator_room(operator_id: str) -> str:
 
 
 class Bridge:
-    def __init__(self, sio: socketio.AsyncServer, hub: Hub, dashboard: DashboardFeed) -> None:
+    def __init__(
+        self,
+        sio: socketio.AsyncServer,
+        hub: Hub,
+        dashboard: DashboardFeed,
+    ) -> None:
         self.sio = sio
         self.hub = hub
         self.dashboard = dashboard

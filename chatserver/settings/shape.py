@@ -182,6 +182,10 @@ class ServerSettings:
     data_dir: str = "data"
     max_message_length: int = 4000
     cors_allowed_origins: tuple[str, ...] = ()
+    # who may read GET /metrics (addresses or networks): the scraper, not the world. A request
+    # through a reverse proxy counts as from the client the proxy names, and only if the proxy
+    # is one of [abuse] trusted_proxies. Empty: nobody.
+    metrics_allowed: tuple[str, ...] = ("127.0.0.0/8", "::1")
 
 
 @dataclass(frozen=True)

@@ -22,7 +22,7 @@ from collections.abc import Awaitable, Callable
 from aiohttp import web
 
 from chatserver.errors import ChatError
-from chatserver.web.keys import PAGE_LANG
+from chatserver.web.keys import METRICS, PAGE_LANG
 from chatserver.web.operator_pages import admin_strings, language, page
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -59,4 +59,6 @@ async def chat_errors(request: web.Request, handler: Handler) -> web.StreamRespo
     try:
         return await handler(request)
     except ChatError as error:
+        if METRICS in request.app:
+            request.app[METRICS].http_refused(error.code)
         return json_error(error) if answers_json(request) else error_page(request, error)

@@ -11,6 +11,7 @@ from aiohttp import web
 
 from chatserver.accounts import Enrolments, LoginThrottle
 from chatserver.hub.hub import Hub
+from chatserver.monitoring import Metrics
 
 HUB = web.AppKey("hub", Hub)
 # {"ready": bool, "draining": bool}: what /healthz reports to a load balancer
@@ -18,6 +19,8 @@ READY = web.AppKey("ready", dict)
 # failed logins and used TOTP codes: per application, not per module, so two servers in one
 # process (the tests) do not share a lockout
 THROTTLE = web.AppKey("login_throttle", LoginThrottle)
+# the instruments and registry of GET /metrics: per application, like the throttle
+METRICS = web.AppKey("metrics", Metrics)
 # second-factor enrolments in progress (web/enrolment.py): in memory, per application
 ENROLMENTS = web.AppKey("enrolments", Enrolments)
 

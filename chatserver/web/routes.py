@@ -13,6 +13,7 @@ from chatserver.web import (
     auth,
     enrolment,
     login,
+    metrics,
     operator_pages,
     public_api,
     supervisor,
@@ -23,6 +24,7 @@ from chatserver.web import (
 
 def add_routes(app: web.Application) -> None:
     app.router.add_get("/healthz", public_api.healthz)
+    app.router.add_get("/metrics", metrics.metrics)  # Prometheus; [server] metrics_allowed only
     app.router.add_get("/api/lines", public_api.lines)
     app.router.add_get("/api/lines/{line}", public_api.line)
     # password, TOTP where the role needs it, lockout; DELETE needs the X-CSRF-Token header

@@ -197,3 +197,24 @@ async def test_new_volunteer_learns_who_reads_along(env: Env) -> None:
         "kind": "observer",
         "active": True,
     }
+
+
+async def test_a_handover_to_the_queue_ends_reading_along(env: Env) -> None:
+    """Back to the queue, nobody reads along any more: the supervisor is released, the
+    volunteer hears it, and whoever takes the chat from the queue is told of no reader."""
+    anna = await env.operator("anna")
+    _, conversation = await _chat(env, anna)
+    boss = await env.operator("sara", status="paused", role="supervisor", alias="Sara")
+    await boss.call("observe", {"conversation_id": conversation})
+    assert (await anna.next("observed"))["active"] is True
+    await anna.call("status", {"state": "paused"})
+    await anna.call("handover", {"conversation_id": conversation, "to": "queue"})
+    assert (await anna.next("observed"))["active"] is False
+    assert await boss.until("released", lambda r: r["conversation_id"] == conversation) == {
+        "conversation_id": conversation,
+        "reason": "handed_over",
+    }
+    bram = await env.operator("bram")
+    assert (await bram.next("assigned"))["conversation"]["id"] == conversation
+    await bram.settle()
+    assert bram.pending("observed") == []

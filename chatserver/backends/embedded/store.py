@@ -23,7 +23,7 @@ from typing import Any
 
 import aiosqlite
 
-from chatserver.backends.base import AuditEntry, Hold
+from chatserver.backends.base import AuditEntry, CommitObserver, Hold
 from chatserver.backends.embedded.accounts import AccountQueries
 from chatserver.backends.embedded.rows import (
     CONVERSATION_COLUMNS,
@@ -71,6 +71,9 @@ class SqliteStore(AccountQueries, StatsQueries):
     @property
     def commits(self) -> int:
         return self._writer.commits
+
+    def observe_commits(self, observer: CommitObserver) -> None:
+        self._writer.observer = observer
 
     # lifecycle ------------------------------------------------------------------------
     async def open(self) -> None:

@@ -22,7 +22,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import sqlite3
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -57,6 +58,8 @@ class GroupCommit:
     def __init__(self, *, on_disk: bool) -> None:
         self.on_disk = on_disk
         self.commits = 0
+        # told (seconds, writes) after each commit: the server's metrics (``observe_commits``)
+        self.observer: Callable[[float, int], None] | None = None
         self.gate = asyncio.Lock()
         self._db: aiosqlite.Connection | None = None
         self._queue: asyncio.Queue[_Write | None] = asyncio.Queue()
@@ -141,6 +144,7 @@ class GroupCommit:
         outcomes: list[int | BaseException]
         try:
             async with self.gate:
+                started = time.perf_counter()
                 try:
                     outcomes = await _run(db, batch, isolate=False)
                 except Exception:
@@ -152,6 +156,8 @@ class GroupCommit:
                     await db.rollback()
                     raise
                 self.commits += 1
+                if self.observer is not None:  # BEGIN to COMMIT on the disk, fsync included
+                    self.observer(time.perf_counter() - started, len(batch))
                 if any(w.checkpoint for w in batch):
                     await self.checkpoint(db)
         except BaseException as error:
