@@ -18,7 +18,9 @@ from aiohttp import web
 
 from chatserver import accounts, i18n
 from chatserver.app import ACCESS_LOG_FORMAT, build_server
+from chatserver.backends.base import StoreUnusable
 from chatserver.backends.embedded import SqliteStore
+from chatserver.backends.embedded.store import not_a_folder
 from chatserver.cli_config import check_config as check
 from chatserver.clock import SystemClock
 from chatserver.errors import ChatError
@@ -36,8 +38,14 @@ def _settings(path: str | None) -> Settings:
 
 
 def _database(settings: Settings, data: str | None) -> Path:
+    """``DIR/chatserver.db``, the folder made if missing; a folder that is a file is refused."""
     folder = Path(data or settings.server.data_dir)
-    folder.mkdir(parents=True, exist_ok=True)
+    if folder.exists() and not folder.is_dir():
+        raise StoreUnusable(not_a_folder(folder))
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise StoreUnusable(f"Cannot create the data folder {folder}: {error.strerror}.") from None
     return folder / "chatserver.db"
 
 
@@ -206,7 +214,11 @@ def parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
-    result: int = args.func(args)
+    try:
+        result: int = args.func(args)
+    except StoreUnusable as error:  # a damaged file, a folder that is a file: no traceback
+        print(f"chatserver: {error}", file=sys.stderr)
+        return 1
     return result
 
 

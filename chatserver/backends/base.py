@@ -19,6 +19,13 @@ from typing import Protocol
 from chatserver.hub.model import Account, Conversation, Message, Wrapup
 
 
+class StoreUnusable(RuntimeError):
+    """The storage cannot be used as it is: a damaged or foreign database file, a data folder
+    that is a file, a schema newer than this program. Raised by ``Store.open`` before anything
+    is changed. ``str()`` is the whole message for the person starting the server (which file,
+    what is wrong, what to do), so the command line prints it instead of a traceback."""
+
+
 @dataclass
 class HourStats:
     """Aggregated figures for one line in one clock hour (UTC). Numbers only, no text."""
