@@ -26,6 +26,7 @@ from chatserver.privacy.pseudonyms import Pseudonyms
 from chatserver.realtime.bridge import OPERATOR, SUPERVISORS, Bridge
 from chatserver.realtime.dashboard import DashboardFeed
 from chatserver.realtime.operator import OperatorNamespace
+from chatserver.realtime.origins import OriginPolicy
 from chatserver.realtime.visitor import VisitorNamespace
 from chatserver.settings import Settings
 from chatserver.web.error_pages import chat_errors
@@ -54,23 +55,26 @@ def build_server(
     limits: Limits | None = None,
 ) -> Server:
     hub = Hub(settings, store, clock)
+    abuse = settings.abuse
+    # our own pages everywhere, listed sites in /visitor only, never with credentials
+    origins = OriginPolicy(settings.server.cors_allowed_origins, abuse.trusted_proxies)
     sio = socketio.AsyncServer(
         async_mode="aiohttp",
-        cors_allowed_origins=list(settings.server.cors_allowed_origins) or None,
+        cors_allowed_origins=origins.engine_allows,
+        cors_credentials=False,
         logger=False,
         engineio_logger=False,
         # room for the longest allowed message, escaped, plus the envelope
         max_http_buffer_size=max(64 * 1024, settings.server.max_message_length * 8 + 4096),
     )
     dashboard = DashboardFeed(sio, hub.dashboard, SUPERVISORS, OPERATOR)
-    abuse = settings.abuse
     limits = limits or Limits(
         abuse.messages_per_minute, abuse.burst, abuse.conversations_per_source
     )
     guard = AbuseGuard(clock, Pseudonyms(clock, abuse.key_rotation_hours * 3600.0), limits)
     hub.bus.subscribe(_release_source(guard))
-    sio.register_namespace(VisitorNamespace(hub, guard, abuse.trusted_proxies))
-    sio.register_namespace(OperatorNamespace(hub, guard))
+    sio.register_namespace(VisitorNamespace(hub, guard, abuse.trusted_proxies, origins))
+    sio.register_namespace(OperatorNamespace(hub, guard, origins))
     Bridge(sio, hub, dashboard)
 
     app = web.Application(client_max_size=64 * 1024, middlewares=[security_headers, chat_errors])

@@ -31,6 +31,7 @@ from chatserver.realtime.acks import (
 )
 from chatserver.realtime.base import AnsweringNamespace
 from chatserver.realtime.bridge import ALL_OPERATORS, OPERATOR, SUPERVISORS, operator_room
+from chatserver.realtime.origins import OriginPolicy
 
 SESSION_COOKIE = "chat_session"
 
@@ -49,13 +50,15 @@ def cookie_token(environ: dict[str, Any]) -> str | None:
 
 
 class OperatorNamespace(AnsweringNamespace):
-    def __init__(self, hub: Hub, guard: AbuseGuard) -> None:
+    def __init__(self, hub: Hub, guard: AbuseGuard, origins: OriginPolicy | None = None) -> None:
         super().__init__(OPERATOR)
         self.hub = hub
         self.guard = guard
+        self.origins = origins or OriginPolicy(())
         self._tasks: set[asyncio.Future[Any]] = set()
 
     async def on_connect(self, sid: str, environ: dict[str, Any], auth: Any = None) -> bool:
+        self.origins.check(OPERATOR, environ)  # the console's own pages only
         found = await accounts.authenticate(self.hub.store, self.hub.clock, cookie_token(environ))
         if found is None:
             raise socketio.exceptions.ConnectionRefusedError(
