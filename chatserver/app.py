@@ -29,6 +29,7 @@ from chatserver.realtime.operator import OperatorNamespace
 from chatserver.realtime.origins import OriginPolicy
 from chatserver.realtime.visitor import VisitorNamespace
 from chatserver.settings import Settings
+from chatserver.web.cross_site import refuse_cross_site
 from chatserver.web.error_pages import chat_errors
 from chatserver.web.keys import ENROLMENTS, HUB, READY, THROTTLE
 from chatserver.web.routes import add_routes
@@ -77,7 +78,11 @@ def build_server(
     sio.register_namespace(OperatorNamespace(hub, guard, origins))
     Bridge(sio, hub, dashboard)
 
-    app = web.Application(client_max_size=64 * 1024, middlewares=[security_headers, chat_errors])
+    app = web.Application(
+        client_max_size=64 * 1024,
+        # outermost first: headers on every answer, errors as answers, then forged writes
+        middlewares=[security_headers, chat_errors, refuse_cross_site],
+    )
     app[HUB] = hub
     app[READY] = {"ready": False, "draining": False}
     app[THROTTLE] = LoginThrottle()
