@@ -48,7 +48,7 @@ def own_host(request: web.Request, trusted_proxies: Iterable[str] = ()) -> str:
 def over_tls(request: web.Request, trusted_proxies: Iterable[str] = ()) -> bool:
     """Whether the browser's connection is encrypted: ours, or a trusted proxy's that says
     ``X-Forwarded-Proto: https``. What decides the ``Secure`` flag of a cookie."""
-    if request.transport is not None and request.transport.get_extra_info("sslcontext"):
+    if request.secure:
         return True
     return _forwarded(request, "X-Forwarded-Proto", trusted_proxies) == "https"
 

@@ -1,7 +1,9 @@
 """Logging in and staying logged in: sessions behind a cookie, their CSRF token, logout.
 
 Only a hash of a session token is stored, like the visitors' resume tokens: a copy of the
-database lets nobody log in. Sessions end after a period without activity.
+database lets nobody log in. Sessions end after a period without activity, on a page or on a
+console's socket (``keep_alive``); the hub's sweep ends the idle ones and closes their
+sockets (``hub/sessions.py``).
 """
 
 from __future__ import annotations
@@ -119,13 +121,26 @@ async def authenticate(
         return None
     now = clock.now()
     if now - session.last_seen > SESSION_IDLE_SECONDS:
-        await store.delete_session(digest)
-        return None
+        return None  # the hub's sweep ends it, and closes the sockets opened with it
     account = await store.account(session.operator_id)
     if account is None or not account.active:
         return None
     await store.touch_session(digest, now)
     return session, account
+
+
+async def keep_alive(store: Store, clock: Clock, session_hash: str) -> bool:
+    """Activity on a console socket counts as the session's: its idle timer starts again.
+
+    False when the session has ended meanwhile (logged out, or idle too long): then the
+    socket must not act any more, whatever it still holds.
+    """
+    session = await store.session(session_hash)
+    now = clock.now()
+    if session is None or now - session.last_seen > SESSION_IDLE_SECONDS:
+        return False
+    await store.touch_session(session_hash, now)
+    return True
 
 
 async def logout(store: Store, token: str | None) -> None:

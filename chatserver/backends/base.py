@@ -161,6 +161,10 @@ class Store(Protocol):
         """End every session of one operator at once (deactivated, or a password or 2FA
         reset: whoever held the old credentials must be out); returns how many."""
 
+    async def expire_sessions(self, idle_since: float) -> list[str]:
+        """End every session last seen before ``idle_since``; returns their token hashes, so
+        the sockets opened with them can be closed. A session touched meanwhile stays."""
+
     # conversations and messages -----------------------------------------------------
     async def save_conversation(self, conversation: Conversation) -> None:
         """Insert or replace the whole record (small; written on every state change)."""

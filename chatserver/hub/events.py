@@ -207,6 +207,19 @@ class AccountChanged:
     change: str
 
 
+@dataclass(frozen=True)
+class SessionEnded:
+    """A login session ended: logged out, or idle longer than the session may be. The
+    consoles that connected with it must close, or a socket would outlive its login.
+
+    ``session`` is the stored hash of the session's token (never the token itself);
+    ``reason``: ``logout`` or ``expired``.
+    """
+
+    session: str
+    reason: str
+
+
 Event = (
     QueueUpdate
     | Assigned
@@ -228,6 +241,7 @@ Event = (
     | EmergencyProcedure
     | Broadcast
     | AccountChanged
+    | SessionEnded
 )
 Subscriber = Callable[[Event], Awaitable[None]]
 

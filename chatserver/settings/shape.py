@@ -176,6 +176,9 @@ class ServerSettings:
     data_dir: str = "data"
     max_message_length: int = 4000
     cors_allowed_origins: tuple[str, ...] = ()
+    # mark cookies Secure (HTTPS only) even when no TLS is seen: a proxy that ends TLS but is
+    # not in abuse.trusted_proxies, so its X-Forwarded-Proto is not believed
+    secure_cookies: bool = False
 
 
 @dataclass(frozen=True)

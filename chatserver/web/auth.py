@@ -13,7 +13,7 @@ from typing import Any
 
 from aiohttp import web
 
-from chatserver import accounts
+from chatserver import accounts, origins
 from chatserver.backends.base import Session
 from chatserver.errors import CsrfRejected, InvalidPayload
 from chatserver.hub.model import Account
@@ -45,11 +45,23 @@ async def open_session(
     )
 
 
+def secure_cookies(request: web.Request) -> bool:
+    """Whether cookies get ``Secure`` (sent over HTTPS only): when the browser's connection is
+    TLS, ours or that of a proxy in ``abuse.trusted_proxies`` (``X-Forwarded-Proto``), or
+    always with ``server.secure_cookies``. Behind a TLS proxy the server itself sees plain
+    HTTP, and a session cookie without the flag could leak over a later plain request."""
+    settings = request.app[HUB].settings
+    return settings.server.secure_cookies or origins.over_tls(
+        request, settings.abuse.trusted_proxies
+    )
+
+
 def set_session_cookie(response: web.StreamResponse, request: web.Request, token: str) -> None:
     """HttpOnly (no script reads it), SameSite=Strict (no other site sends it), Secure on TLS."""
     response.set_cookie(
-        SESSION_COOKIE, token, httponly=True, samesite="Strict", secure=request.secure, path="/"
-    )
+        SESSION_COOKIE, token, httponly=True, samesite="Strict",
+        secure=secure_cookies(request), path="/",
+    )  # fmt: skip
 
 
 def clear_session_cookie(response: web.StreamResponse) -> None:
@@ -110,7 +122,7 @@ async def api_logout(request: web.Request) -> web.Response:
         session, _ = found
         if not accounts.csrf_matches(session, request.headers.get(CSRF_HEADER)):
             raise CsrfRejected()
-        await accounts.logout(request.app[HUB].store, request.cookies.get(SESSION_COOKIE))
+        await request.app[HUB].log_out(session.token_hash)  # its sockets close too
     response = web.json_response({"ok": True})
     clear_session_cookie(response)
     return response

@@ -43,7 +43,8 @@ def begin(request: web.Request, account: Account, lang: str, next_to: str) -> we
     token, _ = request.app[ENROLMENTS].start(account, hub.clock.now())
     response = _see_other(f"{PATH}?lang={lang}&next={quote(next_to)}")
     response.set_cookie(
-        COOKIE, token, httponly=True, samesite="Strict", secure=request.secure, path=PATH,
+        COOKIE, token, httponly=True, samesite="Strict", secure=auth.secure_cookies(request),
+        path=PATH,
         max_age=int(accounts.Enrolments.TTL),
     )  # fmt: skip
     response.del_cookie(operator_pages.LOGIN_CSRF_COOKIE, path="/login")
