@@ -31,7 +31,7 @@ from chatserver.realtime.visitor import VisitorNamespace
 from chatserver.settings import Settings
 from chatserver.web.cross_site import refuse_cross_site
 from chatserver.web.error_pages import chat_errors
-from chatserver.web.keys import ENROLMENTS, HUB, READY, THROTTLE
+from chatserver.web.keys import ENROLMENTS, HUB, PSEUDONYMS, READY, THROTTLE
 from chatserver.web.routes import add_routes
 from chatserver.web.security import security_headers
 
@@ -87,6 +87,7 @@ def build_server(
     app[READY] = {"ready": False, "draining": False}
     app[THROTTLE] = LoginThrottle()
     app[ENROLMENTS] = Enrolments()
+    app[PSEUDONYMS] = guard.pseudonyms
     add_routes(app)
     sio.attach(app)
 

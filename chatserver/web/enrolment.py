@@ -113,7 +113,7 @@ async def enrol_submit(request: web.Request) -> web.Response:
     throttle = request.app[THROTTLE]
     try:
         token, _, account = await accounts.complete_enrolment(
-            hub.store, hub.clock, pending, code, throttle
+            hub.store, hub.clock, pending, code, throttle, auth.login_source(request)
         )
     except Locked as error:
         text = t["login_locked"].format(seconds=error.details.get("retry_after", 30))
