@@ -2,7 +2,8 @@
 
 Start-up and shutdown live in one ``cleanup_ctx``: open the store, pick up open
 conversations, start the sweeper; on the way down, report draining, stop the sweeper and flush
-the store. Shared objects hang on the typed ``web.AppKey``s of ``web/keys.py``.
+the store (``shutdown.py`` drains the clients before that, on SIGTERM). Shared objects hang
+on the typed ``web.AppKey``s of ``web/keys.py``.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from chatserver.realtime.origins import OriginPolicy
 from chatserver.realtime.visitor import VisitorNamespace
 from chatserver.settings import Settings
 from chatserver.web.cross_site import refuse_cross_site
+from chatserver.web.draining import no_new_sockets_while_draining
 from chatserver.web.error_pages import chat_errors
 from chatserver.web.keys import ENROLMENTS, HUB, PSEUDONYMS, READY, THROTTLE
 from chatserver.web.routes import add_routes
@@ -80,8 +82,14 @@ def build_server(
 
     app = web.Application(
         client_max_size=64 * 1024,
-        # outermost first: headers on every answer, errors as answers, then forged writes
-        middlewares=[security_headers, chat_errors, refuse_cross_site],
+        # outermost first: headers on every answer, errors as answers, forged writes refused,
+        # and no new socket while the server drains (shutdown.py)
+        middlewares=[
+            security_headers,
+            chat_errors,
+            refuse_cross_site,
+            no_new_sockets_while_draining,
+        ],
     )
     app[HUB] = hub
     app[READY] = {"ready": False, "draining": False}

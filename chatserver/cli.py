@@ -14,10 +14,9 @@ import sys
 from pathlib import Path
 
 import segno
-from aiohttp import web
 
-from chatserver import accounts, i18n
-from chatserver.app import ACCESS_LOG_FORMAT, build_server
+from chatserver import accounts, i18n, shutdown
+from chatserver.app import build_server
 from chatserver.backends.base import StoreUnusable
 from chatserver.backends.embedded import SqliteStore
 from chatserver.backends.embedded.store import not_a_folder
@@ -63,23 +62,16 @@ def serve(args: argparse.Namespace) -> int:
     server = build_server(settings, SqliteStore(database), SystemClock())
     host = args.host or settings.server.host
     port = args.port if args.port is not None else settings.server.port
-    url = f"http://{host}:{port}"
 
-    def announce(_: object) -> None:
+    def announce(url: str) -> None:
         for lang in ("en", "nl"):
             print(i18n.t(lang, "server.started", url=url), flush=True)
         print(f"Data: {database}", flush=True)
         for lang in ("en", "nl"):
             print(i18n.t(lang, "server.add_operator"), flush=True)
 
-    web.run_app(
-        server.app,
-        host=host,
-        port=port,
-        access_log_format=ACCESS_LOG_FORMAT,
-        print=announce,
-    )
-    return 0
+    # on SIGTERM: drain, flush the store, exit within server.shutdown_seconds (shutdown.py)
+    return shutdown.serve(server, host, port, settings.server.shutdown_seconds, announce)
 
 
 def add_operator(args: argparse.Namespace) -> int:

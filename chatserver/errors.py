@@ -161,6 +161,16 @@ class Internal(ChatError):
     default_message = "Internal error; nothing was changed."
 
 
+class Draining(ChatError):
+    """The server is shutting down (a restart, an update): it takes no new conversation.
+    Running ones are not lost: their clients reconnect to the restarted server or another
+    node, and resume."""
+
+    code = "draining"
+    status = 503
+    default_message = "The chat is restarting. Please try again in a moment."
+
+
 class OperatorUnavailable(ChatError):
     """Handover target is offline, paused or away (``reason`` says which)."""
 

@@ -17,6 +17,7 @@ from chatserver.errors import (
     AlreadyStarted,
     Blocked,
     ChatError,
+    Draining,
     InvalidPayload,
     InvalidToken,
     LineClosed,
@@ -169,7 +170,7 @@ class VisitorNamespace(AnsweringNamespace):
             )
         except ChatError as error:
             await self.leave_room(sid, conversation_id)
-            if isinstance(error, LineClosed | QueueFull | Blocked):
+            if isinstance(error, LineClosed | QueueFull | Blocked | Draining):
                 line = self.hub.settings.line(session["line"])
                 if line is not None:
                     error.details["emergency"] = [

@@ -179,6 +179,8 @@ class ServerSettings:
     # mark cookies Secure (HTTPS only) even when no TLS is seen: a proxy that ends TLS but is
     # not in abuse.trusted_proxies, so its X-Forwarded-Proto is not believed
     secure_cookies: bool = False
+    # on SIGTERM: stop taking chats, tell clients, flush the store, and be gone within this
+    shutdown_seconds: int = 10
 
 
 @dataclass(frozen=True)

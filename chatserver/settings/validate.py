@@ -335,6 +335,7 @@ _SERVER_SPEC: dict[str, Any] = {
     "max_message_length": partial(_int, low=1, high=100_000),
     "cors_allowed_origins": _origins,
     "secure_cookies": _bool,
+    "shutdown_seconds": partial(_int, low=1, high=600),
 }
 _ROUTING_SPEC: dict[str, Any] = {
     "default_capacity": partial(_int, low=1),

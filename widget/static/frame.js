@@ -17,6 +17,7 @@
   let line = cfg.status; // the last /api/lines/{line} answer
   let state = "loading"; // loading resuming closed busy intro waiting chat ended
   let socket = null;
+  let restarting = false; // the server said it is stopping: the drop that follows is expected
   let token = null;
   let conversationId = null;
   let maxSeq = 0;
@@ -319,11 +320,16 @@
       transports: ["websocket", "polling"],
     });
     socket.on("connect", () => {
+      restarting = false;
       notice("");
       if (token) probe();
     });
+    socket.on("draining", () => { restarting = true; });
     socket.on("disconnect", (reason) => {
-      if (token && reason !== "io client disconnect") notice(t("connection_lost"));
+      if (token && reason !== "io client disconnect") {
+        // socket.io reconnects by itself; after a restart the token resumes the chat
+        notice(t(restarting ? "connection_restarting" : "connection_lost"));
+      }
     });
     socket.on("connect_error", () => {
       if (token) notice(t("connection_lost"));
@@ -395,6 +401,8 @@
         } else if (code === "queue_full") {
           show("busy");
           focus($("closed-title"));
+        } else if (code === "draining") {
+          $("start-error").textContent = t("start_draining");
         } else if (code === "consent_required") {
           consent.checked = false;
           start();
