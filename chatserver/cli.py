@@ -71,7 +71,11 @@ def serve(args: argparse.Namespace) -> int:
             print(i18n.t(lang, "server.add_operator"), flush=True)
 
     # on SIGTERM: drain, flush the store, exit within server.shutdown_seconds (shutdown.py)
-    return shutdown.serve(server, host, port, settings.server.shutdown_seconds, announce)
+    try:
+        return shutdown.serve(server, host, port, settings.server.shutdown_seconds, announce)
+    except OSError as error:  # the port is taken, the address is not this machine's ...
+        print(f"chatserver: cannot listen on {host}:{port}: {error.strerror}", file=sys.stderr)
+        return 1
 
 
 def add_operator(args: argparse.Namespace) -> int:
