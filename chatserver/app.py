@@ -2,7 +2,8 @@
 
 Start-up and shutdown live in one ``cleanup_ctx``: open the store, pick up open
 conversations, start the sweeper; on the way down, report draining, stop the sweeper and flush
-the store. Shared objects hang on the typed ``web.AppKey``s of ``web/keys.py``.
+the store (``shutdown.py`` drains the clients before that, on SIGTERM). Shared objects hang
+on the typed ``web.AppKey``s of ``web/keys.py``.
 """
 
 from __future__ import annotations
@@ -28,11 +29,14 @@ from chatserver.privacy.sanitize import to_html
 from chatserver.realtime.bridge import OPERATOR, SUPERVISORS, VISITOR, Bridge
 from chatserver.realtime.dashboard import DashboardFeed
 from chatserver.realtime.operator import OperatorNamespace
+from chatserver.realtime.origins import OriginPolicy
 from chatserver.realtime.visitor import VisitorNamespace
 from chatserver.settings import Settings
 from chatserver.web.compression import compress_text
+from chatserver.web.cross_site import refuse_cross_site
+from chatserver.web.draining import no_new_sockets_while_draining
 from chatserver.web.error_pages import chat_errors
-from chatserver.web.keys import ENROLMENTS, HUB, METRICS, READY, THROTTLE
+from chatserver.web.keys import ENROLMENTS, HUB, METRICS, PSEUDONYMS, READY, THROTTLE
 from chatserver.web.proxy_warning import proxy_warning
 from chatserver.web.routes import add_routes
 from chatserver.web.security import security_headers
@@ -58,16 +62,19 @@ def build_server(
     limits: Limits | None = None,
 ) -> Server:
     hub = Hub(settings, store, clock)
+    abuse = settings.abuse
+    # our own pages everywhere, listed sites in /visitor only, never with credentials
+    origins = OriginPolicy(settings.server.cors_allowed_origins, abuse.trusted_proxies)
     sio = socketio.AsyncServer(
         async_mode="aiohttp",
-        cors_allowed_origins=list(settings.server.cors_allowed_origins) or None,
+        cors_allowed_origins=origins.engine_allows,
+        cors_credentials=False,
         logger=False,
         engineio_logger=False,
         # room for the longest allowed message, escaped, plus the envelope
         max_http_buffer_size=max(64 * 1024, settings.server.max_message_length * 8 + 4096),
     )
     dashboard = DashboardFeed(sio, hub.dashboard, SUPERVISORS, OPERATOR)
-    abuse = settings.abuse
     limits = limits or Limits(
         abuse.messages_per_minute,
         abuse.burst,
@@ -78,26 +85,34 @@ def build_server(
     hub.bus.subscribe(_release_source(guard))
     metrics = Metrics(hub, sio, (VISITOR, OPERATOR))  # hears the hub's events from here on
     store.observe_commits(metrics.committed)
-    visitors = VisitorNamespace(hub, guard, abuse.trusted_proxies)
-    operators = OperatorNamespace(hub, guard)
+    visitors = VisitorNamespace(hub, guard, abuse.trusted_proxies, origins)
+    operators = OperatorNamespace(hub, guard, origins)
     for namespace in (visitors, operators):
         namespace.on_refusal = metrics.refused  # every error ack is counted by its code
         sio.register_namespace(namespace)
     hub.sanitize = metrics.timed(to_html)
     Bridge(sio, hub, dashboard)
 
-    middlewares = [
-        compress_text,
-        proxy_warning(abuse.trusted_proxies),
-        security_headers,
-        chat_errors,
-    ]
-    app = web.Application(client_max_size=64 * 1024, middlewares=middlewares)
+    app = web.Application(
+        client_max_size=64 * 1024,
+        # outermost first: text compressed, one warning for an unlisted proxy, headers on every
+        # answer, errors as answers, forged writes refused, and no new socket while the server
+        # drains (shutdown.py)
+        middlewares=[
+            compress_text,
+            proxy_warning(abuse.trusted_proxies),
+            security_headers,
+            chat_errors,
+            refuse_cross_site,
+            no_new_sockets_while_draining,
+        ],
+    )
     app[HUB] = hub
     app[METRICS] = metrics
     app[READY] = {"ready": False, "draining": False}
     app[THROTTLE] = LoginThrottle()
     app[ENROLMENTS] = Enrolments()
+    app[PSEUDONYMS] = guard.pseudonyms
     add_routes(app)
     sio.attach(app)
 

@@ -14,11 +14,12 @@ import sys
 from pathlib import Path
 
 import segno
-from aiohttp import web
 
-from chatserver import accounts, i18n
-from chatserver.app import ACCESS_LOG_FORMAT, build_server
+from chatserver import accounts, i18n, shutdown
+from chatserver.app import build_server
+from chatserver.backends.base import StoreUnusable
 from chatserver.backends.embedded import SqliteStore
+from chatserver.backends.embedded.store import not_a_folder
 from chatserver.cli_config import check_config as check
 from chatserver.clock import SystemClock
 from chatserver.errors import ChatError
@@ -36,8 +37,14 @@ def _settings(path: str | None) -> Settings:
 
 
 def _database(settings: Settings, data: str | None) -> Path:
+    """``DIR/chatserver.db``, the folder made if missing; a folder that is a file is refused."""
     folder = Path(data or settings.server.data_dir)
-    folder.mkdir(parents=True, exist_ok=True)
+    if folder.exists() and not folder.is_dir():
+        raise StoreUnusable(not_a_folder(folder))
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise StoreUnusable(f"Cannot create the data folder {folder}: {error.strerror}.") from None
     return folder / "chatserver.db"
 
 
@@ -55,23 +62,20 @@ def serve(args: argparse.Namespace) -> int:
     server = build_server(settings, SqliteStore(database), SystemClock())
     host = args.host or settings.server.host
     port = args.port if args.port is not None else settings.server.port
-    url = f"http://{host}:{port}"
 
-    def announce(_: object) -> None:
+    def announce(url: str) -> None:
         for lang in ("en", "nl"):
             print(i18n.t(lang, "server.started", url=url), flush=True)
         print(f"Data: {database}", flush=True)
         for lang in ("en", "nl"):
             print(i18n.t(lang, "server.add_operator"), flush=True)
 
-    web.run_app(
-        server.app,
-        host=host,
-        port=port,
-        access_log_format=ACCESS_LOG_FORMAT,
-        print=announce,
-    )
-    return 0
+    # on SIGTERM: drain, flush the store, exit within server.shutdown_seconds (shutdown.py)
+    try:
+        return shutdown.serve(server, host, port, settings.server.shutdown_seconds, announce)
+    except OSError as error:  # the port is taken, the address is not this machine's ...
+        print(f"chatserver: cannot listen on {host}:{port}: {error.strerror}", file=sys.stderr)
+        return 1
 
 
 def add_operator(args: argparse.Namespace) -> int:
@@ -206,7 +210,11 @@ def parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
-    result: int = args.func(args)
+    try:
+        result: int = args.func(args)
+    except StoreUnusable as error:  # a damaged file, a folder that is a file: no traceback
+        print(f"chatserver: {error}", file=sys.stderr)
+        return 1
     return result
 
 

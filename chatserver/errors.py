@@ -183,6 +183,16 @@ class Internal(ChatError):
     default_message = "Internal error; nothing was changed."
 
 
+class Draining(ChatError):
+    """The server is shutting down (a restart, an update): it takes no new conversation.
+    Running ones are not lost: their clients reconnect to the restarted server or another
+    node, and resume."""
+
+    code = "draining"
+    status = 503
+    default_message = "The chat is restarting. Please try again in a moment."
+
+
 class OperatorUnavailable(ChatError):
     """Handover target is offline, paused or away (``reason`` says which)."""
 
@@ -286,3 +296,22 @@ class CsrfRejected(ChatError):
     code = "csrf"
     status = 403
     default_message = "The request lacks its security token. Reload the page and try again."
+
+
+class CrossOrigin(ChatError):
+    """A request a browser sent from another site's page where only our own pages may act:
+    a state-changing HTTP request, or a socket to a namespace that site may not open."""
+
+    code = "cross_origin"
+    status = 403
+    default_message = "This is only accepted from the chat server's own pages."
+
+
+class JsonRequired(ChatError):
+    """A body under ``/api/`` that does not say it is JSON. A page of another site can post a
+    form or text without asking, but JSON only after a CORS preflight that this server never
+    grants: so the type is part of the protection against forged requests."""
+
+    code = "json_required"
+    status = 415
+    default_message = "Send the body as JSON, with Content-Type: application/json."

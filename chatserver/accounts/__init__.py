@@ -45,6 +45,7 @@ from chatserver.accounts.sessions import (
     authenticate,
     complete_enrolment,
     csrf_matches,
+    keep_alive,
     login,
     logout,
 )
@@ -68,6 +69,7 @@ __all__ = [
     "csrf_matches",
     "edited",
     "hash_password",
+    "keep_alive",
     "login",
     "logout",
     "new_account",

@@ -1,7 +1,9 @@
 """Logging in and staying logged in: sessions behind a cookie, their CSRF token, logout.
 
 Only a hash of a session token is stored, like the visitors' resume tokens: a copy of the
-database lets nobody log in. Sessions end after a period without activity.
+database lets nobody log in. Sessions end after a period without activity, on a page or on a
+console's socket (``keep_alive``); the hub's sweep ends the idle ones and closes their
+sockets (``hub/sessions.py``).
 """
 
 from __future__ import annotations
@@ -38,6 +40,7 @@ async def login(
     otp: str | None = None,
     throttle: LoginThrottle | None = None,
     two_factor_roles: Collection[str] | None = None,
+    source: str = "",
 ) -> tuple[str, Session, Account]:
     """Check credentials (and the TOTP code where the role needs one) and open a session.
 
@@ -45,17 +48,17 @@ async def login(
     ``OtpRequired``, ``InvalidOtp`` or ``EnrolmentRequired``. A missing code is not counted
     as a failure (the page asks for it next); a wrong password or a wrong code is. Without a
     ``throttle`` there is no lockout and no memory of used codes: the HTTP routes always pass
-    the app's one.
+    the app's one, and the ``source`` of the request (a pseudonym, never an address).
     """
     name = username.strip().lower()
     throttle = throttle or LoginThrottle()
     now = clock.now()
-    throttle.check(name, now)
+    throttle.check(name, source, now)
     account = await store.account_by_username(name)
     # argon2 takes tens of milliseconds of CPU: off the event loop, so chats keep flowing
     right = await asyncio.to_thread(verify_password, account, password)
     if not right or account is None or not account.active:
-        throttle.failed(name, now)
+        throttle.failed(name, source, now)
         raise InvalidCredentials()
     if requires_two_factor(account.role, two_factor_roles) or account.totp_secret:
         if not account.totp_secret:
@@ -67,15 +70,20 @@ async def login(
             raise OtpRequired()
         step = totp_step(account.totp_secret, otp, now)
         if step is None or not throttle.fresh_step(account.id, step):
-            throttle.failed(name, now)
+            throttle.failed(name, source, now)
             raise InvalidOtp()
-    throttle.succeeded(name)
+    throttle.succeeded(name, source)
     token, session = await _open_session(store, account, now)
     return token, session, account
 
 
 async def complete_enrolment(
-    store: Store, clock: Clock, pending: PendingEnrolment, code: str, throttle: LoginThrottle
+    store: Store,
+    clock: Clock,
+    pending: PendingEnrolment,
+    code: str,
+    throttle: LoginThrottle,
+    source: str = "",
 ) -> tuple[str, Session, Account]:
     """Check a code against the pending secret, store the secret and open a session.
 
@@ -84,10 +92,10 @@ async def complete_enrolment(
     (enrolled in another tab): then the person logs in again from the start.
     """
     now = clock.now()
-    throttle.check(pending.username, now)
+    throttle.check(pending.username, source, now)
     step = totp_step(pending.secret, code, now)
     if step is None:
-        throttle.failed(pending.username, now)
+        throttle.failed(pending.username, source, now)
         raise InvalidOtp()
     account = await store.account(pending.account_id)
     if account is None or not account.active or account.totp_secret:
@@ -95,7 +103,7 @@ async def complete_enrolment(
     throttle.fresh_step(account.id, step)  # this code cannot log in a second time
     account = replace(account, totp_secret=pending.secret)
     await store.update_account(account)
-    throttle.succeeded(pending.username)
+    throttle.succeeded(pending.username, source)
     token, session = await _open_session(store, account, now)
     return token, session, account
 
@@ -119,13 +127,26 @@ async def authenticate(
         return None
     now = clock.now()
     if now - session.last_seen > SESSION_IDLE_SECONDS:
-        await store.delete_session(digest)
-        return None
+        return None  # the hub's sweep ends it, and closes the sockets opened with it
     account = await store.account(session.operator_id)
     if account is None or not account.active:
         return None
     await store.touch_session(digest, now)
     return session, account
+
+
+async def keep_alive(store: Store, clock: Clock, session_hash: str) -> bool:
+    """Activity on a console socket counts as the session's: its idle timer starts again.
+
+    False when the session has ended meanwhile (logged out, or idle too long): then the
+    socket must not act any more, whatever it still holds.
+    """
+    session = await store.session(session_hash)
+    now = clock.now()
+    if session is None or now - session.last_seen > SESSION_IDLE_SECONDS:
+        return False
+    await store.touch_session(session_hash, now)
+    return True
 
 
 async def logout(store: Store, token: str | None) -> None:

@@ -20,6 +20,13 @@ from typing import Protocol
 from chatserver.hub.model import Account, Conversation, Message, Wrapup
 
 
+class StoreUnusable(RuntimeError):
+    """The storage cannot be used as it is: a damaged or foreign database file, a data folder
+    that is a file, a schema newer than this program. Raised by ``Store.open`` before anything
+    is changed. ``str()`` is the whole message for the person starting the server (which file,
+    what is wrong, what to do), so the command line prints it instead of a traceback."""
+
+
 @dataclass
 class HourStats:
     """Aggregated figures for one line in one clock hour (UTC). Numbers only, no text."""
@@ -162,6 +169,10 @@ class Store(Protocol):
     async def delete_sessions_of(self, operator_id: str) -> int:
         """End every session of one operator at once (deactivated, or a password or 2FA
         reset: whoever held the old credentials must be out); returns how many."""
+
+    async def expire_sessions(self, idle_since: float) -> list[str]:
+        """End every session last seen before ``idle_since``; returns their token hashes, so
+        the sockets opened with them can be closed. A session touched meanwhile stays."""
 
     # conversations and messages -----------------------------------------------------
     async def save_conversation(self, conversation: Conversation) -> None:

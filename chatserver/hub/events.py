@@ -236,6 +236,19 @@ class Purged:
     audit_entries: int
 
 
+@dataclass(frozen=True)
+class SessionEnded:
+    """A login session ended: logged out, or idle longer than the session may be. The
+    consoles that connected with it must close, or a socket would outlive its login.
+
+    ``session`` is the stored hash of the session's token (never the token itself);
+    ``reason``: ``logout`` or ``expired``.
+    """
+
+    session: str
+    reason: str
+
+
 Event = (
     QueueUpdate
     | Assigned
@@ -259,6 +272,7 @@ Event = (
     | AccountChanged
     | StatsRecorded
     | Purged
+    | SessionEnded
 )
 Subscriber = Callable[[Event], Awaitable[None]]
 

@@ -28,6 +28,7 @@ from chatserver.hub.model import (
     ConversationState,
 )
 from chatserver.hub.queue import estimate_wait
+from chatserver.hub.sessions import SessionActions
 from chatserver.hub.supervision import Supervision
 from chatserver.hub.visitors import VisitorActions
 from chatserver.hub.volunteers import VolunteerActions
@@ -46,7 +47,9 @@ class LineStatus:
     estimated_wait_seconds: int | None  # for someone joining now; None: nobody on duty
 
 
-class Hub(VisitorActions, VolunteerActions, HandoverActions, Supervision, AccountChanges):
+class Hub(
+    VisitorActions, VolunteerActions, HandoverActions, Supervision, AccountChanges, SessionActions
+):
     # ------------------------------------------------------------------ start-up
     async def recover(self) -> None:
         """Pick up the conversations a previous run left open (after a crash or a restart).
@@ -131,6 +134,7 @@ class Hub(VisitorActions, VolunteerActions, HandoverActions, Supervision, Accoun
             await self._route()
             await self._flush_positions()
             await self._tell_typing_due()
+        await self._expire_sessions(now)
         await self._purge_due(now)
 
     async def _purge_due(self, now: float) -> None:

@@ -10,6 +10,7 @@ from chatserver.backends.base import StatsDelta
 from chatserver.errors import (
     ConsentRequired,
     ConversationEnded,
+    Draining,
     InvalidPayload,
     InvalidToken,
     QueueFull,
@@ -38,6 +39,16 @@ def matches_any(text: str, words: tuple[str, ...]) -> bool:
 
 
 class VisitorActions(HubCore):
+    _accepting = True
+
+    def stop_accepting(self) -> None:
+        """The server is draining (a restart): no new conversation starts here any more.
+
+        Running conversations go on until their clients are told to reconnect; they resume
+        on the restarted server or another node. Their records are all in the store.
+        """
+        self._accepting = False
+
     # ------------------------------------------------------------------ visitors
     @staticmethod
     def new_conversation_id() -> str:
@@ -59,6 +70,8 @@ class VisitorActions(HubCore):
         (see ``Conversation.shared_connection``). Returns the conversation and the visitor's
         resume token (never stored as such).
         """
+        if not self._accepting:
+            raise Draining()
         line = self._line(line_id)
         if consent is not True:
             raise ConsentRequired()
@@ -79,6 +92,8 @@ class VisitorActions(HubCore):
             shared_connection=shared_connection,
         )
         async with self._lock:
+            if not self._accepting:  # began draining while this start waited for the floor
+                raise Draining()
             if len(self._queues[line.id]) >= line.queue_limit:
                 raise QueueFull()
             if conversation_id in self._open:

@@ -108,3 +108,9 @@ def _trusted(address: str, proxies: Iterable[str]) -> bool:
         except ValueError:
             continue
     return False
+
+
+def is_trusted_proxy(address: str, proxies: Iterable[str]) -> bool:
+    """Whether ``address`` is one of ``abuse.trusted_proxies``, whose ``X-Forwarded-*``
+    headers are believed (the address, the scheme and the host the browser used)."""
+    return _trusted(address, proxies)

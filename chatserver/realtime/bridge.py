@@ -27,6 +27,11 @@ def operator_room(operator_id: str) -> str:
     return f"op:{operator_id}"
 
 
+def session_room(session: str) -> str:
+    """Every socket opened with one login session (by its token hash): closed together."""
+    return f"session:{session}"
+
+
 class Bridge:
     def __init__(
         self,
@@ -53,7 +58,9 @@ class Bridge:
         account (capacity, lines, role); a deactivated account or one whose sessions ended
         is refused, and its page goes to the login.
         """
-        room = operator_room(operator_id)
+        await self._disconnect_room(operator_room(operator_id))
+
+    async def _disconnect_room(self, room: str) -> None:
         for sid, _ in list(self.sio.manager.get_participants(OPERATOR, room)):
             await self.sio.disconnect(sid, namespace=OPERATOR)
 
@@ -232,6 +239,10 @@ class Bridge:
                 )
             case ev.AccountChanged():
                 await self.disconnect_operator(event.operator_id)
+            case ev.SessionEnded():
+                # logged out or idle too long: the console reconnects, is refused and goes
+                # to the login; the account's other sessions (other computers) carry on
+                await self._disconnect_room(session_room(event.session))
             case ev.Broadcast():
                 await self.sio.emit(
                     "broadcast",

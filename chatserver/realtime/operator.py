@@ -14,7 +14,7 @@ import socketio
 
 from chatserver import accounts
 from chatserver.clock import iso
-from chatserver.errors import InvalidPayload
+from chatserver.errors import InvalidPayload, Unauthorized
 from chatserver.hub.hub import Hub
 from chatserver.hub.model import Conversation, Message, OperatorState
 from chatserver.privacy.abuse import AbuseGuard
@@ -30,9 +30,19 @@ from chatserver.realtime.acks import (
     text_field,
 )
 from chatserver.realtime.base import AnsweringNamespace
-from chatserver.realtime.bridge import ALL_OPERATORS, OPERATOR, SUPERVISORS, operator_room
+from chatserver.realtime.bridge import (
+    ALL_OPERATORS,
+    OPERATOR,
+    SUPERVISORS,
+    operator_room,
+    session_room,
+)
+from chatserver.realtime.origins import OriginPolicy
 
 SESSION_COOKIE = "chat_session"
+# socket activity refreshes the session's idle timer; more often than this would be a write
+# per chat message for no gain
+ACTIVITY_WRITE_SECONDS = 60.0
 
 
 def cookie_token(environ: dict[str, Any]) -> str | None:
@@ -49,22 +59,33 @@ def cookie_token(environ: dict[str, Any]) -> str | None:
 
 
 class OperatorNamespace(AnsweringNamespace):
-    def __init__(self, hub: Hub, guard: AbuseGuard) -> None:
+    def __init__(self, hub: Hub, guard: AbuseGuard, origins: OriginPolicy | None = None) -> None:
         super().__init__(OPERATOR)
         self.hub = hub
         self.guard = guard
+        self.origins = origins or OriginPolicy(())
         self._tasks: set[asyncio.Future[Any]] = set()
 
     async def on_connect(self, sid: str, environ: dict[str, Any], auth: Any = None) -> bool:
+        self.origins.check(OPERATOR, environ)  # the console's own pages only
         found = await accounts.authenticate(self.hub.store, self.hub.clock, cookie_token(environ))
         if found is None:
             raise socketio.exceptions.ConnectionRefusedError(
                 "unauthorized",
                 {"code": "unauthorized", "message": "Log in first (POST /api/session)."},
             )
-        _, account = found
-        await self.save_session(sid, {"operator_id": account.id, "role": account.role})
+        session, account = found
+        await self.save_session(
+            sid,
+            {
+                "operator_id": account.id,
+                "role": account.role,
+                "session": session.token_hash,
+                "active_at": self.hub.clock.now(),
+            },
+        )
         await self.enter_room(sid, operator_room(account.id))
+        await self.enter_room(sid, session_room(session.token_hash))
         await self.enter_room(sid, ALL_OPERATORS)
         task = asyncio.ensure_future(self.hub.operator_connected(account))
         self._tasks.add(task)  # after the CONNECT packet: status and held chats follow it
@@ -77,7 +98,16 @@ class OperatorNamespace(AnsweringNamespace):
             await self.hub.operator_disconnected(session["operator_id"])
 
     async def _me(self, sid: str) -> str:
+        """The caller's account id; every event passes here, and counts as the session's
+        activity (at most one write a minute), so a volunteer busy in chats stays logged in.
+        A session that ended meanwhile answers ``unauthorized`` until the socket is closed."""
         session = await self.get_session(sid)
+        now = self.hub.clock.now()
+        if now - session["active_at"] >= ACTIVITY_WRITE_SECONDS:
+            if not await accounts.keep_alive(self.hub.store, self.hub.clock, session["session"]):
+                raise Unauthorized("Your login has ended. Log in again.")
+            session["active_at"] = now
+            await self.save_session(sid, session)
         return str(session["operator_id"])
 
     @acknowledged

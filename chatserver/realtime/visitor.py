@@ -18,6 +18,7 @@ from chatserver.errors import (
     Blocked,
     ChatError,
     ConnectionCrowded,
+    Draining,
     InvalidPayload,
     InvalidToken,
     LineClosed,
@@ -39,20 +40,29 @@ from chatserver.realtime.acks import (
 )
 from chatserver.realtime.base import AnsweringNamespace
 from chatserver.realtime.bridge import VISITOR
+from chatserver.realtime.origins import OriginPolicy
 
 LANGS = ("nl", "en")
 
 
 class VisitorNamespace(AnsweringNamespace):
-    def __init__(self, hub: Hub, guard: AbuseGuard, trusted_proxies: tuple[str, ...] = ()) -> None:
+    def __init__(
+        self,
+        hub: Hub,
+        guard: AbuseGuard,
+        trusted_proxies: tuple[str, ...] = (),
+        origins: OriginPolicy | None = None,
+    ) -> None:
         super().__init__(VISITOR)
         self.hub = hub
         self.guard = guard
         self.trusted_proxies = trusted_proxies
+        self.origins = origins or OriginPolicy((), trusted_proxies)
         self._tasks: set[asyncio.Future[Any]] = set()
 
     # ------------------------------------------------------------ connection
     async def on_connect(self, sid: str, environ: dict[str, Any], auth: Any = None) -> bool:
+        self.origins.check(VISITOR, environ)
         auth = auth if isinstance(auth, dict) else {}
         line = auth.get("line")
         if not isinstance(line, str) or self.hub.settings.line(line) is None:
@@ -161,7 +171,7 @@ class VisitorNamespace(AnsweringNamespace):
             )
         except ChatError as error:
             await self.leave_room(sid, conversation_id)
-            if isinstance(error, LineClosed | QueueFull | Blocked | ConnectionCrowded):
+            if isinstance(error, LineClosed | QueueFull | Blocked | ConnectionCrowded | Draining):
                 line = self.hub.settings.line(session["line"])
                 if line is not None:
                     error.details["emergency"] = [

@@ -186,6 +186,11 @@ class ServerSettings:
     # through a reverse proxy counts as from the client the proxy names, and only if the proxy
     # is one of [abuse] trusted_proxies. Empty: nobody.
     metrics_allowed: tuple[str, ...] = ("127.0.0.0/8", "::1")
+    # mark cookies Secure (HTTPS only) even when no TLS is seen: a proxy that ends TLS but is
+    # not in abuse.trusted_proxies, so its X-Forwarded-Proto is not believed
+    secure_cookies: bool = False
+    # on SIGTERM: stop taking chats, tell clients, flush the store, and be gone within this
+    shutdown_seconds: int = 10
 
 
 @dataclass(frozen=True)

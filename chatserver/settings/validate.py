@@ -226,9 +226,16 @@ _ORIGIN_RE = re.compile(r"^https?://[a-z0-9.-]+(:\d{1,5})?$")
 
 
 def _origins(value: object, key: str) -> tuple[str, ...]:
-    """Origins only (scheme, host, port): they go into a Content-Security-Policy as they are."""
+    """Origins only (scheme, host, port, no path, no wildcard): they go into a
+    Content-Security-Policy and the socket.io origin check as they are."""
     origins = _strings(value, key)
     for i, origin in enumerate(origins):
+        if "*" in origin:
+            raise _Problem(
+                f"{key}[{i}]",
+                'expected one site per entry, like "https://www.example.nl", got '
+                f"{_got(origin)}: a wildcard would let every site in",
+            )
         if not _ORIGIN_RE.match(origin):
             raise _expected(
                 f"{key}[{i}]", 'an origin like "https://www.example.nl" (no path)', origin
@@ -326,8 +333,10 @@ _SERVER_SPEC: dict[str, Any] = {
     "port": partial(_int, high=65535),
     "data_dir": _string,
     "max_message_length": partial(_int, low=1, high=100_000),
-    "cors_allowed_origins": _strings,
+    "cors_allowed_origins": _origins,
     "metrics_allowed": _networks,
+    "secure_cookies": _bool,
+    "shutdown_seconds": partial(_int, low=1, high=600),
 }
 _ROUTING_SPEC: dict[str, Any] = {
     "default_capacity": partial(_int, low=1),

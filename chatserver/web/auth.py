@@ -13,12 +13,13 @@ from typing import Any
 
 from aiohttp import web
 
-from chatserver import accounts
+from chatserver import accounts, origins
 from chatserver.backends.base import Session
 from chatserver.errors import CsrfRejected, InvalidPayload
 from chatserver.hub.model import Account
+from chatserver.privacy.pseudonyms import source_address
 from chatserver.realtime.operator import SESSION_COOKIE
-from chatserver.web.keys import HUB, THROTTLE
+from chatserver.web.keys import HUB, PSEUDONYMS, THROTTLE
 
 CSRF_HEADER = "X-CSRF-Token"
 MAX_FIELD = 1024
@@ -28,6 +29,17 @@ async def current(request: web.Request) -> tuple[Session, Account] | None:
     """The logged-in operator of this request (and refreshes its idle timer), or None."""
     hub = request.app[HUB]
     return await accounts.authenticate(hub.store, hub.clock, request.cookies.get(SESSION_COOKIE))
+
+
+def login_source(request: web.Request) -> str:
+    """Where a login comes from, for the lockout: the keyed, rotating pseudonym of the
+    client's address (a trusted proxy's X-Forwarded-For), never the address itself."""
+    trusted = request.app[HUB].settings.abuse.trusted_proxies
+    environ = {  # what source_address reads, as for a socket's handshake
+        "aiohttp.request": request,
+        "HTTP_X_FORWARDED_FOR": request.headers.get("X-Forwarded-For"),
+    }
+    return request.app[PSEUDONYMS].of(source_address(environ, trusted))
 
 
 async def open_session(
@@ -42,14 +54,27 @@ async def open_session(
         otp or None,
         request.app[THROTTLE],
         two_factor_roles=hub.settings.accounts.two_factor_roles,
+        source=login_source(request),
+    )
+
+
+def secure_cookies(request: web.Request) -> bool:
+    """Whether cookies get ``Secure`` (sent over HTTPS only): when the browser's connection is
+    TLS, ours or that of a proxy in ``abuse.trusted_proxies`` (``X-Forwarded-Proto``), or
+    always with ``server.secure_cookies``. Behind a TLS proxy the server itself sees plain
+    HTTP, and a session cookie without the flag could leak over a later plain request."""
+    settings = request.app[HUB].settings
+    return settings.server.secure_cookies or origins.over_tls(
+        request, settings.abuse.trusted_proxies
     )
 
 
 def set_session_cookie(response: web.StreamResponse, request: web.Request, token: str) -> None:
     """HttpOnly (no script reads it), SameSite=Strict (no other site sends it), Secure on TLS."""
     response.set_cookie(
-        SESSION_COOKIE, token, httponly=True, samesite="Strict", secure=request.secure, path="/"
-    )
+        SESSION_COOKIE, token, httponly=True, samesite="Strict",
+        secure=secure_cookies(request), path="/",
+    )  # fmt: skip
 
 
 def clear_session_cookie(response: web.StreamResponse) -> None:
@@ -110,7 +135,7 @@ async def api_logout(request: web.Request) -> web.Response:
         session, _ = found
         if not accounts.csrf_matches(session, request.headers.get(CSRF_HEADER)):
             raise CsrfRejected()
-        await accounts.logout(request.app[HUB].store, request.cookies.get(SESSION_COOKIE))
+        await request.app[HUB].log_out(session.token_hash)  # its sockets close too
     response = web.json_response({"ok": True})
     clear_session_cookie(response)
     return response

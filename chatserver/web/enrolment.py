@@ -43,7 +43,8 @@ def begin(request: web.Request, account: Account, lang: str, next_to: str) -> we
     token, _ = request.app[ENROLMENTS].start(account, hub.clock.now())
     response = _see_other(f"{PATH}?lang={lang}&next={quote(next_to)}")
     response.set_cookie(
-        COOKIE, token, httponly=True, samesite="Strict", secure=request.secure, path=PATH,
+        COOKIE, token, httponly=True, samesite="Strict", secure=auth.secure_cookies(request),
+        path=PATH,
         max_age=int(accounts.Enrolments.TTL),
     )  # fmt: skip
     response.del_cookie(operator_pages.LOGIN_CSRF_COOKIE, path="/login")
@@ -112,7 +113,7 @@ async def enrol_submit(request: web.Request) -> web.Response:
     throttle = request.app[THROTTLE]
     try:
         token, _, account = await accounts.complete_enrolment(
-            hub.store, hub.clock, pending, code, throttle
+            hub.store, hub.clock, pending, code, throttle, auth.login_source(request)
         )
     except Locked as error:
         text = t["login_locked"].format(seconds=error.details.get("retry_after", 30))

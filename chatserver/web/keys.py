@@ -12,6 +12,7 @@ from aiohttp import web
 from chatserver.accounts import Enrolments, LoginThrottle
 from chatserver.hub.hub import Hub
 from chatserver.monitoring import Metrics
+from chatserver.privacy.pseudonyms import Pseudonyms
 
 HUB = web.AppKey("hub", Hub)
 # {"ready": bool, "draining": bool}: what /healthz reports to a load balancer
@@ -23,6 +24,9 @@ THROTTLE = web.AppKey("login_throttle", LoginThrottle)
 METRICS = web.AppKey("metrics", Metrics)
 # second-factor enrolments in progress (web/enrolment.py): in memory, per application
 ENROLMENTS = web.AppKey("enrolments", Enrolments)
+# the keyed, rotating pseudonyms of client addresses (the abuse guard's): the login lockout
+# counts failures per source with them, never per address
+PSEUDONYMS = web.AppKey("pseudonyms", Pseudonyms)
 
 # the language a page view chose (``?lang=``, a form's field): an error page that the view
 # raises is then shown in it, instead of being guessed again from the request

@@ -23,7 +23,6 @@ from chatserver.errors import (
     Locked,
     OtpRequired,
 )
-from chatserver.realtime.operator import SESSION_COOKIE
 from chatserver.web import auth, enrolment
 from chatserver.web.keys import HUB, PAGE_LANG
 from chatserver.web.operator_pages import (
@@ -106,7 +105,7 @@ async def logout_submit(request: web.Request) -> web.Response:
         if not accounts.csrf_matches(session, form_field(form, "csrf")):
             request[PAGE_LANG] = lang
             raise CsrfRejected(page=FORM_EXPIRED)
-        await accounts.logout(request.app[HUB].store, request.cookies.get(SESSION_COOKIE))
+        await request.app[HUB].log_out(session.token_hash)  # its sockets close too
     response = see_other(f"/login?lang={lang}")
     auth.clear_session_cookie(response)
     raise response

@@ -190,8 +190,8 @@ def login_form(
         next=next_to,
     )  # fmt: skip
     response.set_cookie(
-        LOGIN_CSRF_COOKIE, token, httponly=True, samesite="Strict", secure=request.secure,
-        path="/login",
+        LOGIN_CSRF_COOKIE, token, httponly=True, samesite="Strict",
+        secure=auth.secure_cookies(request), path="/login",
     )  # fmt: skip
     return response
 

@@ -5,6 +5,7 @@
  */
 import { $ } from "./dom.js";
 import { lang } from "./config.js";
+import { t } from "./strings.js";
 
 export const socket = io("/operator", { withCredentials: true });
 
@@ -20,12 +21,17 @@ export function call(event, data) {
  * `lost` is the text for a lost connection; `onConnect` and `onDisconnect` add the page's
  * own steps. A refused session (`unauthorized`) goes to the login. */
 export function keepConnected({ lost, onConnect = () => {}, onDisconnect = () => {} }) {
+  // the server said it is stopping (a restart): the drop that follows is expected, and
+  // socket.io reconnects by itself, to another server or the restarted one
+  let restarting = false;
   const showLost = () => {
     const box = $("#connection");
-    box.textContent = lost;
+    box.textContent = restarting ? t("connection_restarting") : lost;
     box.hidden = false;
   };
+  socket.on("draining", () => { restarting = true; });
   socket.on("connect", () => {
+    restarting = false;
     $("#connection").hidden = true;
     onConnect();
   });

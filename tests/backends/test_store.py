@@ -198,6 +198,18 @@ async def test_delete_sessions_of_ends_only_that_operators_sessions(store: Store
     assert await store.delete_sessions_of("op1") == 0
 
 
+@pytest.mark.asyncio
+async def test_expire_sessions_ends_only_the_idle_ones(store: Store) -> None:
+    """Idle sessions end, and say which, so their open consoles can be closed; one touched
+    since is kept."""
+    await store.add_account(account(1))
+    for name, seen in (("old", T0), ("older", T0 - 10), ("fresh", T0 + 100)):
+        await store.add_session(Session(name, "op1", "csrf", T0 - 10, seen))
+    assert sorted(await store.expire_sessions(T0 + 1)) == ["old", "older"]
+    assert await store.session("old") is None and await store.session("fresh") is not None
+    assert await store.expire_sessions(T0 + 1) == []
+
+
 # conversations ---------------------------------------------------------------------------------
 @pytest.mark.asyncio
 async def test_conversation_round_trip_every_field(store: Store) -> None:

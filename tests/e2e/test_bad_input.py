@@ -143,7 +143,11 @@ async def test_operator_namespace_refuses_without_session(env: Env) -> None:
         assert (
             wrong.status == 401 and (await wrong.json())["error"]["code"] == "invalid_credentials"
         )
-        bad = await http.post(f"{env.url}/api/session", data=b"{not json")
+        bad = await http.post(
+            f"{env.url}/api/session",
+            data=b"{not json",
+            headers={"Content-Type": "application/json"},
+        )
         assert bad.status == 400
 
 

@@ -62,6 +62,7 @@ export function start(event, retried) {
       } else if (code === "queue_full" || code === "line_full") refuse("full");
       else if (code === "blocked") refuse("blocked");
       else if (code === "rate_limited") refuse("limited");
+      else if (code === "draining") refuse("restarting");
       else if (code === "consent_required") {
         consent.checked = false;
         start();

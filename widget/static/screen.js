@@ -24,6 +24,7 @@ const REFUSALS = {
   limited: ["limited_title", "limited_text", true],
   offline: ["offline_title", "offline_text", true],
   failed: ["failed_title", "failed_text", true],
+  restarting: ["restarting_title", "restarting_text", true],
 };
 let refusal = null; // why the chat was refused: full blocked limited offline failed
 

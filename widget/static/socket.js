@@ -25,12 +25,20 @@ export function connect() {
     tryAllTransports: true, // a proxy that blocks WebSocket: long-polling, not "no connection"
   });
   session.socket = socket;
+  let restarting = false; // the server said it is stopping: the drop that follows is expected
   socket.on("connect", () => {
+    restarting = false;
     notice("");
     if (session.token) probe();
   });
+  socket.on("draining", () => {
+    restarting = true;
+  });
   socket.on("disconnect", (reason) => {
-    if (session.token && reason !== "io client disconnect") notice(t("connection_lost"), true);
+    // socket.io reconnects by itself; after a restart the token resumes the chat
+    if (session.token && reason !== "io client disconnect") {
+      notice(t(restarting ? "connection_restarting" : "connection_lost"), true);
+    }
   });
   socket.on("connect_error", () => {
     if (session.token) notice(t("connection_lost"), true);

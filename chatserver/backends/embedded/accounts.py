@@ -88,3 +88,14 @@ class AccountQueries(Queries):
 
     async def delete_sessions_of(self, operator_id: str) -> int:
         return await self._write(("DELETE FROM sessions WHERE operator_id = ?", (operator_id,)))
+
+    async def expire_sessions(self, idle_since: float) -> list[str]:
+        rows = await self._read(
+            "SELECT token_hash FROM sessions WHERE last_seen < ?", (idle_since,)
+        )
+        ended = []
+        for row in rows:  # each delete re-checks: a touch since the read keeps the session
+            statement = "DELETE FROM sessions WHERE token_hash = ? AND last_seen < ?"
+            if await self._write((statement, (row[0], idle_since))):
+                ended.append(str(row[0]))
+        return ended

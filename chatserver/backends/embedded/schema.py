@@ -14,6 +14,7 @@ import sqlite3
 
 import aiosqlite
 
+from chatserver.backends.base import StoreUnusable
 from chatserver.privacy.sanitize import to_html
 
 log = logging.getLogger(__name__)
@@ -182,7 +183,7 @@ async def migrate(db: aiosqlite.Connection) -> None:
     rows = await db.execute_fetchall("PRAGMA user_version")
     version = next(iter(rows))[0]
     if version > len(MIGRATIONS):
-        raise RuntimeError(
+        raise StoreUnusable(
             f"The database has schema version {version}, newer than this chatserver knows "
             f"({len(MIGRATIONS)}); upgrade chatserver or use a backup."
         )

@@ -1,0 +1,124 @@
+"""Serving until told to stop, and stopping well: drain, flush, and be gone in bounded time.
+
+``chatserver serve`` runs :func:`serve`. On SIGTERM (or Ctrl-C) the process used to wait for
+every open WebSocket to time out on its own, 45 seconds with a single client connected, while
+visitors and volunteers got no word. Now it drains, within ``server.shutdown_seconds``:
+
+1. it stops taking new chats: ``/healthz`` answers ``503 {"status": "draining"}``, ``start``
+   answers ``draining`` (with the line's emergency contacts) and a new socket ``503``;
+2. it stops listening, so a load balancer and reconnecting clients go elsewhere;
+3. it tells every connected client (``draining``, with ``retry_after``) and closes their
+   connections the way a network drop would: socket.io clients reconnect by themselves, to
+   another node or to the restarted server, and resume their conversations (their records
+   are in the store, and a dropped visitor keeps their place for the grace period);
+4. aiohttp lets the requests in progress finish, then the application's cleanup stops the
+   sweeper and closes the store, whose group-commit writer commits everything queued.
+   Every acknowledged message was already on disk (write before ack); nothing queued is lost.
+
+Exit code 0 when all of this finished within the bound; 1 (and a log line) if it did not,
+at the bound.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import signal
+from collections.abc import Callable
+
+import socketio
+from aiohttp import web
+
+from chatserver.app import ACCESS_LOG_FORMAT, Server
+from chatserver.realtime.bridge import OPERATOR, VISITOR
+from chatserver.web.keys import READY
+
+log = logging.getLogger(__name__)
+
+
+def stop_accepting(server: Server) -> None:
+    """Step 1: say ``draining`` on ``/healthz``, refuse new chats and new sockets."""
+    server.app[READY]["draining"] = True
+    server.hub.stop_accepting()
+
+
+async def release_clients(server: Server, retry_after: int) -> None:
+    """Step 3: tell every socket, then close every Engine.IO connection (clients reconnect
+    by themselves, as after a network drop; a socket.io disconnect would stop them)."""
+    notice = {"retry_after": retry_after}
+    for namespace in (VISITOR, OPERATOR):
+        await server.sio.emit("draining", notice, namespace=namespace)
+    connections = list(server.sio.eio.sockets.values())
+    if not connections:
+        return
+    await server.sio.eio.disconnect()  # each: the disconnect handlers, then a CLOSE packet
+    for connection in connections:
+        # End of queue: the transport's writer sends what is queued (the notice, the CLOSE)
+        # and then closes the WebSocket itself. Otherwise it waits for the client to close
+        # it, up to the ping timeout (45 s), and a stopping server must not depend on that.
+        connection.queue.put_nowait(None)
+    await handlers_done()
+
+
+async def handlers_done() -> None:
+    """Let the event handlers already running finish (a message on its way into the store)
+    before the store closes: python-socketio runs each event as a task of its own and keeps
+    the running ones in ``task_reference_holder``. Their acks go nowhere now; what they
+    wrote is there for the client's resume."""
+    holder = getattr(socketio.async_server, "task_reference_holder", ())
+    running = [task for task in holder if not task.done()]
+    if running:
+        await asyncio.wait(running)
+
+
+async def drain_and_stop(server: Server, runner: web.AppRunner, seconds: int) -> None:
+    """Steps 1-4, in order (see the module docstring)."""
+    stop_accepting(server)
+    for site in list(runner.sites):
+        await site.stop()
+    await release_clients(server, seconds)
+    await runner.cleanup()
+
+
+async def _serve(
+    server: Server, host: str, port: int, seconds: int, started: Callable[[str], None]
+) -> int:
+    runner = web.AppRunner(
+        server.app, access_log_format=ACCESS_LOG_FORMAT, shutdown_timeout=max(1.0, seconds - 2)
+    )
+    await runner.setup()  # opens the store: a damaged one stops here (StoreUnusable)
+    try:
+        site = web.TCPSite(runner, host, port)
+        await site.start()
+    except BaseException:
+        await runner.cleanup()
+        raise
+    bound = runner.addresses[0]
+    started(f"http://{host}:{bound[1]}")
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, stop.set)
+    await stop.wait()
+    log.info("draining: no new chats; closing connections (at most %s s)", seconds)
+    try:
+        await asyncio.wait_for(drain_and_stop(server, runner, seconds), seconds)
+    except TimeoutError:
+        # What is unfinished now cannot finish: the database thread that would keep the
+        # process alive is left behind. Every acknowledged write is on disk already.
+        log.error("shutdown took longer than %s s; stopping anyway", seconds)
+        logging.shutdown()
+        os._exit(1)
+    log.info("stopped")
+    return 0
+
+
+def serve(
+    server: Server, host: str, port: int, seconds: int, started: Callable[[str], None]
+) -> int:
+    """Run until SIGTERM or SIGINT, then drain (see the module docstring); the exit code.
+
+    ``started`` gets the URL once the server listens (with the real port when ``port`` is 0).
+    """
+    return asyncio.run(_serve(server, host, port, seconds, started))

@@ -1,0 +1,37 @@
+"""While the server drains (a SIGTERM: ``chatserver/shutdown.py``), no new socket starts here.
+
+A new Engine.IO session (a request to ``/socket.io/`` without a ``sid``) is answered ``503``
+with ``Retry-After``: socket.io clients treat that as a failed attempt and try again by
+themselves, with their back-off, until they reach another node or the restarted server.
+Refusing a namespace instead would be a ``connect_error``, after which socket.io gives up.
+Sockets that already exist are told and closed by the shutdown itself; ``/healthz`` says
+``draining`` (``public_api.py``), so a load balancer sends nobody new.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+
+from aiohttp import web
+
+from chatserver.web.keys import READY
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+RETRY_AFTER = "5"  # seconds: about when socket.io's back-off tries again anyway
+
+
+@web.middleware
+async def no_new_sockets_while_draining(
+    request: web.Request, handler: Handler
+) -> web.StreamResponse:
+    if (
+        request.app[READY].get("draining")
+        and request.path.startswith("/socket.io/")
+        and "sid" not in request.query
+    ):
+        raise web.HTTPServiceUnavailable(
+            text="Draining: this server is stopping. Connect again in a moment.\n",
+            headers={"Retry-After": RETRY_AFTER},
+        )
+    return await handler(request)

@@ -1,0 +1,84 @@
+"""A server that is stopping (SIGTERM: ``chatserver/shutdown.py``) drains instead of vanishing.
+
+A load balancer hears ``draining`` and sends nobody new; a visitor who asks for a chat now is
+told to try again in a moment (with the emergency numbers); everyone connected is told and let
+go the way a network drop would, so socket.io reconnects them elsewhere or after the restart.
+The subprocess test of the real SIGTERM is ``tests/test_serve.py``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import aiohttp
+
+from chatserver import shutdown
+from tests.e2e.conftest import TIMEOUT, Env, Peer
+
+
+def disconnect_reason(peer: Peer) -> asyncio.Future[Any]:
+    """Resolves with the reason python-socketio gives when the connection goes."""
+    gone: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+
+    async def on_disconnect(reason: Any = None) -> None:
+        if not gone.done():
+            gone.set_result(reason)
+
+    peer.client.on("disconnect", on_disconnect, namespace=peer.namespace)
+    return gone
+
+
+async def test_draining_refuses_new_chats_and_lets_clients_go(env: Env) -> None:
+    """While draining: /healthz says so, `start` answers `draining` with the emergency
+    contacts, a new socket is refused with 503; every connected client is told, then its
+    connection is closed as by a network drop (socket.io clients reconnect by themselves)."""
+    volunteer = await env.operator("anna")
+    visitor, _ = await env.start()
+    await volunteer.next("assigned")
+    newcomer = await env.visitor()  # connected before, has not started yet
+    gone = [disconnect_reason(peer) for peer in (volunteer, visitor, newcomer)]
+
+    shutdown.stop_accepting(env.server)
+    async with aiohttp.ClientSession() as http:
+        health = await http.get(f"{env.url}/healthz")
+        assert health.status == 503 and await health.json() == {"status": "draining"}
+        handshake = await http.get(f"{env.url}/socket.io/?EIO=4&transport=polling")
+        assert handshake.status == 503 and handshake.headers["Retry-After"]
+    refused = await newcomer.call("start", {"consent": True})
+    assert refused["error"]["code"] == "draining"
+    assert refused["error"]["emergency"][0]["phone"] == "112"
+
+    await shutdown.release_clients(env.server, 10)
+    for peer in (volunteer, visitor, newcomer):
+        assert await peer.next("draining") == {"retry_after": 10}
+    await asyncio.wait_for(asyncio.gather(*gone), TIMEOUT)
+
+
+async def test_clients_are_let_go_so_that_they_reconnect(env: Env) -> None:
+    """On the wire: the notice, then Engine.IO's own close ("1"), never socket.io's namespace
+    disconnect ("41"), after which a socket.io client would give up instead of reconnecting;
+    and the server closes the WebSocket itself, without waiting for the client."""
+    async with aiohttp.ClientSession() as http:
+        ws = await http.ws_connect(f"{env.url}/socket.io/?EIO=4&transport=websocket")
+        assert (await ws.receive_str()).startswith("0{")  # Engine.IO open
+        await ws.send_str('40/visitor,{"line":"chat"}')
+        assert (await ws.receive_str()).startswith("40/visitor,")
+        shutdown.stop_accepting(env.server)
+        await shutdown.release_clients(env.server, 10)
+        packets = []
+        async for message in ws:  # until the server closes the WebSocket
+            packets.append(message.data)
+        assert packets == ['42/visitor,["draining",{"retry_after":10}]', "1"]
+
+
+async def test_a_visitor_cut_off_by_draining_keeps_their_conversation(env: Env) -> None:
+    """Let go while waiting, the visitor keeps their place for the grace period and their
+    conversation is still open, as after any dropped connection."""
+    visitor, ack = await env.start()
+    shutdown.stop_accepting(env.server)
+    await shutdown.release_clients(env.server, 10)
+    await visitor.next("draining")
+    assert env.hub.is_open(ack["conversation_id"])
+    stored = await env.hub.store.conversation(ack["conversation_id"])
+    assert stored is not None and stored.state.value == "waiting"
