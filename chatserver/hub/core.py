@@ -395,6 +395,8 @@ class HubCore:
                 params=dict(params or {}),
             )
             await self.store.append_message(self._as_stored(conversation, message))
+            if role in (Role.VISITOR, Role.OPERATOR):  # a message ends its author's typing
+                self._typing.sent((conversation.id, role is Role.OPERATOR))
             await self.bus.publish(MessagePosted(message, to_visitor, operators))
             return message
 

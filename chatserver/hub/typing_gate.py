@@ -24,6 +24,7 @@ class _State:
     wanted: bool = False
     shown: bool = False
     told_at: float = float("-inf")
+    stale: bool = False  # a message came since: "typing" must be told again, not assumed
 
 
 class TypingGate:
@@ -40,7 +41,7 @@ class TypingGate:
                 return False  # nothing shown, nothing to take back
             state = self._states[side] = _State()
         state.wanted = active
-        if active == state.shown:
+        if active == state.shown and not (active and state.stale):
             self._waiting.discard(side)
             return False
         if now - state.told_at < self.interval:
@@ -59,6 +60,15 @@ class TypingGate:
             told.append((side, state.shown))
         return told
 
+    def sent(self, side: Side) -> None:
+        """The typist sent a message, which the other side may take as "stopped typing": so
+        typing on afterwards is told again, at once, with the new message's place (messages
+        have a rate limit of their own, so this opens no flood)."""
+        state = self._states.get(side)
+        if state is not None:
+            state.stale = True
+            state.told_at = float("-inf")
+
     def forget(self, conversation_id: str) -> None:
         """The conversation ended or has a new volunteer: start again from "nobody types"."""
         for side in ((conversation_id, False), (conversation_id, True)):
@@ -71,5 +81,6 @@ class TypingGate:
 
     def _tell(self, side: Side, state: _State, now: float) -> None:
         state.shown = state.wanted
+        state.stale = False
         state.told_at = now
         self._waiting.discard(side)

@@ -160,6 +160,7 @@ async def test_typing_indicator_stays_right_above_the_composer(site: Site) -> No
     assert 0 <= composer["top"] - above["bottom"] <= 40, (above, composer)
     await shot(page, "typing-long-chat-320")
     await volunteer.call("typing", {"conversation_id": conversation, "active": False})
+    await site.env.advance(1)  # a change within half a second is told by the next sweep
     await expect(typing).to_be_hidden()
 
 
