@@ -26,6 +26,7 @@ from chatserver.privacy.pseudonyms import Pseudonyms
 from chatserver.realtime.bridge import OPERATOR, SUPERVISORS, Bridge
 from chatserver.realtime.dashboard import DashboardFeed
 from chatserver.realtime.operator import OperatorNamespace
+from chatserver.realtime.server import GuardedServer
 from chatserver.realtime.visitor import VisitorNamespace
 from chatserver.settings import Settings
 from chatserver.web.error_pages import chat_errors
@@ -54,7 +55,7 @@ def build_server(
     limits: Limits | None = None,
 ) -> Server:
     hub = Hub(settings, store, clock)
-    sio = socketio.AsyncServer(
+    sio = GuardedServer(  # refuses reserved event names and malformed packets
         async_mode="aiohttp",
         cors_allowed_origins=list(settings.server.cors_allowed_origins) or None,
         logger=False,
