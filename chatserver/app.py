@@ -13,7 +13,6 @@ import logging
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
-import socketio
 from aiohttp import web
 
 from chatserver.accounts import Enrolments, LoginThrottle
@@ -44,7 +43,7 @@ ACCESS_LOG_FORMAT = '%t "%r" %s %b %Tfs'
 class Server:
     app: web.Application
     hub: Hub
-    sio: socketio.AsyncServer
+    sio: GuardedServer
 
 
 def build_server(

@@ -90,3 +90,38 @@ class RawSocket:
                 await self.receive()
             except ConnectionError:
                 return True
+
+
+class RawPolling:
+    """One Engine.IO long-polling session: a GET for the handshake, then POSTs of payloads."""
+
+    def __init__(self, http: aiohttp.ClientSession, url: str, sid: str) -> None:
+        self.http = http
+        self.url = url
+        self.sid = sid
+
+    @classmethod
+    async def open(cls, url: str) -> RawPolling:
+        http = aiohttp.ClientSession()
+        async with http.get(f"{url}/socket.io/?EIO=4&transport=polling") as response:
+            opening = await response.text()
+        assert opening.startswith("0{"), opening
+        return cls(http, f"{url}/socket.io/", json.loads(opening[1:])["sid"])
+
+    async def close(self) -> None:
+        await self.http.close()
+
+    async def post(self, body: str | bytes, **headers: str) -> tuple[int, str]:
+        """POST ``body`` to the session; the status and text of the answer."""
+        query = {"EIO": "4", "transport": "polling", "sid": self.sid}
+        async with asyncio.timeout(TIMEOUT):
+            async with self.http.post(
+                self.url, params=query, data=body, headers=headers
+            ) as response:
+                return response.status, await response.text()
+
+    async def poll(self) -> str:
+        """What the server has queued for the session (one GET)."""
+        query = {"EIO": "4", "transport": "polling", "sid": self.sid}
+        async with asyncio.timeout(TIMEOUT), self.http.get(self.url, params=query) as response:
+            return await response.text()
