@@ -10,6 +10,7 @@ Everything a client sends passes here before a namespace sees it:
   a name) are answered ``unknown_event`` / ``invalid_payload`` before any handler runs.
 * **Malformed packets** (``packets.py``): answered where they can be, logged once per
   connection, counted; a connection that keeps sending them is closed.
+* **Oversized long-polling POSTs** are answered ``413`` at once, and the session closed.
 
 The hooks overridden here are python-socketio's and python-engineio's own dispatch methods;
 the tests that send raw packets (``tests/e2e/raw.py``) pin their behaviour.
@@ -149,12 +150,19 @@ class GuardedEngine(engineio.AsyncServer):
         return await super().handle_request(*args, **kwargs)
 
     async def _screen_post(self, request: web.Request) -> web.Response | None:
-        """A long-polling POST that is not Engine.IO is answered here, at once."""
+        """A long-polling POST that is too large, or not Engine.IO, is answered here, at once.
+
+        Engine.IO answered an oversized POST only after closing the session, and it closes
+        by waiting until the client has polled the CLOSE packet: a script that only POSTs
+        held the request open for ever.
+        """
         sid = request.query.get("sid", "")
         socket = self.sockets.get(sid)
         length = request.content_length
         if length is not None and length > self.max_http_buffer_size:
-            return None
+            self.garbage.note(sid if socket else None, "a POST above the maximum payload")
+            await self.cut_off(sid)
+            return web.Response(status=413, text="The payload is larger than maxPayload.")
         if socket is None or socket.upgraded or not socket.connected or not length:
             return None  # Engine.IO answers these itself
         try:

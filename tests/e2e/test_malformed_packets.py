@@ -166,3 +166,21 @@ async def test_garbage_over_long_polling_is_answered_400_and_logged_once(
     assert env.server.sio.garbage.total == 5
     assert len(warnings_about_garbage(caplog)) == 1
     assert problems(caplog) == []
+
+
+async def test_an_oversized_long_polling_post_is_answered_at_once(
+    env: Env, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A POST above maxPayload used to hold its request open until the client polled again
+    (never, for a script): it gets 413 at once, and the session is closed."""
+    session = await RawPolling.open(env.url)
+    try:
+        assert (await session.post('40/visitor,{"line":"chat"}'))[0] == 200
+        limit = env.server.sio.eio.max_http_buffer_size
+        text = "x" * limit
+        status, _ = await session.post(f'42/visitor,1["message",{{"text":"{text}"}}]')
+        assert status == 413
+        assert session.sid not in env.server.sio.eio.sockets  # the session is closed
+    finally:
+        await session.close()
+    assert problems(caplog) == []
