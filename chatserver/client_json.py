@@ -29,6 +29,8 @@ class BadJson(ValueError):
     """Not JSON this server accepts; ``reason`` says why in a sentence that quotes nothing
     of the input, fit for the error's message and for the log."""
 
+    NOT_JSON = "The payload is not valid JSON."
+
     def __init__(self, reason: str) -> None:
         super().__init__(reason)
         self.reason = reason
@@ -60,7 +62,7 @@ def loads(text: str | bytes) -> Any:
     except RecursionError:
         raise BadJson("The payload is nested too deeply.") from None
     except ValueError:  # JSONDecodeError, UnicodeDecodeError
-        raise BadJson("The payload is not valid JSON.") from None
+        raise BadJson(BadJson.NOT_JSON) from None
     return value
 
 
