@@ -86,61 +86,67 @@ def _reason(error: Exception) -> str:
     return f"unparseable ({type(error).__name__})"
 
 
+# the Engine.IO packet types a client sends: CLOSE, PING, PONG, MESSAGE, UPGRADE, NOOP
+ENGINE_CLIENT_TYPES = range(engine_packet.CLOSE, engine_packet.NOOP + 1)
+
+
 def engine_frame_ok(frame: str | bytes) -> bool:
-    """Whether Engine.IO can decode this WebSocket frame without raising.
+    """Whether Engine.IO can take this WebSocket frame without raising.
 
     Engine.IO decodes frames outside any ``try``: an empty frame, or a message whose JSON
-    nests too deeply, would end the request with a traceback.
+    nests too deeply, would end the request with a traceback; a packet type above NOOP
+    (``7``) is decoded and then logs a traceback for each frame while naming its type.
     """
     try:
-        engine_packet.Packet(encoded_packet=frame)
+        decoded = engine_packet.Packet(encoded_packet=frame)
     except Exception:
         return False
-    return True
+    return decoded.packet_type in ENGINE_CLIENT_TYPES
 
 
 def engine_payload_ok(body: str) -> bool:
-    """Whether Engine.IO can decode this long-polling POST body without raising."""
+    """Whether Engine.IO can take this long-polling POST body without raising."""
     try:
-        engine_payload.Payload(encoded_payload=body)
+        decoded = engine_payload.Payload(encoded_payload=body)
     except Exception:
         return False
-    return True
+    return all(p.packet_type in ENGINE_CLIENT_TYPES for p in decoded.packets)
 
 
 class Garbage:
-    """Malformed input counted per Engine.IO connection and in total.
+    """Refused input counted per Engine.IO connection and in total.
 
-    The first malformed packet of a connection is logged (a warning, no traceback, no
-    payload); the rest are only counted, so no client can fill the log. A connection that
-    reaches ``limit`` is to be cut off: an honest client never sends even one.
+    The first refusal of a connection is logged (a warning, no traceback, no payload); the
+    rest are only counted, so no client can fill the log. Input that could not be answered
+    (no ack id, not even a packet) counts towards ``limit``: an honest client never sends
+    any, and a connection that reaches the limit is to be closed. A bad payload that was
+    answered (``invalid_payload``, ``unknown_event``) does not: bad input never disconnects.
     """
 
     def __init__(self, limit: int = 10) -> None:
         self.limit = limit
-        self.total = 0  # every malformed packet since start-up (for monitoring)
+        self.total = 0  # every refused packet or request since start-up (for monitoring)
         self.cut_off = 0  # connections closed for sending too many
-        self._per_connection: dict[str, int] = {}
+        self._unanswered: dict[str, int] = {}
+        self._logged: set[str | None] = set()
 
-    def note(self, sid: str | None, reason: str) -> bool:
-        """Count one malformed packet of connection ``sid`` (None: no known connection);
-        True when that connection has now sent ``limit`` of them and must be closed."""
+    def note(self, sid: str | None, reason: str, answered: bool = False) -> bool:
+        """Count one refusal on connection ``sid`` (None: no known connection, logged once
+        for them all); True when that connection has now sent ``limit`` unanswerable ones
+        and must be closed."""
         self.total += 1
-        if sid is None:
-            log.warning("refused a malformed request: %s", reason)
+        if sid not in self._logged:
+            self._logged.add(sid)
+            log.warning("refused: %s (more on this connection are only counted)", reason)
+        if sid is None or answered:
             return False
-        count = self._per_connection.get(sid, 0) + 1
-        self._per_connection[sid] = count
-        if count == 1:
-            log.warning(
-                "refused a malformed packet: %s (further ones on this connection are counted,"
-                " not logged)",
-                reason,
-            )
+        count = self._unanswered.get(sid, 0) + 1
+        self._unanswered[sid] = count
         return count >= self.limit
 
     def closed(self, sid: str, for_garbage: bool = False) -> None:
-        """The connection is gone: forget its count."""
-        self._per_connection.pop(sid, None)
+        """The connection is gone: forget it."""
+        self._unanswered.pop(sid, None)
+        self._logged.discard(sid)
         if for_garbage:
             self.cut_off += 1

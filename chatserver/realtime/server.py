@@ -64,11 +64,14 @@ class GuardedServer(socketio.AsyncServer):
         try:
             await super()._handle_eio_message(eio_sid, data)
         except MalformedPacket as bad:
+            answered = True
             if bad.packet_type == packet.EVENT and bad.ack_id is not None:
                 await self._answer(eio_sid, bad.namespace, bad.ack_id, InvalidPayload(bad.reason))
             elif bad.packet_type == packet.CONNECT:
                 await self._refuse_connect(eio_sid, bad.namespace, InvalidPayload(bad.reason))
-            await self._count(eio_sid, bad.reason)
+            else:
+                answered = False
+            await self._count(eio_sid, bad.reason, answered)
 
     async def _handle_event(
         self, eio_sid: str, namespace: str | None, ack_id: int | None, data: Any
@@ -84,7 +87,7 @@ class GuardedServer(socketio.AsyncServer):
             return
         if ack_id is not None:
             await self._answer(eio_sid, namespace, ack_id, error)
-        await self._count(eio_sid, "a reserved or malformed event")
+        await self._count(eio_sid, "a reserved or malformed event", ack_id is not None)
 
     async def _answer(
         self, eio_sid: str, namespace: str | None, ack_id: int, error: ChatError
@@ -105,8 +108,8 @@ class GuardedServer(socketio.AsyncServer):
         answer = self.packet_class(packet.CONNECT_ERROR, data=refusal, namespace=namespace or "/")
         await self._send_packet(eio_sid, answer)
 
-    async def _count(self, eio_sid: str, reason: str) -> None:
-        if self.garbage.note(eio_sid, reason):
+    async def _count(self, eio_sid: str, reason: str, answered: bool = False) -> None:
+        if self.garbage.note(eio_sid, reason, answered):
             await self.eio.cut_off(eio_sid)
 
     async def _handle_eio_disconnect(self, eio_sid: str, reason: Any) -> None:

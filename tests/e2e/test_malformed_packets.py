@@ -92,6 +92,25 @@ async def test_an_event_with_bad_json_still_gets_an_ack(
     assert [m.text for m in messages] == ["gewoon"]
 
 
+async def test_bad_payloads_that_were_answered_never_disconnect(
+    env: Env, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A client that keeps sending bad JSON with an ack id hears why each time and stays
+    connected: only packets that cannot be answered count towards the cut-off."""
+    raw = await joined(env)
+    try:
+        for _ in range(15):
+            answer = await raw.call("/visitor", "message", {"text": 2**60})
+            assert answer["error"]["code"] == "invalid_payload"
+            assert (await raw.call("/visitor", "connect", {}))["error"]["code"] == "unknown_event"
+        answer = await raw.call("/visitor", "typing", {"active": True})
+        assert answer["error"]["code"] == "no_conversation"
+    finally:
+        await raw.close()
+    assert env.server.sio.garbage.total == 30 and env.server.sio.garbage.cut_off == 0
+    assert len(warnings_about_garbage(caplog)) == 1
+
+
 @pytest.mark.parametrize(
     "auth",
     [DEEP, '{"line": "chat", "token": "\\ud800"}', '{"line": "chat", "since": 1' + "0" * 30 + "}"],
@@ -116,16 +135,17 @@ async def test_frames_engine_io_cannot_decode_do_not_end_the_connection(
     env: Env, caplog: pytest.LogCaptureFixture
 ) -> None:
     """An empty WebSocket frame, or one that is no Engine.IO packet, used to end the request
-    with an ERROR traceback; now it is dropped and counted like any garbage."""
+    with an ERROR traceback (a type above 6 logged one for every frame); now it is dropped
+    and counted like any garbage."""
     raw = await joined(env)
     try:
-        for frame in ["", "x", "4" + DEEP, "b!!"]:
+        for frame in ["", "x", "4" + DEEP, "b!!", "7", "9 hello", "0"]:
             await raw.send(frame)
         answer = await raw.call("/visitor", "typing", {"active": True})
         assert answer["error"]["code"] == "no_conversation"
     finally:
         await raw.close()
-    assert env.server.sio.garbage.total == 4
+    assert env.server.sio.garbage.total == 7
     assert len(warnings_about_garbage(caplog)) == 1
     assert problems(caplog) == []
 
