@@ -14,7 +14,6 @@ import logging
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
-import socketio
 from aiohttp import web
 
 from chatserver.accounts import Enrolments, LoginThrottle
@@ -30,6 +29,7 @@ from chatserver.realtime.bridge import OPERATOR, SUPERVISORS, VISITOR, Bridge
 from chatserver.realtime.dashboard import DashboardFeed
 from chatserver.realtime.operator import OperatorNamespace
 from chatserver.realtime.origins import OriginPolicy
+from chatserver.realtime.server import GuardedServer
 from chatserver.realtime.visitor import VisitorNamespace
 from chatserver.settings import Settings
 from chatserver.web.compression import compress_text
@@ -51,7 +51,7 @@ ACCESS_LOG_FORMAT = '%t "%r" %s %b %Tfs'
 class Server:
     app: web.Application
     hub: Hub
-    sio: socketio.AsyncServer
+    sio: GuardedServer
 
 
 def build_server(
@@ -65,7 +65,7 @@ def build_server(
     abuse = settings.abuse
     # our own pages everywhere, listed sites in /visitor only, never with credentials
     origins = OriginPolicy(settings.server.cors_allowed_origins, abuse.trusted_proxies)
-    sio = socketio.AsyncServer(
+    sio = GuardedServer(  # refuses reserved event names and malformed packets
         async_mode="aiohttp",
         cors_allowed_origins=origins.engine_allows,
         cors_credentials=False,

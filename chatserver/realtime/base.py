@@ -15,7 +15,11 @@ RefusalObserver = Callable[[str, str], None]
 
 
 class AnsweringNamespace(socketio.AsyncNamespace):
-    """A namespace that acknowledges unknown events with ``unknown_event`` instead of silence."""
+    """A namespace that acknowledges unknown events with ``unknown_event`` instead of silence.
+
+    ``connect`` and ``disconnect`` arriving here are the real ones: a client's events of
+    those names are refused by ``realtime/server.py`` before any namespace sees them.
+    """
 
     on_refusal: RefusalObserver | None = None
 

@@ -8,7 +8,6 @@ servers in one process (the tests) do not share it.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from aiohttp import web
@@ -19,6 +18,7 @@ from chatserver.errors import CsrfRejected, InvalidPayload
 from chatserver.hub.model import Account
 from chatserver.privacy.pseudonyms import source_address
 from chatserver.realtime.operator import SESSION_COOKIE
+from chatserver.web.json_body import json_body
 from chatserver.web.keys import HUB, PSEUDONYMS, THROTTLE
 
 CSRF_HEADER = "X-CSRF-Token"
@@ -100,11 +100,7 @@ async def api_login(request: web.Request) -> web.Response:
     An account that must enrol a second factor first gets ``401 enrolment_required``: the
     secret is shown once, as a QR code, by the browser's login page only, never to a script.
     """
-    try:
-        body = await request.json()
-    except (json.JSONDecodeError, UnicodeDecodeError):
-        raise InvalidPayload("Send JSON.") from None
-    username, password, otp = _credentials(body)
+    username, password, otp = _credentials(await json_body(request))
     token, session, account = await open_session(request, username, password, otp)
     response = web.json_response(
         {

@@ -31,3 +31,5 @@ PSEUDONYMS = web.AppKey("pseudonyms", Pseudonyms)
 # the language a page view chose (``?lang=``, a form's field): an error page that the view
 # raises is then shown in it, instead of being guessed again from the request
 PAGE_LANG = web.RequestKey("page_lang", str)
+# a long-polling POST body that realtime/server.py read and checked, replayed to Engine.IO
+SCREENED_BODY = web.RequestKey("screened_body", bytes)

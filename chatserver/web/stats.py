@@ -35,6 +35,9 @@ PERIODS = ("day", "week", "custom")
 MAX_DAYS = 366  # a custom period is at most a year: the page draws a bar per day
 RISK_ORDER = ("none", "low", "high", "acute")
 DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+# the days a period may touch: no statistics are older, and far from Python's calendar ends
+# (the week after 9999-12-31, local midnight of 0001-01-01, the "next" link all overflowed)
+FIRST_DAY, LAST_DAY = date(2000, 1, 1), date(2100, 12, 31)
 
 
 class QueryError(ValueError):
@@ -86,9 +89,12 @@ def _date(raw: str | None, default: date) -> date:
     if not DATE.fullmatch(raw):
         raise QueryError("stats_error_date")
     try:
-        return date.fromisoformat(raw)
+        day = date.fromisoformat(raw)
     except ValueError:
         raise QueryError("stats_error_date") from None
+    if not FIRST_DAY <= day <= LAST_DAY:
+        raise QueryError("stats_error_range")
+    return day
 
 
 def zone_of(settings: Settings, line: str) -> ZoneInfo:

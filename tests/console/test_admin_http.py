@@ -123,6 +123,19 @@ async def test_volunteers_and_supervisors_get_403(env: Env, role: str) -> None:
     assert found is not None and found.active
 
 
+@pytest.mark.parametrize(
+    "period", ["from=9999-01-01&to=9999-12-31", "from=0001-01-01&to=0001-01-01", "to=9999-12-31"]
+)
+async def test_audit_dates_at_the_calendar_ends_fall_back_to_the_last_week(
+    admin: Browser, period: str
+) -> None:
+    """Local midnight of 0001-01-01 and the day after 9999-12-31 overflowed: 500. Such a
+    period is now treated as any malformed one: the last week, and a note that says why."""
+    status, html, _ = await admin.get(f"/admin/audit?lang=en&{period}")
+    assert status == 200
+    assert 'id="period-error"' in html and "between 2000 and 2100" in html
+
+
 async def test_pages_send_the_strict_csp_and_no_inline_style(admin: Browser) -> None:
     target = await admin.env.account("anna")
     for path in ("/admin", "/admin/config", "/admin/audit", "/admin/accounts/new",

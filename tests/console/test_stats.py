@@ -80,6 +80,9 @@ def test_a_day_at_the_clock_change_has_25_hours() -> None:
         ({"period": "year"}, "stats_error_period"),
         ({"period": "custom", "from": "2026-11-25", "to": "2026-11-01"}, "stats_error_order"),
         ({"period": "custom", "from": "2025-01-01", "to": "2026-11-01"}, "stats_error_span"),
+        ({"period": "week", "from": "9999-12-31"}, "stats_error_range"),
+        ({"period": "day", "from": "0001-01-01"}, "stats_error_range"),
+        ({"period": "custom", "from": "2026-11-01", "to": "9999-12-31"}, "stats_error_range"),
     ],
 )
 def test_a_bad_query_names_its_message(params: dict[str, str], key: str) -> None:
@@ -321,6 +324,24 @@ async def test_csv_export_of_the_same_figures(env: Env) -> None:
     assert wednesday["duration_lt_20m"] == "1" and wednesday["duration_lt_40m"] == "1"
     bad = await get(env, cookie, "/supervisor/stats.csv?line=nope")
     assert bad.status == 400
+
+
+@pytest.mark.parametrize(
+    "query",
+    ["from=9999-12-31", "period=day&from=9999-12-31", "period=day&from=0001-01-01",
+     "period=custom&from=9999-01-01&to=9999-12-31", "period=custom&from=0001-01-01"],
+)  # fmt: skip
+async def test_a_date_at_the_end_of_the_calendar_is_a_400_not_a_500(
+    env: Env, query: str
+) -> None:
+    """Dates at the ends of Python's calendar overflowed (the week after 9999-12-31, local
+    midnight of 0001-01-01): the page and the CSV now answer 400 and say which dates work."""
+    cookie = await supervisor_cookie(env)
+    page = await get(env, cookie, f"/supervisor/stats?lang=nl&{query}")
+    assert page.status == 400
+    assert NL["stats_error_range"] in await page.text()
+    export = await get(env, cookie, f"/supervisor/stats.csv?lang=en&{query}")
+    assert export.status == 400
 
 
 async def test_stats_in_the_browser_without_script_and_without_violations(

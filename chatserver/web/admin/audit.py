@@ -17,6 +17,7 @@ from chatserver.privacy.retention import SYSTEM_ACTOR
 from chatserver.settings import Settings
 from chatserver.web.admin.guard import Ctx, admin_page
 from chatserver.web.keys import HUB
+from chatserver.web.stats import FIRST_DAY, LAST_DAY
 
 AUDIT_DAYS = 7  # the audit page's period when none is asked for
 AUDIT_LIMIT = 1000
@@ -30,7 +31,8 @@ def _zone(settings: Settings) -> ZoneInfo:
 def _period(ctx: Ctx, zone: ZoneInfo) -> tuple[date, date, bool]:
     """``?from=YYYY-MM-DD&to=YYYY-MM-DD`` (local days, both included); else the last week.
 
-    A malformed or reversed period falls back to the last week and says so.
+    A malformed or reversed period falls back to the last week and says so; so does one
+    outside the statistics' years (the calendar's ends overflowed computing midnights).
     """
     today = datetime.fromtimestamp(ctx.request.app[HUB].clock.now(), zone).date()
     default = (today - timedelta(days=AUDIT_DAYS - 1), today)
@@ -42,7 +44,7 @@ def _period(ctx: Ctx, zone: ZoneInfo) -> tuple[date, date, bool]:
         last = date.fromisoformat(raw_to or "")
     except ValueError:
         return default[0], default[1], False
-    if first > last:
+    if first > last or first < FIRST_DAY or last > LAST_DAY:
         return default[0], default[1], False
     return first, last, True
 

@@ -1,0 +1,222 @@
+"""The Socket.IO server, guarded where python-socketio trusts its clients.
+
+Everything a client sends passes here before a namespace sees it:
+
+* **Reserved event names.** python-socketio calls a namespace's ``on_connect`` and
+  ``on_disconnect`` for a client's ``EVENT`` packets named ``connect`` or ``disconnect`` as
+  readily as for a socket that really comes or goes. A forged ``disconnect`` reset the
+  visitor's rate limit and told the volunteer the visitor had left; a forged ``connect``
+  gave a blocked visitor a new pseudonym. Such names (and an event that is no list led by
+  a name) are answered ``unknown_event`` / ``invalid_payload`` before any handler runs.
+* **Malformed packets** (``packets.py``): answered where they can be, logged once per
+  connection, counted; a connection that keeps sending them is closed.
+* **Oversized long-polling POSTs** are answered ``413`` at once, and the session closed.
+
+The hooks overridden here are python-socketio's and python-engineio's own dispatch methods;
+the tests that send raw packets (``tests/e2e/raw.py``) pin their behaviour.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import engineio
+import socketio
+from aiohttp import web
+from engineio.async_drivers import aiohttp as engineio_aiohttp
+from socketio import packet
+
+from chatserver.errors import ChatError, InvalidPayload, UnknownEvent
+from chatserver.realtime.acks import failure
+from chatserver.realtime.packets import (
+    CheckedPacket,
+    Garbage,
+    MalformedPacket,
+    engine_frame_ok,
+    engine_payload_ok,
+)
+from chatserver.web.keys import SCREENED_BODY
+
+# the names python-socketio gives a meaning of its own, on the server or in its client
+RESERVED_EVENTS = frozenset({"connect", "disconnect", "connect_error", "__disconnect_final", "*"})
+
+
+class GuardedServer(socketio.AsyncServer):
+    """``socketio.AsyncServer`` that refuses what no honest client sends."""
+
+    eio: GuardedEngine
+
+    def __init__(self, **options: Any) -> None:
+        super().__init__(serializer=CheckedPacket, **options)
+
+    def _engineio_server_class(self) -> type[GuardedEngine]:
+        return GuardedEngine
+
+    @property
+    def garbage(self) -> Garbage:
+        return self.eio.garbage
+
+    async def _handle_eio_message(self, eio_sid: str, data: Any) -> None:
+        """Every Socket.IO packet; a malformed one is answered if it can be, and counted."""
+        if eio_sid not in self.environ:  # closed: what a client still sends is ignored
+            self.garbage.note(None, "a packet after its connection was closed")
+            return
+        try:
+            await super()._handle_eio_message(eio_sid, data)
+        except MalformedPacket as bad:
+            answered = True
+            if bad.packet_type == packet.EVENT and bad.ack_id is not None:
+                await self._answer(eio_sid, bad.namespace, bad.ack_id, InvalidPayload(bad.reason))
+            elif bad.packet_type == packet.CONNECT:
+                await self._refuse_connect(eio_sid, bad.namespace, InvalidPayload(bad.reason))
+            else:
+                answered = False
+            await self._count(eio_sid, bad.reason, answered)
+
+    async def _handle_event(
+        self, eio_sid: str, namespace: str | None, ack_id: int | None, data: Any
+    ) -> None:
+        """Every client event passes here before its namespace's handler."""
+        error: ChatError | None = None
+        if not isinstance(data, list) or not data or not isinstance(data[0], str):
+            error = InvalidPayload("An event is a list: its name, then one payload.")
+        elif data[0] in RESERVED_EVENTS:
+            error = UnknownEvent("This event name is reserved by Socket.IO; see docs/protocol.md.")
+        if error is None:
+            await super()._handle_event(eio_sid, namespace, ack_id, data)
+            return
+        if ack_id is not None:
+            await self._answer(eio_sid, namespace, ack_id, error)
+        await self._count(eio_sid, "a reserved or malformed event", ack_id is not None)
+
+    async def _answer(
+        self, eio_sid: str, namespace: str | None, ack_id: int, error: ChatError
+    ) -> None:
+        """An error ack for a refused event, if the client is in that namespace at all."""
+        namespace = namespace or "/"
+        sid = self.manager.sid_from_eio_sid(eio_sid, namespace)
+        if sid is None or not self.manager.is_connected(sid, namespace):
+            return
+        answer = self.packet_class(
+            packet.ACK, namespace=namespace, id=ack_id, data=[failure(error)]
+        )
+        await self._send_packet(eio_sid, answer)
+
+    async def _refuse_connect(self, eio_sid: str, namespace: str | None, error: ChatError) -> None:
+        """A connection request whose ``auth`` is bad JSON: refused as any other, with a code."""
+        refusal = {"message": error.code, "data": error.as_dict()}
+        answer = self.packet_class(packet.CONNECT_ERROR, data=refusal, namespace=namespace or "/")
+        await self._send_packet(eio_sid, answer)
+
+    async def _count(self, eio_sid: str, reason: str, answered: bool = False) -> None:
+        if self.garbage.note(eio_sid, reason, answered):
+            await self.eio.cut_off(eio_sid)
+
+    async def _handle_eio_disconnect(self, eio_sid: str, reason: Any) -> None:
+        await super()._handle_eio_disconnect(eio_sid, reason)
+        self.garbage.closed(eio_sid)
+
+
+class GuardedEngine(engineio.AsyncServer):
+    """Engine.IO that checks frames and POST bodies before it decodes them."""
+
+    _async: dict[str, Any]  # the async driver's functions (engineio sets it up)
+
+    def __init__(self, **options: Any) -> None:
+        super().__init__(**options)
+        self.garbage = Garbage()
+        self._async = {  # a copy: the driver's own table is shared by every server
+            **self._async,
+            "websocket": CheckedWebSocket,
+            "translate_request": _replaying_translate,
+        }
+
+    async def cut_off(self, sid: str) -> None:
+        """Close a connection that keeps sending garbage, without waiting for the client.
+
+        (``disconnect`` waits until the client has taken the CLOSE packet, which a
+        long-polling client that never polls again never does.)
+        """
+        socket = self.sockets.get(sid)
+        if socket is not None and not socket.closed:
+            # the namespaces' disconnect handlers still read the session: close, then drop
+            await socket.close(wait=False, reason=self.reason.SERVER_DISCONNECT)
+            self.garbage.closed(sid, for_garbage=True)
+        self.sockets.pop(sid, None)
+
+    async def handle_request(self, *args: Any, **kwargs: Any) -> Any:
+        request = args[0]
+        if isinstance(request, web.Request) and request.method == "POST":
+            refusal = await self._screen_post(request)
+            if refusal is not None:
+                return refusal
+        return await super().handle_request(*args, **kwargs)
+
+    async def _screen_post(self, request: web.Request) -> web.Response | None:
+        """A long-polling POST that is too large, or not Engine.IO, is answered here, at once.
+
+        Engine.IO answered an oversized POST only after closing the session, and it closes
+        by waiting until the client has polled the CLOSE packet: a script that only POSTs
+        held the request open for ever.
+        """
+        sid = request.query.get("sid", "")
+        socket = self.sockets.get(sid)
+        length = request.content_length
+        if length is not None and length > self.max_http_buffer_size:
+            self.garbage.note(sid if socket else None, "a POST above the maximum payload")
+            await self.cut_off(sid)
+            return web.Response(status=413, text="The payload is larger than maxPayload.")
+        if socket is None or socket.upgraded or not socket.connected or not length:
+            return None  # Engine.IO answers these itself
+        try:
+            body = await request.content.readexactly(length)
+            text = body.decode("utf-8")
+        except Exception:  # a client that sends less than it announced, or not UTF-8
+            text = None
+        if text is None or not engine_payload_ok(text):
+            if self.garbage.note(sid, "a POST that is not an Engine.IO payload"):
+                await self.cut_off(sid)
+            return web.Response(status=400, text="Not an Engine.IO payload.")
+        request[SCREENED_BODY] = body
+        return None
+
+
+class _Replay:
+    """A body already read, for Engine.IO to read again."""
+
+    def __init__(self, body: bytes) -> None:
+        self.body = body
+
+    async def read(self, length: int = -1) -> bytes:
+        return self.body
+
+
+def _replaying_translate(request: web.Request) -> dict[str, Any]:
+    environ: dict[str, Any] = engineio_aiohttp.translate_request(request)
+    body = request.get(SCREENED_BODY)
+    if body is not None:
+        environ["wsgi.input"] = _Replay(body)
+    return environ
+
+
+class CheckedWebSocket(engineio_aiohttp.WebSocket):  # type: ignore[misc]
+    """Engine.IO's WebSocket, minus the frames Engine.IO would crash on.
+
+    A bad frame is dropped and counted; once its connection is closed (for garbage or by
+    the client's CLOSE packet) the socket ends, so a client that ignores the close cannot
+    go on talking to a connection the server has given up.
+    """
+
+    async def wait(self) -> Any:
+        engine = self.server
+        socket = getattr(self.handler, "__self__", None)  # the Engine.IO socket it serves
+        while True:
+            frame = await super().wait()
+            if socket is not None and socket.closed:
+                raise OSError("the connection was closed")
+            if engine_frame_ok(frame):
+                return frame
+            sid = socket.sid if socket is not None else None
+            if engine.garbage.note(sid, "a WebSocket frame that is not Engine.IO") and sid:
+                await engine.cut_off(sid)
+                raise OSError("closed for sending garbage")
