@@ -199,7 +199,7 @@ def _replaying_translate(request: web.Request) -> dict[str, Any]:
     return environ
 
 
-class CheckedWebSocket(engineio_aiohttp.WebSocket):  # type: ignore[misc]
+class CheckedWebSocket(engineio_aiohttp.WebSocket):
     """Engine.IO's WebSocket, minus the frames Engine.IO would crash on.
 
     A bad frame is dropped and counted; once its connection is closed (for garbage or by
