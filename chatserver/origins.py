@@ -64,9 +64,7 @@ def host_of(origin: str) -> str | None:
     return parts.netloc
 
 
-def from_other_site(
-    headers: Mapping[str, str], own: str, listed: Collection[str] = ()
-) -> bool:
+def from_other_site(headers: Mapping[str, str], own: str, listed: Collection[str] = ()) -> bool:
     """Whether a browser sent this from a page that is neither ours (``own`` is our
     ``host[:port]``) nor one of the ``listed`` origins (``scheme://host[:port]``)."""
     site = headers.get("Sec-Fetch-Site")

@@ -12,6 +12,7 @@ echo "== eslint"
 npx --no-install eslint console/static widget
 echo "== ruff"
 "$ROOT/.venv/bin/ruff" check chatserver tests bench
+"$ROOT/.venv/bin/ruff" format --check chatserver tests bench
 echo "== mypy --strict"
 "$ROOT/.venv/bin/mypy" --strict chatserver tests
 echo "== pytest"

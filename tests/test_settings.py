@@ -328,17 +328,21 @@ def test_embedding_origins_and_exit_url(tmp_path: Path) -> None:
 
     base = (Path(__file__).parent / "e2e" / "test.toml").read_text()
     good = tmp_path / "good.toml"
-    good.write_text(base.replace(
-        'id = "chat"\n',
-        'id = "chat"\nembed_origins = ["https://www.example.nl"]\nexit_url = "https://nos.nl"\n',
-    ))
+    good.write_text(
+        base.replace(
+            'id = "chat"\n',
+            'id = "chat"\nembed_origins = ["https://www.example.nl"]\nexit_url = "https://nos.nl"\n',
+        )
+    )
     line = load_settings(good).line("chat")
     assert line is not None
     assert line.embed_origins == ("https://www.example.nl",) and line.exit_url == "https://nos.nl"
     bad = tmp_path / "bad.toml"
-    bad.write_text(base.replace(
-        'id = "chat"\n', 'id = "chat"\nembed_origins = ["https://www.example.nl/page"]\n'
-    ))
+    bad.write_text(
+        base.replace(
+            'id = "chat"\n', 'id = "chat"\nembed_origins = ["https://www.example.nl/page"]\n'
+        )
+    )
     with pytest.raises(ConfigError) as caught:
         load_settings(bad)
     assert caught.value.key == "lines[0].embed_origins[0]"

@@ -331,9 +331,7 @@ async def test_csv_export_of_the_same_figures(env: Env) -> None:
     ["from=9999-12-31", "period=day&from=9999-12-31", "period=day&from=0001-01-01",
      "period=custom&from=9999-01-01&to=9999-12-31", "period=custom&from=0001-01-01"],
 )  # fmt: skip
-async def test_a_date_at_the_end_of_the_calendar_is_a_400_not_a_500(
-    env: Env, query: str
-) -> None:
+async def test_a_date_at_the_end_of_the_calendar_is_a_400_not_a_500(env: Env, query: str) -> None:
     """Dates at the ends of Python's calendar overflowed (the week after 9999-12-31, local
     midnight of 0001-01-01): the page and the CSV now answer 400 and say which dates work."""
     cookie = await supervisor_cookie(env)

@@ -40,6 +40,7 @@ async def test_scheduled_purge_and_a_safeguarding_hold(week: Env) -> None:
         visitor, ack = await env.start()
         await visitor.call("message", {"text": text})
         conversation = ack["conversation_id"]
+
         # a def, not a lambda: mypy cannot type a lambda's default (which binds the loop value)
         def this_one(assigned: Any, wanted: str = conversation) -> bool:
             return bool(assigned["conversation"]["id"] == wanted)

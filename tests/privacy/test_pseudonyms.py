@@ -18,9 +18,7 @@ def environ(peer: str, forwarded: str | None = None) -> dict[str, object]:
 def test_forwarded_for_counts_only_from_a_trusted_proxy() -> None:
     """A visitor cannot dodge a block by sending X-Forwarded-For itself."""
     assert source_address(environ("203.0.113.9", "198.51.100.1")) == "203.0.113.9"
-    assert source_address(environ("203.0.113.9", "198.51.100.1"), ["10.0.0.0/8"]) == (
-        "203.0.113.9"
-    )
+    assert source_address(environ("203.0.113.9", "198.51.100.1"), ["10.0.0.0/8"]) == ("203.0.113.9")
     behind_nginx = environ("10.0.0.2", "198.51.100.7, 10.0.0.5")
     assert source_address(behind_nginx, ["10.0.0.0/8"]) == "198.51.100.7"
     assert source_address(environ("10.0.0.2", "not-an-address"), ["10.0.0.0/8"]) == (

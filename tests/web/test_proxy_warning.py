@@ -17,9 +17,10 @@ WARNING_LOGGER = "chatserver.web.proxy_warning"
 
 
 async def get(env: Env, headers: dict[str, str]) -> None:
-    async with aiohttp.ClientSession() as http, http.get(
-        f"{env.url}/api/lines", headers=headers
-    ) as response:
+    async with (
+        aiohttp.ClientSession() as http,
+        http.get(f"{env.url}/api/lines", headers=headers) as response,
+    ):
         assert response.status == 200
 
 

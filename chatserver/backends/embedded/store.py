@@ -400,8 +400,10 @@ async def _check_integrity(db: aiosqlite.Connection, path: Path) -> None:
 
 
 def _unusable(path: str | Path, error: sqlite3.Error) -> str:
-    if isinstance(path, Path) and isinstance(error, sqlite3.DatabaseError) and not isinstance(
-        error, sqlite3.OperationalError
+    if (
+        isinstance(path, Path)
+        and isinstance(error, sqlite3.DatabaseError)
+        and not isinstance(error, sqlite3.OperationalError)
     ):
         return _damaged(path, str(error))
     return f"Cannot open the database {path}: {error}."
