@@ -1,6 +1,7 @@
-"""The ``Store`` on one SQLite file: its lifecycle, conversations, messages, wrap-ups, the
-audit log and holds. Accounts and statistics are its mixins (``accounts.py``, ``stats.py``);
-every write goes through the group-commit writer (``writer.py``).
+"""The ``Store`` on one SQLite file: its lifecycle, conversations, messages and wrap-ups.
+Accounts, statistics, and the audit log with holds are its mixins (``accounts.py``,
+``stats.py``, ``oversight.py``); every write goes through the group-commit writer
+(``writer.py``).
 
 **Erased means gone from the disk.** ``secure_delete`` alone is not enough: SQLite zeroes the
 cells a delete frees, but b-tree rebalancing (after deletes, and on inserts into a tree that
@@ -23,8 +24,9 @@ from typing import Any
 
 import aiosqlite
 
-from chatserver.backends.base import AuditEntry, CommitObserver, Hold, StoreUnusable
+from chatserver.backends.base import CommitObserver, StoreUnusable
 from chatserver.backends.embedded.accounts import AccountQueries
+from chatserver.backends.embedded.oversight import OversightQueries
 from chatserver.backends.embedded.rows import (
     CONVERSATION_COLUMNS,
     MESSAGE_COLUMNS,
@@ -51,7 +53,7 @@ MEMORY = ":memory:"
 SCRUB_DELAY = 60.0  # seconds from an erase to the VACUUM that removes stale fragments
 
 
-class SqliteStore(AccountQueries, StatsQueries):
+class SqliteStore(AccountQueries, StatsQueries, OversightQueries):
     """The ``Store`` on one SQLite file (or ``":memory:"`` for tests).
 
     ``commits`` counts the writer's transactions, so tests (and metrics) can see group commit
@@ -262,75 +264,6 @@ class SqliteStore(AccountQueries, StatsQueries):
             return None
         row = rows[0]
         return Wrapup(row[0], row[1], tuple(json.loads(row[2])), Risk(row[3]), row[4])
-
-    # audit log ------------------------------------------------------------------------
-    async def add_audit(self, entry: AuditEntry) -> None:
-        await self._write(
-            (
-                "INSERT INTO audit_log (at, actor, action, conversation_id, detail)"
-                " VALUES (?, ?, ?, ?, ?)",
-                (entry.at, entry.actor, entry.action, entry.conversation_id, entry.detail),
-            )
-        )
-
-    async def audit_entries(
-        self, since: float, until: float, limit: int = 1000
-    ) -> list[AuditEntry]:
-        rows = await self._read(
-            "SELECT at, actor, action, conversation_id, detail FROM audit_log"
-            " WHERE at >= ? AND at <= ? ORDER BY at, id LIMIT ?",
-            (since, until, max(0, limit)),  # a negative LIMIT would mean "no limit" in SQLite
-        )
-        return [AuditEntry(*row) for row in rows]
-
-    async def purge_audit(self, before: float) -> int:
-        return await self._write(("DELETE FROM audit_log WHERE at < ?", (before,)))
-
-    # safeguarding holds ---------------------------------------------------------------
-    async def add_hold(self, hold: Hold) -> None:
-        h = hold
-        try:
-            await self._write(
-                (
-                    "INSERT INTO holds (conversation_id, operator_id, reason, created_at,"
-                    " expires_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT (conversation_id) DO UPDATE"
-                    " SET operator_id = excluded.operator_id, reason = excluded.reason,"
-                    " created_at = excluded.created_at, expires_at = excluded.expires_at",
-                    (h.conversation_id, h.operator_id, h.reason, h.created_at, h.expires_at),
-                )
-            )
-        except sqlite3.IntegrityError as error:
-            raise ValueError(f"No conversation {h.conversation_id} to hold: {error}") from error
-
-    async def hold(self, conversation_id: str) -> Hold | None:
-        rows = await self._read(
-            "SELECT conversation_id, operator_id, reason, created_at, expires_at FROM holds"
-            " WHERE conversation_id = ?",
-            (conversation_id,),
-        )
-        return Hold(*rows[0]) if rows else None
-
-    async def holds(self) -> list[Hold]:
-        rows = await self._read(
-            "SELECT conversation_id, operator_id, reason, created_at, expires_at FROM holds"
-            " ORDER BY expires_at, conversation_id"
-        )
-        return [Hold(*row) for row in rows]
-
-    async def release_hold(self, conversation_id: str) -> bool:
-        """The reason may describe the visitor's situation: erased as thoroughly as text."""
-        released = await self._write(
-            (
-                "UPDATE holds SET reason = CAST(zeroblob(length(CAST(reason AS BLOB))) AS TEXT)"
-                " WHERE conversation_id = ?",
-                (conversation_id,),
-            ),
-            ("DELETE FROM holds WHERE conversation_id = ?", (conversation_id,)),
-            checkpoint=True,
-        )
-        if released:
-            self._schedule_scrub()
-        return released > 0
 
     # the scrub ------------------------------------------------------------------------
     def _schedule_scrub(self) -> None:
