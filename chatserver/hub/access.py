@@ -13,9 +13,9 @@ presence) it knows to be there.
 from __future__ import annotations
 
 from chatserver.errors import BackupTaken, Forbidden
-from chatserver.hub.core import OPEN_STATES, Offer
 from chatserver.hub.floor import Presence
 from chatserver.hub.model import Account, Conversation
+from chatserver.hub.state import OPEN_STATES, Offer
 
 SUPERVISOR_ROLES = ("supervisor", "admin")
 

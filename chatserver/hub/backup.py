@@ -17,7 +17,7 @@ from chatserver.hub.access import (
     ensure_participant,
     ensure_watcher,
 )
-from chatserver.hub.core import BackupRequest, HubCore, risk_rank
+from chatserver.hub.core import HubCore, risk_rank
 from chatserver.hub.events import (
     BackupAnswered,
     BackupRequested,
@@ -26,6 +26,7 @@ from chatserver.hub.events import (
     RiskRaised,
 )
 from chatserver.hub.model import Conversation, ConversationState, Message, Risk, Role
+from chatserver.hub.state import BackupRequest
 from chatserver.i18n import localized
 
 MAX_REASON = 500

@@ -16,9 +16,10 @@ from chatserver.errors import (
     OperatorUnavailable,
 )
 from chatserver.hub.access import ensure_holder, ensure_offered_to
-from chatserver.hub.core import HubCore, Offer
+from chatserver.hub.core import HubCore
 from chatserver.hub.events import HandoverOffered, Released
 from chatserver.hub.model import Conversation, ConversationState, OperatorState, Role
+from chatserver.hub.state import Offer
 
 MAX_NOTE = 2000
 

@@ -20,7 +20,6 @@ from dataclasses import dataclass
 from chatserver.clock import iso
 from chatserver.hub import lines as opening
 from chatserver.hub.account_changes import AccountChanges
-from chatserver.hub.core import OPEN_STATES
 from chatserver.hub.events import Purged
 from chatserver.hub.floor import Presence, VisitorLink, staffing
 from chatserver.hub.handover import HandoverActions
@@ -29,6 +28,7 @@ from chatserver.hub.model import (
 )
 from chatserver.hub.queue import estimate_wait
 from chatserver.hub.sessions import SessionActions
+from chatserver.hub.state import OPEN_STATES
 from chatserver.hub.supervision import Supervision
 from chatserver.hub.visitors import VisitorActions
 from chatserver.hub.volunteers import VolunteerActions

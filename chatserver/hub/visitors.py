@@ -15,7 +15,7 @@ from chatserver.errors import (
     InvalidToken,
     QueueFull,
 )
-from chatserver.hub.core import LEAVE_REASONS, OPEN_STATES, HubCore
+from chatserver.hub.core import HubCore
 from chatserver.hub.events import (
     Ended,
     VisitorConnection,
@@ -29,6 +29,7 @@ from chatserver.hub.model import (
     Message,
     Role,
 )
+from chatserver.hub.state import LEAVE_REASONS, OPEN_STATES
 from chatserver.tokens import hash_token
 
 

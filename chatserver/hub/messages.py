@@ -1,0 +1,136 @@
+"""The message path: a line into a conversation is stored, then told; and who is typing.
+
+:class:`MessagePath` sits between the floor's state (``state.py``) and its mechanics
+(``core.py``): routing and transfers announce themselves with :meth:`MessagePath._say`, and
+every action that writes into a conversation goes through :meth:`MessagePath._post`. Kept in
+one place because the ordering promises live here: durable before anyone hears of it, in
+order per conversation, redacted in the copy that is kept, never to a volunteer who no longer
+holds the chat.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from chatserver import i18n
+from chatserver.errors import Forbidden, Forgotten
+from chatserver.hub.events import MessagePosted, TypingChanged
+from chatserver.hub.model import Conversation, ConversationState, Message, Role
+from chatserver.hub.state import HubState
+from chatserver.privacy.redaction import redact
+
+REDACTED_ROLES = frozenset({Role.VISITOR, Role.OPERATOR, Role.NOTE, Role.WHISPER})
+
+
+class MessagePath(HubState):
+    def _operators(self, conversation: Conversation) -> tuple[str, ...]:
+        """Who on the operator side hears about this conversation: holder, backup, observers."""
+        holder = (conversation.operator_id,) if conversation.operator_id else ()
+        return holder + tuple(
+            w for w in self._watchers.get(conversation.id, {}) if w != conversation.operator_id
+        )
+
+    async def _post(
+        self,
+        conversation: Conversation,
+        role: Role,
+        text: str,
+        *,
+        to_visitor: bool,
+        operators: tuple[str, ...] | None = None,
+        author: str | None = None,
+        code: str | None = None,
+        params: dict[str, str] | None = None,
+    ) -> Message:
+        """Store, then tell: a message is durable before anyone, sender included, hears of it.
+
+        Its HTML is made here, once (linear in the text, so a few milliseconds at most), and
+        travels and is stored with it: no transcript sent again is parsed again.
+
+        ``operators=None`` means everyone on the operator side at the moment of sending,
+        decided under the conversation's lock: a handover that happens meanwhile cannot make
+        a message go to the old volunteer only. A volunteer's message that arrives after the
+        conversation passed to a colleague is refused instead of slipping through, and so is
+        anything for a conversation the visitor erased: the erase waits for this lock, so what
+        is stored is erased with the rest, and what comes later is never stored.
+        """
+        async with self._conversation_locks[conversation.id]:
+            if conversation.forgotten:
+                raise Forgotten()
+            if role is Role.OPERATOR and conversation.operator_id != author:
+                raise Forbidden("This conversation is no longer yours.")
+            if operators is None:
+                operators = self._operators(conversation)
+            conversation.last_seq += 1
+            seq = conversation.last_seq
+            message = Message(
+                id=f"{conversation.id}-{seq}",
+                conversation_id=conversation.id,
+                seq=seq,
+                role=role,
+                text=text,
+                at=self.clock.now(),
+                author=author,
+                author_alias=self.alias(author) if author else None,
+                html=self.sanitize(text),
+                code=code,
+                params=dict(params or {}),
+            )
+            await self.store.append_message(self._as_stored(conversation, message))
+            if role in (Role.VISITOR, Role.OPERATOR):  # a message ends its author's typing
+                self._typing.sent((conversation.id, role is Role.OPERATOR))
+            await self.bus.publish(MessagePosted(message, to_visitor, operators))
+            return message
+
+    async def _say(
+        self,
+        conversation: Conversation,
+        code: str,
+        *,
+        to_visitor: bool = True,
+        operators: tuple[str, ...] | None = None,
+        **params: str,
+    ) -> Message:
+        """A system line (``system.<code>``): its text in the visitor's language, as the
+        visitor reads it, stored with the code and parameters, so a volunteer's console or a
+        transcript can word it in the reader's own language instead."""
+        text = i18n.t(conversation.lang, f"system.{code}", **params)
+        return await self._post(
+            conversation, Role.SYSTEM, text, to_visitor=to_visitor, operators=operators,
+            code=code, params=params,
+        )  # fmt: skip
+
+    def _as_stored(self, conversation: Conversation, message: Message) -> Message:
+        """What goes into the transcript: redacted where the line asks for it.
+
+        The live conversation is unchanged (the volunteer may need the phone number now);
+        only the copy that is kept loses phone numbers, e-mail, IBANs and postal codes.
+        """
+        line = self.settings.line(conversation.line)
+        if line is None or not line.redact or message.role not in REDACTED_ROLES:
+            return message
+        text = redact(message.text)
+        return replace(message, text=text, html=self.sanitize(text))
+
+    async def _typed(self, conversation: Conversation, by_volunteer: bool, active: bool) -> None:
+        """Someone types (or stopped): the other side hears of a change, a few times a second
+        at most; a change held back is told by the sweep (:meth:`_tell_typing_due`)."""
+        side = (conversation.id, by_volunteer)
+        if self._typing.offer(side, active, self.clock.now()):
+            await self._publish_typing(conversation, by_volunteer, active)
+
+    async def _tell_typing_due(self) -> None:
+        for (conversation_id, by_volunteer), active in self._typing.due(self.clock.now()):
+            conversation = self._open.get(conversation_id)
+            if conversation is not None and conversation.state is ConversationState.ACTIVE:
+                await self._publish_typing(conversation, by_volunteer, active)
+
+    async def _publish_typing(
+        self, conversation: Conversation, by_volunteer: bool, active: bool
+    ) -> None:
+        operators = () if by_volunteer else self._operators(conversation)
+        await self.bus.publish(
+            TypingChanged(
+                conversation.id, active, by_volunteer, operators, after_seq=conversation.last_seq
+            )
+        )
