@@ -5,7 +5,7 @@ capacity (the open console picks it up), deactivates it (the open console goes t
 the login is refused), resets a supervisor's second factor (who enrols with the QR page's
 secret and gets in), reads the configuration and the audit log. axe-core finds nothing on
 any of these pages. Screenshots go to artefacts/screenshots/admin-*.png. HTTP-only checks are in
-test_admin_http.py.
+the test_admin_http_*.py files.
 """
 
 from __future__ import annotations
