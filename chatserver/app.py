@@ -88,7 +88,7 @@ def build_server(
     visitors = VisitorNamespace(hub, guard, abuse.trusted_proxies, origins)
     operators = OperatorNamespace(hub, guard, origins)
     for namespace in (visitors, operators):
-        namespace.on_refusal = metrics.refused  # every error ack is counted by its code
+        namespace.refusal_observer = metrics.refused  # every error ack is counted by its code
         sio.register_namespace(namespace)
     hub.sanitize = metrics.timed(to_html)
     Bridge(sio, hub, dashboard)

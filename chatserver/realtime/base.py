@@ -21,13 +21,16 @@ class AnsweringNamespace(socketio.AsyncNamespace):
     those names are refused by ``realtime/server.py`` before any namespace sees them.
     """
 
-    on_refusal: RefusalObserver | None = None
+    # not named on_*: socket.io dispatches a client's event X to on_X, so an on_ attribute would
+    # be an event anyone could send (the fuzz suite found "refusal" reaching the metrics)
+    refusal_observer: RefusalObserver | None = None
 
     async def trigger_event(self, event: str, *args: Any) -> Any:
         if event not in ("connect", "disconnect") and not hasattr(self, f"on_{event}"):
             answer: Any = failure(UnknownEvent())
         else:
             answer = await super().trigger_event(event, *args)
-        if self.on_refusal is not None and isinstance(answer, dict) and answer.get("ok") is False:
-            self.on_refusal(self.namespace, answer["error"]["code"])  # every error ack, one place
+        observer = self.refusal_observer
+        if observer is not None and isinstance(answer, dict) and answer.get("ok") is False:
+            observer(self.namespace, answer["error"]["code"])  # every error ack, in one place
         return answer
