@@ -8,6 +8,7 @@ in the repository (git-ignored), where a person can look at them after a run.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -88,15 +89,21 @@ async def shoot(page: Page, name: str) -> None:
     await page.screenshot(path=str(SHOTS / f"console-{name}.png"), full_page=False)
 
 
+@contextlib.asynccontextmanager
+async def console_on(env: Env, browser: Browser) -> AsyncIterator[Console]:
+    """A desktop browser context on ``env``; afterwards, no page may have logged a problem."""
+    context = await browser.new_context(viewport={"width": 1280, "height": 800})
+    made = Console(env, browser, context)
+    try:
+        yield made
+    finally:
+        for extra in made.extra:
+            await extra.close()
+        await context.close()
+    assert made.problems == []
+
+
 @pytest.fixture
 async def console(browser: Browser, tmp_path: Path) -> AsyncIterator[Console]:
-    async with running(tmp_path) as env:
-        context = await browser.new_context(viewport={"width": 1280, "height": 800})
-        made = Console(env, browser, context)
-        try:
-            yield made
-        finally:
-            for extra in made.extra:
-                await extra.close()
-            await context.close()
-        assert made.problems == []
+    async with running(tmp_path) as env, console_on(env, browser) as made:
+        yield made

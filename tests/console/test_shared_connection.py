@@ -13,7 +13,7 @@ import pytest
 from playwright.async_api import Browser, expect
 
 from chatserver.privacy.abuse import Limits
-from tests.console.conftest import Console, shoot
+from tests.console.conftest import Console, console_on, shoot
 from tests.console.test_supervisor import open_floor
 from tests.e2e.conftest import running
 
@@ -22,16 +22,8 @@ HINT = "meerdere gesprekken vanaf één verbinding (4 tegelijk)"
 
 @pytest.fixture
 async def shipped_limits(browser: Browser, tmp_path: Path) -> AsyncIterator[Console]:
-    async with running(tmp_path, limits=Limits()) as env:
-        context = await browser.new_context(viewport={"width": 1280, "height": 800})
-        made = Console(env, browser, context)
-        try:
-            yield made
-        finally:
-            for extra in made.extra:
-                await extra.close()
-            await context.close()
-        assert made.problems == []
+    async with running(tmp_path, limits=Limits()) as env, console_on(env, browser) as made:
+        yield made
 
 
 async def test_the_fourth_chat_from_one_connection_is_served_and_marked(
