@@ -118,7 +118,10 @@ class VisitorNamespace(AnsweringNamespace):
         if conversation.state is ConversationState.ACTIVE and conversation.operator_id:
             alias = self.hub.alias(conversation.operator_id)
             await self.emit("assigned", {"operator": alias}, to=sid)
-        session = await self.get_session(sid)
+        try:
+            session = await self.get_session(sid)
+        except KeyError:
+            return  # the socket dropped during the replay: nothing to count in, or out again
         session["counted"] = True  # only a counted connection may be counted out again
         await self.save_session(sid, session)
         await self.hub.visitor_connected(conversation_id)
