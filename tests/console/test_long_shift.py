@@ -10,7 +10,7 @@ scrolled back, when a "new messages" button brings them down instead.
 
 from __future__ import annotations
 
-from playwright.async_api import Page, expect
+from playwright.async_api import Locator, Page, expect
 
 from tests.console.conftest import AXE, Console, shoot
 from tests.console.test_accessibility import violations
@@ -158,6 +158,14 @@ async def test_typing_shows_above_the_compose_box_and_a_message_does_not_hide_it
     await expect(typing).to_have_text("De hulpvrager typt…")
 
 
+async def settled(transcript: Locator) -> None:
+    """Two animation frames: the page has handled the scroll the test just made (a volunteer's
+    scroll takes far longer than a frame; the test's own takes none)."""
+    await transcript.evaluate(
+        "() => new Promise(done => requestAnimationFrame(() => requestAnimationFrame(done)))"
+    )
+
+
 async def test_new_messages_wait_below_while_the_volunteer_reads_back(console: Console) -> None:
     """Following the chat, the newest message is always in view. Scrolled back to read, the
     volunteer stays where they are and a "2 nieuwe berichten" button appears; it brings them
@@ -174,6 +182,7 @@ async def test_new_messages_wait_below_while_the_volunteer_reads_back(console: C
 
     await transcript.evaluate("el => { el.scrollTop = 0; }")
     await expect(transcript.locator(".msg").first).to_be_in_viewport()
+    await settled(transcript)
     await visitor.call("message", {"text": "hallo?"})
     await expect(pill).to_have_text("1 nieuw bericht ↓")
     await visitor.call("message", {"text": "hallo??"})
@@ -192,6 +201,8 @@ async def test_new_messages_wait_below_while_the_volunteer_reads_back(console: C
 
     # scrolled back, then down again by hand: the button goes, and following resumes
     await transcript.evaluate("el => { el.scrollTop = 0; }")
+    await expect(transcript.locator(".msg").first).to_be_in_viewport()
+    await settled(transcript)
     await visitor.call("message", {"text": "nog één"})
     await expect(pill).to_be_visible()
     await transcript.evaluate("el => { el.scrollTop = el.scrollHeight; }")
