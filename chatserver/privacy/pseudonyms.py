@@ -52,12 +52,18 @@ def source_address(environ: dict[str, Any], trusted_proxies: Iterable[str] = ())
     peer = str(getattr(request, "remote", "") or "")
     forwarded: str | None = environ.get("HTTP_X_FORWARDED_FOR")
     if forwarded and _trusted(peer, trusted_proxies):
-        hops = [hop.strip() for hop in forwarded.split(",") if hop.strip()]
-        # the right-most hop not itself a trusted proxy is who reached our proxies
-        for hop in reversed(hops):
-            if not _trusted(hop, trusted_proxies):
-                return hop
+        return forwarded_client(forwarded, trusted_proxies) or peer
     return peer
+
+
+def forwarded_client(forwarded: str, trusted_proxies: Iterable[str]) -> str | None:
+    """Who reached our proxies, by a trusted proxy's X-Forwarded-For: the right-most hop that
+    is not itself a trusted proxy (if every hop is one, the first); None for an empty header."""
+    hops = [hop.strip() for hop in forwarded.split(",") if hop.strip()]
+    for hop in reversed(hops):
+        if not _trusted(hop, trusted_proxies):
+            return hop
+    return hops[0] if hops else None
 
 
 FORWARDING_HEADERS = ("X-Forwarded-For", "Forwarded", "X-Real-IP")
@@ -108,6 +114,11 @@ def _trusted(address: str, proxies: Iterable[str]) -> bool:
         except ValueError:
             continue
     return False
+
+
+def within(address: str, networks: Iterable[str]) -> bool:
+    """Is ``address`` in one of ``networks`` (addresses or networks from the configuration)?"""
+    return _trusted(address, networks)
 
 
 def is_trusted_proxy(address: str, proxies: Iterable[str]) -> bool:

@@ -13,46 +13,32 @@ address is used for this comparison only: never stored, never logged.
 
 from __future__ import annotations
 
-import ipaddress
-from collections.abc import Iterable
-
 from aiohttp import web
 from prometheus_client import generate_latest
 
+from chatserver.privacy.pseudonyms import (
+    FORWARDING_HEADERS,
+    forwarded_client,
+    is_trusted_proxy,
+    within,
+)
 from chatserver.web.keys import HUB, METRICS
 
 # the classic text format every Prometheus reads; our names need nothing newer
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
-# headers a proxy uses to name the client; only X-Forwarded-For is ever believed
-FORWARDING_HEADERS = ("X-Forwarded-For", "Forwarded", "X-Real-IP")
-
-
-def within(address: str, networks: Iterable[str]) -> bool:
-    """Is ``address`` in one of ``networks``? An IPv4 address seen over IPv6 counts as IPv4."""
-    try:
-        ip = ipaddress.ip_address(address.strip())
-    except ValueError:
-        return False
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
-    return any(ip in ipaddress.ip_network(network, strict=False) for network in networks)
 
 
 def client_of(request: web.Request, trusted_proxies: tuple[str, ...]) -> str | None:
-    """Who is asking: the peer, or the client a trusted proxy names; None if we cannot tell."""
+    """Who is asking: the peer, or the client a trusted proxy names; None if a forwarded
+    header came from anyone else (we cannot tell who asks, so the page stays shut)."""
     peer = request.remote or ""
     if not any(name in request.headers for name in FORWARDING_HEADERS):
         return peer
-    forwarded = ",".join(request.headers.getall("X-Forwarded-For", []))
-    hops = [hop.strip() for hop in forwarded.split(",") if hop.strip()]
-    if not hops or not within(peer, trusted_proxies):
+    if not is_trusted_proxy(peer, trusted_proxies):
         return None
-    # as for visitors' abuse limits: the right-most hop that is not itself a trusted proxy
-    # reached our proxies; if every hop is a proxy, the first one is where it started
-    for hop in reversed(hops):
-        if not within(hop, trusted_proxies):
-            return hop
-    return hops[0]
+    return forwarded_client(
+        ",".join(request.headers.getall("X-Forwarded-For", [])), trusted_proxies
+    )
 
 
 async def metrics(request: web.Request) -> web.Response:
