@@ -17,12 +17,14 @@ from dataclasses import dataclass
 from aiohttp import web
 
 from chatserver.accounts import Enrolments, LoginThrottle
-from chatserver.backends.base import Store
 from chatserver.clock import Clock
 from chatserver.hub.events import Ended, Event, Subscriber
+from chatserver.hub.followup.service import FollowUp
+from chatserver.hub.followup.spaces import FollowUpStores
 from chatserver.hub.hub import Hub
 from chatserver.monitoring import Metrics
 from chatserver.privacy.abuse import AbuseGuard, Limits
+from chatserver.privacy.link_guard import LinkGuard
 from chatserver.privacy.pseudonyms import Pseudonyms
 from chatserver.privacy.sanitize import to_html
 from chatserver.realtime.bridge import OPERATOR, SUPERVISORS, VISITOR, Bridge
@@ -36,7 +38,16 @@ from chatserver.web.compression import compress_text
 from chatserver.web.cross_site import refuse_cross_site
 from chatserver.web.draining import no_new_sockets_while_draining
 from chatserver.web.error_pages import chat_errors
-from chatserver.web.keys import ENROLMENTS, HUB, METRICS, PSEUDONYMS, READY, THROTTLE
+from chatserver.web.keys import (
+    ENROLMENTS,
+    FOLLOW_UP,
+    HUB,
+    LINK_GUARD,
+    METRICS,
+    PSEUDONYMS,
+    READY,
+    THROTTLE,
+)
 from chatserver.web.proxy_warning import proxy_warning
 from chatserver.web.routes import add_routes
 from chatserver.web.security import security_headers
@@ -52,11 +63,12 @@ class Server:
     app: web.Application
     hub: Hub
     sio: GuardedServer
+    followup: FollowUp
 
 
 def build_server(
     settings: Settings,
-    store: Store,
+    store: FollowUpStores,
     clock: Clock,
     sweep_interval: float | None = 1.0,
     limits: Limits | None = None,
@@ -92,6 +104,8 @@ def build_server(
         sio.register_namespace(namespace)
     hub.sanitize = metrics.timed(to_html)
     Bridge(sio, hub, dashboard)
+    followup = FollowUp(settings, store, clock, hub.bus, lambda text: hub.sanitize(text))
+    hub.space_purge = followup.spaces.purge_idle  # spaces idle past their term go with the rest
 
     app = web.Application(
         client_max_size=64 * 1024,
@@ -113,6 +127,8 @@ def build_server(
     app[THROTTLE] = LoginThrottle()
     app[ENROLMENTS] = Enrolments()
     app[PSEUDONYMS] = guard.pseudonyms
+    app[FOLLOW_UP] = followup
+    app[LINK_GUARD] = LinkGuard(clock, guard.pseudonyms, settings.follow_up.wrong_links_per_hour)
     add_routes(app)
     sio.attach(app)
 
@@ -133,7 +149,7 @@ def build_server(
         await store.close()
 
     app.cleanup_ctx.append(lifecycle)
-    return Server(app, hub, sio)
+    return Server(app, hub, sio, followup)
 
 
 def _release_source(guard: AbuseGuard) -> Subscriber:

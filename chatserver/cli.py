@@ -23,6 +23,8 @@ from chatserver.backends.embedded.store import not_a_folder
 from chatserver.cli_config import check_config as check
 from chatserver.clock import SystemClock
 from chatserver.errors import ChatError
+from chatserver.hub.events import EventBus
+from chatserver.hub.followup.spaces import Spaces
 from chatserver.privacy.retention import purge as run_purge
 from chatserver.settings import DEFAULT_CONFIG, ConfigError, Settings, load_settings
 
@@ -151,7 +153,11 @@ def purge(args: argparse.Namespace) -> int:
         store = SqliteStore(database, scrub_delay=None)
         await store.open()
         try:
-            report = await run_purge(store, settings, SystemClock().now(), dry_run=args.dry_run)
+            clock = SystemClock()
+            spaces = Spaces(settings, store, clock, EventBus())
+            report = await run_purge(
+                store, settings, clock.now(), dry_run=args.dry_run, spaces=spaces.purge_idle
+            )
         finally:
             await store.close()
         return report.lines()

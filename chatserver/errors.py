@@ -315,3 +315,23 @@ class JsonRequired(ChatError):
     code = "json_required"
     status = 415
     default_message = "Send the body as JSON, with Content-Type: application/json."
+
+
+class LinkUnknown(ChatError):
+    """A follow-up link that opens nothing: wrong, revoked, forgotten or purged all answer
+    exactly this, so a guess learns nothing about which links exist or existed."""
+
+    code = "link_unknown"
+    status = 404
+    default_message = (
+        "This link does not open anything (any more). Check that you copied all of it. Links "
+        "stop working when they are replaced, closed, or not used for a long time."
+    )
+
+
+class FollowUpUnavailable(ChatError):
+    """The line does not offer this kind of follow-up (letters, appointments)."""
+
+    code = "follow_up_unavailable"
+    status = 403
+    default_message = "This line does not offer that."

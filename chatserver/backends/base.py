@@ -43,6 +43,13 @@ class HourStats:
     duration_max: float = 0.0
     topics: dict[str, int] = field(default_factory=dict)
     risks: dict[str, int] = field(default_factory=dict)
+    # follow-up by link: counts only, never text
+    letters_received: int = 0
+    letters_answered: int = 0
+    appointments_booked: int = 0
+    appointments_kept: int = 0
+    appointments_missed: int = 0
+    appointments_cancelled: int = 0
 
 
 # Upper bounds (seconds) of the histogram buckets for waits and chat durations: 0-30 s, 30-60 s,
@@ -85,6 +92,12 @@ class StatsDelta:
     duration: float | None = None  # one measured chat duration (seconds)
     topics: tuple[str, ...] = ()
     risk: str | None = None
+    letters_received: int = 0
+    letters_answered: int = 0
+    appointments_booked: int = 0
+    appointments_kept: int = 0
+    appointments_missed: int = 0
+    appointments_cancelled: int = 0
 
 
 @dataclass

@@ -237,6 +237,14 @@ class Purged:
 
 
 @dataclass(frozen=True)
+class LettersChanged:
+    """A line's letters changed (one came in, was taken, answered or handed on): the
+    consoles of the volunteers on that line refresh their list. No text, no ids."""
+
+    line: str
+
+
+@dataclass(frozen=True)
 class SessionEnded:
     """A login session ended: logged out, or idle longer than the session may be. The
     consoles that connected with it must close, or a socket would outlive its login.
@@ -273,6 +281,7 @@ Event = (
     | StatsRecorded
     | Purged
     | SessionEnded
+    | LettersChanged
 )
 Subscriber = Callable[[Event], Awaitable[None]]
 

@@ -147,11 +147,11 @@ class Hub(
         if now - self._purged_at < interval:
             return
         self._purged_at = now
-        report = await purge(self.store, self.settings, now)
+        report = await purge(self.store, self.settings, now, spaces=self.space_purge)
         await self.bus.publish(
             Purged(report.conversations, report.messages, report.notes, report.audit_entries)
         )
-        if report.conversations or report.audit_entries or report.holds_lapsed:
+        if report.conversations or report.audit_entries or report.holds_lapsed or report.spaces:
             log.info("retention purge: %s", "; ".join(report.lines()))
 
     # ------------------------------------------------------------------ lines (public API)

@@ -32,6 +32,7 @@ from chatserver.hub.locks import KeyedLocks
 from chatserver.hub.model import Conversation, ConversationState
 from chatserver.hub.queue import LineQueue
 from chatserver.hub.typing_gate import TypingGate
+from chatserver.privacy.retention import SpacePurge
 from chatserver.privacy.sanitize import to_html
 from chatserver.settings import LineSettings, Settings
 
@@ -94,6 +95,8 @@ class HubState:
         self._backup_requests: dict[str, BackupRequest] = {}
         self._handover_notes: dict[str, str] = {}  # for whoever takes it from the queue
         self._triaged: set[str] = set()  # conversations whose first message was looked at
+        # the follow-up's part of the retention purge (spaces behind links), set by app.py
+        self.space_purge: SpacePurge | None = None
 
     def held(self, operator_id: str) -> list[Conversation]:
         presence = self._presences.get(operator_id)

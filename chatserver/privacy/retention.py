@@ -48,6 +48,7 @@ class PurgeReport:
     audit_entries: int = 0
     holds_lapsed: int = 0
     held: int = 0  # conversations due for erasing that an unexpired hold kept back
+    spaces: int = 0  # visitors' spaces behind links, idle past their line's term
 
     def lines(self) -> list[str]:
         """Sentences for a person: the CLI prints them, a log line may carry them."""
@@ -64,6 +65,10 @@ class PurgeReport:
             out.append(f"{remove} {what} from {_count(self.conversations, 'conversation')}.")
         if self.audit_entries:
             out.append(f"{remove} {_count(self.audit_entries, 'audit log entry')} past the term.")
+        if self.spaces:
+            out.append(
+                f"{remove} {_count(self.spaces, 'space')} behind a link, idle past the term."
+            )
         if self.held:
             verb = "would be" if self.dry_run else ("was" if self.held == 1 else "were")
             out.append(
@@ -106,8 +111,19 @@ def new_hold(
     return Hold(conversation_id, operator_id, reason, now, now + days * DAY)
 
 
-async def purge(store: Store, settings: Settings, now: float, dry_run: bool = False) -> PurgeReport:
-    """Erase every transcript and note past its line's term, except under an unexpired hold.
+# the follow-up's part of the purge (``Spaces.purge_idle``): (now, dry_run) -> how many
+SpacePurge = Callable[[float, bool], Awaitable[int]]
+
+
+async def purge(
+    store: Store,
+    settings: Settings,
+    now: float,
+    dry_run: bool = False,
+    spaces: SpacePurge | None = None,
+) -> PurgeReport:
+    """Erase every transcript and note past its line's term, except under an unexpired hold,
+    and (with ``spaces``) every visitor's space behind a link that was idle for its term.
 
     Order matters: lapsed holds go first, so what they kept is erased in the same run; the
     VACUUM comes last, so the erased text is gone from the database file and its WAL, not only
@@ -142,6 +158,9 @@ async def purge(store: Store, settings: Settings, now: float, dry_run: bool = Fa
             report.messages += messages
             report.notes += notes
             report.conversations += bool(messages or notes)
+
+    if spaces is not None:
+        report.spaces = await spaces(now, dry_run)
 
     audit_before = now - settings.retention.audit_days * DAY
     if dry_run:

@@ -26,10 +26,13 @@ from chatserver.settings.shape import (
     Canned,
     ConfigError,
     Contact,
+    FollowUpPolicy,
+    FollowUpSettings,
     Interval,
     LineSettings,
     RetentionSettings,
     RoutingSettings,
+    SelfHelp,
     ServerSettings,
     Settings,
     Topic,
@@ -39,6 +42,8 @@ from chatserver.settings.validate import (
     _ABUSE_SPEC,
     _ACCOUNTS_SPEC,
     _DAY,
+    _FOLLOW_UP_SPEC,
+    _LINE_FOLLOW_UP_SPEC,
     _LINE_RETENTION_SPEC,
     _MISSING,
     _RETENTION_SPEC,
@@ -71,15 +76,18 @@ from chatserver.settings.validate import (
 
 _TOP_KEYS = (
     "server", "routing", "retention", "triage", "abuse", "wrapup", "intake", "lines", "accounts",
+    "follow_up",
 )  # fmt: skip
 _LINE_KEYS = (
     "id", "name", "languages", "timezone", "hours", "always_open", "exceptions", "queue_limit",
     "emergency", "alternatives", "alternatives_after_seconds", "privacy_statement",
     "emergency_procedure", "embed_origins", "exit_url", "retention", "redact", "canned",
+    "follow_up", "self_help",
 )  # fmt: skip
 _CONTACT_KEYS = ("label", "phone", "url")
 _TOPIC_KEYS = ("id", "label")
 _CANNED_KEYS = ("id", "title", "text")
+_SELF_HELP_KEYS = ("title", "text", "url")
 _EXCEPTION_KEYS = ("date", "hours")
 
 # the [retention] a line starts from when no global one is given (frozen, so safely shared)
@@ -217,6 +225,26 @@ def _canned(c: _Collector, value: object, key: str, languages: Sequence[str]) ->
     return tuple(canned)
 
 
+def _self_help(
+    c: _Collector, value: object, key: str, languages: Sequence[str]
+) -> tuple[SelfHelp, ...]:
+    """``[[lines.self_help]]``: what the visitor's own space offers to read, with a site."""
+    what = 'a list of tables like [{ title = "Slapen", text = "...", url = "https://..." }]'
+    found: list[SelfHelp] = []
+    for i, item in enumerate(c.take(_list, value, key, what) or ()):
+        item_key = f"{key}[{i}]"
+        entry = c.take(_table, item, item_key, 'a table like { title = "Slapen", text = "..." }')
+        if entry is None:
+            continue
+        _check_keys(c, entry, item_key, _SELF_HELP_KEYS)
+        title = c.take(_text, entry.get("title", _MISSING), _at(item_key, "title"), languages)
+        text = c.take(_text, entry.get("text", _MISSING), _at(item_key, "text"), languages)
+        url = c.take(_url, entry["url"], _at(item_key, "url")) if "url" in entry else None
+        if title is not None and text is not None:
+            found.append(SelfHelp(title=title, text=text, url=url))
+    return tuple(found)
+
+
 def _field(
     c: _Collector, entry: dict[str, Any], key: str, name: str, parse: Callable[..., T],
     *args: Any, default: object = _MISSING,
@@ -291,6 +319,9 @@ def _line(
         retention=_line_retention(c, entry, key, retention),
         redact=_field(c, entry, key, "redact", _bool, default=False),
         canned=_canned(c, entry.get("canned", []), _at(key, "canned"), langs),
+        follow_up=_section(c, entry.get("follow_up", _MISSING), _at(key, "follow_up"),
+                           FollowUpSettings, _LINE_FOLLOW_UP_SPEC),
+        self_help=_self_help(c, entry.get("self_help", []), _at(key, "self_help"), langs),
     )  # fmt: skip
     if len(c.problems) > before:
         return None
@@ -354,6 +385,9 @@ def _settings(c: _Collector, doc: dict[str, Any], source: str) -> Settings:
         abuse=_section(c, get("abuse", _MISSING), "abuse", AbuseSettings, _ABUSE_SPEC),
         accounts=_section(
             c, get("accounts", _MISSING), "accounts", AccountSettings, _ACCOUNTS_SPEC
+        ),
+        follow_up=_section(
+            c, get("follow_up", _MISSING), "follow_up", FollowUpPolicy, _FOLLOW_UP_SPEC
         ),
         wrapup_topics=_topics(c, wrapup.get("topics", []), "wrapup.topics", languages),
         intake_topics=_topics(c, intake.get("topics", []), "intake.topics", languages),

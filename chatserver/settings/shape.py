@@ -62,6 +62,30 @@ class Canned:
 
 
 @dataclass(frozen=True)
+class SelfHelp:
+    """A self-help text (and where to read more) in the visitor's own space behind a link."""
+
+    title: dict[str, str]  # language -> text
+    text: dict[str, str]
+    url: str | None = None
+
+
+@dataclass(frozen=True)
+class FollowUpSettings:
+    """``[lines.follow_up]``: what a line offers beyond one live chat, by a unique link.
+
+    Off by default: a line that offers letters promises an answer within
+    ``answer_within_hours``, and only the organisation knows whether it can keep that.
+    """
+
+    # a visitor may write a letter when the chat cannot help now (closed, full, nobody on duty)
+    letters: bool = False
+    answer_within_hours: int = 72  # what the line promises; later ones are marked overdue
+    # a volunteer may agree a next chat with the visitor at the end of a chat
+    appointments: bool = False
+
+
+@dataclass(frozen=True)
 class LineSettings:
     """A line (service) visitors choose: its own queue, opening hours and contacts.
 
@@ -96,6 +120,9 @@ class LineSettings:
     redact: bool = False
     # canned responses the console offers for this line's chats, from [[lines.canned]]
     canned: tuple[Canned, ...] = ()
+    follow_up: FollowUpSettings = field(default_factory=FollowUpSettings)
+    # texts and sites the visitor's own space shows, from [[lines.self_help]]
+    self_help: tuple[SelfHelp, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -204,6 +231,21 @@ ACCOUNT_ROLES = ("volunteer", "supervisor", "admin")
 
 
 @dataclass(frozen=True)
+class FollowUpPolicy:
+    """``[follow_up]``: the organisation's rules for links, letters and appointments."""
+
+    # wrong links one source may try per hour (keyed on the rotating pseudonym, never the
+    # address) before every link is refused to it until the hour is over: a guesser gets
+    # nowhere, a visitor who mistyped once is not locked out
+    wrong_links_per_hour: int = 10
+    max_letter_length: int = 10000  # a letter may be longer than a chat message
+    # an agreed chat opens this long before its time, and counts as missed this long after
+    appointment_opens_minutes: int = 10
+    appointment_missed_minutes: int = 30
+    appointment_days_ahead: int = 28  # how far ahead a next chat may be agreed
+
+
+@dataclass(frozen=True)
 class AccountSettings:
     """``[accounts]``: which roles must log in with a TOTP second factor."""
 
@@ -223,6 +265,7 @@ class Settings:
     triage: TriageSettings = field(default_factory=TriageSettings)
     abuse: AbuseSettings = field(default_factory=AbuseSettings)
     accounts: AccountSettings = field(default_factory=AccountSettings)
+    follow_up: FollowUpPolicy = field(default_factory=FollowUpPolicy)
 
     def line(self, line_id: str) -> LineSettings | None:
         for line in self.lines:

@@ -374,6 +374,21 @@ _ABUSE_SPEC: dict[str, Any] = {
 }
 
 
+_FOLLOW_UP_SPEC: dict[str, Any] = {
+    "wrong_links_per_hour": partial(_int, low=1, high=1000),
+    "max_letter_length": partial(_int, low=100, high=100_000),
+    "appointment_opens_minutes": partial(_int, low=0, high=120),
+    "appointment_missed_minutes": partial(_int, low=1, high=240),
+    "appointment_days_ahead": partial(_int, low=1, high=365),
+}
+# [lines.follow_up]: what a line offers beyond a live chat
+_LINE_FOLLOW_UP_SPEC: dict[str, Any] = {
+    "letters": _bool,
+    "answer_within_hours": partial(_int, low=1, high=24 * 30),
+    "appointments": _bool,
+}
+
+
 _ACCOUNTS_SPEC: dict[str, Any] = {
     "two_factor_roles": _roles,
 }

@@ -10,8 +10,10 @@ from __future__ import annotations
 from aiohttp import web
 
 from chatserver.accounts import Enrolments, LoginThrottle
+from chatserver.hub.followup.service import FollowUp
 from chatserver.hub.hub import Hub
 from chatserver.monitoring import Metrics
+from chatserver.privacy.link_guard import LinkGuard
 from chatserver.privacy.pseudonyms import Pseudonyms
 
 HUB = web.AppKey("hub", Hub)
@@ -27,6 +29,9 @@ ENROLMENTS = web.AppKey("enrolments", Enrolments)
 # the keyed, rotating pseudonyms of client addresses (the abuse guard's): the login lockout
 # counts failures per source with them, never per address
 PSEUDONYMS = web.AppKey("pseudonyms", Pseudonyms)
+# letters and the visitors' spaces behind links (hub/followup/), and the guard against guessing
+FOLLOW_UP = web.AppKey("follow_up", FollowUp)
+LINK_GUARD = web.AppKey("link_guard", LinkGuard)
 
 # the language a page view chose (``?lang=``, a form's field): an error page that the view
 # raises is then shown in it, instead of being guessed again from the request

@@ -14,13 +14,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from chatserver.backends.base import Store
 from chatserver.backends.embedded import MEMORY, SqliteStore
+from chatserver.hub.followup.spaces import FollowUpStores as Store
 
 
 @dataclass(frozen=True)
 class Backend:
-    """How to make stores of one kind for a test; the stores are handed out unopened."""
+    """How to make stores of one kind for a test; the stores are handed out unopened, with
+    the follow-up's records (letters, spaces) beside the chats', as the server needs them."""
 
     name: str  # the test id
     # a store on storage kept under this folder: every store made for the same folder reaches

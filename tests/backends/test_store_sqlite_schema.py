@@ -89,8 +89,12 @@ async def test_a_file_from_before_histograms_gains_them(
     """A helpline upgrading keeps its hourly figures; histograms start from the upgrade on."""
     monkeypatch.setattr(embedded.schema, "MIGRATIONS", embedded.MIGRATIONS[:3])
     store = await opened(SqliteStore(sqlite_path))
-    await store.add_stats(StatsDelta("general", T0, offered=1))
     await store.close()
+    with sqlite3.connect(sqlite_path) as raw:  # as the release before this one wrote it
+        raw.execute(
+            "INSERT INTO stats_hourly (line, hour, offered) VALUES (?, ?, 1)",
+            ("general", int(T0 // 3600) * 3600),
+        )
     assert _user_version(sqlite_path) == 3
     monkeypatch.undo()
 

@@ -170,6 +170,78 @@ MIGRATIONS: list[tuple[str, ...]] = [
         "ALTER TABLE messages ADD COLUMN html TEXT",
         "UPDATE messages SET html = sanitized_html(text) WHERE html IS NULL",
     ),
+    # 8: follow-up by unique link (issue 12): the visitor's space behind a link (its key only
+    # as a hash), letter threads and letters, agreed next chats, the chats a space holds; and
+    # their counts in the hourly statistics. No foreign key from space_conversations to
+    # conversations: a conversation's record outlives the space, and erasing a space must not
+    # touch statistics.
+    (
+        """CREATE TABLE spaces (
+            id TEXT PRIMARY KEY,
+            line TEXT NOT NULL,
+            lang TEXT NOT NULL,
+            key_hash TEXT UNIQUE,  -- sha256 of the link's secret; NULL once revoked
+            created_at REAL NOT NULL,
+            active_at REAL NOT NULL,
+            revoked_at REAL
+        )""",
+        "CREATE INDEX spaces_active ON spaces(line, active_at)",
+        """CREATE TABLE letter_threads (
+            id TEXT PRIMARY KEY,
+            space_id TEXT NOT NULL REFERENCES spaces(id) ON DELETE CASCADE,
+            line TEXT NOT NULL,
+            lang TEXT NOT NULL,
+            created_at REAL NOT NULL,
+            active_at REAL NOT NULL,
+            waiting_since REAL,  -- the oldest unanswered visitor letter; NULL when answered
+            due_at REAL,
+            owner TEXT,  -- the volunteer who took the thread
+            note TEXT  -- a colleague's handover note
+        )""",
+        "CREATE INDEX letter_threads_space ON letter_threads(space_id)",
+        "CREATE INDEX letter_threads_waiting ON letter_threads(waiting_since)",
+        "CREATE INDEX letter_threads_owner ON letter_threads(owner)",
+        """CREATE TABLE letters (
+            thread_id TEXT NOT NULL REFERENCES letter_threads(id) ON DELETE CASCADE,
+            seq INTEGER NOT NULL,
+            role TEXT NOT NULL,
+            text TEXT NOT NULL,
+            html TEXT NOT NULL,
+            at REAL NOT NULL,
+            author TEXT,
+            author_alias TEXT,
+            PRIMARY KEY (thread_id, seq)
+        )""",
+        """CREATE TABLE appointments (
+            id TEXT PRIMARY KEY,
+            space_id TEXT NOT NULL REFERENCES spaces(id) ON DELETE CASCADE,
+            line TEXT NOT NULL,
+            lang TEXT NOT NULL,
+            operator_id TEXT NOT NULL,
+            at REAL NOT NULL,
+            note TEXT NOT NULL,
+            source_conversation TEXT NOT NULL,
+            created_at REAL NOT NULL,
+            share INTEGER NOT NULL,
+            keep INTEGER NOT NULL,
+            state TEXT NOT NULL,
+            conversation_id TEXT
+        )""",
+        "CREATE INDEX appointments_at ON appointments(at)",
+        "CREATE INDEX appointments_space ON appointments(space_id)",
+        """CREATE TABLE space_conversations (
+            space_id TEXT NOT NULL REFERENCES spaces(id) ON DELETE CASCADE,
+            conversation_id TEXT NOT NULL,
+            kept INTEGER NOT NULL,
+            PRIMARY KEY (space_id, conversation_id)
+        )""",
+        "ALTER TABLE stats_hourly ADD COLUMN letters_received INTEGER NOT NULL DEFAULT 0",
+        "ALTER TABLE stats_hourly ADD COLUMN letters_answered INTEGER NOT NULL DEFAULT 0",
+        "ALTER TABLE stats_hourly ADD COLUMN appointments_booked INTEGER NOT NULL DEFAULT 0",
+        "ALTER TABLE stats_hourly ADD COLUMN appointments_kept INTEGER NOT NULL DEFAULT 0",
+        "ALTER TABLE stats_hourly ADD COLUMN appointments_missed INTEGER NOT NULL DEFAULT 0",
+        "ALTER TABLE stats_hourly ADD COLUMN appointments_cancelled INTEGER NOT NULL DEFAULT 0",
+    ),
 ]
 
 

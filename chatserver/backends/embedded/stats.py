@@ -13,6 +13,12 @@ from chatserver.backends.embedded.rows import hour_of
 from chatserver.backends.embedded.writer import Queries, Statement
 from chatserver.hub.model import ConversationState
 
+# the follow-up's counters (letters, appointments): a column each, added to like ``offered``
+FOLLOW_UP_COUNTS = (
+    "letters_received", "letters_answered", "appointments_booked", "appointments_kept",
+    "appointments_missed", "appointments_cancelled",
+)  # fmt: skip
+
 
 class StatsQueries(Queries):
     async def add_stats(self, delta: StatsDelta) -> None:
@@ -20,11 +26,15 @@ class StatsQueries(Queries):
         hour = hour_of(delta.at)
         wait = delta.wait if delta.wait is not None else 0.0
         duration = delta.duration if delta.duration is not None else 0.0
+        counts = [getattr(delta, name) for name in FOLLOW_UP_COUNTS]
         statements: list[Statement] = [
             (
                 "INSERT INTO stats_hourly (line, hour, offered, answered, abandoned, wait_sum,"
-                " wait_max, duration_sum, duration_count, duration_max)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (line, hour) DO UPDATE SET"
+                " wait_max, duration_sum, duration_count, duration_max, "
+                + ", ".join(FOLLOW_UP_COUNTS)
+                + ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?"
+                + ", ?" * len(FOLLOW_UP_COUNTS)
+                + ") ON CONFLICT (line, hour) DO UPDATE SET"
                 " offered = offered + excluded.offered,"
                 " answered = answered + excluded.answered,"
                 " abandoned = abandoned + excluded.abandoned,"
@@ -32,7 +42,8 @@ class StatsQueries(Queries):
                 " wait_max = max(wait_max, excluded.wait_max),"
                 " duration_sum = duration_sum + excluded.duration_sum,"
                 " duration_count = duration_count + excluded.duration_count,"
-                " duration_max = max(duration_max, excluded.duration_max)",
+                " duration_max = max(duration_max, excluded.duration_max), "
+                + ", ".join(f"{name} = {name} + excluded.{name}" for name in FOLLOW_UP_COUNTS),
                 (
                     delta.line,
                     hour,
@@ -44,6 +55,7 @@ class StatsQueries(Queries):
                     duration,
                     int(delta.duration is not None),
                     duration,
+                    *counts,
                 ),
             )
         ]
@@ -68,7 +80,8 @@ class StatsQueries(Queries):
         rows = await self._read(
             "SELECT h.line, h.hour, h.offered, h.answered, h.abandoned, h.wait_sum, h.wait_max,"
             " h.duration_sum, h.duration_count, h.duration_max,"
-            " (SELECT json_group_object(t.topic, t.count) FROM stats_topics t"
+            + "".join(f" h.{name}," for name in FOLLOW_UP_COUNTS)
+            + " (SELECT json_group_object(t.topic, t.count) FROM stats_topics t"
             "  WHERE t.line = h.line AND t.hour = h.hour),"
             " (SELECT json_group_object(r.risk, r.count) FROM stats_risks r"
             "  WHERE r.line = h.line AND r.hour = h.hour)"
@@ -88,8 +101,9 @@ class StatsQueries(Queries):
                 duration_sum=row[7],
                 duration_count=row[8],
                 duration_max=row[9],
-                topics=json.loads(row[10] or "{}"),
-                risks=json.loads(row[11] or "{}"),
+                **{name: row[10 + i] for i, name in enumerate(FOLLOW_UP_COUNTS)},
+                topics=json.loads(row[10 + len(FOLLOW_UP_COUNTS)] or "{}"),
+                risks=json.loads(row[11 + len(FOLLOW_UP_COUNTS)] or "{}"),
             )
             for row in rows
         ]

@@ -26,6 +26,7 @@ import aiosqlite
 
 from chatserver.backends.base import CommitObserver, StoreUnusable
 from chatserver.backends.embedded.accounts import AccountQueries
+from chatserver.backends.embedded.followup import FollowUpQueries
 from chatserver.backends.embedded.oversight import OversightQueries
 from chatserver.backends.embedded.rows import (
     CONVERSATION_COLUMNS,
@@ -53,7 +54,7 @@ MEMORY = ":memory:"
 SCRUB_DELAY = 60.0  # seconds from an erase to the VACUUM that removes stale fragments
 
 
-class SqliteStore(AccountQueries, StatsQueries, OversightQueries):
+class SqliteStore(AccountQueries, StatsQueries, OversightQueries, FollowUpQueries):
     """The ``Store`` on one SQLite file (or ``":memory:"`` for tests).
 
     ``commits`` counts the writer's transactions, so tests (and metrics) can see group commit

@@ -1,0 +1,230 @@
+"""The follow-up's queries in the embedded store: spaces, letter threads, appointments.
+
+A mixin of :class:`~chatserver.backends.embedded.store.SqliteStore`, as the statistics and the
+oversight queries are. Erasing follows the store's rule (see ``store.py``): overwrite the text
+in place, delete, checkpoint before answering, VACUUM a little later.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable
+from typing import TypeVar
+
+from chatserver.backends.embedded.writer import Queries
+from chatserver.hub.followup.model import (
+    Appointment,
+    AppointmentState,
+    Letter,
+    LetterThread,
+    Space,
+)
+from chatserver.hub.model import Role
+
+R = TypeVar("R")
+
+SPACE_COLUMNS = ("id", "line", "lang", "key_hash", "created_at", "active_at", "revoked_at")
+THREAD_COLUMNS = (
+    "id", "space_id", "line", "lang", "created_at", "active_at", "waiting_since", "due_at",
+    "owner", "note",
+)  # fmt: skip
+LETTER_COLUMNS = ("thread_id", "seq", "role", "text", "html", "at", "author", "author_alias")
+APPOINTMENT_COLUMNS = (
+    "id", "space_id", "line", "lang", "operator_id", "at", "note", "source_conversation",
+    "created_at", "share", "keep", "state", "conversation_id",
+)  # fmt: skip
+
+
+def _blank(column: str) -> str:
+    """Overwrite a text column in place with zeros of the same length (see ``store.py``)."""
+    return f"{column} = CAST(zeroblob(length(CAST({column} AS BLOB))) AS TEXT)"
+
+
+def _upsert(table: str, columns: tuple[str, ...]) -> str:
+    return (
+        f"INSERT INTO {table} ({', '.join(columns)})"
+        f" VALUES ({', '.join('?' for _ in columns)}) ON CONFLICT (id) DO UPDATE SET "
+        + ", ".join(f"{col} = excluded.{col}" for col in columns[1:])
+    )
+
+
+class FollowUpQueries(Queries):
+    def _schedule_scrub(self) -> None:
+        """Something was erased; the store arranges the VACUUM (``SqliteStore._schedule_scrub``)."""
+        raise NotImplementedError
+
+    # spaces -----------------------------------------------------------------------------
+    async def save_space(self, space: Space) -> None:
+        s = space
+        try:
+            await self._write(
+                (
+                    _upsert("spaces", SPACE_COLUMNS),
+                    (s.id, s.line, s.lang, s.key_hash, s.created_at, s.active_at, s.revoked_at),
+                )
+            )
+        except sqlite3.IntegrityError as error:
+            raise ValueError(f"Space {s.id} cannot be stored: {error}") from error
+
+    async def space(self, space_id: str) -> Space | None:
+        return _first(await self._read(_select("spaces", SPACE_COLUMNS, "id = ?"), (space_id,)),
+                      Space)  # fmt: skip
+
+    async def space_by_key(self, key_hash: str) -> Space | None:
+        rows = await self._read(_select("spaces", SPACE_COLUMNS, "key_hash = ?"), (key_hash,))
+        return _first(rows, Space)
+
+    async def idle_spaces(self, before: float, line: str | None = None) -> list[Space]:
+        where, params = "active_at < ?", [before]
+        if line is not None:
+            where += " AND line = ?"
+            params.append(line)  # type: ignore[arg-type]  # a str beside a float: sqlite is fine
+        rows = await self._read(_select("spaces", SPACE_COLUMNS, where) + " ORDER BY active_at",
+                                params)  # fmt: skip
+        return [Space(*row) for row in rows]
+
+    async def erase_space(self, space_id: str) -> int:
+        threads = "thread_id IN (SELECT id FROM letter_threads WHERE space_id = ?)"
+        erased = await self._read(f"SELECT count(*) FROM letters WHERE {threads}", (space_id,))
+        await self._write(
+            (f"UPDATE letters SET {_blank('text')}, {_blank('html')} WHERE {threads}",
+             (space_id,)),
+            (f"UPDATE letter_threads SET {_blank('note')} WHERE space_id = ? AND note IS NOT NULL",
+             (space_id,)),
+            (f"UPDATE appointments SET {_blank('note')} WHERE space_id = ?", (space_id,)),
+            (f"DELETE FROM letters WHERE {threads}", (space_id,)),
+            ("DELETE FROM letter_threads WHERE space_id = ?", (space_id,)),
+            ("DELETE FROM appointments WHERE space_id = ?", (space_id,)),
+            ("DELETE FROM space_conversations WHERE space_id = ?", (space_id,)),
+            ("DELETE FROM spaces WHERE id = ?", (space_id,)),
+            checkpoint=True,
+        )  # fmt: skip
+        self._schedule_scrub()
+        return int(erased[0][0])
+
+    async def attach_conversation(self, space_id: str, conversation_id: str, kept: bool) -> None:
+        await self._write(
+            (
+                "INSERT INTO space_conversations (space_id, conversation_id, kept)"
+                " VALUES (?, ?, ?) ON CONFLICT (space_id, conversation_id)"
+                " DO UPDATE SET kept = excluded.kept",
+                (space_id, conversation_id, int(kept)),
+            )
+        )
+
+    async def space_conversations(self, space_id: str) -> list[tuple[str, bool]]:
+        rows = await self._read(
+            "SELECT conversation_id, kept FROM space_conversations WHERE space_id = ?"
+            " ORDER BY rowid",
+            (space_id,),
+        )
+        return [(row[0], bool(row[1])) for row in rows]
+
+    # letters ----------------------------------------------------------------------------
+    async def save_thread(self, thread: LetterThread) -> None:
+        t = thread
+        await self._write(
+            (
+                _upsert("letter_threads", THREAD_COLUMNS),
+                (t.id, t.space_id, t.line, t.lang, t.created_at, t.active_at, t.waiting_since,
+                 t.due_at, t.owner, t.note),
+            )
+        )  # fmt: skip
+
+    async def thread(self, thread_id: str) -> LetterThread | None:
+        rows = await self._read(_select("letter_threads", THREAD_COLUMNS, "id = ?"), (thread_id,))
+        return _first(rows, LetterThread)
+
+    async def threads_of_space(self, space_id: str) -> list[LetterThread]:
+        rows = await self._read(
+            _select("letter_threads", THREAD_COLUMNS, "space_id = ?") + " ORDER BY created_at",
+            (space_id,),
+        )
+        return [LetterThread(*row) for row in rows]
+
+    async def letter_queue(self) -> list[LetterThread]:
+        rows = await self._read(
+            _select("letter_threads", THREAD_COLUMNS, "waiting_since IS NOT NULL")
+            + " ORDER BY waiting_since, id"
+        )
+        return [LetterThread(*row) for row in rows]
+
+    async def threads_owned(self, operator_id: str) -> list[LetterThread]:
+        rows = await self._read(
+            _select("letter_threads", THREAD_COLUMNS, "owner = ?") + " ORDER BY active_at DESC",
+            (operator_id,),
+        )
+        return [LetterThread(*row) for row in rows]
+
+    async def add_letter(self, letter: Letter) -> None:
+        x = letter
+        try:
+            await self._write(
+                (
+                    f"INSERT INTO letters ({', '.join(LETTER_COLUMNS)})"
+                    f" VALUES ({', '.join('?' for _ in LETTER_COLUMNS)})",
+                    (x.thread_id, x.seq, x.role.value, x.text, x.html, x.at, x.author,
+                     x.author_alias),
+                )
+            )  # fmt: skip
+        except sqlite3.IntegrityError as error:
+            raise ValueError(f"Letter {x.thread_id}-{x.seq} cannot be stored: {error}") from error
+
+    async def letters(self, thread_id: str) -> list[Letter]:
+        rows = await self._read(
+            _select("letters", LETTER_COLUMNS, "thread_id = ?") + " ORDER BY seq", (thread_id,)
+        )
+        return [
+            Letter(row[0], row[1], Role(row[2]), row[3], row[4], row[5], row[6], row[7])
+            for row in rows
+        ]
+
+    # appointments -----------------------------------------------------------------------
+    async def save_appointment(self, appointment: Appointment) -> None:
+        a = appointment
+        await self._write(
+            (
+                _upsert("appointments", APPOINTMENT_COLUMNS),
+                (a.id, a.space_id, a.line, a.lang, a.operator_id, a.at, a.note,
+                 a.source_conversation, a.created_at, int(a.share), int(a.keep), a.state.value,
+                 a.conversation_id),
+            )
+        )  # fmt: skip
+
+    async def appointment(self, appointment_id: str) -> Appointment | None:
+        rows = await self._read(
+            _select("appointments", APPOINTMENT_COLUMNS, "id = ?"), (appointment_id,)
+        )
+        return _appointment(rows[0]) if rows else None
+
+    async def appointments_of_space(self, space_id: str) -> list[Appointment]:
+        rows = await self._read(
+            _select("appointments", APPOINTMENT_COLUMNS, "space_id = ?") + " ORDER BY at",
+            (space_id,),
+        )
+        return [_appointment(row) for row in rows]
+
+    async def appointments_between(self, since: float, until: float) -> list[Appointment]:
+        rows = await self._read(
+            _select("appointments", APPOINTMENT_COLUMNS, "at >= ? AND at < ?") + " ORDER BY at",
+            (since, until),
+        )
+        return [_appointment(row) for row in rows]
+
+
+def _select(table: str, columns: tuple[str, ...], where: str) -> str:
+    return f"SELECT {', '.join(columns)} FROM {table} WHERE {where}"
+
+
+def _first(rows: list[sqlite3.Row], cls: Callable[..., R]) -> R | None:
+    return cls(*rows[0]) if rows else None
+
+
+def _appointment(row: sqlite3.Row) -> Appointment:
+    values = list(row)
+    values[9], values[10], values[11] = (
+        bool(values[9]),
+        bool(values[10]),
+        AppointmentState(values[11]),
+    )
+    return Appointment(*values)

@@ -1,0 +1,226 @@
+"""Letters: asynchronous help when a chat cannot help now.
+
+A visitor writes when the line is closed, the queue is full or nobody is on duty, and gets a
+link to their space (``spaces.py``) to read the answer and write back. Volunteers see the
+threads waiting for an answer in a queue of their own, oldest first, overdue marked against
+the line's promise (``[lines.follow_up] answer_within_hours``). A volunteer takes a thread
+(becomes its owner), answers it, or hands it to a colleague with a note, like a chat.
+
+Text follows the chat's rules: plain text, sanitized once into HTML by the one sanitizer,
+redacted in the stored copy where the line asks for it. Letters are the only copy, so a line
+with ``redact`` shows its volunteers the redacted letter too.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Callable
+
+from chatserver.backends.base import AuditEntry, StatsDelta
+from chatserver.errors import (
+    ConsentRequired,
+    FollowUpUnavailable,
+    Forbidden,
+    InvalidPayload,
+    TooLong,
+    UnknownAccount,
+)
+from chatserver.hub.events import EventBus, LettersChanged
+from chatserver.hub.followup.model import Letter, LetterThread, Space
+from chatserver.hub.followup.spaces import FollowUpStores, Spaces
+from chatserver.hub.locks import KeyedLocks
+from chatserver.hub.model import Account, Role
+from chatserver.privacy.redaction import redact
+from chatserver.settings import LineSettings, Settings
+
+HOUR = 3600
+SUPERVISOR_ROLES = ("supervisor", "admin")
+MAX_NOTE = 1000
+
+
+class LetterDesk:
+    """The letters of every line: write, queue, take, answer, hand over."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        store: FollowUpStores,
+        spaces: Spaces,
+        bus: EventBus,
+        sanitize: Callable[[str], str],
+    ) -> None:
+        self.settings = settings
+        self.store = store
+        self.spaces = spaces
+        self.clock = spaces.clock
+        self.bus = bus
+        self.sanitize = sanitize
+        self._locks = KeyedLocks()  # one per thread: letters get their seq in order
+
+    # ------------------------------------------------------------------ the visitor's side
+    async def write_first(
+        self, line_id: str, lang: str, text: str, consent: bool
+    ) -> tuple[Space, str, LetterThread]:
+        """A first letter: a new space, its key (returned once) and the thread."""
+        line = self._letters_line(line_id)
+        if consent is not True:
+            raise ConsentRequired()
+        text = self._valid_text(text)
+        space, key = await self.spaces.create(line.id, lang)
+        thread = await self._new_thread(space)
+        await self._add(thread, Role.VISITOR, text)
+        return space, key, thread
+
+    async def write(self, space: Space, text: str, thread_id: str | None = None) -> LetterThread:
+        """The visitor writes in their space: back in a thread of theirs, or a new one."""
+        self._letters_line(space.line)
+        text = self._valid_text(text)
+        if thread_id is None:
+            thread = await self._new_thread(space)
+        else:
+            found = await self.store.thread(thread_id)
+            if found is None or found.space_id != space.id:
+                raise InvalidPayload("No such letter in this space.")
+            thread = found
+        await self._add(thread, Role.VISITOR, text)
+        return thread
+
+    # ------------------------------------------------------------------ the volunteers' side
+    async def queue(self, operator: Account) -> list[LetterThread]:
+        """Threads waiting for an answer on the operator's lines, the longest waiting first."""
+        return [t for t in await self.store.letter_queue() if self._serves(operator, t.line)]
+
+    async def mine(self, operator: Account) -> list[LetterThread]:
+        return [
+            t for t in await self.store.threads_owned(operator.id) if self.settings.line(t.line)
+        ]
+
+    async def read(self, operator: Account, thread_id: str) -> tuple[LetterThread, list[Letter]]:
+        """A thread and its letters, for a volunteer of its line (audited: who read what)."""
+        thread = await self._thread_for(operator, thread_id)
+        await self._audit(operator.id, "letter_read", thread)
+        return thread, await self.store.letters(thread.id)
+
+    async def take(self, operator: Account, thread_id: str) -> LetterThread:
+        """The volunteer will answer this thread. A thread another colleague owns is theirs
+        to hand on; a supervisor may take it anyway (the owner may be gone for weeks)."""
+        thread = await self._thread_for(operator, thread_id)
+        if thread.owner not in (None, operator.id) and operator.role not in SUPERVISOR_ROLES:
+            raise Forbidden("A colleague has taken this letter; ask them to hand it over.")
+        if thread.owner != operator.id:
+            thread.owner, thread.note = operator.id, None
+            await self.store.save_thread(thread)
+            await self._audit(operator.id, "letter_take", thread)
+            await self.bus.publish(LettersChanged(thread.line))
+        return thread
+
+    async def answer(self, operator: Account, thread_id: str, text: str) -> Letter:
+        """The volunteer's letter to the visitor; taking the thread if nobody has."""
+        thread = await self.take(operator, thread_id)
+        letter = await self._add(thread, Role.OPERATOR, self._valid_text(text), operator)
+        return letter
+
+    async def hand_over(
+        self, operator: Account, thread_id: str, to: str, note: str
+    ) -> LetterThread:
+        """Give the thread to a colleague with a note; they find it under their letters."""
+        thread = await self.take(operator, thread_id)
+        receiver = await self.store.account(to)
+        if receiver is None or not receiver.active or not self._serves(receiver, thread.line):
+            raise UnknownAccount("That colleague cannot take letters of this line.")
+        if receiver.id == operator.id:
+            raise InvalidPayload("Hand the letter to a colleague, not to yourself.")
+        note = note.strip()
+        if len(note) > MAX_NOTE:
+            raise TooLong(f"Keep the note under {MAX_NOTE} characters.", limit=MAX_NOTE)
+        thread.owner, thread.note = receiver.id, note or None
+        await self.store.save_thread(thread)
+        await self._audit(operator.id, "letter_handover", thread, receiver.id)
+        await self.bus.publish(LettersChanged(thread.line))
+        return thread
+
+    # ------------------------------------------------------------------ helpers
+    def _letters_line(self, line_id: str) -> LineSettings:
+        line = self.spaces.line(line_id)
+        if not line.follow_up.letters:
+            raise FollowUpUnavailable("This line does not take letters.")
+        return line
+
+    def _valid_text(self, text: str) -> str:
+        limit = self.settings.follow_up.max_letter_length
+        if not isinstance(text, str) or not text.strip():
+            raise InvalidPayload("The letter is empty.")
+        if len(text) > limit:
+            raise TooLong(f"A letter may be at most {limit} characters.", limit=limit)
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError:
+            raise InvalidPayload("The letter contains characters that are not text.") from None
+        return text
+
+    def _serves(self, operator: Account, line: str) -> bool:
+        return operator.role in SUPERVISOR_ROLES or not operator.lines or line in operator.lines
+
+    async def _thread_for(self, operator: Account, thread_id: str) -> LetterThread:
+        """ "Not found" and "not your line" answer alike, as for conversations."""
+        thread = await self.store.thread(thread_id)
+        if thread is None or not self._serves(operator, thread.line):
+            raise Forbidden()
+        return thread
+
+    async def _new_thread(self, space: Space) -> LetterThread:
+        now = self.clock.now()
+        thread = LetterThread(
+            id="t" + secrets.token_hex(8),
+            space_id=space.id,
+            line=space.line,
+            lang=space.lang,
+            created_at=now,
+            active_at=now,
+        )
+        await self.store.save_thread(thread)
+        return thread
+
+    async def _add(
+        self, thread: LetterThread, role: Role, text: str, author: Account | None = None
+    ) -> Letter:
+        """Keep the letter and move the thread's clock: waiting after a visitor's letter
+        (the first unanswered one sets the promise), answered after a volunteer's."""
+        line = self.spaces.line(thread.line)
+        stored = redact(text) if line.redact else text
+        async with self._locks[thread.id]:
+            now = self.clock.now()
+            letters = await self.store.letters(thread.id)
+            letter = Letter(
+                thread_id=thread.id,
+                seq=(letters[-1].seq if letters else 0) + 1,
+                role=role,
+                text=stored,
+                html=self.sanitize(stored),
+                at=now,
+                author=author.id if author else None,
+                author_alias=author.alias if author else None,
+            )
+            await self.store.add_letter(letter)
+            thread.active_at = now
+            if role is Role.VISITOR:
+                if thread.waiting_since is None:
+                    thread.waiting_since = now
+                    thread.due_at = now + line.follow_up.answer_within_hours * HOUR
+                delta = StatsDelta(thread.line, now, letters_received=1)
+            else:
+                thread.waiting_since = thread.due_at = None
+                delta = StatsDelta(thread.line, now, letters_answered=1)
+            await self.store.save_thread(thread)
+        space = await self.store.space(thread.space_id)
+        if space is not None:
+            await self.spaces.touch(space)
+        await self.spaces.record(delta)
+        await self.bus.publish(LettersChanged(thread.line))
+        return letter
+
+    async def _audit(
+        self, actor: str, action: str, thread: LetterThread, detail: str | None = None
+    ) -> None:
+        """Who read or moved which thread (in the entry's conversation column); never text."""
+        await self.store.add_audit(AuditEntry(self.clock.now(), actor, action, thread.id, detail))

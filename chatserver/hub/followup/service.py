@@ -1,0 +1,27 @@
+"""The follow-up of one server, built once beside the hub (``app.py``) and by the CLI."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from chatserver.clock import Clock
+from chatserver.hub.events import EventBus
+from chatserver.hub.followup.letters import LetterDesk
+from chatserver.hub.followup.spaces import FollowUpStores, Spaces
+from chatserver.settings import Settings
+
+
+class FollowUp:
+    """Spaces behind links and letters; ``sanitize`` is looked up on every use, so the
+    server's timed sanitizer (``app.py`` wraps it for /metrics) is the one applied."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        store: FollowUpStores,
+        clock: Clock,
+        bus: EventBus,
+        sanitize: Callable[[str], str],
+    ) -> None:
+        self.spaces = Spaces(settings, store, clock, bus)
+        self.letters = LetterDesk(settings, store, self.spaces, bus, sanitize)

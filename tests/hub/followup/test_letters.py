@@ -1,0 +1,94 @@
+"""Letters from the service's side: a visitor writes, a volunteer of the line answers, the
+visitor reads the answer behind the link; a wrong link opens nothing; forget leaves nothing."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from chatserver.backends.embedded import MEMORY, SqliteStore
+from chatserver.clock import ManualClock
+from chatserver.errors import FollowUpUnavailable, Forbidden, LinkUnknown
+from chatserver.hub.events import EventBus
+from chatserver.hub.followup.service import FollowUp
+from chatserver.hub.model import Account, Role
+from chatserver.privacy.sanitize import to_html
+from chatserver.settings import FollowUpSettings, Settings, load_settings
+
+SETTINGS = load_settings(Path(__file__).parent.parent.parent / "e2e" / "test.toml")
+START = 1_795_662_000.0
+
+
+def with_letters(settings: Settings) -> Settings:
+    lines = tuple(
+        replace(line, follow_up=FollowUpSettings(letters=True, answer_within_hours=48))
+        for line in settings.lines
+    )
+    return replace(settings, lines=lines)
+
+
+def volunteer(n: int, lines: tuple[str, ...] = ()) -> Account:
+    return Account(f"op{n}", f"user{n}", f"Vrijwilliger {n}", "volunteer", "x", lines=lines)
+
+
+async def desk(settings: Settings) -> tuple[FollowUp, SqliteStore, ManualClock]:
+    store = SqliteStore(MEMORY)
+    await store.open()
+    clock = ManualClock(START)
+    return FollowUp(settings, store, clock, EventBus(), to_html), store, clock
+
+
+@pytest.mark.asyncio
+async def test_a_letter_is_answered_and_read_back_through_the_link() -> None:
+    followup, store, clock = await desk(with_letters(SETTINGS))
+    line = SETTINGS.lines[0].id
+    anna = volunteer(1)
+    await store.add_account(anna)
+    space, key, thread = await followup.letters.write_first(line, "nl", "Ik slaap slecht", True)
+    [waiting] = await followup.letters.queue(anna)
+    assert waiting.id == thread.id and waiting.due_at == START + 48 * 3600
+    clock.advance(49 * 3600)
+    assert waiting.overdue(clock.now())
+
+    await followup.letters.answer(anna, thread.id, "Wat naar. Vertel eens?")
+    assert await followup.letters.queue(anna) == []
+    view = await followup.spaces.view(await followup.spaces.find(key))
+    [(_, letters)] = view.threads
+    assert [(x.role, x.text, x.author_alias) for x in letters] == [
+        (Role.VISITOR, "Ik slaap slecht", None),
+        (Role.OPERATOR, "Wat naar. Vertel eens?", "Vrijwilliger 1"),
+    ]
+    await store.close()
+
+
+@pytest.mark.asyncio
+async def test_wrong_replaced_and_forgotten_links_open_nothing_alike() -> None:
+    followup, store, _clock = await desk(with_letters(SETTINGS))
+    line = SETTINGS.lines[0].id
+    space, key, _ = await followup.letters.write_first(line, "nl", "hallo", True)
+    new_key = await followup.spaces.replace_key(space)
+    for wrong in (key, "x" * 43, "", None, 42):
+        with pytest.raises(LinkUnknown):
+            await followup.spaces.find(wrong)
+    found = await followup.spaces.find(new_key)
+    assert await followup.spaces.forget(found) == 1
+    with pytest.raises(LinkUnknown):
+        await followup.spaces.find(new_key)
+    await store.close()
+
+
+@pytest.mark.asyncio
+async def test_letters_only_where_the_line_takes_them_and_only_for_its_volunteers() -> None:
+    followup, store, _clock = await desk(SETTINGS)
+    line = SETTINGS.lines[0].id
+    with pytest.raises(FollowUpUnavailable):
+        await followup.letters.write_first(line, "nl", "hallo", True)
+    followup, store, _clock = await desk(with_letters(SETTINGS))
+    _, _, thread = await followup.letters.write_first(line, "nl", "hallo", True)
+    other = volunteer(2, lines=("elsewhere",))
+    assert await followup.letters.queue(other) == []
+    with pytest.raises(Forbidden):
+        await followup.letters.read(other, thread.id)
+    await store.close()
