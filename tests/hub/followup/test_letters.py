@@ -46,7 +46,7 @@ async def test_a_letter_is_answered_and_read_back_through_the_link() -> None:
     line = SETTINGS.lines[0].id
     anna = volunteer(1)
     await store.add_account(anna)
-    space, key, thread = await followup.letters.write_first(line, "nl", "Ik slaap slecht", True)
+    _space, key, thread = await followup.letters.write_first(line, "nl", "Ik slaap slecht", True)
     [waiting] = await followup.letters.queue(anna)
     assert waiting.id == thread.id and waiting.due_at == START + 48 * 3600
     clock.advance(49 * 3600)
