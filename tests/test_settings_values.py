@@ -164,6 +164,30 @@ def test_canned_responses_per_line(tmp_path: Path) -> None:
     assert len(load_settings(DEFAULT_CONFIG).line("chat").canned) == 3  # type: ignore[union-attr]
 
 
+def test_follow_up_per_line_and_for_the_organisation(tmp_path: Path) -> None:
+    """[lines.follow_up] turns letters and appointments on per line (off by default, with the
+    promise it makes); [[lines.self_help]] fills the visitor's space; [follow_up] is global."""
+    plain = load_settings(write(tmp_path, line_toml()))
+    assert not plain.lines[0].follow_up.letters and not plain.lines[0].follow_up.appointments
+    assert plain.lines[0].self_help == () and plain.follow_up.wrong_links_per_hour == 10
+    text = line_toml() + (
+        "[lines.follow_up]\nletters = true\nanswer_within_hours = 24\n"
+        '[[lines.self_help]]\ntitle = "Slapen"\ntext = { nl = "Sta op.", en = "Get up." }\n'
+        'url = "https://www.113.nl/zelfhulp"\n'
+        "[follow_up]\nwrong_links_per_hour = 5\nappointment_days_ahead = 14\n"
+    )
+    settings = load_settings(write(tmp_path, text))
+    line = settings.lines[0]
+    assert line.follow_up.letters and line.follow_up.answer_within_hours == 24
+    assert not line.follow_up.appointments
+    assert line.self_help[0].text == {"nl": "Sta op.", "en": "Get up."}
+    assert line.self_help[0].url == "https://www.113.nl/zelfhulp"
+    assert settings.follow_up.wrong_links_per_hour == 5
+    assert settings.follow_up.appointment_days_ahead == 14
+    shipped = load_settings(DEFAULT_CONFIG)
+    assert all(line.follow_up.letters for line in shipped.lines)
+
+
 def test_two_factor_roles_from_accounts(tmp_path: Path) -> None:
     """[accounts] two_factor_roles: supervisors and admins by default, any set of roles."""
     assert load_settings(write(tmp_path, line_toml())).accounts.two_factor_roles == (
