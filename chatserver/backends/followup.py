@@ -57,6 +57,13 @@ class FollowUpStore(Protocol):
     async def threads_owned(self, operator_id: str) -> list[LetterThread]:
         """The threads a volunteer took, the most recently active first."""
 
+    async def idle_threads(self, before: float, line: str | None = None) -> list[LetterThread]:
+        """Threads (of one line, or all) with ``active_at < before``: due for the purge."""
+
+    async def erase_thread(self, thread_id: str) -> int:
+        """Erase one thread with its letters (as thoroughly as ``erase_space``); returns how
+        many letters there were."""
+
     async def add_letter(self, letter: Letter) -> None:
         """Durable when it returns; ``ValueError`` if the seq is taken or the thread unknown."""
 

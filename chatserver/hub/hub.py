@@ -151,7 +151,7 @@ class Hub(
         await self.bus.publish(
             Purged(report.conversations, report.messages, report.notes, report.audit_entries)
         )
-        if report.conversations or report.audit_entries or report.holds_lapsed or report.spaces:
+        if report.anything:
             log.info("retention purge: %s", "; ".join(report.lines()))
 
     # ------------------------------------------------------------------ lines (public API)

@@ -49,6 +49,15 @@ class PurgeReport:
     holds_lapsed: int = 0
     held: int = 0  # conversations due for erasing that an unexpired hold kept back
     spaces: int = 0  # visitors' spaces behind links, idle past their line's term
+    letter_threads: int = 0  # letter threads idle past the term in spaces still in use
+
+    @property
+    def anything(self) -> bool:
+        """Whether the purge removed (or would remove) anything at all: worth a log line."""
+        return any(
+            (self.conversations, self.audit_entries, self.holds_lapsed, self.spaces,
+             self.letter_threads)
+        )  # fmt: skip
 
     def lines(self) -> list[str]:
         """Sentences for a person: the CLI prints them, a log line may carry them."""
@@ -112,7 +121,8 @@ def new_hold(
 
 
 # the follow-up's part of the purge (``Spaces.purge_idle``): (now, dry_run) -> how many
-SpacePurge = Callable[[float, bool], Awaitable[int]]
+# spaces and letter threads
+SpacePurge = Callable[[float, bool], Awaitable[tuple[int, int]]]
 
 
 async def purge(
@@ -160,7 +170,7 @@ async def purge(
             report.conversations += bool(messages or notes)
 
     if spaces is not None:
-        report.spaces = await spaces(now, dry_run)
+        report.spaces, report.letter_threads = await spaces(now, dry_run)
 
     audit_before = now - settings.retention.audit_days * DAY
     if dry_run:

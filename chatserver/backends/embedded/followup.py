@@ -156,6 +156,30 @@ class FollowUpQueries(Queries):
         )
         return [LetterThread(*row) for row in rows]
 
+    async def idle_threads(self, before: float, line: str | None = None) -> list[LetterThread]:
+        where, params = "active_at < ?", [before]
+        if line is not None:
+            where += " AND line = ?"
+            params.append(line)  # type: ignore[arg-type]  # a str beside a float: sqlite is fine
+        rows = await self._read(
+            _select("letter_threads", THREAD_COLUMNS, where) + " ORDER BY active_at", params
+        )
+        return [LetterThread(*row) for row in rows]
+
+    async def erase_thread(self, thread_id: str) -> int:
+        erased = await self._read("SELECT count(*) FROM letters WHERE thread_id = ?", (thread_id,))
+        await self._write(
+            (f"UPDATE letters SET {_blank('text')}, {_blank('html')} WHERE thread_id = ?",
+             (thread_id,)),
+            (f"UPDATE letter_threads SET {_blank('note')} WHERE id = ? AND note IS NOT NULL",
+             (thread_id,)),
+            ("DELETE FROM letters WHERE thread_id = ?", (thread_id,)),
+            ("DELETE FROM letter_threads WHERE id = ?", (thread_id,)),
+            checkpoint=True,
+        )  # fmt: skip
+        self._schedule_scrub()
+        return int(erased[0][0])
+
     async def add_letter(self, letter: Letter) -> None:
         x = letter
         try:

@@ -153,20 +153,34 @@ class Spaces:
         erased += await self.store.erase_space(space.id)
         return erased
 
-    async def purge_idle(self, now: float, dry_run: bool = False) -> int:
-        """The retention purge's part: a space idle for its line's transcript term goes, with
-        its link and the chats it holds. Returns how many spaces were (or would be) removed."""
-        due: list[Space] = []
-        for line in self.settings.lines:
-            before = now - self.settings.retention_for(line.id).transcripts_days * DAY
-            due += await self.store.idle_spaces(before, line.id)
+    async def purge_idle(self, now: float, dry_run: bool = False) -> tuple[int, int]:
+        """The retention purge's part, per line's transcript term: a space idle that long goes
+        with its link, its letters and the chats it holds; in a space still in use, a letter
+        thread idle that long goes on its own. Returns how many spaces and threads were (or,
+        in a dry run, would be) removed."""
+        spaces: dict[str, Space] = {}
+        threads: dict[str, str] = {}  # thread id -> its space id
         configured = {line.id for line in self.settings.lines}
-        before = now - self.settings.retention.transcripts_days * DAY
-        due += [s for s in await self.store.idle_spaces(before) if s.line not in configured]
+        for line_id in [*sorted(configured), None]:  # None: lines no longer configured
+            before = now - self._term(line_id) * DAY
+            for space in await self.store.idle_spaces(before, line_id):
+                if line_id is not None or space.line not in configured:
+                    spaces[space.id] = space
+            for thread in await self.store.idle_threads(before, line_id):
+                if line_id is not None or thread.line not in configured:
+                    threads[thread.id] = thread.space_id
+        threads = {t: s for t, s in threads.items() if s not in spaces}
         if not dry_run:
-            for space in due:
+            for space in spaces.values():
                 await self.forget(space)
-        return len(due)
+            for thread_id in threads:
+                await self.store.erase_thread(thread_id)
+        return len(spaces), len(threads)
+
+    def _term(self, line_id: str | None) -> int:
+        if line_id is None:
+            return self.settings.retention.transcripts_days
+        return self.settings.retention_for(line_id).transcripts_days
 
     def _idle_too_long(self, space: Space, now: float) -> bool:
         """Idle past the line's term. A booked appointment sets ``active_at`` to its own time

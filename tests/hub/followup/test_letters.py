@@ -92,3 +92,27 @@ async def test_letters_only_where_the_line_takes_them_and_only_for_its_volunteer
     with pytest.raises(Forbidden):
         await followup.letters.read(other, thread.id)
     await store.close()
+
+
+@pytest.mark.asyncio
+async def test_idle_spaces_and_threads_follow_the_lines_retention() -> None:
+    """A space nobody used for the line's term goes with its link; in a space still in use,
+    a thread idle that long goes on its own. A dry run counts the same and removes nothing."""
+    settings = with_letters(SETTINGS)
+    followup, store, clock = await desk(settings)
+    line = settings.lines[0].id
+    term = settings.retention_for(line).transcripts_days * 86400
+    _, idle_key, _ = await followup.letters.write_first(line, "nl", "oud", True)
+    busy, busy_key, old_thread = await followup.letters.write_first(line, "nl", "ook oud", True)
+    clock.advance(term - 3600)
+    await followup.letters.write(busy, "nieuw")  # a second thread keeps the space in use
+    clock.advance(7200)
+
+    assert await followup.spaces.purge_idle(clock.now(), dry_run=True) == (1, 1)
+    assert await store.thread(old_thread.id) is not None
+    assert await followup.spaces.purge_idle(clock.now()) == (1, 1)
+    with pytest.raises(LinkUnknown):
+        await followup.spaces.find(idle_key)
+    view = await followup.spaces.view(await followup.spaces.find(busy_key))
+    assert [[x.text for x in letters] for _, letters in view.threads] == [["nieuw"]]
+    await store.close()
