@@ -72,12 +72,14 @@ def build_server(
     clock: Clock,
     sweep_interval: float | None = 1.0,
     limits: Limits | None = None,
+    node: str = "",
 ) -> Server:
     hub = Hub(settings, store, clock)
     abuse = settings.abuse
     # our own pages everywhere, listed sites in /visitor only, never with credentials
     origins = OriginPolicy(settings.server.cors_allowed_origins, abuse.trusted_proxies)
     sio = GuardedServer(  # refuses reserved event names and malformed packets
+        node=node,  # session ids start with it: a load balancer routes polling on it
         async_mode="aiohttp",
         cors_allowed_origins=origins.engine_allows,
         cors_credentials=False,

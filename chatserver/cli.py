@@ -10,6 +10,7 @@ import argparse
 import asyncio
 import getpass
 import logging
+import re
 import sys
 from pathlib import Path
 
@@ -38,6 +39,10 @@ def _settings(path: str | None) -> Settings:
         raise SystemExit(1) from None
 
 
+# a node's name: it starts every Engine.IO session id, and a load balancer matches on it
+NODE_NAME = re.compile(r"[a-z0-9-]{1,32}")
+
+
 def _database(settings: Settings, data: str | None) -> Path:
     """``DIR/chatserver.db``, the folder made if missing; a folder that is a file is refused."""
     folder = Path(data or settings.server.data_dir)
@@ -60,8 +65,15 @@ def serve(args: argparse.Namespace) -> int:
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
+    if args.node is not None and not NODE_NAME.fullmatch(args.node):
+        print(
+            f"--node {args.node!r}: expected 1 to 32 lower-case letters, digits or '-', e.g. "
+            "--node chat1 (the load balancer routes long-polling on it, docs/deployment.md)",
+            file=sys.stderr,
+        )
+        return 2
     database = _database(settings, args.data)
-    server = build_server(settings, SqliteStore(database), SystemClock())
+    server = build_server(settings, SqliteStore(database), SystemClock(), node=args.node or "")
     host = args.host or settings.server.host
     port = args.port if args.port is not None else settings.server.port
 
@@ -181,6 +193,11 @@ def parser() -> argparse.ArgumentParser:
     run.add_argument("--host")
     run.add_argument("--port", type=int)
     run.add_argument("--redis", help="redis://host:6379/0 for the distributed mode")
+    run.add_argument(
+        "--node",
+        help="this server's name behind a load balancer: session ids start with it, so "
+        "long-polling can be routed without cookies (docs/deployment.md)",
+    )
     run.set_defaults(func=serve)
 
     operator = commands.add_parser("operator", help="manage operator accounts")

@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
-# Install everything the tests need (Python packages, Chromium and redis-server from Debian,
-# npm packages) and run the whole suite: lint (eslint, ruff), a strict type check of the code
+# Install everything the tests need (Python packages, Chromium, redis-server, nginx and haproxy
+# from Debian, npm packages) and run the whole suite: lint (eslint, ruff), a strict type check of the code
 # and the tests, then pytest. Never skips a test.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 bash "$ROOT/scripts/setup-venv.sh" test
 bash "$ROOT/scripts/setup-browser.sh"
 bash "$ROOT/scripts/setup-redis.sh"
+bash "$ROOT/scripts/setup-proxies.sh"
 cd "$ROOT"
 echo "== eslint"
 npx --no-install eslint console/static widget

@@ -55,6 +55,20 @@ def test_a_data_folder_that_is_a_file_is_one_clear_line(tmp_path: Path) -> None:
     assert str(not_a_folder) in lines[0] and "not a folder" in lines[0]
 
 
+def test_a_node_name_a_load_balancer_cannot_match_is_refused_with_the_rule(
+    tmp_path: Path,
+) -> None:
+    """``--node`` starts every session id, and nginx or HAProxy match on it: a name with a
+    space or a dot would break that, so it is refused at start with what is allowed."""
+    result = chatserver(
+        "serve", "--config", str(CONFIG), "--data", str(tmp_path), "--port", "0",
+        "--node", "Chat 1.a",
+    )  # fmt: skip
+    assert result.returncode == 2
+    assert "lower-case letters, digits or '-'" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
 def _damage(database: Path) -> None:
     """Overwrite part of a table's page, as a failing disk or a bad copy would."""
     with database.open("r+b") as raw:

@@ -46,8 +46,9 @@ class GuardedServer(socketio.AsyncServer):
 
     eio: GuardedEngine
 
-    def __init__(self, **options: Any) -> None:
+    def __init__(self, node: str = "", **options: Any) -> None:
         super().__init__(serializer=CheckedPacket, **options)
+        self.eio.node = node
 
     def _engineio_server_class(self) -> type[GuardedEngine]:
         return GuardedEngine
@@ -125,11 +126,24 @@ class GuardedEngine(engineio.AsyncServer):
     def __init__(self, **options: Any) -> None:
         super().__init__(**options)
         self.garbage = Garbage()
+        self.node = ""  # this server's name behind a load balancer (see generate_id)
         self._async = {  # a copy: the driver's own table is shared by every server
             **self._async,
             "websocket": CheckedWebSocket,
             "translate_request": _replaying_translate,
         }
+
+    def generate_id(self) -> str:
+        """Session ids that name their node: ``<node>.<random>``.
+
+        Long-polling sends every request of one Engine.IO session to the node that holds it,
+        and visitors are promised no cookies, so no sticky cookie can say which node that is.
+        The session id can: every polling request carries it as ``?sid=``, and the load
+        balancer routes on its prefix (docs/deployment.md). Namespace sids are made here too.
+        Without a node name the ids are Engine.IO's own.
+        """
+        sid: str = super().generate_id()
+        return f"{self.node}.{sid}" if self.node else sid
 
     async def cut_off(self, sid: str) -> None:
         """Close a connection that keeps sending garbage, without waiting for the client.

@@ -202,6 +202,7 @@ async def running(
     settings: Settings | None = None,
     limits: Limits = ONE_ADDRESS,
     backend: Backend = EMBEDDED,
+    node: str = "",
 ) -> AsyncIterator[Env]:
     """The chat server on an ephemeral port of 127.0.0.1, with a manual clock.
 
@@ -216,6 +217,7 @@ async def running(
         clock,
         sweep_interval=None,
         limits=limits,
+        node=node,
     )
     runner = web.AppRunner(server.app, access_log_format=ACCESS_LOG_FORMAT)  # as in production
     await runner.setup()
