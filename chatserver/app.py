@@ -100,13 +100,15 @@ def build_server(
     metrics = Metrics(hub, sio, (VISITOR, OPERATOR))  # hears the hub's events from here on
     store.observe_commits(metrics.committed)
     visitors = VisitorNamespace(hub, guard, abuse.trusted_proxies, origins)
-    operators = OperatorNamespace(hub, guard, origins)
+    # the follow-up's services over the same store and bus; its sanitizer is looked up on
+    # every use, so the timed one set below is the one applied
+    followup = FollowUp(settings, store, clock, hub.bus, lambda text: hub.sanitize(text))
+    operators = OperatorNamespace(hub, guard, followup, origins)
     for namespace in (visitors, operators):
         namespace.refusal_observer = metrics.refused  # every error ack is counted by its code
         sio.register_namespace(namespace)
     hub.sanitize = metrics.timed(to_html)
     Bridge(sio, hub, dashboard)
-    followup = FollowUp(settings, store, clock, hub.bus, lambda text: hub.sanitize(text))
     hub.space_purge = followup.spaces.purge_idle  # spaces idle past their term go with the rest
 
     app = web.Application(

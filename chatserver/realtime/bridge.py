@@ -27,6 +27,11 @@ def operator_room(operator_id: str) -> str:
     return f"op:{operator_id}"
 
 
+def letters_room(line: str) -> str:
+    """Every console serving ``line`` (its volunteers, all supervisors): `letters_changed`."""
+    return f"letters:{line}"
+
+
 def session_room(session: str) -> str:
     """Every socket opened with one login session (by its token hash): closed together."""
     return f"session:{session}"
@@ -243,6 +248,13 @@ class Bridge:
                 # logged out or idle too long: the console reconnects, is refused and goes
                 # to the login; the account's other sessions (other computers) carry on
                 await self._disconnect_room(session_room(event.session))
+            case ev.LettersChanged():
+                await self.sio.emit(
+                    "letters_changed",
+                    {"line": event.line},
+                    room=letters_room(event.line),
+                    namespace=OPERATOR,
+                )
             case ev.Broadcast():
                 await self.sio.emit(
                     "broadcast",

@@ -15,8 +15,9 @@ import socketio
 from chatserver import accounts
 from chatserver.clock import iso
 from chatserver.errors import InvalidPayload, Unauthorized
+from chatserver.hub.followup.service import FollowUp
 from chatserver.hub.hub import Hub
-from chatserver.hub.model import Conversation, Message, OperatorState
+from chatserver.hub.model import Account, Conversation, Message, OperatorState
 from chatserver.privacy.abuse import AbuseGuard
 from chatserver.realtime import wire
 from chatserver.realtime.acks import (
@@ -34,9 +35,11 @@ from chatserver.realtime.bridge import (
     ALL_OPERATORS,
     OPERATOR,
     SUPERVISORS,
+    letters_room,
     operator_room,
     session_room,
 )
+from chatserver.realtime.operator_letters import LetterEvents
 from chatserver.realtime.origins import OriginPolicy
 
 SESSION_COOKIE = "chat_session"
@@ -58,10 +61,17 @@ def cookie_token(environ: dict[str, Any]) -> str | None:
     return morsel.value if morsel else None
 
 
-class OperatorNamespace(AnsweringNamespace):
-    def __init__(self, hub: Hub, guard: AbuseGuard, origins: OriginPolicy | None = None) -> None:
+class OperatorNamespace(LetterEvents, AnsweringNamespace):
+    def __init__(
+        self,
+        hub: Hub,
+        guard: AbuseGuard,
+        followup: FollowUp,
+        origins: OriginPolicy | None = None,
+    ) -> None:
         super().__init__(OPERATOR)
         self.hub = hub
+        self.followup = followup  # letters and the follow-up overview (operator_letters.py)
         self.guard = guard
         self.origins = origins or OriginPolicy(())
         self._tasks: set[asyncio.Future[Any]] = set()
@@ -87,10 +97,19 @@ class OperatorNamespace(AnsweringNamespace):
         await self.enter_room(sid, operator_room(account.id))
         await self.enter_room(sid, session_room(session.token_hash))
         await self.enter_room(sid, ALL_OPERATORS)
+        for line in self._letter_lines(account):  # `letters_changed` of the lines served
+            await self.enter_room(sid, letters_room(line))
         task = asyncio.ensure_future(self.hub.operator_connected(account))
         self._tasks.add(task)  # after the CONNECT packet: status and held chats follow it
         task.add_done_callback(self._tasks.discard)
         return True
+
+    def _letter_lines(self, account: Account) -> list[str]:
+        """The lines whose letters this account sees: its own, every line for supervisors."""
+        every = [line.id for line in self.hub.settings.lines if line.follow_up.letters]
+        if account.role in ("supervisor", "admin") or not account.lines:
+            return every
+        return [line for line in every if line in account.lines]
 
     async def on_disconnect(self, sid: str, reason: Any = None) -> None:
         session = await self.get_session(sid)

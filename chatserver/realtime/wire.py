@@ -9,6 +9,8 @@ from __future__ import annotations
 from typing import Any
 
 from chatserver.clock import iso
+from chatserver.hub.followup.model import Letter
+from chatserver.hub.followup.oversight import Overview, ThreadInfo
 from chatserver.hub.model import Conversation, Message, Role
 from chatserver.i18n import localized
 from chatserver.privacy.sanitize import to_html
@@ -83,3 +85,66 @@ def conversation(
     if handover_note:
         body["handover_note"] = handover_note
     return body
+
+
+# -- follow-up: letters and the supervisors' overview (docs/protocol.md §13.2, §13.4) -------
+def _iso_or_none(ts: float | None) -> str | None:
+    return iso(ts) if ts is not None else None
+
+
+def letter_thread(info: ThreadInfo, me: str) -> dict[str, Any]:
+    """A thread in a list: times, owner by alias, never text (reading is audited apart).
+    The handover note is for its receiver only."""
+    thread = info.thread
+    body: dict[str, Any] = {
+        "id": thread.id,
+        "line": thread.line,
+        "lang": thread.lang,
+        "created_at": iso(thread.created_at),
+        "active_at": iso(thread.active_at),
+        "waiting_since": _iso_or_none(thread.waiting_since),
+        "due_at": _iso_or_none(thread.due_at),
+        "overdue": info.overdue,
+        "owner": info.owner_alias if thread.owner else None,
+        "owned_by_me": thread.owner == me,
+        "link_open": info.link_open,
+    }
+    if thread.owner == me and thread.note:
+        body["note"] = thread.note
+    return body
+
+
+def letter(item: Letter) -> dict[str, Any]:
+    """One letter for a volunteer: ``html`` made by the one sanitizer when it was written."""
+    body: dict[str, Any] = {
+        "seq": item.seq,
+        "role": item.role.value,
+        "text": item.text,
+        "html": item.html,
+        "at": iso(item.at),
+        "author_alias": item.author_alias,
+    }
+    return body
+
+
+def followup_overview(overview: Overview, me: str) -> dict[str, Any]:
+    """The supervisors' view of the follow-up: counts, aliases and times, never text."""
+    return {
+        "at": iso(overview.now),
+        "lines": [
+            {"id": x.line, "waiting": x.waiting, "overdue": x.overdue, "untaken": x.untaken}
+            for x in overview.lines
+        ],
+        "letters": [letter_thread(info, me) for info in overview.waiting],
+        "appointments": [
+            {
+                "id": info.appointment.id,
+                "line": info.appointment.line,
+                "at": iso(info.appointment.at),
+                "operator": info.operator_alias,
+                "state": info.appointment.state.value,
+                "link_open": info.link_open,
+            }
+            for info in overview.today
+        ],
+    }

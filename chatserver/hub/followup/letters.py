@@ -116,15 +116,17 @@ class LetterDesk:
 
     async def answer(self, operator: Account, thread_id: str, text: str) -> Letter:
         """The volunteer's letter to the visitor; taking the thread if nobody has."""
+        text = self._valid_text(text)  # a refused letter takes nothing either
         thread = await self.take(operator, thread_id)
-        letter = await self._add(thread, Role.OPERATOR, self._valid_text(text), operator)
+        letter = await self._add(thread, Role.OPERATOR, text, operator)
         return letter
 
     async def hand_over(
         self, operator: Account, thread_id: str, to: str, note: str
     ) -> LetterThread:
         """Give the thread to a colleague with a note; they find it under their letters."""
-        thread = await self.take(operator, thread_id)
+        # everything checked before ``take``: a refused handover leaves the thread as it was
+        thread = await self._thread_for(operator, thread_id)
         receiver = await self.store.account(to)
         if receiver is None or not receiver.active or not self._serves(receiver, thread.line):
             raise UnknownAccount("That colleague cannot take letters of this line.")
@@ -133,6 +135,7 @@ class LetterDesk:
         note = note.strip()
         if len(note) > MAX_NOTE:
             raise TooLong(f"Keep the note under {MAX_NOTE} characters.", limit=MAX_NOTE)
+        thread = await self.take(operator, thread_id)
         thread.owner, thread.note = receiver.id, note or None
         await self.store.save_thread(thread)
         await self._audit(operator.id, "letter_handover", thread, receiver.id)

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from chatserver.clock import Clock
 from chatserver.hub.events import EventBus
 from chatserver.hub.followup.letters import LetterDesk
+from chatserver.hub.followup.oversight import Oversight
 from chatserver.hub.followup.spaces import FollowUpStores, Spaces
 from chatserver.settings import Settings
 
@@ -25,3 +26,5 @@ class FollowUp:
     ) -> None:
         self.spaces = Spaces(settings, store, clock, bus)
         self.letters = LetterDesk(settings, store, self.spaces, bus, sanitize)
+        # how lists of threads read, and what supervisors see and may close
+        self.oversight = Oversight(settings, store, self.spaces, clock)

@@ -1,0 +1,125 @@
+"""Letters from the volunteers' and supervisors' side, over real /operator sockets: the list
+on their lines (live through `letters_changed`), reading, answering, handing over; another
+line's volunteer neither sees nor opens a thread; the supervisors' overview and closing a link.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from chatserver.errors import LinkUnknown
+from chatserver.hub.model import Role
+from tests.e2e.conftest import running
+from tests.e2e.letters_settings import ANSWER_WITHIN_HOURS, with_letters
+
+HOUR = 3600.0
+
+
+@pytest.mark.asyncio
+async def test_a_letter_is_listed_read_answered_and_handed_over_on_its_line_only(
+    tmp_path: Path,
+) -> None:
+    async with running(tmp_path, with_letters()) as env:
+        anna = await env.operator("anna", status="paused", alias="Anna", lines=("chat",))
+        ben = await env.operator("ben", status="paused", alias="Ben", lines=("chat",))
+        eva = await env.operator("eva", status="paused", alias="Eva", lines=("evening",))
+        space, key, thread = await env.server.followup.letters.write_first(
+            "chat", "nl", "Ik kan niet <b>slapen</b>", True
+        )
+        assert await anna.next("letters_changed") == {"line": "chat"}
+
+        listed = await anna.call("letters")
+        assert listed["ok"] and listed["mine"] == []
+        [item] = listed["queue"]
+        assert item["id"] == thread.id and item["owner"] is None and not item["overdue"]
+        assert item["link_open"] and "slapen" not in str(listed)  # no text in a list
+
+        # another line's volunteer: nothing listed, nothing opened, nothing answered
+        assert (await eva.call("letters"))["queue"] == []
+        assert eva.pending("letters_changed") == []
+        for event, body in (
+            ("letter_open", {"thread_id": thread.id}),
+            ("letter_take", {"thread_id": thread.id}),
+            ("letter_answer", {"thread_id": thread.id, "text": "hoi"}),
+        ):
+            refused = await eva.call(event, body)
+            assert refused["error"]["code"] == "forbidden", (event, refused)
+        assert len(await env.server.followup.letters.store.letters(thread.id)) == 1
+
+        opened = await anna.call("letter_open", {"thread_id": thread.id})
+        [first] = opened["letters"]
+        assert first["role"] == "visitor" and "&lt;b&gt;" in first["html"]  # escaped, once
+        answered = await anna.call("letter_answer", {"thread_id": thread.id, "text": "Vertel"})
+        assert answered["ok"] and answered["letter"]["author_alias"] == "Anna"
+        stored = await env.server.followup.letters.store.letters(thread.id)
+        assert [(x.role, x.text) for x in stored][-1] == (Role.OPERATOR, "Vertel")
+
+        handed = await anna.call(
+            "letter_handover", {"thread_id": thread.id, "to": ben.operator_id, "note": "Lief"}
+        )
+        assert handed["ok"], handed
+        [mine] = (await ben.call("letters"))["mine"]
+        assert mine["id"] == thread.id and mine["owned_by_me"] and mine["note"] == "Lief"
+        assert (await anna.call("letters"))["mine"] == []
+        view = await env.server.followup.spaces.view(await env.server.followup.spaces.find(key))
+        assert view.space.id == space.id
+
+
+@pytest.mark.asyncio
+async def test_bad_letter_payloads_are_refused_and_change_nothing(tmp_path: Path) -> None:
+    async with running(tmp_path, with_letters()) as env:
+        anna = await env.operator("anna", status="paused")
+        _, _, thread = await env.server.followup.letters.write_first("chat", "nl", "hoi", True)
+        for event, body in (
+            ("letter_open", {}),
+            ("letter_open", {"thread_id": 7}),
+            ("letter_answer", {"thread_id": thread.id}),
+            ("letter_answer", {"thread_id": thread.id, "text": "   "}),
+            ("letter_handover", {"thread_id": thread.id, "to": None}),
+            ("letter_handover", {"thread_id": thread.id, "to": "nobody"}),
+            ("letters", "not an object"),
+        ):
+            refused = await anna.call(event, body)
+            assert refused["ok"] is False, (event, refused)
+            assert refused["error"]["code"] in ("invalid_payload", "unknown_account"), refused
+        assert len(await env.server.followup.letters.store.letters(thread.id)) == 1
+        stored = await env.server.followup.letters.store.thread(thread.id)
+        assert stored is not None and stored.owner is None
+
+
+@pytest.mark.asyncio
+async def test_the_supervisor_sees_waiting_and_overdue_letters_and_closes_a_link(
+    tmp_path: Path,
+) -> None:
+    async with running(tmp_path, with_letters()) as env:
+        followup = env.server.followup
+        _, key, thread = await followup.letters.write_first("chat", "nl", "eerste", True)
+        env.clock.advance((ANSWER_WITHIN_HOURS + 1) * HOUR)  # past the line's promise
+        await followup.letters.write_first("evening", "nl", "tweede", True)
+        sara = await env.operator("sara", status="paused", role="supervisor", alias="Sara")
+        anna = await env.operator("anna", status="paused", alias="Anna")
+
+        overview = await sara.call("followup_overview")
+        assert overview["ok"], overview
+        counts = {x["id"]: (x["waiting"], x["overdue"]) for x in overview["lines"]}
+        assert counts == {"chat": (1, 1), "evening": (1, 0)}
+        assert overview["letters"][0]["id"] == thread.id  # the longest waiting first
+        assert overview["appointments"] == []
+
+        assert (await anna.call("followup_overview"))["error"]["code"] == "forbidden"
+        refused = await anna.call("link_revoke", {"thread_id": thread.id})
+        assert refused["error"]["code"] == "forbidden"
+        await followup.spaces.find(key)  # still opens
+
+        assert (await sara.call("link_revoke", {"thread_id": thread.id})) == {
+            "ok": True,
+            "revoked": True,
+        }
+        with pytest.raises(LinkUnknown):
+            await followup.spaces.find(key)
+        again = await sara.call("followup_overview")
+        assert [x["link_open"] for x in again["letters"] if x["id"] == thread.id] == [False]
+        audit = await env.hub.store.audit_entries(0, env.clock.now())
+        assert any(e.action == "link_revoked" and e.actor == sara.operator_id for e in audit)
