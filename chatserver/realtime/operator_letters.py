@@ -84,10 +84,14 @@ class LetterEvents:
     async def on_letter_answer(self, sid: str, data: Any) -> dict[str, Any]:
         data = payload(data)
         account = await self._account(sid)
-        letter = await self.followup.letters.answer(
-            account, thread_id(data), text_field(data, "text")
+        letters = self.followup.letters
+        letter = await letters.answer(account, thread_id(data), text_field(data, "text"))
+        thread = await letters.store.thread(letter.thread_id)
+        described = await self.followup.oversight.describe([thread] if thread else [])
+        return ok(
+            letter=wire.letter(letter),
+            thread=wire.letter_thread(described[0], account.id) if described else None,
         )
-        return ok(letter=wire.letter(letter))
 
     @acknowledged
     async def on_letter_handover(self, sid: str, data: Any) -> dict[str, Any]:

@@ -45,8 +45,8 @@ CSS = "text/css; charset=utf-8"
 SCRIPTS = (
     "config.js", "strings.js", "dom.js", "time.js", "socket.js", "messages.js", "alerts.js",
     "console.js", "console-panel.js", "console-conversations.js", "console-actions.js",
-    "console-dialogs.js",
-    "supervisor.js", "supervisor-floor.js", "supervisor-panes.js",
+    "console-dialogs.js", "console-letters.js",
+    "supervisor.js", "supervisor-floor.js", "supervisor-panes.js", "supervisor-followup.js",
 )  # fmt: skip
 STATIC = {"console.css": CSS} | {name: JS for name in SCRIPTS}
 
@@ -133,6 +133,10 @@ def _topics(topics: tuple[Topic, ...], lang: str) -> list[dict[str, str]]:
 
 def console_config(settings: Settings, account: Account, csrf: str, lang: str) -> dict[str, Any]:
     """What console.js needs at start, rendered into the page as JSON (not a script)."""
+
+    def answers(line: str) -> bool:  # as LetterDesk decides who sees a line's letters
+        return account.role in ("supervisor", "admin") or not account.lines or line in account.lines
+
     return {
         "lang": lang,
         "csrf": csrf,
@@ -142,6 +146,10 @@ def console_config(settings: Settings, account: Account, csrf: str, lang: str) -
         "intake_topics": _topics(settings.intake_topics, lang),
         "risks": list(RISKS),
         "lines": {line.id: localized(line.name, lang) for line in settings.lines},
+        # the lines whose letters this account answers (§13.2): none, no letters pane
+        "letter_lines": [
+            line.id for line in settings.lines if line.follow_up.letters and answers(line.id)
+        ],
         # per line, the canned responses in the console's language (inserted, never sent)
         "canned": {
             line.id: [

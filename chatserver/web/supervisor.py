@@ -65,6 +65,10 @@ def floor_config(settings: Settings, account: Account, csrf: str, lang: str) -> 
         "lines": _line_names(settings, lang),
         "risks": list(RISKS),
         "hold_max_days": settings.retention.hold_max_days,
+        # a line offers letters or agreed chats: the floor shows the follow-up (§13.4)
+        "followup": any(
+            line.follow_up.letters or line.follow_up.appointments for line in settings.lines
+        ),
     }
 
 

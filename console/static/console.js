@@ -221,4 +221,7 @@ listenForBroadcasts();
 
 // ------------------------------------------------------------------ page life
 setupAlertsButton();
+// letters only where this volunteer serves a line that takes them: loaded on demand, so a
+// console without them runs no code for a pane it does not have
+if (config.letter_lines.length) import("./console-letters.js").then((letters) => letters.setupLetters());
 selectTab(null, false);

@@ -163,3 +163,5 @@ socket.on("backup_answered", (data) => removeAlert(`backup-${data.conversation_i
 listenForBroadcasts();
 
 setupAlertsButton();
+// the follow-up card only where a line offers letters or agreed chats (loaded on demand)
+if (config.followup) import("./supervisor-followup.js").then((followup) => followup.setupFollowup());

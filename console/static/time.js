@@ -25,3 +25,13 @@ export function clock(seconds) {
   const rest = String(s % 60).padStart(2, "0");
   return h ? `${h}:${String(m).padStart(2, "0")}:${rest}` : `${m}:${rest}`;
 }
+
+/** "wo 25 nov. 20:05" for an ISO time: when a letter came, or is due (days apart, so with
+ * the day); empty for a missing or malformed one. */
+export function dateTimeOf(iso) {
+  const date = new Date(iso);
+  if (!iso || Number.isNaN(date.getTime())) return "";
+  return date.toLocaleString(LOCALE, {
+    weekday: "short", day: "numeric", month: "short", hour: "2-digit", minute: "2-digit",
+  });
+}
