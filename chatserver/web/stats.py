@@ -30,6 +30,12 @@ from chatserver.backends.base import HIST_BOUNDS, HIST_BUCKETS, HourHistogram, H
 from chatserver.settings import Settings
 
 ALL = "all"
+# the follow-up's counters, as ``HourStats`` names them: summed like ``offered``, and a CSV
+# column each
+FOLLOW_UP_COUNTS = (
+    "letters_received", "letters_answered", "appointments_booked", "appointments_kept",
+    "appointments_missed", "appointments_cancelled",
+)  # fmt: skip
 DEFAULT_ZONE = "Europe/Amsterdam"  # the organisation's own clock, for "all lines"
 PERIODS = ("day", "week", "custom")
 MAX_DAYS = 366  # a custom period is at most a year: the page draws a bar per day
@@ -145,6 +151,13 @@ class Figures:
     duration_sum: float = 0.0
     duration_count: int = 0
     duration_max: float = 0.0
+    # the follow-up by link (issue 12): counts only
+    letters_received: int = 0
+    letters_answered: int = 0
+    appointments_booked: int = 0
+    appointments_kept: int = 0
+    appointments_missed: int = 0
+    appointments_cancelled: int = 0
 
     def add(self, hour: HourStats) -> None:
         self.offered += hour.offered
@@ -155,6 +168,13 @@ class Figures:
         self.duration_sum += hour.duration_sum
         self.duration_count += hour.duration_count
         self.duration_max = max(self.duration_max, hour.duration_max)
+        for name in FOLLOW_UP_COUNTS:
+            setattr(self, name, getattr(self, name) + getattr(hour, name))
+
+    @property
+    def follow_up(self) -> bool:
+        """Whether any letter or agreed chat was counted at all."""
+        return any(getattr(self, name) for name in FOLLOW_UP_COUNTS)
 
     @property
     def mean_wait(self) -> float | None:
@@ -281,7 +301,7 @@ def aggregate(
 CSV_FIXED = (
     "line", "hour_start_utc", "local_date", "local_hour", "offered", "answered", "abandoned",
     "wait_sum_seconds", "wait_max_seconds", "duration_count", "duration_sum_seconds",
-    "duration_max_seconds",
+    "duration_max_seconds", *FOLLOW_UP_COUNTS,
 )  # fmt: skip
 
 
@@ -331,6 +351,7 @@ def to_csv(hours: Iterable[HourStats], histograms: Iterable[HourHistogram], quer
                 str(hour.duration_count),
                 _number(hour.duration_sum),
                 _number(hour.duration_max),
+                *(str(getattr(hour, name)) for name in FOLLOW_UP_COUNTS),
                 *(str(hour.topics.get(t, 0)) for t in topics),
                 *(str(hour.risks.get(r, 0)) for r in risks),
                 *(str(n) for n in histogram.wait),

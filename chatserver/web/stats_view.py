@@ -108,7 +108,14 @@ def summary(t: Strings, total: Figures) -> list[tuple[str, str]]:
 
 
 def figures(report: Report, t: Strings, lang: str, settings: Settings) -> list[Figure]:
-    """Every chart of the page, in the order a supervisor asks the questions."""
+    """Every chart of the page, in the order a supervisor asks the questions; the follow-up
+    (letters, agreed chats) where a line of the query offers it or it was ever counted."""
+    offered = any(
+        (line := settings.line(x)) is not None
+        and (line.follow_up.letters or line.follow_up.appointments)
+        for x in report.query.lines
+    )
+    extra = [_follow_up(report, t)] if offered or report.total.follow_up else []
     return [
         _volume(report, t),
         _spread(report.waits, t, "waits", "stats_waits_title", "stats_mean_wait",
@@ -121,6 +128,7 @@ def figures(report: Report, t: Strings, lang: str, settings: Settings) -> list[F
         _hours(report, t),
         _topics(report, t, lang, settings),
         _risks(report, t),
+        *extra,
     ]  # fmt: skip
 
 
@@ -266,4 +274,42 @@ def _risks(report: Report, t: Strings) -> Figure:
         head=[t["stats_risk"], t["stats_chats"]],
         rows=[[label, str(round(n))] for label, n in items],
         note=t["stats_risks_note"],
+    )
+
+
+def _follow_up(report: Report, t: Strings) -> Figure:
+    """Letters received and answered per day (the chart), and the agreed chats by how they
+    went (booked, kept, missed, cancelled) in the facts and the table. Counts only."""
+    many = len(report.days) > 14
+    labels = [day_label(t, day, many) for day, _ in report.days]
+    days = [figures for _, figures in report.days]
+    total = report.total
+    title = t["stats_followup_title"]
+    description = fmt(t, "stats_followup_desc", received=total.letters_received,
+                      answered=total.letters_answered, days=len(days))  # fmt: skip
+    series = [
+        charts.Series("letters-in", t["stats_letters_received"],
+                      [f.letters_received for f in days]),
+        charts.Series("letters-out", t["stats_letters_answered"],
+                      [f.letters_answered for f in days], True),
+    ]  # fmt: skip
+    counts = [
+        ("stats_letters_received", "letters_received"),
+        ("stats_letters_answered", "letters_answered"),
+        ("stats_appointments_booked", "appointments_booked"),
+        ("stats_appointments_kept", "appointments_kept"),
+        ("stats_appointments_missed", "appointments_missed"),
+        ("stats_appointments_cancelled", "appointments_cancelled"),
+    ]
+    return Figure(
+        id="followup",
+        title=title,
+        svg=charts.column_chart("chart-followup", title, description, labels, series, width=FULL),
+        head=[t["stats_date"], *(t[key] for key, _ in counts)],
+        rows=[
+            [day.isoformat(), *(str(getattr(f, name)) for _, name in counts)]
+            for day, f in report.days
+        ],
+        facts=[(t[key], str(getattr(total, name))) for key, name in counts],
+        note=t["stats_followup_note"],
     )
