@@ -70,8 +70,10 @@ class Bridge:
             await self.sio.disconnect(sid, namespace=OPERATOR)
 
     async def on_event(self, event: ev.Event) -> None:
-        if not isinstance(event, ev.TypingChanged | ev.MessagePosted):
-            self.dashboard.changed()  # the floor changed: supervisors will hear, coalesced
+        # the floor changed: supervisors will hear, coalesced (letters are not on the floor's
+        # snapshot: the follow-up card asks for its own, on `letters_changed`)
+        if not isinstance(event, ev.TypingChanged | ev.MessagePosted | ev.LettersChanged):
+            self.dashboard.changed()
         await self._emit(event)
 
     async def _emit(self, event: ev.Event) -> None:  # one flat dispatch table

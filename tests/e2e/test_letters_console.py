@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from chatserver.errors import LinkUnknown
+from chatserver.hub.followup.model import Appointment
 from chatserver.hub.model import Role
 from tests.e2e.conftest import running
 from tests.e2e.letters_settings import ANSWER_WITHIN_HOURS, with_letters
@@ -123,3 +124,42 @@ async def test_the_supervisor_sees_waiting_and_overdue_letters_and_closes_a_link
         assert [x["link_open"] for x in again["letters"] if x["id"] == thread.id] == [False]
         audit = await env.hub.store.audit_entries(0, env.clock.now())
         assert any(e.action == "link_revoked" and e.actor == sara.operator_id for e in audit)
+
+
+@pytest.mark.asyncio
+async def test_the_overview_lists_todays_agreed_chats_and_closes_their_link(
+    tmp_path: Path,
+) -> None:
+    """Today's appointments are those of the line's own day (Amsterdam): yesterday's and
+    tomorrow's are left out; closing the link behind one cancels it and opens nothing."""
+    async with running(tmp_path, with_letters()) as env:
+        followup = env.server.followup
+        space, key = await followup.spaces.create("chat", "nl")
+        anna = await env.account("anna", alias="Anna")
+        now = env.clock.now()  # Wednesday 20:00 in Amsterdam
+        times = {"late": now + 3 * HOUR, "tomorrow": now + 4.5 * HOUR, "before": now - 21 * HOUR}
+        for name, at in times.items():
+            await followup.letters.store.save_appointment(
+                Appointment(name, space.id, "chat", "nl", anna, at, "", "c1", now)
+            )
+        sara = await env.operator("sara", status="paused", role="supervisor", alias="Sara")
+
+        overview = await sara.call("followup_overview")
+        [today] = overview["appointments"]
+        assert today["id"] == "late" and today["operator"] == "Anna"
+        assert today["state"] == "booked" and today["link_open"]
+
+        assert await sara.call("link_revoke", {"appointment_id": "late"}) == {
+            "ok": True,
+            "revoked": True,
+        }
+        [closed] = (await sara.call("followup_overview"))["appointments"]
+        assert closed["state"] == "cancelled" and not closed["link_open"]
+        with pytest.raises(LinkUnknown):
+            await followup.spaces.find(key)
+        assert (await sara.call("link_revoke", {"appointment_id": "late"}))["revoked"] is False
+        for body in ({}, {"thread_id": "x", "appointment_id": "late"}, {"appointment_id": 3}):
+            refused = await sara.call("link_revoke", body)
+            assert refused["error"]["code"] == "invalid_payload", (body, refused)
+        unknown = await sara.call("link_revoke", {"appointment_id": "nope"})
+        assert unknown["error"]["code"] == "forbidden"
