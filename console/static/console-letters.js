@@ -16,6 +16,7 @@ import { socket, call } from "./socket.js";
 const pane = $("#letters");
 const toggle = $("#letters-toggle");
 let openId = null; // the thread shown, if any
+let openActiveAt = null; // its last activity as shown: a newer one means a new letter
 let lastWaiting = -1;
 let refreshTimer = 0;
 
@@ -31,6 +32,10 @@ function refresh() {
     renderList($("#letters-queue"), $("#letters-queue-empty"), ack.queue);
     renderList($("#letters-mine"), $("#letters-mine-empty"), ack.mine);
     renderBadge(ack.queue);
+    const shown = openId && [...ack.queue, ...ack.mine].find((x) => x.id === openId);
+    // the visitor wrote again in the thread being read: offer to show it (reading is
+    // audited, so it is not reloaded behind the volunteer's back)
+    if (shown && shown.active_at !== openActiveAt) $("#letter-newer").hidden = false;
   });
 }
 
@@ -134,6 +139,8 @@ function openThread(id) {
   call("letter_open", { thread_id: id }).then((ack) => {
     if (!ack.ok) { $("#letter-status").textContent = errorText(ack); announce(errorText(ack)); return; }
     openId = id;
+    openActiveAt = ack.thread.active_at;
+    $("#letter-newer").hidden = true;
     $("#letter-thread").dataset.line = ack.thread.line;
     $("#letters-status").textContent = "";
     $("#letters-lists").hidden = true;
@@ -163,7 +170,7 @@ function answer() {
     $("#letter-log").appendChild(letterNode(ack.letter));
     $("#letter-log").scrollTop = $("#letter-log").scrollHeight;
     $("#letter-status").textContent = t("letter_sent");
-    if (ack.thread) renderFacts(ack.thread);
+    if (ack.thread) { renderFacts(ack.thread); openActiveAt = ack.thread.active_at; }
     refreshSoon();
   });
 }
@@ -180,6 +187,7 @@ $("#letter-take").addEventListener("click", () => {
     refreshSoon();
   });
 });
+$("#letter-newer").addEventListener("click", () => openThread(openId));
 $("#letter-back").addEventListener("click", () => {
   const id = openId;
   showLists();
