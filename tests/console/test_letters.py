@@ -82,7 +82,8 @@ async def test_a_letter_arrives_live_and_is_answered_from_the_keyboard(
     assert await violations(page) == []
     await shoot(page, "letters-1280x720")
 
-    view = await followup.spaces.view(await followup.spaces.find(key))
+    space = await followup.spaces.find(key)
+    view = await followup.spaces.view(space)
     [(_, letters)] = view.threads
     assert [(x.role, x.text, x.author_alias) for x in letters][-1] == (
         Role.OPERATOR,
@@ -90,6 +91,49 @@ async def test_a_letter_arrives_live_and_is_answered_from_the_keyboard(
         "Anna",
     )
     assert thread.id == letters[0].thread_id
+
+    # the visitor writes back while Anna still has the thread open: offered, not reloaded
+    console.env.clock.advance(60)
+    await followup.letters.write(space, "De zorgen over school", thread.id)
+    await expect(page.locator("#letters-count")).to_have_text("1")
+    newer = page.get_by_role("button", name="Er is een nieuwe brief in dit gesprek")
+    await newer.click()
+    await expect(page.locator("#letter-log .msg")).to_have_count(3)
+    await expect(page.locator("#letter-log .msg").last).to_contain_text("zorgen over school")
+    await expect(newer).to_be_hidden()
+
+
+async def test_the_letters_pane_works_by_keyboard_alone(letters_console: Console) -> None:
+    """Open the pane, reach the letter, read, answer with Ctrl+Enter and close it with Escape,
+    without a mouse; focus lands where the volunteer goes on."""
+    console = letters_console
+    await console.env.server.followup.letters.write_first("chat", "nl", "Hallo daar", True)
+    page = await console.volunteer("anna", "Anna")
+    toggle = page.locator("#letters-toggle")
+    await expect(toggle).to_have_attribute(
+        "aria-label", "Brieven: 1 wachten op antwoord, 0 te laat"
+    )
+    await toggle.focus()
+    await page.keyboard.press("Enter")
+    await expect(page.locator("#letters-heading")).to_be_focused()
+    await page.keyboard.press("Tab")
+    await expect(page.get_by_role("button", name="Brieven sluiten")).to_be_focused()
+    await page.keyboard.press("Tab")
+    await expect(page.locator("#letters-queue .letter-open")).to_be_focused()
+    await page.keyboard.press("Enter")
+    await expect(page.locator("#letter-title")).to_be_focused()
+    await expect(page.locator("#letter-log")).to_contain_text("Hallo daar")
+    await page.keyboard.press("Tab")
+    await expect(page.locator("#letter-log")).to_be_focused()
+    await page.keyboard.press("Tab")
+    await expect(page.get_by_label("Jouw antwoord")).to_be_focused()
+    await page.keyboard.type("Fijn dat je schrijft.")
+    await page.keyboard.press("Control+Enter")
+    await expect(page.locator("#letter-status")).to_have_text("Je antwoord is verstuurd.")
+    await page.keyboard.press("Escape")
+    await expect(page.locator("#letters")).to_be_hidden()
+    await expect(toggle).to_be_focused()
+    await expect(toggle).to_have_attribute("aria-expanded", "false")
 
 
 async def test_a_letter_given_to_a_colleague_shows_under_their_letters_with_the_note(
