@@ -83,6 +83,8 @@ FIELDS: dict[str, st.SearchStrategy[Any]] = {
     "note": texts | json_values,
     "risk": st.sampled_from(["none", "low", "high", "acute", "??"]) | json_values,
     "days": st.integers(min_value=-2, max_value=400) | json_values,
+    "thread_id": st.text(max_size=70) | json_values,
+    "appointment_id": st.text(max_size=70) | json_values,
 }
 
 shaped = st.fixed_dictionaries({}, optional=FIELDS)
@@ -114,6 +116,8 @@ PLAUSIBLE: dict[str, st.SearchStrategy[Any]] = {
     "note": texts,
     "risk": st.sampled_from(["none", "low", "high", "acute"]),
     "days": st.integers(min_value=1, max_value=30),
+    "thread_id": st.text(min_size=1, max_size=20),  # no thread exists: refused as forbidden
+    "appointment_id": st.text(min_size=1, max_size=20),
 }
 # the fields of each event (docs/protocol.md §7 and §8)
 WITH_CONVERSATION = ("conversation_id",)
@@ -131,6 +135,14 @@ EVENT_FIELDS: dict[str, tuple[str, ...]] = {
     "flag": ("conversation_id", "risk"),
     "hold": ("conversation_id", "reason", "days"),
     "broadcast": ("text",),
+    # letters and the follow-up (docs/protocol.md §13.2, §13.4)
+    "letters": (),
+    "followup_overview": (),
+    "letter_open": ("thread_id",),
+    "letter_take": ("thread_id",),
+    "letter_answer": ("thread_id", "text"),
+    "letter_handover": ("thread_id", "to", "note"),
+    "link_revoke": ("appointment_id",),
 }
 
 
