@@ -111,7 +111,7 @@ function letterNode(letter) {
 function renderFacts(thread) {
   const facts = $("#letter-facts");
   facts.textContent = "";
-  const rows = [[t("fact_line"), lineName(thread.line)], [t("letters_fact_language"), thread.lang.toUpperCase()]];
+  const rows = [[t("letters_fact_language"), thread.lang.toUpperCase()]]; // the line is in the title
   if (thread.waiting_since) {
     rows.push([t("letters_fact_due"), `${dateTimeOf(thread.due_at)}${thread.overdue ? ` – ${t("letters_overdue")}` : ""}`]);
   }
