@@ -7,7 +7,7 @@
  * else (aliases, notes, labels) only through textContent. `letters_changed` {line} says a
  * list changed; the lists are asked for again, coalesced.
  */
-import { config } from "./config.js";
+import { config, me } from "./config.js";
 import { t, errorText, lineName } from "./strings.js";
 import { $, el, announce } from "./dom.js";
 import { dateTimeOf } from "./time.js";
@@ -127,6 +127,12 @@ function renderFacts(thread) {
   note.hidden = !thread.note;
   note.textContent = thread.note ? t("letters_note", { note: thread.note }) : "";
   $("#letter-take").hidden = thread.owned_by_me;
+  // a colleague's letter is theirs to answer or hand on; a supervisor may step in
+  const theirs = thread.owner && !thread.owned_by_me && me.role === "volunteer";
+  $("#letter-answer").hidden = theirs;
+  const owned = $("#letter-owned");
+  owned.hidden = !theirs;
+  owned.textContent = theirs ? t("letters_owned_by", { name: thread.owner }) : "";
 }
 
 function showLists() {

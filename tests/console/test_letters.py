@@ -163,6 +163,13 @@ async def test_a_letter_given_to_a_colleague_shows_under_their_letters_with_the_
     await expect(dialog).to_be_hidden()
     await expect(anna.locator("#letters-status")).to_have_text("De brief is aan Ben gegeven.")
 
+    # still waiting, so still in Anna's queue: Ben's to answer now
+    await anna.locator("#letters-queue .letter-item").get_by_role("button").click()
+    await expect(anna.locator("#letter-owned")).to_have_text(
+        "Ben heeft deze brief opgepakt: Ben beantwoordt hem of geeft hem door."
+    )
+    await expect(anna.get_by_label("Jouw antwoord")).to_be_hidden()
+
     mine = ben.locator("#letters-mine .letter-item")
     await expect(mine).to_have_count(1)  # live, through letters_changed
     await expect(mine).to_contain_text("Door jou opgepakt")
@@ -204,6 +211,7 @@ async def test_the_supervisor_sees_overdue_letters_and_closes_a_link(
     await letters.first.get_by_role("button", name="Link sluiten").click()
     dialog = page.get_by_role("dialog", name="Link sluiten?")
     await expect(dialog).to_be_visible()
+    assert await violations(page) == []
     await dialog.get_by_role("button", name="Ja, link sluiten").click()
     await expect(page.locator("#notice")).to_have_text("De link is gesloten.")
     await expect(letters.first).to_contain_text("Gesloten")
