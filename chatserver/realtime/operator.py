@@ -15,9 +15,10 @@ import socketio
 from chatserver import accounts
 from chatserver.clock import iso
 from chatserver.errors import InvalidPayload, Unauthorized
+from chatserver.hub.followup.oversight import letter_lines
 from chatserver.hub.followup.service import FollowUp
 from chatserver.hub.hub import Hub
-from chatserver.hub.model import Account, Conversation, Message, OperatorState
+from chatserver.hub.model import Conversation, Message, OperatorState
 from chatserver.privacy.abuse import AbuseGuard
 from chatserver.realtime import wire
 from chatserver.realtime.acks import (
@@ -97,19 +98,12 @@ class OperatorNamespace(LetterEvents, AnsweringNamespace):
         await self.enter_room(sid, operator_room(account.id))
         await self.enter_room(sid, session_room(session.token_hash))
         await self.enter_room(sid, ALL_OPERATORS)
-        for line in self._letter_lines(account):  # `letters_changed` of the lines served
+        for line in letter_lines(self.hub.settings, account):  # their `letters_changed`
             await self.enter_room(sid, letters_room(line))
         task = asyncio.ensure_future(self.hub.operator_connected(account))
         self._tasks.add(task)  # after the CONNECT packet: status and held chats follow it
         task.add_done_callback(self._tasks.discard)
         return True
-
-    def _letter_lines(self, account: Account) -> list[str]:
-        """The lines whose letters this account sees: its own, every line for supervisors."""
-        every = [line.id for line in self.hub.settings.lines if line.follow_up.letters]
-        if account.role in ("supervisor", "admin") or not account.lines:
-            return every
-        return [line for line in every if line in account.lines]
 
     async def on_disconnect(self, sid: str, reason: Any = None) -> None:
         session = await self.get_session(sid)

@@ -26,6 +26,7 @@ from typing import Any
 import jinja2
 from aiohttp import web
 
+from chatserver.hub.followup.oversight import letter_lines
 from chatserver.hub.model import Account
 from chatserver.i18n import localized
 from chatserver.settings import Settings, Topic
@@ -133,10 +134,6 @@ def _topics(topics: tuple[Topic, ...], lang: str) -> list[dict[str, str]]:
 
 def console_config(settings: Settings, account: Account, csrf: str, lang: str) -> dict[str, Any]:
     """What console.js needs at start, rendered into the page as JSON (not a script)."""
-
-    def answers(line: str) -> bool:  # as LetterDesk decides who sees a line's letters
-        return account.role in ("supervisor", "admin") or not account.lines or line in account.lines
-
     return {
         "lang": lang,
         "csrf": csrf,
@@ -147,9 +144,7 @@ def console_config(settings: Settings, account: Account, csrf: str, lang: str) -
         "risks": list(RISKS),
         "lines": {line.id: localized(line.name, lang) for line in settings.lines},
         # the lines whose letters this account answers (§13.2): none, no letters pane
-        "letter_lines": [
-            line.id for line in settings.lines if line.follow_up.letters and answers(line.id)
-        ],
+        "letter_lines": letter_lines(settings, account),
         # per line, the canned responses in the console's language (inserted, never sent)
         "canned": {
             line.id: [

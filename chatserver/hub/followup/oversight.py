@@ -157,6 +157,16 @@ class Oversight:
         return found
 
 
+def letter_lines(settings: Settings, account: Account) -> list[str]:
+    """The lines whose letters ``account`` sees, as ``LetterDesk`` decides: its own lines
+    that take letters (every one when it lists none), every such line for supervisors. The
+    console's pane and the rooms of `letters_changed` follow it."""
+    every = [line.id for line in settings.lines if line.follow_up.letters]
+    if account.role in SUPERVISOR_ROLES or not account.lines:
+        return every
+    return [line for line in every if line in account.lines]
+
+
 def _ensure_supervisor(account: Account) -> None:
     if account.role not in SUPERVISOR_ROLES:
         raise Forbidden("Only supervisors may do that.")
