@@ -24,6 +24,7 @@ from chatserver.hub.followup.spaces import FollowUpStores
 from chatserver.hub.hub import Hub
 from chatserver.monitoring import Metrics
 from chatserver.privacy.abuse import AbuseGuard, Limits
+from chatserver.privacy.letter_limit import LetterLimit
 from chatserver.privacy.link_guard import LinkGuard
 from chatserver.privacy.pseudonyms import Pseudonyms
 from chatserver.privacy.sanitize import to_html
@@ -42,6 +43,7 @@ from chatserver.web.keys import (
     ENROLMENTS,
     FOLLOW_UP,
     HUB,
+    LETTER_LIMIT,
     LINK_GUARD,
     METRICS,
     PSEUDONYMS,
@@ -133,6 +135,7 @@ def build_server(
     app[PSEUDONYMS] = guard.pseudonyms
     app[FOLLOW_UP] = followup
     app[LINK_GUARD] = LinkGuard(clock, guard.pseudonyms, settings.follow_up.wrong_links_per_hour)
+    app[LETTER_LIMIT] = LetterLimit(clock, guard.pseudonyms)
     add_routes(app)
     sio.attach(app)
 

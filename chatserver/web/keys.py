@@ -13,6 +13,7 @@ from chatserver.accounts import Enrolments, LoginThrottle
 from chatserver.hub.followup.service import FollowUp
 from chatserver.hub.hub import Hub
 from chatserver.monitoring import Metrics
+from chatserver.privacy.letter_limit import LetterLimit
 from chatserver.privacy.link_guard import LinkGuard
 from chatserver.privacy.pseudonyms import Pseudonyms
 
@@ -32,6 +33,8 @@ PSEUDONYMS = web.AppKey("pseudonyms", Pseudonyms)
 # letters and the visitors' spaces behind links (hub/followup/), and the guard against guessing
 FOLLOW_UP = web.AppKey("follow_up", FollowUp)
 LINK_GUARD = web.AppKey("link_guard", LinkGuard)
+# letters written per source and hour (privacy/letter_limit.py): per application, like the rest
+LETTER_LIMIT = web.AppKey("letter_limit", LetterLimit)
 
 # the language a page view chose (``?lang=``, a form's field): an error page that the view
 # raises is then shown in it, instead of being guessed again from the request

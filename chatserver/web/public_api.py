@@ -42,6 +42,11 @@ def line_payload(hub: Hub, line_id: str, lang: str) -> dict[str, Any]:
             "age_bands": list(hub.settings.age_bands),
         },
         "exit_url": line.exit_url,
+        # a letter instead, when the chat cannot help now; answered within the line's promise
+        "letters": line.follow_up.letters,
+        "answer_within_hours": (
+            line.follow_up.answer_within_hours if line.follow_up.letters else None
+        ),
     }
 
 

@@ -16,6 +16,7 @@ from chatserver.web import (
     metrics,
     operator_pages,
     public_api,
+    space_api,
     supervisor,
     transcripts,
     widget,
@@ -31,6 +32,8 @@ def add_routes(app: web.Application) -> None:
     app.router.add_post("/api/session", auth.api_login)
     app.router.add_delete("/api/session", auth.api_logout)
     app.router.add_get("/api/conversations/{id}/transcript", transcripts.transcript)
+    # letters and the visitor's space: the link's key only ever in a JSON body, never a URL
+    space_api.add_space_api_routes(app)
     widget.add_widget_routes(app)  # the embed script, the chat frame, the demo page
     operator_pages.add_console_routes(app)  # /console and its files
     login.add_login_routes(app)  # /login, /logout
