@@ -133,6 +133,7 @@
     frame.id = "helpline-chat-frame";
     frame.title = t("launcher_frame_title");
     frame.referrerPolicy = "no-referrer";
+    frame.allow = "clipboard-write"; // "copy link" after a letter; without it the text is selected
     frame.hidden = !open;
     const query = `line=${encodeURIComponent(line)}&lang=${lang}${open ? "" : "&hidden=1"}`;
     frame.src = `${origin}/widget/frame?${query}`;

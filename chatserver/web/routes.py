@@ -17,6 +17,7 @@ from chatserver.web import (
     operator_pages,
     public_api,
     space_api,
+    space_page,
     supervisor,
     transcripts,
     widget,
@@ -35,6 +36,7 @@ def add_routes(app: web.Application) -> None:
     # letters and the visitor's space: the link's key only ever in a JSON body, never a URL
     space_api.add_space_api_routes(app)
     widget.add_widget_routes(app)  # the embed script, the chat frame, the demo page
+    space_page.add_space_page_routes(app)  # /space: the visitor's letters behind a link
     operator_pages.add_console_routes(app)  # /console and its files
     login.add_login_routes(app)  # /login, /logout
     enrolment.add_enrolment_routes(app)  # 2FA set-up at first login: /login/enrol

@@ -38,13 +38,28 @@ HTML = "text/html"
 SCRIPTS = (
     "frame.js", "config.js", "words.js", "session.js", "layout.js", "host.js", "panels.js",
     "screen.js", "queue.js", "messages.js", "socket.js", "actions.js", "quick-exit.js",
+    "letters.js", "link-copy.js",
+)  # fmt: skip
+# the visitor's own space behind a link (space.html, web/space_page.py): its own entry and
+# modules, and the frame's modules it reuses (words, panels, the quick exit, copy link)
+SPACE_SCRIPTS = (
+    "space.js", "space-key.js", "space-api.js", "space-render.js", "space-appointment.js",
+)  # fmt: skip
+SPACE_REUSED = (
+    "config.js", "words.js", "session.js", "panels.js", "host.js", "layout.js", "quick-exit.js",
+    "link-copy.js",
 )  # fmt: skip
 # the frame's look, in cascade order (frame.html links them in this order)
 STYLES = (
     "frame-base.css", "frame-controls.css", "frame-screens.css", "frame-conversation.css",
-    "frame-compact.css",
+    "frame-letters.css", "frame-compact.css",
 )  # fmt: skip
-STATIC = {"demo.css": CSS} | {name: CSS for name in STYLES} | {name: JS for name in SCRIPTS}
+SPACE_STYLES = (*STYLES, "space.css")
+STATIC = (
+    {"demo.css": CSS, "space.css": CSS}
+    | {name: CSS for name in STYLES}
+    | {name: JS for name in (*SCRIPTS, *SPACE_SCRIPTS)}
+)
 
 # shared by every response of the widget: no sniffing, and no host page URL sent onwards
 BASE_HEADERS = {"X-Content-Type-Options": "nosniff", "Referrer-Policy": "no-referrer"}
@@ -85,7 +100,7 @@ def frame_policy(line: LineSettings | None) -> str:
     return f"{FRAME_POLICY} {' '.join(ancestors)}"
 
 
-def _page(template: str, policy: str, status: int = 200, **values: Any) -> web.Response:
+def page(template: str, policy: str, status: int = 200, **values: Any) -> web.Response:
     html = _templates().get_template(template).render(**values)
     headers = {**BASE_HEADERS, "Content-Security-Policy": policy, "Cache-Control": "no-store"}
     return web.Response(text=html, content_type=HTML, status=status, headers=headers)
@@ -147,7 +162,7 @@ async def frame(request: web.Request) -> web.Response:
     lang = _lang(request)
     line = _line(request, request.query.get("line"))
     if line is None:
-        return _page("notfound.html", frame_policy(None), 404, lang=lang, t=strings(lang))
+        return page("notfound.html", frame_policy(None), 404, lang=lang, t=strings(lang))
     status = line_payload(request.app[HUB], line.id, lang)
     texts = {k: v for k, v in strings(lang).items() if not k.startswith(("demo_", "not_found_"))}
     # opening hours are the line's own: shown in its time zone, whatever the device says
@@ -156,7 +171,7 @@ async def frame(request: web.Request) -> web.Response:
         "line": line.id, "lang": lang, "timezone": line.timezone, "status": status,
         "now": iso(request.app[HUB].clock.now()), "strings": texts,
     }  # fmt: skip
-    return _page(
+    return page(
         "frame.html",
         frame_policy(line),
         lang=lang,
@@ -194,7 +209,7 @@ async def demo(request: web.Request) -> web.Response:
     line = _line(request, request.query.get("line"))
     lines = request.app[HUB].settings.lines
     chosen = line or lines[0]
-    return _page(
+    return page(
         "demo.html", DEMO_POLICY, lang=lang, t=strings(lang), line=chosen.id,
         origin=f"{request.scheme}://{request.host}",
         lines=[(item.id, localized(item.name, lang)) for item in lines],

@@ -23,7 +23,9 @@ from tests.e2e.conftest import CONFIG, Env, running
 
 WIDGET = Path(widget.__file__).resolve().parents[2] / "widget"
 # the frame's own scripts: ES modules, frame.js the one the page runs; and its stylesheets
-FRAME_SCRIPTS = sorted((WIDGET / "static").glob("*.js"))
+ALL_SCRIPTS = sorted((WIDGET / "static").glob("*.js"))
+# the space page's own modules (space.html) are not the frame's
+FRAME_SCRIPTS = [path for path in ALL_SCRIPTS if not path.name.startswith("space")]
 FRAME_STYLES = sorted((WIDGET / "static").glob("frame-*.css"))
 FRAME_CSP = (
     "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; "
@@ -223,19 +225,15 @@ async def test_static_files_have_their_types_and_no_sniffing(
     assert headers["X-Content-Type-Options"] == "nosniff"
 
 
-async def test_every_module_of_the_frame_is_served_preloaded_and_without_cycles(
-    env: Env,
-) -> None:
-    """The chat's code is ES modules that import one another from frame.js: a module missing
-    from the server's fixed list or served with another type leaves a chat that never
-    starts, and one the page does not preload costs a slow phone a round trip per level."""
-    imports = {
-        path.name: set(re.findall(r'\bfrom "\./([\w-]+\.js)"', path.read_text()))
-        for path in FRAME_SCRIPTS
+def imports_of(paths: list[Path]) -> dict[str, set[str]]:
+    return {
+        path.name: set(re.findall(r'\bfrom "\./([\w-]+\.js)"', path.read_text())) for path in paths
     }
-    assert set(imports) == set(widget.SCRIPTS)
-    # each module is evaluated after everything it imports, so it can use its imports at
-    # once; a cycle would hand one of them a half-made module
+
+
+def reached(imports: dict[str, set[str]], entry: str) -> set[str]:
+    """Every module ``entry`` runs, in import order; fails on a cycle: each module is
+    evaluated after everything it imports, and a cycle would hand one a half-made module."""
     done: set[str] = set()
 
     def visit(name: str, path: tuple[str, ...]) -> None:
@@ -245,18 +243,49 @@ async def test_every_module_of_the_frame_is_served_preloaded_and_without_cycles(
                 visit(imported, (*path, name))
             done.add(name)
 
-    visit("frame.js", ())
-    assert done == set(imports)  # nothing left over that the frame never runs
-    _, _, body = await fetch(env, "/widget/frame?line=chat&lang=nl")
+    visit(entry, ())
+    return done
+
+
+async def served_modules(env: Env, path: str, entry: str) -> set[str]:
+    """The page's one module script is ``entry``; it preloads the others it names."""
+    _, _, body = await fetch(env, path)
     html = body.decode()
-    (entry,) = re.findall(r'<script type="module" src="/widget/static/([\w-]+\.js)">', html)
-    assert entry == "frame.js"
+    (found,) = re.findall(r'<script type="module" src="/widget/static/([\w-]+\.js)">', html)
+    assert found == entry
     preloaded = re.findall(r'<link rel="modulepreload" href="/widget/static/([\w-]+\.js)">', html)
-    assert sorted(preloaded) == sorted(set(imports) - {entry})
-    for name in imports:
+    for name in (entry, *preloaded):
         status, headers, _ = await fetch(env, f"/widget/static/{name}")
         assert status == 200, name
         assert headers["Content-Type"].startswith("text/javascript"), name
+    return set(preloaded)
+
+
+async def test_every_module_of_the_frame_is_served_preloaded_and_without_cycles(
+    env: Env,
+) -> None:
+    """The chat's code is ES modules that import one another from frame.js: a module missing
+    from the server's fixed list or served with another type leaves a chat that never
+    starts, and one the page does not preload costs a slow phone a round trip per level."""
+    imports = imports_of(FRAME_SCRIPTS)
+    assert set(imports) == set(widget.SCRIPTS)
+    assert reached(imports, "frame.js") == set(imports)  # nothing the frame never runs
+    preloaded = await served_modules(env, "/widget/frame?line=chat&lang=nl", "frame.js")
+    assert sorted(preloaded) == sorted(set(imports) - {"frame.js"})
+
+
+async def test_every_module_of_the_space_page_is_served_preloaded_and_without_cycles(
+    env: Env,
+) -> None:
+    """The space page runs space.js, its own modules and some of the frame's: each is on the
+    server's list, preloaded by the page, reached from space.js, and no import cycle."""
+    imports = imports_of(ALL_SCRIPTS)
+    own = {name for name in imports if name.startswith("space")}
+    assert own == set(widget.SPACE_SCRIPTS)
+    runs = reached(imports, "space.js")
+    assert own <= runs and runs - own == set(widget.SPACE_REUSED)
+    preloaded = await served_modules(env, "/space", "space.js")
+    assert preloaded == runs - {"space.js"}
 
 
 async def test_every_stylesheet_of_the_frame_is_linked_in_cascade_order(env: Env) -> None:
@@ -324,7 +353,7 @@ def test_locales_have_the_same_keys_and_cover_what_the_code_uses() -> None:
     en = json.loads((WIDGET / "locales" / "en.json").read_text("utf-8"))
     assert set(nl) == set(en)
     assert all(isinstance(v, str) and v.strip() for v in [*nl.values(), *en.values()])
-    frame = "\n".join(path.read_text() for path in FRAME_SCRIPTS)
+    frame = "\n".join(path.read_text() for path in ALL_SCRIPTS)
     used = set(re.findall(r"\bt\(\"(\w+)\"", frame))
     used |= set(re.findall(r"\bt\(\"(\w+)\"", (WIDGET / "widget.js").read_text()))
     # keys picked from a table or a condition: ["busy_title", ...], t(a ? "x_title" : "y_title")

@@ -11,6 +11,7 @@ import { renderLine, refreshLine } from "./screen.js";
 import { resume } from "./socket.js";
 import { start, send, typingOn, leave, forget, restart, retry } from "./actions.js";
 import { quickExit, watchShortcuts } from "./quick-exit.js";
+import { openLetter, closeLetter, sendLetter, copyLetterLink, letterDone } from "./letters.js";
 
 watchLayout();
 $("quick-exit").addEventListener("click", quickExit);
@@ -41,6 +42,16 @@ $("leave-yes").addEventListener("click", leave);
 $("forget").addEventListener("click", forget);
 $("restart").addEventListener("click", restart);
 $("retry").addEventListener("click", retry);
+for (const button of document.querySelectorAll(".letter-open")) button.addEventListener("click", openLetter);
+$("letter-form").addEventListener("submit", sendLetter);
+$("letter-back").addEventListener("click", closeLetter);
+$("letter-copy").addEventListener("click", copyLetterLink);
+$("letter-done").addEventListener("click", letterDone);
+$("letter-consent").addEventListener("change", () => {
+  if (!$("letter-consent").checked) return;
+  $("letter-consent").removeAttribute("aria-invalid");
+  $("letter-consent-error").textContent = "";
+});
 
 if (!resume()) renderLine(session.line);
 refreshLine();

@@ -28,6 +28,13 @@ export function followEnd() {
   if (atEnd && scrollable()) toEnd();
 }
 
+// the visual viewport alone: the space page (space.js) has no conversation to follow
+export function watchViewport() {
+  if (viewport) viewport.addEventListener("resize", fit);
+  window.addEventListener("resize", fit);
+  fit();
+}
+
 export function watchLayout() {
   main.addEventListener(
     "scroll",
@@ -37,9 +44,7 @@ export function watchLayout() {
     { passive: true }
   );
   if (window.ResizeObserver) new ResizeObserver(followEnd).observe(main);
-  if (viewport) viewport.addEventListener("resize", fit);
-  window.addEventListener("resize", fit);
-  fit();
+  watchViewport();
   // typing: hide helper text (and the end button) so the keyboard leaves room for messages;
   // put them back a moment after leaving the field, so a tap never lands on a moving target
   let typingLayout = 0;

@@ -59,7 +59,8 @@ export function openLeave() {
   $("leave-question").focus();
 }
 export function closeLeave(returnFocus) {
-  if ($("leave-confirm").hidden) return false;
+  const box = $("leave-confirm"); // the chat's; the space page has none
+  if (!box || box.hidden) return false;
   $("leave-confirm").hidden = true;
   $("leave-row").hidden = false;
   $("leave").setAttribute("aria-expanded", "false");

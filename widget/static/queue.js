@@ -6,7 +6,7 @@ import { t, waitText } from "./words.js";
 import { session } from "./session.js";
 import { followEnd } from "./layout.js";
 import { contacts } from "./panels.js";
-import { show } from "./screen.js";
+import { show, offerLetters } from "./screen.js";
 
 let lastPosition = null;
 let lastAnnounce = 0;
@@ -44,6 +44,8 @@ function withEmergency(items) {
 
 export function onQueue(queue) {
   if (!queue || session.state === "ended") return;
+  session.nobodyOnDuty = Boolean(queue.nobody_on_duty);
+  if (session.state === "letter" || session.state === "letter-sent") return; // writing instead
   if (session.state !== "waiting") {
     session.alias = null;
     show("waiting");
@@ -57,6 +59,7 @@ export function onQueue(queue) {
   contacts($("alternatives"), listed);
   $("alternatives-title").textContent = t(nobody ? "alternatives_title_nobody" : "alternatives_title");
   $("alternatives").hidden = $("alternatives-box").hidden = !listed.length;
+  offerLetters();
   followEnd();
   announce(queue);
 }

@@ -36,7 +36,8 @@ export function quickExit() {
 // them must not throw a person out of a conversation that cannot be resumed. The Escape
 // that closes a panel also quiets Escape for a second.
 const FIELDS = 'input, textarea, select, [contenteditable]:not([contenteditable="false"])';
-export function watchShortcuts() {
+// `exit`: what the keys do; the space page (space.js) has a quick exit of its own
+export function watchShortcuts(exit = quickExit) {
   let shifts = [];
   let escapes = [];
   let quietUntil = 0;
@@ -48,7 +49,7 @@ export function watchShortcuts() {
       if (e.key === "Shift") {
         escapes = [];
         shifts = shifts.filter((at) => now - at < 1500).concat(now);
-        if (shifts.length >= 3) quickExit();
+        if (shifts.length >= 3) exit();
       } else if (e.key === "Escape") {
         shifts = [];
         if (closeLeave(true) || closeHelp(true)) {
@@ -59,7 +60,7 @@ export function watchShortcuts() {
         }
         const inField = e.target && e.target.closest && e.target.closest(FIELDS);
         escapes = inField || now < quietUntil ? [] : escapes.filter((at) => now - at < 1000).concat(now);
-        if (escapes.length >= 2) quickExit();
+        if (escapes.length >= 2) exit();
       } else {
         shifts = [];
         escapes = [];

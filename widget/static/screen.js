@@ -16,6 +16,8 @@ const VIEWS = {
   waiting: ["waiting", "chat"],
   chat: ["chat"],
   ended: ["chat", "ended"],
+  letter: ["letter"],
+  "letter-sent": ["letter-sent"],
 };
 // every refusal: a title, a kind text with what to do next, and whether trying again helps
 const REFUSALS = {
@@ -33,7 +35,7 @@ export function show(next) {
   session.state = next;
   const visible = VIEWS[next] || [];
   $("loading").hidden = next !== "loading" && next !== "resuming";
-  for (const id of ["closed", "intro", "waiting", "chat", "ended"]) {
+  for (const id of ["closed", "intro", "waiting", "chat", "ended", "letter", "letter-sent"]) {
     $(id).hidden = !visible.includes(id);
   }
   if (next === "ended" && !$("messages").children.length) $("chat").hidden = true;
@@ -47,11 +49,29 @@ export function show(next) {
   if (next !== "waiting" && next !== "chat") closeLeave(false);
   $("leave-question").textContent = t(next === "waiting" ? "leave_question_waiting" : "leave_question_chat");
   header();
+  offerLetters();
   report();
   // a new screen opens at its newest line (the chat after the wait, not the old queue box)
   if (changed && scrollable()) toEnd();
   else followEnd();
 }
+
+// "Write us a letter instead", where a chat cannot help now and the line takes letters: it
+// is closed, too full to queue, or nobody is on duty (before starting, or while waiting)
+export function offerLetters() {
+  const { line, state } = session;
+  const letters = Boolean(line && line.letters);
+  const nobody = Boolean(line && line.open && line.estimated_wait_seconds == null);
+  const offers = {
+    "letter-offer-closed": state === "closed" || (state === "refused" && refusal === "full"),
+    "letter-offer-intro": state === "intro" && nobody,
+    "letter-offer-waiting": state === "waiting" && session.nobodyOnDuty,
+  };
+  for (const [id, shown] of Object.entries(offers)) $(id).hidden = !(letters && shown);
+  const promise = letters ? t("letter_promise", { hours: line.answer_within_hours }) : "";
+  for (const el of document.querySelectorAll(".letter-promise")) el.textContent = promise;
+}
+
 export function refuse(kind) {
   refusal = kind;
   show("refused");
@@ -114,7 +134,10 @@ export function renderLine(data) {
   session.line = data;
   nextOpen(data.next_open);
   if (["loading", "intro", "closed"].includes(session.state)) show(data.open ? "intro" : "closed");
-  else header();
+  else {
+    header();
+    offerLetters();
+  }
 }
 export async function refreshLine() {
   try {

@@ -19,6 +19,7 @@ export const session = {
   exiting: false, // the quick exit has begun: nothing may draw or send any more
   starting: false, // a start is on its way to the server
   leaving: false, // "yes, end" is on its way to the server
+  nobodyOnDuty: false, // the queue says no volunteer is on duty: a letter is offered
   // shown: is the frame open on the host page? Messages that arrive while it is not are
   // counted for the launcher's badge; seq <= replayed were seen before a reload.
   shown: !new URLSearchParams(location.search).has("hidden"),

@@ -7,7 +7,7 @@ const S = cfg.strings;
 // "today" and "tomorrow" by the server's clock and in the line's time zone, not the device's
 const RENDERED_AT = Date.parse(cfg.now) || Date.now();
 const LOADED_AT = performance.now();
-const serverNow = () => RENDERED_AT + performance.now() - LOADED_AT;
+export const serverNow = () => RENDERED_AT + performance.now() - LOADED_AT;
 const ZONE = (() => {
   try {
     new Intl.DateTimeFormat(LOCALE, { timeZone: cfg.timezone });
