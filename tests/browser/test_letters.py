@@ -22,7 +22,7 @@ from tests.browser.conftest import Site, hosting
 from tests.browser.screens import AMSTERDAM, ARTIFACTS
 from tests.browser.test_accessibility import AXE_SETUP, violations
 from tests.browser.test_widget import open_chat
-from tests.web.letters import PROMISE_HOURS, SELF_HELP, answer_thread
+from tests.web.letters import PROMISE_HOURS, SELF_HELP, answer_thread, post
 
 NARROW = ViewportSize(width=320, height=640)  # the smallest phone still in use
 SATURDAY = datetime(2026, 11, 28, 12, 0, tzinfo=AMSTERDAM)  # the evening line is closed
@@ -241,3 +241,18 @@ async def test_letters_and_the_space_pass_axe(lettered: Site) -> None:
     await wrong.goto(f"{site.env.url}/space#{'x' * 43}")
     await expect(wrong.locator("#unknown")).to_be_visible()
     assert await violations(wrong) == []
+
+
+async def test_the_space_speaks_the_language_the_letter_was_written_in(lettered: Site) -> None:
+    """A link without ?lang= opens in the language of the letter (English here), the key
+    carried over in the tab's storage, not in the address."""
+    site = lettered
+    body = {"line": "chat", "lang": "en", "text": "I cannot sleep.", "consent": True}
+    written = await post(site.env, "/api/letters", body)
+    key = written.json()["key"]
+    page = await site.context.new_page()
+    await page.goto(f"{site.env.url}/space#{key}")
+    await expect(page.locator("#letters-title")).to_have_text("Your letters")
+    await expect(page.locator(".reply-open")).to_have_text("Write back")
+    await expect(page.locator("#line-name")).to_have_text("Chat with us")
+    assert page.url == f"{site.env.url}/space?lang=en"
