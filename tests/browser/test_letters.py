@@ -70,15 +70,19 @@ async def test_a_letter_on_a_closed_line_is_answered_and_read_behind_the_link(
     site = lettered
     site.env.clock.set(SATURDAY)
     page, frame = await open_chat(site, "evening")
+    await page.set_viewport_size(NARROW)
     await expect(frame.locator("#closed")).to_be_visible()
     offer = frame.locator("#letter-offer-closed")
     await expect(offer).to_contain_text("Schrijf ons een brief")
     await expect(offer).to_contain_text(f"binnen {PROMISE_HOURS} uur")
+    await offer.scroll_into_view_if_needed()
+    await shoot(page, "letter-offer-320")
 
     await frame.locator("#letter-offer-closed .letter-open").click()
     await frame.locator("#letter-send").click()  # nothing written: a kind word, nothing sent
     await expect(frame.locator("#letter-text-error")).to_contain_text("nog leeg")
     await expect(frame.locator("#letter-text")).to_be_focused()
+    await shoot(page, "letter-form-320")
     await frame.locator("#letter-back").click()
     link = await write_letter(frame)
     assert re.fullmatch(rf"{re.escape(site.env.url)}/space\?lang=nl#[\w-]{{43}}", link)
@@ -91,7 +95,6 @@ async def test_a_letter_on_a_closed_line_is_answered_and_read_behind_the_link(
     await expect(frame.locator("#letter-copied")).not_to_be_empty()  # copied, or selected
     await expect(frame.locator("#quick-exit")).to_be_visible()
     await expect(frame.locator("#help-toggle")).to_be_visible()
-    await page.set_viewport_size(NARROW)
     await shoot(page, "letter-sent-320")
     await frame.locator("#letter-done").click()
     assert await frame.locator("#letter-link").input_value() == ""  # shown once
