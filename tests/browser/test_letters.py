@@ -259,3 +259,14 @@ async def test_the_space_speaks_the_language_the_letter_was_written_in(lettered:
     await expect(page.locator(".reply-open")).to_have_text("Write back")
     await expect(page.locator("#line-name")).to_have_text("Chat with us")
     assert page.url == f"{site.env.url}/space?lang=en"
+
+
+async def test_no_letter_is_offered_where_the_line_takes_none(site: Site) -> None:
+    """Letters are the organisation's promise: a line without them offers none, closed or
+    with nobody on duty."""
+    site.env.clock.set(SATURDAY)
+    _page, frame = await open_chat(site, "evening")
+    await expect(frame.locator("#closed")).to_be_visible()
+    await expect(frame.locator(".letter-offer")).to_have_count(3)
+    for offer in await frame.locator(".letter-offer").all():
+        await expect(offer).to_be_hidden()

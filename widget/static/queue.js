@@ -44,7 +44,7 @@ function withEmergency(items) {
 
 export function onQueue(queue) {
   if (!queue || session.state === "ended") return;
-  session.nobodyOnDuty = Boolean(queue.nobody_on_duty);
+  session.nobodyOnDuty = Boolean(queue.nobody_on_duty) || queue.estimated_wait_seconds === null;
   if (session.state === "letter" || session.state === "letter-sent") return; // writing instead
   if (session.state !== "waiting") {
     session.alias = null;
