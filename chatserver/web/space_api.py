@@ -31,6 +31,8 @@ from chatserver.web.json_body import json_body
 from chatserver.web.keys import FOLLOW_UP, HUB, LETTER_LIMIT, LINK_GUARD
 
 LANGS = ("nl", "en")
+# what a space shows is the visitor's alone: no cache on the way may keep a copy
+NO_STORE = {"Cache-Control": "no-store"}
 
 
 def client_address(request: web.Request) -> str:
@@ -154,7 +156,7 @@ async def _space_answer(
     followup = request.app[FOLLOW_UP]
     view = await followup.spaces.view(space)
     body = {"ok": True, **extra, "space": await space_json(followup, view, lang)}
-    return web.json_response(body, status=status, headers={"Cache-Control": "no-store"})
+    return web.json_response(body, status=status, headers=NO_STORE)
 
 
 # ---------------------------------------------------------------------------------- views
@@ -202,7 +204,7 @@ async def replace_key(request: web.Request) -> web.Response:
     body = await _body(request)
     space = await _opened(request, body)
     key = await request.app[FOLLOW_UP].spaces.replace_key(space)
-    return web.json_response({"ok": True, "key": key}, headers={"Cache-Control": "no-store"})
+    return web.json_response({"ok": True, "key": key}, headers=NO_STORE)
 
 
 async def forget_space(request: web.Request) -> web.Response:
@@ -210,7 +212,7 @@ async def forget_space(request: web.Request) -> web.Response:
     body = await _body(request)
     space = await _opened(request, body)
     erased = await request.app[FOLLOW_UP].spaces.forget(space)
-    return web.json_response({"ok": True, "erased": erased})
+    return web.json_response({"ok": True, "erased": erased}, headers=NO_STORE)
 
 
 def add_space_api_routes(app: web.Application) -> None:
