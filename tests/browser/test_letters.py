@@ -270,3 +270,16 @@ async def test_no_letter_is_offered_where_the_line_takes_none(site: Site) -> Non
     await expect(frame.locator(".letter-offer")).to_have_count(3)
     for offer in await frame.locator(".letter-offer").all():
         await expect(offer).to_be_hidden()
+
+
+async def test_after_many_wrong_links_the_page_says_wait_with_the_numbers(lettered: Site) -> None:
+    """A connection that tried too many links that did not work is told kindly to try again
+    in an hour, with the numbers to call, even for a right link."""
+    site = lettered
+    written = await post(site.env, "/api/letters", {"line": "chat", "text": "hoi", "consent": True})
+    for _ in range(site.env.hub.settings.follow_up.wrong_links_per_hour):
+        await post(site.env, "/api/space", {"key": "x" * 43})
+    page = await site.context.new_page()
+    await page.goto(f"{site.env.url}/space#{written.json()['key']}")
+    await expect(page.locator("#limited-title")).to_be_focused()
+    await expect(page.locator('#limited-contacts a[href="tel:112"]')).to_be_visible()
