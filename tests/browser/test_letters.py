@@ -283,3 +283,18 @@ async def test_after_many_wrong_links_the_page_says_wait_with_the_numbers(letter
     await page.goto(f"{site.env.url}/space#{written.json()['key']}")
     await expect(page.locator("#limited-title")).to_be_focused()
     await expect(page.locator('#limited-contacts a[href="tel:112"]')).to_be_visible()
+
+
+async def test_no_connection_says_so_and_trying_again_opens_the_space(lettered: Site) -> None:
+    """The server cannot be reached: the page says so (calling works without internet) and
+    "try again" opens the space once it can."""
+    site = lettered
+    written = await post(site.env, "/api/letters", {"line": "chat", "text": "hoi", "consent": True})
+    page = await site.context.new_page()
+    await page.route("**/api/space", lambda route: route.abort())
+    await page.goto(f"{site.env.url}/space#{written.json()['key']}")
+    await expect(page.locator("#loading")).to_contain_text("internetverbinding")
+    await page.unroute("**/api/space")
+    await page.locator("#space-retry").click()
+    await expect(page.locator(".thread .letter")).to_have_count(1)
+    await expect(page.locator("#space-retry")).to_be_hidden()

@@ -5,8 +5,16 @@
  * history (history.replaceState), so Back, history and a shoulder-surfer see no key. */
 const STORE = "helpline-space";
 
+function fragment() {
+  try {
+    return decodeURIComponent(location.hash.replace(/^#/, "")).trim();
+  } catch {
+    return location.hash.replace(/^#/, "").trim(); // a stray "%": the server will say no
+  }
+}
+
 export function takeKey() {
-  const fromLink = decodeURIComponent(location.hash.replace(/^#/, "")).trim();
+  const fromLink = fragment();
   if (location.hash) history.replaceState(null, "", location.pathname + location.search);
   if (fromLink) saveKey(fromLink);
   return fromLink || storedKey();

@@ -16,9 +16,11 @@ import { renderSpace } from "./space-render.js";
 
 let key = takeKey();
 const SCREENS = ["loading", "unknown", "limited", "space", "forgotten-space"];
+const RETRY = $("space-retry");
 
 function screen(id, heading) {
   for (const other of SCREENS) $(other).hidden = other !== id;
+  RETRY.hidden = true;
   if (heading) $(heading).focus();
 }
 function notice(text) {
@@ -53,6 +55,8 @@ function show(space) {
 
 async function load() {
   if (!key) return screen("unknown", "unknown-title");
+  RETRY.hidden = true;
+  $("loading").textContent = t("loading");
   const answer = await post("/api/space", { key, lang: LANG });
   if (answer.status === 200 && answer.body && answer.body.ok) {
     const { space } = answer.body;
@@ -65,6 +69,7 @@ async function load() {
   if (failed(answer)) return;
   screen("loading");
   $("loading").textContent = t(answer.status ? "space_failed" : "space_offline");
+  RETRY.hidden = false;
 }
 
 function letterError(answer) {
@@ -175,6 +180,7 @@ $("new-letter-form").addEventListener("submit", (e) => {
   write($("new-letter-text"), $("new-letter-error"), $("new-letter-send"), null);
 });
 $("replace").addEventListener("click", replace);
+RETRY.addEventListener("click", load);
 $("new-link-copy").addEventListener("click", () => copyLink($("new-link-input"), $("new-link-copied")));
 $("forget-open").addEventListener("click", () => forgetOpen(true));
 $("forget-no").addEventListener("click", () => forgetOpen(false));
