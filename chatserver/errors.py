@@ -335,3 +335,12 @@ class FollowUpUnavailable(ChatError):
     code = "follow_up_unavailable"
     status = 403
     default_message = "This line does not offer that."
+
+
+class AppointmentNotNow(ChatError):
+    """An appointment link used outside its window: too early, too late, or with no chat
+    agreed by it. ``at`` is the agreed time (ISO 8601) when there is one still ahead."""
+
+    code = "appointment_not_now"
+    status = 409
+    default_message = "There is no chat agreed by this link at this time."

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import heapq
 from collections.abc import Iterable
+from dataclasses import replace
 
 from chatserver.backends.base import AuditEntry, StatsDelta
 from chatserver.hub.events import (
@@ -33,6 +34,7 @@ from chatserver.hub.events import (
 from chatserver.hub.floor import Presence, staffing
 from chatserver.hub.messages import MessagePath
 from chatserver.hub.model import Conversation, ConversationState, Risk
+from chatserver.hub.pinned import Pinned
 from chatserver.hub.queue import Staffing, Waiting, estimate_wait
 from chatserver.hub.routing import plan_assignments, shuns
 from chatserver.hub.state import Offer
@@ -115,10 +117,24 @@ class HubCore(MessagePath):
             messages = tuple(await self.store.messages(conversation.id))
             await self.bus.publish(
                 Assigned(
-                    conversation, presence.id, presence.account.alias, messages, note, to_visitor
+                    conversation,
+                    presence.id,
+                    presence.account.alias,
+                    messages,
+                    note,
+                    to_visitor,
+                    self._appointment_for(conversation.id, presence.id),
                 )
             )
         await self._tell_watchers(conversation, presence.id)
+
+    def _appointment_for(self, conversation_id: str, operator_id: str) -> Pinned | None:
+        """What a volunteer who gets an agreed chat sees of the agreement: its time and note
+        for anyone; the earlier chat only for the volunteer the visitor allowed to reread it."""
+        pinned = self._pinned.get(conversation_id)
+        if pinned is None or pinned.operator_id == operator_id:
+            return pinned
+        return replace(pinned, earlier=())
 
     async def _tell_watchers(self, conversation: Conversation, holder: str) -> None:
         """The volunteer always knows who reads along, also after a handover or reconnect."""

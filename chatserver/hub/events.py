@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 
 from chatserver.backends.base import StatsDelta
 from chatserver.hub.model import Conversation, Message
+from chatserver.hub.pinned import Pinned
 from chatserver.settings import Contact
 
 log = logging.getLogger(__name__)
@@ -42,6 +43,8 @@ class Assigned:
     messages: tuple[Message, ...]
     handover_note: str | None = None
     to_visitor: bool = True
+    # an agreed chat (``pinned.py``): its time and note; ``earlier`` only for the agreed one
+    appointment: Pinned | None = None
 
 
 @dataclass(frozen=True)
@@ -245,6 +248,36 @@ class LettersChanged:
 
 
 @dataclass(frozen=True)
+class AppointmentOffered:
+    """A volunteer offers the visitor a next chat at ``at`` (``followup/appointments.py``)."""
+
+    conversation_id: str
+    at: float
+    alias: str
+
+
+@dataclass(frozen=True)
+class AppointmentAnswered:
+    """The visitor accepted (``booked``) or declined the offer; told to the volunteer."""
+
+    conversation_id: str
+    operator_id: str
+    at: float
+    booked: bool
+
+
+@dataclass(frozen=True)
+class AppointmentChanged:
+    """A booked appointment was cancelled, moved, kept or missed: the agreed volunteer's
+    list of appointments is out of date. No text, no link."""
+
+    operator_id: str
+    appointment_id: str
+    state: str
+    at: float
+
+
+@dataclass(frozen=True)
 class SessionEnded:
     """A login session ended: logged out, or idle longer than the session may be. The
     consoles that connected with it must close, or a socket would outlive its login.
@@ -282,6 +315,9 @@ Event = (
     | Purged
     | SessionEnded
     | LettersChanged
+    | AppointmentOffered
+    | AppointmentAnswered
+    | AppointmentChanged
 )
 Subscriber = Callable[[Event], Awaitable[None]]
 

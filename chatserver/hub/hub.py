@@ -135,6 +135,8 @@ class Hub(
             await self._flush_positions()
             await self._tell_typing_due()
         await self._expire_sessions(now)
+        if self.followup_sweep is not None:  # appointments past their time count as missed
+            await self.followup_sweep(now)
         await self._purge_due(now)
 
     async def _purge_due(self, now: float) -> None:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import deque
-from collections.abc import Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 
 from chatserver.backends.base import Store
@@ -30,6 +30,7 @@ from chatserver.hub.events import EventBus
 from chatserver.hub.floor import Presence, VisitorLink
 from chatserver.hub.locks import KeyedLocks
 from chatserver.hub.model import Conversation, ConversationState
+from chatserver.hub.pinned import Pinned
 from chatserver.hub.queue import LineQueue
 from chatserver.hub.typing_gate import TypingGate
 from chatserver.privacy.retention import SpacePurge
@@ -95,8 +96,11 @@ class HubState:
         self._backup_requests: dict[str, BackupRequest] = {}
         self._handover_notes: dict[str, str] = {}  # for whoever takes it from the queue
         self._triaged: set[str] = set()  # conversations whose first message was looked at
+        self._pinned: dict[str, Pinned] = {}  # chats opened by an appointment link
         # the follow-up's part of the retention purge (spaces behind links), set by app.py
         self.space_purge: SpacePurge | None = None
+        # the follow-up's part of the sweep (appointments past their time), set by app.py
+        self.followup_sweep: Callable[[float], Awaitable[None]] | None = None
 
     def held(self, operator_id: str) -> list[Conversation]:
         presence = self._presences.get(operator_id)
@@ -168,6 +172,7 @@ class HubState:
         self._triaged.discard(conversation.id)
         self._typing.forget(conversation.id)
         self._handover_notes.pop(conversation.id, None)
+        self._pinned.pop(conversation.id, None)
         self._watchers.pop(conversation.id, None)
         self._backup_requests.pop(conversation.id, None)
         self._open.pop(conversation.id, None)

@@ -27,8 +27,10 @@ from chatserver.hub.model import (
     Conversation,
     ConversationState,
     Message,
+    OperatorState,
     Role,
 )
+from chatserver.hub.pinned import Pinned
 from chatserver.hub.state import LEAVE_REASONS, OPEN_STATES
 from chatserver.tokens import hash_token
 
@@ -64,12 +66,17 @@ class VisitorActions(HubCore):
         consent: bool,
         intake: dict[str, str] | None = None,
         shared_connection: int = 0,
+        pinned: Pinned | None = None,
     ) -> tuple[Conversation, str]:
         """A visitor asks for help: check the line, queue them, and route if someone is free.
 
         ``shared_connection`` is the edge's hint that several chats come from one connection
         (see ``Conversation.shared_connection``). Returns the conversation and the visitor's
         resume token (never stored as such).
+
+        ``pinned``: a chat agreed by an appointment link (the follow-up checked the link and
+        the time). It was promised, so neither closed hours nor a full queue refuse it: it goes
+        straight to the agreed volunteer if on duty, else to the front of the queue.
         """
         if not self._accepting:
             raise Draining()
@@ -77,7 +84,8 @@ class VisitorActions(HubCore):
         if consent is not True:
             raise ConsentRequired()
         now = self.clock.now()
-        self._check_open(line, now)
+        if pinned is None:
+            self._check_open(line, now)
         intake = self._valid_intake(intake or {})
         if lang not in line.languages:
             lang = line.languages[0]
@@ -95,7 +103,7 @@ class VisitorActions(HubCore):
         async with self._lock:
             if not self._accepting:  # began draining while this start waited for the floor
                 raise Draining()
-            if len(self._queues[line.id]) >= line.queue_limit:
+            if pinned is None and len(self._queues[line.id]) >= line.queue_limit:
                 raise QueueFull()
             if conversation_id in self._open:
                 raise InvalidPayload("Conversation id already in use.")
@@ -103,11 +111,38 @@ class VisitorActions(HubCore):
             await self._record(StatsDelta(line.id, now, offered=1))
             self._remember(conversation)
             self._visitors[conversation.id] = VisitorLink(connections=1)
-            self._enqueue(conversation, front=False)
+            if pinned is not None:
+                await self._start_pinned(conversation, pinned)
+            else:
+                self._enqueue(conversation, front=False)
             await self._flush_positions()  # the newcomer hears its place at once
             await self._route()
             await self._flush_positions()
         return conversation, token
+
+    async def _start_pinned(self, conversation: Conversation, pinned: Pinned) -> None:
+        """The agreed volunteer takes the chat at once if connected and not away (paused
+        counts as on duty: a pause stops new chats, not one that was promised), even past
+        their capacity, like a takeover; otherwise the visitor waits at the front of the
+        line with the volunteer's note for whoever takes them."""
+        self._pinned[conversation.id] = pinned
+        presence = self._presences.get(pinned.operator_id)
+        if presence is None or not presence.online or presence.state is OperatorState.AWAY:
+            if pinned.note.strip():
+                self._handover_notes[conversation.id] = pinned.note
+            self._enqueue(conversation, front=True)
+            return
+        now = self.clock.now()
+        if presence.load + len(presence.reserved) >= presence.account.capacity:
+            presence.taken_over.add(conversation.id)  # beyond capacity, as a takeover is
+        presence.held.add(conversation.id)
+        presence.idle_since = now
+        conversation.answered = True
+        conversation.assigned_at = now
+        await self._record(StatsDelta(conversation.line, now, answered=1, wait=0.0))
+        await self._announce_assignment(conversation, presence, to_visitor=True, switch=True)
+        await self._publish_status(presence)
+        await self._say(conversation, "assigned", alias=presence.account.alias)
 
     async def resume(self, token: str) -> Conversation:
         """The visitor came back with its token: same conversation, or :class:`InvalidToken`.

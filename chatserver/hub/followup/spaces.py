@@ -102,8 +102,9 @@ class Spaces:
         return self.settings.line(space.line)
 
     async def touch(self, space: Space) -> Space:
-        """Activity keeps a space alive: its retention runs from its last activity."""
-        space.active_at = self.clock.now()
+        """Activity keeps a space alive: its retention runs from its last activity, or from
+        a booked appointment's time if that is later (``active_at`` never moves back)."""
+        space.active_at = max(space.active_at, self.clock.now())
         await self.store.save_space(space)
         return space
 
@@ -124,7 +125,7 @@ class Spaces:
         """The visitor fears someone saw the link: a new one, the old one dead at once."""
         key = secrets.token_urlsafe(KEY_BYTES)
         space.key_hash = hash_token(key)
-        space.active_at = self.clock.now()
+        space.active_at = max(space.active_at, self.clock.now())
         await self.store.save_space(space)
         return key
 
