@@ -101,10 +101,13 @@ def build_server(
     hub.bus.subscribe(_release_source(guard))
     metrics = Metrics(hub, sio, (VISITOR, OPERATOR))  # hears the hub's events from here on
     store.observe_commits(metrics.committed)
-    visitors = VisitorNamespace(hub, guard, abuse.trusted_proxies, origins)
     # the follow-up's services over the same store and bus; its sanitizer is looked up on
-    # every use, so the timed one set below is the one applied
-    followup = FollowUp(settings, store, clock, hub.bus, lambda text: hub.sanitize(text))
+    # every use, so the timed one set below is the one applied. The hub is the floor on which
+    # volunteers offer next chats (appointments).
+    followup = FollowUp(settings, store, clock, hub.bus, lambda text: hub.sanitize(text), hub)
+    hub.followup_sweep = followup.appointments.sweep  # booked chats past their time: missed
+    links = LinkGuard(clock, guard.pseudonyms, settings.follow_up.wrong_links_per_hour)
+    visitors = VisitorNamespace(hub, guard, followup, links, abuse.trusted_proxies, origins)
     operators = OperatorNamespace(hub, guard, followup, origins)
     for namespace in (visitors, operators):
         namespace.refusal_observer = metrics.refused  # every error ack is counted by its code
@@ -134,7 +137,7 @@ def build_server(
     app[ENROLMENTS] = Enrolments()
     app[PSEUDONYMS] = guard.pseudonyms
     app[FOLLOW_UP] = followup
-    app[LINK_GUARD] = LinkGuard(clock, guard.pseudonyms, settings.follow_up.wrong_links_per_hour)
+    app[LINK_GUARD] = links  # one count of wrong links for the HTTP routes and /visitor
     app[LETTER_LIMIT] = LetterLimit(clock, guard.pseudonyms)
     add_routes(app)
     sio.attach(app)

@@ -26,7 +26,11 @@ class LinkGuard:
 
     def check(self, address: str) -> None:
         """Refuse (``rate_limited``, with when to try again) a source past its limit."""
-        if self._count(self.pseudonyms.of(address)) >= self.per_hour:
+        self.check_source(self.pseudonyms.of(address))
+
+    def check_source(self, source: str) -> None:
+        """As :meth:`check`, for an edge that keeps only the pseudonym (``/visitor``)."""
+        if self._count(source) >= self.per_hour:
             retry = int(HOUR - self.clock.now() % HOUR) + 1
             raise RateLimited(
                 "Too many links that did not work. Please try again later.",
@@ -36,7 +40,9 @@ class LinkGuard:
 
     def wrong(self, address: str) -> None:
         """One more wrong link from this source."""
-        source = self.pseudonyms.of(address)
+        self.wrong_source(self.pseudonyms.of(address))
+
+    def wrong_source(self, source: str) -> None:
         self._wrong[source] = self._count(source) + 1
 
     def _count(self, source: str) -> int:

@@ -12,6 +12,7 @@ from typing import Any
 
 import socketio
 
+from chatserver.clock import iso
 from chatserver.hub import events as ev
 from chatserver.hub.hub import Hub
 from chatserver.realtime import wire
@@ -95,15 +96,14 @@ class Bridge:
                 messages = [
                     wire.operator_message(m, self.hub.alias(m.author or "")) for m in event.messages
                 ]
-                await self.to_operators(
-                    (event.operator_id,),
-                    "assigned",
-                    {
-                        "conversation": wire.conversation(
-                            event.conversation, messages, event.handover_note
-                        )
-                    },
-                )
+                body = {
+                    "conversation": wire.conversation(
+                        event.conversation, messages, event.handover_note
+                    )
+                }
+                if event.appointment is not None:  # an agreed chat (§13.3)
+                    body |= wire.agreed_chat(event.appointment)
+                await self.to_operators((event.operator_id,), "assigned", body)
             case ev.MessagePosted():
                 alias = self.hub.alias(event.message.author) if event.message.author else None
                 if event.to_visitor:
@@ -256,6 +256,24 @@ class Bridge:
                     {"line": event.line},
                     room=letters_room(event.line),
                     namespace=OPERATOR,
+                )
+            case ev.AppointmentOffered():
+                await self.to_visitor(
+                    event.conversation_id,
+                    "appointment_offered",
+                    {"at": iso(event.at), "alias": event.alias},
+                )
+            case ev.AppointmentAnswered():
+                await self.to_operators(
+                    (event.operator_id,),
+                    "appointment_booked" if event.booked else "appointment_declined",
+                    {"conversation_id": event.conversation_id, "at": iso(event.at)},
+                )
+            case ev.AppointmentChanged():
+                await self.to_operators(
+                    (event.operator_id,),
+                    "appointment_changed",
+                    {"id": event.appointment_id, "state": event.state, "at": iso(event.at)},
                 )
             case ev.Broadcast():
                 await self.sio.emit(

@@ -31,7 +31,7 @@ from chatserver.realtime.acks import (
     string_list,
     text_field,
 )
-from chatserver.realtime.base import AnsweringNamespace
+from chatserver.realtime.appointments import OperatorAppointments
 from chatserver.realtime.bridge import (
     ALL_OPERATORS,
     OPERATOR,
@@ -62,7 +62,7 @@ def cookie_token(environ: dict[str, Any]) -> str | None:
     return morsel.value if morsel else None
 
 
-class OperatorNamespace(LetterEvents, AnsweringNamespace):
+class OperatorNamespace(LetterEvents, OperatorAppointments):
     def __init__(
         self,
         hub: Hub,

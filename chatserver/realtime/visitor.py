@@ -9,6 +9,7 @@ is read here, let alone stored.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable
 from typing import Any
 
 import socketio
@@ -25,9 +26,12 @@ from chatserver.errors import (
     NoConversation,
     QueueFull,
 )
+from chatserver.hub.followup.service import FollowUp
 from chatserver.hub.hub import Hub
-from chatserver.hub.model import ConversationState
+from chatserver.hub.model import Conversation, ConversationState
+from chatserver.hub.pinned import Pinned
 from chatserver.privacy.abuse import AbuseGuard
+from chatserver.privacy.link_guard import LinkGuard
 from chatserver.privacy.pseudonyms import source_address
 from chatserver.realtime import wire
 from chatserver.realtime.acks import (
@@ -38,23 +42,27 @@ from chatserver.realtime.acks import (
     payload,
     text_field,
 )
-from chatserver.realtime.base import AnsweringNamespace
+from chatserver.realtime.appointments import VisitorAppointments
 from chatserver.realtime.bridge import VISITOR
 from chatserver.realtime.origins import OriginPolicy
 
 LANGS = ("nl", "en")
 
 
-class VisitorNamespace(AnsweringNamespace):
+class VisitorNamespace(VisitorAppointments):
     def __init__(
         self,
         hub: Hub,
         guard: AbuseGuard,
+        followup: FollowUp,
+        links: LinkGuard,
         trusted_proxies: tuple[str, ...] = (),
         origins: OriginPolicy | None = None,
     ) -> None:
         super().__init__(VISITOR)
         self.hub = hub
+        self.followup = followup
+        self.links = links
         self.guard = guard
         self.trusted_proxies = trusted_proxies
         self.origins = origins or OriginPolicy((), trusted_proxies)
@@ -114,10 +122,12 @@ class VisitorNamespace(AnsweringNamespace):
             ended_by = conversation.ended_by if conversation else "system"
             reason = conversation.end_reason if conversation else "ended"
             await self.emit("ended", {"by": ended_by, "reason": reason}, to=sid)
+            await self._offer_again(sid, conversation_id)
             return
         if conversation.state is ConversationState.ACTIVE and conversation.operator_id:
             alias = self.hub.alias(conversation.operator_id)
             await self.emit("assigned", {"operator": alias}, to=sid)
+        await self._offer_again(sid, conversation_id)
         try:
             session = await self.get_session(sid)
         except KeyError:
@@ -164,14 +174,26 @@ class VisitorNamespace(AnsweringNamespace):
         await self.enter_room(sid, conversation_id)
         try:
             shared = self.guard.check_start(session["source"])
-            conversation, token = await self.hub.start_conversation(
-                conversation_id,
-                session["line"],
-                session["lang"],
-                consent=data.get("consent") is True,
-                intake={k: v for k, v in intake.items() if v is not None},
-                shared_connection=shared,
-            )
+
+            def begin(pinned: Pinned | None, line: str) -> Awaitable[tuple[Conversation, str]]:
+                return self.hub.start_conversation(
+                    conversation_id,
+                    line,
+                    session["lang"],
+                    consent=data.get("consent") is True,
+                    intake={k: v for k, v in intake.items() if v is not None},
+                    shared_connection=shared,
+                    pinned=pinned,
+                )
+
+            key = data.get("appointment")
+            if key is None:
+                conversation, token = await begin(None, session["line"])
+            else:  # the link of an agreed chat (§13.3): straight to the agreed volunteer
+                conversation, token = await self._start_by_appointment(
+                    session["source"], key, conversation_id, begin
+                )
+                session["line"] = conversation.line
         except ChatError as error:
             await self.leave_room(sid, conversation_id)
             if isinstance(error, LineClosed | QueueFull | Blocked | ConnectionCrowded | Draining):

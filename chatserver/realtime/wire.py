@@ -12,6 +12,7 @@ from chatserver.clock import iso
 from chatserver.hub.followup.model import Letter
 from chatserver.hub.followup.oversight import Overview, ThreadInfo
 from chatserver.hub.model import Conversation, Message, Role
+from chatserver.hub.pinned import Pinned
 from chatserver.i18n import localized
 from chatserver.privacy.sanitize import to_html
 from chatserver.settings import Contact
@@ -148,3 +149,13 @@ def followup_overview(overview: Overview, me: str) -> dict[str, Any]:
             for info in overview.today
         ],
     }
+
+
+def agreed_chat(pinned: Pinned) -> dict[str, Any]:
+    """What the volunteer's ``assigned`` adds for a chat opened by an appointment link: the
+    agreed time and note, and the earlier chat only where the hub left it in (the visitor
+    allowed the agreed volunteer to reread it)."""
+    body: dict[str, Any] = {"appointment": {"at": iso(pinned.at), "note": pinned.note}}
+    if pinned.earlier:
+        body["earlier"] = [operator_message(m) for m in pinned.earlier]
+    return body

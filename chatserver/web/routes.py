@@ -10,6 +10,7 @@ from aiohttp import web
 
 from chatserver.web import (
     admin,
+    appointment_api,
     auth,
     enrolment,
     login,
@@ -42,3 +43,4 @@ def add_routes(app: web.Application) -> None:
     enrolment.add_enrolment_routes(app)  # 2FA set-up at first login: /login/enrol
     supervisor.add_supervisor_routes(app)  # the live floor and statistics: /supervisor...
     admin.add_admin_routes(app)  # /admin pages, and /api/audit and /api/holds
+    appointment_api.add_appointment_routes(app)  # the visitor's space cancels or moves a chat
