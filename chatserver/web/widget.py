@@ -38,7 +38,7 @@ HTML = "text/html"
 SCRIPTS = (
     "frame.js", "config.js", "words.js", "session.js", "layout.js", "host.js", "panels.js",
     "screen.js", "queue.js", "messages.js", "socket.js", "actions.js", "quick-exit.js",
-    "letters.js", "link-copy.js",
+    "letters.js", "link-copy.js", "appointment.js",
 )  # fmt: skip
 # the visitor's own space behind a link (space.html, web/space_page.py): its own entry and
 # modules, and the frame's modules it reuses (words, panels, the quick exit, copy link)
@@ -52,7 +52,7 @@ SPACE_REUSED = (
 # the frame's look, in cascade order (frame.html links them in this order)
 STYLES = (
     "frame-base.css", "frame-controls.css", "frame-screens.css", "frame-conversation.css",
-    "frame-letters.css", "frame-compact.css",
+    "frame-letters.css", "frame-appointment.css", "frame-compact.css",
 )  # fmt: skip
 SPACE_STYLES = (*STYLES, "space.css")
 STATIC = (

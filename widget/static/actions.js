@@ -2,13 +2,14 @@
  * signal, end after "yes", delete the conversation, start afresh and try again. Each waits
  * for the server's acknowledgement and says kindly what went wrong if it does not come. */
 import { $, focus } from "./config.js";
-import { t, errorText } from "./words.js";
+import { t, errorText, when } from "./words.js";
 import { session, save } from "./session.js";
 import { report } from "./host.js";
 import { closeLeave } from "./panels.js";
 import { show, refuse, notice, renderLine, refreshLine } from "./screen.js";
 import { onEnded, forgotten, clearConversation } from "./messages.js";
 import { connect, hasClient } from "./socket.js";
+import { agreedKey, dropAgreed } from "./appointment.js";
 
 let attempts = 0; // which start the answer belongs to; an old timeout must not answer a new one
 let sending = false;
@@ -35,15 +36,19 @@ export function start(event, retried) {
   const age = $("intake-age");
   if (topic && topic.value) intake.topic = topic.value;
   if (age && age.value) intake.age_band = age.value;
+  const request = { consent: true, intake };
+  const agreed = agreedKey(); // handed over by the space page: the agreed chat (§13.3)
+  if (agreed) request.appointment = agreed;
   connect()
     .timeout(10000)
-    .emit("start", { consent: true, intake }, (err, ack) => {
+    .emit("start", request, (err, ack) => {
       if (attempt !== attempts || !session.starting) return; // answered: the server was unreachable
       session.starting = false;
       $("start").removeAttribute("aria-busy");
       if (session.exiting) return;
       if (err || !ack) return refuse(session.socket && session.socket.connected ? "failed" : "offline");
       if (ack.ok) {
+        if (agreed) dropAgreed();
         session.token = ack.token;
         session.conversationId = ack.conversation_id;
         save();
@@ -54,6 +59,10 @@ export function start(event, retried) {
       }
       const code = ack.error && ack.error.code;
       if (code === "invalid_token" && !retried) return start(null, true);
+      if (agreed && (code === "appointment_not_now" || code === "link_unknown")) {
+        dropAgreed(); // open the link again at the time; a plain chat needs no key
+        return refuseAgreed(ack.error);
+      }
       if (code === "closed") {
         const { line } = session;
         renderLine({ ...line, open: false, next_open: ack.error.next_open || line.next_open });
@@ -69,6 +78,14 @@ export function start(event, retried) {
         $("intro-help").hidden = false;
       } else refuse("failed");
     });
+}
+
+// the agreed chat cannot open now: when it opens, or that the link opens none (any more)
+function refuseAgreed(error) {
+  if (error.code === "appointment_not_now" && error.at) {
+    refuse("appointment_early");
+    $("closed-text").textContent = t("appointment_early_text", { when: when(error.at) });
+  } else refuse("appointment_unknown");
 }
 
 export function send() {

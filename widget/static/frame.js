@@ -12,6 +12,7 @@ import { resume } from "./socket.js";
 import { start, send, typingOn, leave, forget, restart, retry } from "./actions.js";
 import { quickExit, watchShortcuts } from "./quick-exit.js";
 import { openLetter, closeLetter, sendLetter, copyLetterLink, letterDone } from "./letters.js";
+import { watchOffers } from "./appointment.js";
 
 watchLayout();
 $("quick-exit").addEventListener("click", quickExit);
@@ -52,6 +53,7 @@ $("letter-consent").addEventListener("change", () => {
   $("letter-consent").removeAttribute("aria-invalid");
   $("letter-consent-error").textContent = "";
 });
+watchOffers();
 
 if (!resume()) renderLine(session.line);
 refreshLine();

@@ -8,6 +8,7 @@ import { report } from "./host.js";
 import { readingNewest, toEnd } from "./layout.js";
 import { show, notice } from "./screen.js";
 import { forgetPosition } from "./queue.js";
+import { forgetOffer } from "./appointment.js";
 
 const seen = new Set(); // message ids already shown: a replay or a resend adds nothing
 
@@ -92,6 +93,7 @@ export function clearConversation() {
   session.maxSeq = 0;
   session.unread = 0;
   forgetPosition();
+  forgetOffer();
   seen.clear();
   $("messages").textContent = "";
   report();

@@ -8,6 +8,7 @@ import { session } from "./session.js";
 import { report } from "./host.js";
 import { scrollable, toEnd, followEnd } from "./layout.js";
 import { contacts, closeLeave } from "./panels.js";
+import { agreedKey } from "./appointment.js";
 
 const VIEWS = {
   closed: ["closed"],
@@ -27,6 +28,8 @@ const REFUSALS = {
   offline: ["offline_title", "offline_text", true],
   failed: ["failed_title", "failed_text", true],
   restarting: ["restarting_title", "restarting_text", true],
+  appointment_early: ["appointment_early_title", "appointment_early_text", false],
+  appointment_unknown: ["appointment_unknown_title", "appointment_unknown_text", false],
 };
 let refusal = null; // why the chat was refused: full blocked limited offline failed
 
@@ -133,7 +136,9 @@ function nextOpen(iso) {
 export function renderLine(data) {
   session.line = data;
   nextOpen(data.next_open);
-  if (["loading", "intro", "closed"].includes(session.state)) show(data.open ? "intro" : "closed");
+  // an agreed chat may start while the line is closed: the time was agreed (§13.3)
+  const open = data.open || !!agreedKey();
+  if (["loading", "intro", "closed"].includes(session.state)) show(open ? "intro" : "closed");
   else {
     header();
     offerLetters();

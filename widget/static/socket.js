@@ -9,6 +9,7 @@ import { session, loadSaved } from "./session.js";
 import { show, notice, refuse } from "./screen.js";
 import { onQueue } from "./queue.js";
 import { onAssigned, onMessage, onTyping, onEnded, expired } from "./messages.js";
+import { onOffered } from "./appointment.js";
 
 const { io } = window;
 export const hasClient = typeof io === "function";
@@ -49,6 +50,7 @@ export function connect() {
   socket.on("message", onMessage);
   socket.on("typing", onTyping);
   socket.on("ended", onEnded);
+  socket.on("appointment_offered", onOffered);
   return socket;
 }
 // Starting, and the server cannot be reached: say so now, not after a long timeout, and

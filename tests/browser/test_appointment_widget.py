@@ -1,0 +1,126 @@
+"""A next chat agreed in the widget (docs/protocol.md §13.3), in real Chromium at 320 px.
+
+The visitor reads the volunteer's offer in their own words, accepts with their choices, and
+sees the link once, with a copy button and advice to keep it safe, also on the goodbye
+screen. At the agreed time the space page hands the key to the frame, which starts the chat
+straight with the agreed volunteer. Screenshots go to ``tests/artifacts/widget/``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from playwright.async_api import Browser, expect
+
+from chatserver.clock import iso
+from chatserver.settings import FollowUpSettings
+from tests.browser.conftest import Site, hosting
+from tests.browser.screens import (
+    PHONE,
+    clipped,
+    end_by_volunteer,
+    on_phone,
+    shot,
+    start,
+    with_volunteer,
+)
+from tests.browser.test_accessibility import AXE_SETUP, violations
+
+DAY = 86400
+
+
+@pytest.fixture
+async def site(browser: Browser, tmp_path: Path) -> AsyncIterator[Site]:
+    async with hosting(
+        browser,
+        tmp_path,
+        tweak=lambda line: dataclasses.replace(
+            line, follow_up=FollowUpSettings(appointments=True)
+        ),
+    ) as website:
+        yield website
+
+
+async def test_the_visitor_accepts_an_offer_and_sees_the_link_once(site: Site) -> None:
+    """The offer says "morgen om 20:00" and names Anna in the first choice; after accepting
+    the link to the space is there to copy, fits 320 px, passes axe, and stays in view on
+    the goodbye screen."""
+    await site.context.add_init_script(script=AXE_SETUP)
+    page, frame = await on_phone(site)
+    await start(frame)
+    volunteer, conversation = await with_volunteer(site, frame)
+    tomorrow = site.env.clock.now() + DAY
+    ack = await volunteer.call(
+        "appointment_offer", {"conversation_id": conversation, "at": iso(tomorrow), "note": "x"}
+    )
+    assert ack["ok"], ack
+    offer = frame.locator("#offer")
+    await expect(offer).to_be_visible()
+    await expect(frame.locator("#offer-text")).to_have_text(
+        "Anna biedt je een volgend gesprek aan: morgen om 20:00."
+    )
+    await expect(frame.locator("#offer-share-label")).to_contain_text("Anna mag dit gesprek")
+    assert (await clipped(page, "#offer"))["found"] == []
+    assert await violations(page) == []
+    await shot(page, "appointment-offer-320")
+
+    await frame.locator("#offer-share").check()
+    await frame.locator("#offer-accept").click()
+    link = frame.locator("#booked-link")
+    await expect(frame.locator("#offer-booked")).to_be_visible()
+    await expect(frame.locator("#booked-when")).to_have_text("Met Anna, morgen om 20:00.")
+    value = await link.input_value()
+    assert value.startswith(f"{site.env.url}/space#") and len(value.split("#", 1)[1]) == 43
+    await expect(frame.locator("#booked-advice")).to_contain_text("maar één keer")
+    assert (await volunteer.next("appointment_booked"))["conversation_id"] == conversation
+    assert (await clipped(page, "#offer"))["found"] == []
+    assert await violations(page) == []
+    await shot(page, "appointment-booked-320")
+
+    await end_by_volunteer(volunteer, conversation)
+    await expect(frame.locator("#ended")).to_be_visible()
+    await expect(link).to_have_value(value)
+    await frame.locator("#offer").scroll_into_view_if_needed()
+    await shot(page, "appointment-ended-320")
+
+
+async def test_the_space_hands_the_key_over_and_the_chat_opens_with_the_volunteer(
+    site: Site,
+) -> None:
+    """The key in this tab's sessionStorage (as the space page leaves it) makes the frame's
+    start the agreed chat: the intro says so, and Anna answers at once."""
+    env = site.env
+    anna = await env.operator("anna", alias="Anna")
+    visitor, _ = await env.start()
+    cid = visitor.conversation_id
+    await anna.next("assigned")
+    at = env.clock.now() + 3600
+    await anna.call("appointment_offer", {"conversation_id": cid, "at": iso(at), "note": "n"})
+    key = (await visitor.call("appointment_accept", {"share": False, "keep": True}))["key"]
+    await anna.call("end", {"conversation_id": cid, "wrapup": {"topics": [], "risk": "none"}})
+    await visitor.disconnect()
+    await env.advance(3600)
+
+    page = await site.context.new_page()
+    await page.set_viewport_size(PHONE)  # type: ignore[arg-type]
+    frame_url = f"{env.url}/widget/frame?line=chat&lang=nl"
+    await page.goto(frame_url)
+    await page.evaluate(
+        "(key) => sessionStorage.setItem('helpline-appointment', key)", json.dumps({"key": key})
+    )
+    await page.goto(frame_url)
+    await expect(page.locator("#intro-agreed")).to_be_visible()
+    await page.locator("#consent").check()
+    await page.locator("#start").click()
+    await expect(page.locator("#chat")).to_be_visible()
+    await expect(page.locator("#line-name")).to_have_text("Anna")
+    assigned = await anna.until("assigned", lambda a: "appointment" in a)
+    assert assigned["appointment"]["at"] == iso(at)
+    # used once: the key leaves the tab's storage when the start is acknowledged
+    await page.wait_for_function("sessionStorage.getItem('helpline-appointment') === null")
+    await expect(page.locator("#intro-agreed")).to_be_hidden()
+    await shot(page, "appointment-started-320")
