@@ -46,7 +46,7 @@ CSS = "text/css; charset=utf-8"
 SCRIPTS = (
     "config.js", "strings.js", "dom.js", "time.js", "socket.js", "messages.js", "alerts.js",
     "console.js", "console-panel.js", "console-conversations.js", "console-actions.js",
-    "console-dialogs.js", "console-letters.js",
+    "console-dialogs.js", "console-letters.js", "console-appointments.js",
     "supervisor.js", "supervisor-floor.js", "supervisor-panes.js", "supervisor-followup.js",
 )  # fmt: skip
 STATIC = {"console.css": CSS} | {name: JS for name in SCRIPTS}
@@ -145,6 +145,8 @@ def console_config(settings: Settings, account: Account, csrf: str, lang: str) -
         "lines": {line.id: localized(line.name, lang) for line in settings.lines},
         # the lines whose letters this account answers (§13.2): none, no letters pane
         "letter_lines": letter_lines(settings, account),
+        # lines whose volunteers may offer a next chat at the end of one (§13.3)
+        "appointment_lines": [line.id for line in settings.lines if line.follow_up.appointments],
         # per line, the canned responses in the console's language (inserted, never sent)
         "canned": {
             line.id: [

@@ -19,6 +19,7 @@ import {
 } from "./console-conversations.js";
 import { wirePanel } from "./console-actions.js";
 import { offerReceived, offerWithdrawn } from "./console-dialogs.js";
+import { watchAppointments } from "./console-appointments.js";
 
 const ALERTED = "console.alerted"; // conversations already announced, survives a reload
 const { notify, setup: setupAlertsButton } = alerts([[660, 0], [880, 0.18]]);
@@ -218,6 +219,7 @@ socket.on("risk_alert", (data) => {
   showBroadcast(t("risk_alert", { name: data.by, line: lineName(data.line) }), null, "danger");
 });
 listenForBroadcasts();
+watchAppointments(); // after "assigned" above: an agreed chat's panel exists by then
 
 // ------------------------------------------------------------------ page life
 setupAlertsButton();

@@ -38,9 +38,7 @@ async def site(browser: Browser, tmp_path: Path) -> AsyncIterator[Site]:
     async with hosting(
         browser,
         tmp_path,
-        tweak=lambda line: dataclasses.replace(
-            line, follow_up=FollowUpSettings(appointments=True)
-        ),
+        tweak=lambda line: dataclasses.replace(line, follow_up=FollowUpSettings(appointments=True)),
     ) as website:
         yield website
 
