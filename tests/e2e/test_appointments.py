@@ -106,6 +106,7 @@ async def test_the_link_opens_the_chat_straight_to_the_agreed_volunteer_at_the_t
         "Zullen we morgen verder praten?",
     ]
     assert (await counted(env))["kept"] == 1
+    env.hub.check_invariants()  # two chats for a capacity of one, and still consistent
     _again, ack = await start_by_link(env, key)  # kept: the link opens no second chat
     assert ack["error"]["code"] == "appointment_not_now"
 
@@ -223,3 +224,26 @@ async def test_the_visitor_moves_it_to_another_time(env: Env) -> None:
     assert (await anna.until("assigned", lambda a: "appointment" in a))["appointment"]["at"] == iso(
         later
     )
+
+
+async def test_a_next_chat_agreed_in_a_chat_the_link_opened_keeps_the_same_link(env: Env) -> None:
+    """In the agreed chat Anna offers yet another; the visitor already has a link, so no new
+    one is made: the same link opens the next chat too, and the first kept chat stays in the
+    space for the visitor to reread (they asked to keep it)."""
+    anna, key, _at = await booked(env, share=False, keep=True)
+    await env.advance(HOUR)
+    visitor, ack = await start_by_link(env, key)
+    assert ack["ok"], ack
+    cid = visitor.conversation_id
+    await anna.until("assigned", lambda a: "appointment" in a)
+    later = env.clock.now() + 2 * HOUR
+    assert (await anna.call("appointment_offer", {"conversation_id": cid, "at": iso(later)}))["ok"]
+    await visitor.next("appointment_offered")
+    ack = await visitor.call("appointment_accept", {"share": False, "keep": False})
+    assert ack["ok"] and ack["key"] is None and ack["at"] == iso(later), ack
+    space = await env.server.followup.spaces.find(key)
+    assert space.active_at >= later  # the purge cannot take the space before the chat
+    view = await env.server.followup.spaces.view(space)
+    assert [a.state.value for a in view.appointments] == ["kept", "booked"]
+    [(first, messages)] = view.transcripts  # the first chat kept; this one not
+    assert "Ik slaap zo slecht" in [m.text for m in messages] and first != cid
