@@ -85,6 +85,13 @@ FIELDS: dict[str, st.SearchStrategy[Any]] = {
     "days": st.integers(min_value=-2, max_value=400) | json_values,
     "thread_id": st.text(max_size=70) | json_values,
     "appointment_id": st.text(max_size=70) | json_values,
+    # appointments (§13.3): a time (ISO or not), the visitor's two choices, a link's key
+    "at": st.sampled_from(["2026-11-26T20:00:00Z", "2026-11-26T20:00", "gisteren"])
+    | texts
+    | json_values,
+    "share": st.booleans() | json_values,
+    "keep": st.booleans() | json_values,
+    "appointment": st.sampled_from(["x" * 43, "kort"]) | texts | json_values,
 }
 
 shaped = st.fixed_dictionaries({}, optional=FIELDS)
@@ -118,6 +125,9 @@ PLAUSIBLE: dict[str, st.SearchStrategy[Any]] = {
     "days": st.integers(min_value=1, max_value=30),
     "thread_id": st.text(min_size=1, max_size=20),  # no thread exists: refused as forbidden
     "appointment_id": st.text(min_size=1, max_size=20),
+    "at": st.sampled_from(["2026-11-26T20:00:00Z", "2026-11-25T21:00:00+01:00"]),
+    "share": st.booleans(),
+    "keep": st.booleans(),
 }
 # the fields of each event (docs/protocol.md §7 and §8)
 WITH_CONVERSATION = ("conversation_id",)
@@ -143,6 +153,8 @@ EVENT_FIELDS: dict[str, tuple[str, ...]] = {
     "letter_answer": ("thread_id", "text"),
     "letter_handover": ("thread_id", "to", "note"),
     "link_revoke": ("appointment_id",),
+    "appointment_offer": ("conversation_id", "at", "note"),
+    "appointment_accept": ("share", "keep"),
 }
 
 
