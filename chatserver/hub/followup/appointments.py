@@ -339,25 +339,32 @@ class AppointmentBook:
         space.active_at = max(space.active_at, self.clock.now(), at)
         await self.store.save_space(space)
 
-    async def _due(self, space: Space) -> Appointment:
+    def window(self, appointment: Appointment) -> tuple[float, float]:
+        """When the link opens the agreed chat: from a little before its time until it
+        counts as missed (``[follow_up] appointment_opens_minutes`` / ``_missed_minutes``)."""
         policy = self.settings.follow_up
+        return (
+            appointment.at - policy.appointment_opens_minutes * MINUTE,
+            appointment.at + policy.appointment_missed_minutes * MINUTE,
+        )
+
+    async def _due(self, space: Space) -> Appointment:
         now = self.clock.now()
-        opens = policy.appointment_opens_minutes * MINUTE
-        closes = policy.appointment_missed_minutes * MINUTE
         booked = [
             a
             for a in await self.store.appointments_of_space(space.id)
             if a.state is AppointmentState.BOOKED
         ]
         for appointment in booked:
-            if appointment.at - opens <= now <= appointment.at + closes:
+            opens, closes = self.window(appointment)
+            if opens <= now <= closes:
                 return appointment
-        ahead = [a for a in booked if a.at - opens > now]
+        ahead = [a for a in booked if self.window(a)[0] > now]
         if ahead:
             raise AppointmentNotNow(
                 "Your chat opens shortly before the agreed time.",
                 at=iso(ahead[0].at),
-                opens_at=iso(ahead[0].at - opens),
+                opens_at=iso(self.window(ahead[0])[0]),
             )
         raise AppointmentNotNow(at=None)
 
