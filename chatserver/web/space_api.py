@@ -130,12 +130,16 @@ async def space_json(followup: FollowUp, view: SpaceView, lang: str) -> dict[str
     appointments = []
     for appointment in view.appointments:
         account = await followup.spaces.store.account(appointment.operator_id)
+        opens, closes = followup.appointments.window(appointment)
         appointments.append(
             {
                 "id": appointment.id,
                 "at": iso(appointment.at),
                 "state": appointment.state.value,
                 "volunteer": account.alias if account is not None else None,
+                # when the link opens the agreed chat: the page offers "Start the chat" then
+                "opens_at": iso(opens),
+                "closes_at": iso(closes),
             }
         )
     return {

@@ -10,16 +10,19 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import re
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import pytest
-from playwright.async_api import Browser, expect
+from playwright.async_api import Browser, Page, expect
 
 from chatserver.clock import iso
 from chatserver.settings import FollowUpSettings
 from tests.browser.conftest import Site, hosting
 from tests.browser.screens import (
+    CLIPPED,
     PHONE,
     clipped,
     end_by_volunteer,
@@ -29,8 +32,26 @@ from tests.browser.screens import (
     with_volunteer,
 )
 from tests.browser.test_accessibility import AXE_SETUP, violations
+from tests.e2e.conftest import Peer
 
 DAY = 86400
+# epoch milliseconds as <input type="datetime-local"> takes them: in the browser's own zone
+LOCAL_INPUT = """(ms) => {
+  const d = new Date(ms);
+  const p = (n) => String(n).padStart(2, "0");
+  return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())}`
+    + `T${p(d.getHours())}:${p(d.getMinutes())}`;
+}"""
+
+
+async def clipped_page(page: Page) -> dict[str, Any]:
+    """What sticks out sideways on a page of its own (the space), as screens.clipped does
+    for the chat frame."""
+    found: dict[str, Any] = await page.evaluate(CLIPPED, "main")
+    return found
+
+
+HOUR = 3600
 
 
 @pytest.fixture
@@ -72,7 +93,7 @@ async def test_the_visitor_accepts_an_offer_and_sees_the_link_once(site: Site) -
     await expect(frame.locator("#offer-booked")).to_be_visible()
     await expect(frame.locator("#booked-when")).to_have_text("Met Anna, morgen om 20:00.")
     value = await link.input_value()
-    assert value.startswith(f"{site.env.url}/space#") and len(value.split("#", 1)[1]) == 43
+    assert re.fullmatch(rf"{re.escape(site.env.url)}/space\?lang=nl#[\w-]{{43}}", value), value
     await expect(frame.locator("#booked-advice")).to_contain_text("maar één keer")
     assert (await volunteer.next("appointment_booked"))["conversation_id"] == conversation
     assert (await clipped(page, "#offer"))["found"] == []
@@ -122,3 +143,80 @@ async def test_the_space_hands_the_key_over_and_the_chat_opens_with_the_voluntee
     await page.wait_for_function("sessionStorage.getItem('helpline-appointment') === null")
     await expect(page.locator("#intro-agreed")).to_be_hidden()
     await shot(page, "appointment-started-320")
+
+
+async def booked_by_link(site: Site) -> tuple[Peer, str, float]:
+    """Anna agreed a chat in an hour with a visitor, who has the link's key; the chat ended."""
+    env = site.env
+    anna = await env.operator("anna", alias="Anna")
+    visitor, _ = await env.start()
+    cid = visitor.conversation_id
+    await anna.next("assigned")
+    at = env.clock.now() + HOUR
+    await anna.call("appointment_offer", {"conversation_id": cid, "at": iso(at), "note": "n"})
+    key = (await visitor.call("appointment_accept", {"share": False, "keep": False}))["key"]
+    await anna.call("end", {"conversation_id": cid, "wrapup": {"topics": [], "risk": "none"}})
+    await visitor.disconnect()
+    return anna, key, at
+
+
+async def test_the_space_moves_the_chat_and_at_its_time_starts_it_with_the_volunteer(
+    site: Site,
+) -> None:
+    """In the space the agreed chat says when it can be started; the visitor moves it an
+    hour later; at the new time "Start het gesprek" opens the chat frame in the same tab and
+    Anna gets the visitor straight away."""
+    env = site.env
+    anna, key, at = await booked_by_link(site)
+    await site.context.add_init_script(script=AXE_SETUP)
+    page = await site.context.new_page()
+    await page.set_viewport_size(PHONE)  # type: ignore[arg-type]
+    await page.goto(f"{env.url}/space#{key}")
+    item = page.locator("#appointments li")
+    await expect(item).to_contain_text("met Anna")
+    await expect(item).to_contain_text("Je kunt het gesprek hier starten vanaf")
+    await expect(page.get_by_role("button", name="Start het gesprek")).to_have_count(0)
+
+    await page.get_by_role("button", name="Verzetten").click()
+    later = at + HOUR
+    local = await page.evaluate(LOCAL_INPUT, later * 1000)
+    await page.get_by_label("Nieuwe datum en tijd").fill(local)
+    assert await violations(page) == []
+    await shot(page, "space-appointment-move-320")
+    await page.get_by_role("button", name="Gesprek verzetten").click()
+    await expect(page.locator("#appointment-status")).to_contain_text("Je gesprek is verzet naar")
+    assert (await anna.until("appointment_changed", lambda c: c["at"] == iso(later)))["state"] == (
+        "booked"
+    )
+
+    await env.advance(2 * HOUR - 5 * 60)  # five minutes before the new time
+    await page.reload()  # the page reads the server's (manual) clock when it is rendered
+    start = page.get_by_role("button", name="Start het gesprek")
+    await expect(start).to_be_visible()
+    assert (await clipped_page(page))["found"] == []
+    assert await violations(page) == []
+    await shot(page, "space-appointment-start-320")
+    await start.click()
+    await expect(page).to_have_url(re.compile(r"/widget/frame\?line=chat&lang=nl$"))
+    await expect(page.locator("#intro-agreed")).to_be_visible()
+    await page.locator("#consent").check()
+    await page.locator("#start").click()
+    await expect(page.locator("#line-name")).to_have_text("Anna")
+    assigned = await anna.until("assigned", lambda a: "appointment" in a)
+    assert assigned["appointment"]["at"] == iso(later)
+
+
+async def test_the_space_cancels_the_chat_after_asking_once_more(site: Site) -> None:
+    env = site.env
+    anna, key, _at = await booked_by_link(site)
+    page = await site.context.new_page()
+    await page.set_viewport_size(PHONE)  # type: ignore[arg-type]
+    await page.goto(f"{env.url}/space#{key}")
+    await page.get_by_role("button", name="Gesprek afzeggen").click()
+    await expect(page.get_by_text("Dit gesprek afzeggen?")).to_be_focused()
+    await shot(page, "space-appointment-cancel-320")
+    await page.get_by_role("button", name="Ja, afzeggen").click()
+    await expect(page.locator("#appointment-status")).to_have_text("Je gesprek is afgezegd.")
+    await expect(page.locator("#appointments li")).to_contain_text("geannuleerd")
+    await expect(page.get_by_role("button", name="Verzetten")).to_have_count(0)
+    await anna.until("appointment_changed", lambda c: c["state"] == "cancelled")

@@ -7,10 +7,11 @@
  * but is never stored by the frame. At the agreed time the space page hands the link's key
  * to this frame through sessionStorage (same origin, same tab), and the frame's start sends
  * it as `appointment`. */
-import { $, focus } from "./config.js";
+import { $, focus, LANG } from "./config.js";
 import { t, when } from "./words.js";
 import { session } from "./session.js";
 import { toEnd } from "./layout.js";
+import { spaceUrl, copyLink } from "./link-copy.js";
 
 const HANDED = "helpline-appointment"; // set by the space page: {"key": "..."}
 let offer = null; // {at, alias} while one is shown
@@ -83,7 +84,7 @@ function booked(ack) {
   $("offer-title").textContent = t("booked_title");
   $("booked-when").textContent = t("booked_when", { alias: offer.alias, when: when(ack.at) });
   // the key is in the fragment: a browser never sends it to the server in a request line
-  $("booked-link").value = ack.key ? `${location.origin}/space#${ack.key}` : "";
+  $("booked-link").value = ack.key ? spaceUrl(ack.key, LANG) : "";
   $("booked-link-box").hidden = !ack.key;
   $("booked-same-link").hidden = !!ack.key;
   $("booked-copied").textContent = "";
@@ -107,23 +108,6 @@ function decline() {
   });
 }
 
-async function copy() {
-  const input = $("booked-link");
-  let copied = false;
-  try {
-    await navigator.clipboard.writeText(input.value);
-    copied = true;
-  } catch {
-    input.select(); // the clipboard API is refused in some frames: the old way, or by hand
-    try {
-      copied = document.execCommand("copy");
-    } catch {
-      /* neither way: the visitor copies the selected link by hand */
-    }
-  }
-  $("booked-copied").textContent = t(copied ? "booked_copied" : "booked_copy_failed");
-}
-
 // a new conversation (restart) or a quick exit: the offer and the link leave the page
 export function forgetOffer() {
   offer = null;
@@ -134,7 +118,7 @@ export function forgetOffer() {
 export function watchOffers() {
   $("offer-form").addEventListener("submit", accept);
   $("offer-decline").addEventListener("click", decline);
-  $("booked-copy").addEventListener("click", copy);
+  $("booked-copy").addEventListener("click", () => copyLink($("booked-link"), $("booked-copied")));
   $("offer-declined").tabIndex = -1;
   markAgreed();
 }
