@@ -61,7 +61,7 @@ class VisitorAppointments(_FollowUpEdge):
         key: object,
         conversation_id: str,
         begin: Callable[[Pinned, str], Awaitable[T]],
-    ) -> T:
+    ) -> tuple[Appointment, T]:
         """The key opens the visitor's space; the follow-up checks the time and the hub
         starts the chat pinned to the agreed volunteer. Wrong keys count against the source
         (``privacy/link_guard.py``), as on every other route that takes a link."""
@@ -74,10 +74,9 @@ class VisitorAppointments(_FollowUpEdge):
             if self.links is not None:
                 self.links.wrong_source(source)
             raise
-        _appointment, started = await followup.appointments.open_chat(
+        return await followup.appointments.open_chat(
             space, conversation_id, lambda pinned: begin(pinned, space.line)
         )
-        return started
 
     async def _offer_again(self, sid: str, conversation_id: str) -> None:
         """After a reload the visitor sees an unanswered offer again."""

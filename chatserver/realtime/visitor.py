@@ -14,6 +14,7 @@ from typing import Any
 
 import socketio
 
+from chatserver.clock import iso
 from chatserver.errors import (
     AlreadyStarted,
     Blocked,
@@ -187,13 +188,15 @@ class VisitorNamespace(VisitorAppointments):
                 )
 
             key = data.get("appointment")
+            agreed: dict[str, Any] = {}
             if key is None:
                 conversation, token = await begin(None, session["line"])
             else:  # the link of an agreed chat (§13.3): straight to the agreed volunteer
-                conversation, token = await self._start_by_appointment(
+                appointment, (conversation, token) = await self._start_by_appointment(
                     session["source"], key, conversation_id, begin
                 )
                 session["line"] = conversation.line
+                agreed["appointment"] = {"at": iso(appointment.at)}
         except ChatError as error:
             await self.leave_room(sid, conversation_id)
             if isinstance(error, LineClosed | QueueFull | Blocked | ConnectionCrowded | Draining):
@@ -207,7 +210,7 @@ class VisitorNamespace(VisitorAppointments):
         session["conversation_id"] = conversation.id
         session["counted"] = True
         await self.save_session(sid, session)
-        return ok(conversation_id=conversation.id, token=token, lang=conversation.lang)
+        return ok(conversation_id=conversation.id, token=token, lang=conversation.lang, **agreed)
 
     @acknowledged
     async def on_message(self, sid: str, data: Any) -> dict[str, Any]:

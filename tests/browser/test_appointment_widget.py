@@ -139,6 +139,7 @@ async def test_the_space_hands_the_key_over_and_the_chat_opens_with_the_voluntee
     await expect(page.locator("#line-name")).to_have_text("Anna")
     assigned = await anna.until("assigned", lambda a: "appointment" in a)
     assert assigned["appointment"]["at"] == iso(at)
+    await expect(page.locator("#waiting-agreed")).to_be_hidden()
     # used once: the key leaves the tab's storage when the start is acknowledged
     await page.wait_for_function("sessionStorage.getItem('helpline-appointment') === null")
     await expect(page.locator("#intro-agreed")).to_be_hidden()
@@ -220,3 +221,24 @@ async def test_the_space_cancels_the_chat_after_asking_once_more(site: Site) -> 
     await expect(page.locator("#appointments li")).to_contain_text("geannuleerd")
     await expect(page.get_by_role("button", name="Verzetten")).to_have_count(0)
     await anna.until("appointment_changed", lambda c: c["state"] == "cancelled")
+
+
+async def test_with_the_volunteer_away_the_agreed_chat_waits_first_in_line_and_says_why(
+    site: Site,
+) -> None:
+    """Anna is away at the time: "Start het gesprek" in the space puts the visitor first in
+    line, and the waiting screen says why it is not Anna."""
+    env = site.env
+    anna, key, _at = await booked_by_link(site)
+    await anna.call("status", {"state": "away"})
+    await env.advance(HOUR)
+    page = await site.context.new_page()
+    await page.set_viewport_size(PHONE)  # type: ignore[arg-type]
+    await page.goto(f"{env.url}/space#{key}")
+    await page.get_by_role("button", name="Start het gesprek").click()
+    await page.locator("#consent").check()
+    await page.locator("#start").click()
+    await expect(page.locator("#waiting")).to_be_visible()
+    await expect(page.locator("#position")).to_have_text("1")
+    await expect(page.locator("#waiting-agreed")).to_contain_text("Je bent als eerste aan de beurt")
+    await shot(page, "appointment-waiting-320")

@@ -96,7 +96,7 @@ async def test_the_link_opens_the_chat_straight_to_the_agreed_volunteer_at_the_t
     await anna.next("assigned")
     await env.advance(25 * 60)  # five minutes before: the window is open
     ack = await early.call("start", {"consent": True, "appointment": key})
-    assert ack["ok"], ack
+    assert ack["ok"] and ack["appointment"] == {"at": iso(at)}, ack
     assert (await early.next("assigned"))["operator"] == "Anna"
     assigned = await anna.next("assigned")
     assert assigned["conversation"]["id"] == ack["conversation_id"]

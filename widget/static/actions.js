@@ -49,6 +49,8 @@ export function start(event, retried) {
       if (err || !ack) return refuse(session.socket && session.socket.connected ? "failed" : "offline");
       if (ack.ok) {
         if (agreed) dropAgreed();
+        // the agreed chat: if it waits in line, the volunteer it was agreed with is not there
+        $("waiting-agreed").hidden = !ack.appointment;
         session.token = ack.token;
         session.conversationId = ack.conversation_id;
         save();

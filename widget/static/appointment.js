@@ -111,6 +111,7 @@ function decline() {
 // a new conversation (restart) or a quick exit: the offer and the link leave the page
 export function forgetOffer() {
   offer = null;
+  $("waiting-agreed").hidden = true;
   $("booked-link").value = "";
   $("offer").hidden = true;
 }
