@@ -257,7 +257,15 @@ class HubCore(MessagePath):
             await self.store.save_conversation(conversation)
             messages = tuple(await self.store.messages(conversation.id))
             await self.bus.publish(
-                Assigned(conversation, to.id, to.account.alias, messages, note, to_visitor=True)
+                Assigned(
+                    conversation,
+                    to.id,
+                    to.account.alias,
+                    messages,
+                    note,
+                    to_visitor=True,
+                    appointment=self._appointment_for(conversation.id, to.id),
+                )
             )
         await self._tell_watchers(conversation, to.id)
         if previous is not None:

@@ -247,3 +247,23 @@ async def test_a_next_chat_agreed_in_a_chat_the_link_opened_keeps_the_same_link(
     assert [a.state.value for a in view.appointments] == ["kept", "booked"]
     [(first, messages)] = view.transcripts  # the first chat kept; this one not
     assert "Ik slaap zo slecht" in [m.text for m in messages] and first != cid
+
+
+async def test_a_colleague_who_takes_the_agreed_chat_over_sees_the_agreement_not_the_chat(
+    env: Env,
+) -> None:
+    """Anna hands the agreed chat to Bob: he gets its time and note, never the earlier chat
+    the visitor allowed Anna (and only Anna) to reread."""
+    anna, key, at = await booked(env, share=True)
+    await env.advance(HOUR)
+    _visitor, ack = await start_by_link(env, key)
+    cid = ack["conversation_id"]
+    assert "earlier" in await anna.until("assigned", lambda a: "appointment" in a)
+    bob = await env.operator("bob", alias="Bob")
+    ack = await anna.call("handover", {"conversation_id": cid, "to": bob.operator_id, "note": ""})
+    assert ack["ok"], ack
+    await bob.next("handover_offered")
+    assert (await bob.call("handover_accept", {"conversation_id": cid}))["ok"]
+    assigned = await bob.until("assigned", lambda a: a["conversation"]["id"] == cid)
+    assert assigned["appointment"] == {"at": iso(at), "note": NOTE}
+    assert "earlier" not in assigned
