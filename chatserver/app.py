@@ -106,7 +106,7 @@ def build_server(
     # volunteers offer next chats (appointments).
     followup = FollowUp(settings, store, clock, hub.bus, lambda text: hub.sanitize(text), hub)
     hub.followup_sweep = followup.appointments.sweep  # booked chats past their time: missed
-    links = LinkGuard(clock, guard.pseudonyms, settings.follow_up.wrong_links_per_hour)
+    links = LinkGuard(clock, settings.follow_up.wrong_links_per_hour)
     visitors = VisitorNamespace(hub, guard, followup, links, abuse.trusted_proxies, origins)
     operators = OperatorNamespace(hub, guard, followup, origins)
     for namespace in (visitors, operators):
@@ -138,7 +138,7 @@ def build_server(
     app[PSEUDONYMS] = guard.pseudonyms
     app[FOLLOW_UP] = followup
     app[LINK_GUARD] = links  # one count of wrong links for the HTTP routes and /visitor
-    app[LETTER_LIMIT] = LetterLimit(clock, guard.pseudonyms)
+    app[LETTER_LIMIT] = LetterLimit(clock)
     add_routes(app)
     sio.attach(app)
 

@@ -7,31 +7,12 @@ opens nothing adds to it (``privacy/link_guard.py``); every such key answers ``l
 
 from __future__ import annotations
 
-from typing import Any
-
 from aiohttp import web
 
 from chatserver.clock import iso
-from chatserver.errors import InvalidPayload, LinkUnknown
-from chatserver.hub.followup.model import Appointment, Space
-from chatserver.web.auth import login_source
-from chatserver.web.json_body import json_body
-from chatserver.web.keys import FOLLOW_UP, LINK_GUARD
-
-
-async def _space(request: web.Request) -> tuple[Space, dict[str, Any]]:
-    body = await json_body(request)
-    if not isinstance(body, dict):
-        raise InvalidPayload("Send a JSON object.")
-    guard = request.app[LINK_GUARD]
-    source = login_source(request)  # the rotating pseudonym of the source, never its address
-    guard.check_source(source)
-    try:
-        space = await request.app[FOLLOW_UP].spaces.find(body.get("key"))
-    except LinkUnknown:
-        guard.wrong_source(source)
-        raise
-    return space, body
+from chatserver.hub.followup.model import Appointment
+from chatserver.web.keys import FOLLOW_UP
+from chatserver.web.space_api import opened_space
 
 
 def _answer(appointment: Appointment) -> web.Response:
@@ -44,14 +25,14 @@ def _answer(appointment: Appointment) -> web.Response:
 
 async def cancel(request: web.Request) -> web.Response:
     """``POST /api/space/appointment/cancel`` {key, appointment_id}."""
-    space, body = await _space(request)
+    space, body = await opened_space(request)
     book = request.app[FOLLOW_UP].appointments
     return _answer(await book.cancel(space, body.get("appointment_id")))
 
 
 async def move(request: web.Request) -> web.Response:
     """``POST /api/space/appointment/move`` {key, appointment_id, at}: same volunteer."""
-    space, body = await _space(request)
+    space, body = await opened_space(request)
     book = request.app[FOLLOW_UP].appointments
     return _answer(await book.move(space, body.get("appointment_id"), body.get("at")))
 

@@ -16,10 +16,10 @@ from chatserver import accounts, origins
 from chatserver.backends.base import Session
 from chatserver.errors import CsrfRejected, InvalidPayload
 from chatserver.hub.model import Account
-from chatserver.privacy.pseudonyms import source_address
 from chatserver.realtime.operator import SESSION_COOKIE
 from chatserver.web.json_body import json_body
-from chatserver.web.keys import HUB, PSEUDONYMS, THROTTLE
+from chatserver.web.keys import HUB, THROTTLE
+from chatserver.web.sources import client_source
 
 CSRF_HEADER = "X-CSRF-Token"
 MAX_FIELD = 1024
@@ -29,17 +29,6 @@ async def current(request: web.Request) -> tuple[Session, Account] | None:
     """The logged-in operator of this request (and refreshes its idle timer), or None."""
     hub = request.app[HUB]
     return await accounts.authenticate(hub.store, hub.clock, request.cookies.get(SESSION_COOKIE))
-
-
-def login_source(request: web.Request) -> str:
-    """Where a login comes from, for the lockout: the keyed, rotating pseudonym of the
-    client's address (a trusted proxy's X-Forwarded-For), never the address itself."""
-    trusted = request.app[HUB].settings.abuse.trusted_proxies
-    environ = {  # what source_address reads, as for a socket's handshake
-        "aiohttp.request": request,
-        "HTTP_X_FORWARDED_FOR": request.headers.get("X-Forwarded-For"),
-    }
-    return request.app[PSEUDONYMS].of(source_address(environ, trusted))
 
 
 async def open_session(
@@ -54,7 +43,7 @@ async def open_session(
         otp or None,
         request.app[THROTTLE],
         two_factor_roles=hub.settings.accounts.two_factor_roles,
-        source=login_source(request),
+        source=client_source(request),
     )
 
 

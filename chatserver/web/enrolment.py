@@ -26,6 +26,7 @@ from chatserver.errors import ChatError, CsrfRejected, ErrorPage, InvalidOtp, Lo
 from chatserver.hub.model import Account
 from chatserver.web import auth, operator_pages
 from chatserver.web.keys import ENROLMENTS, HUB, PAGE_LANG, THROTTLE
+from chatserver.web.sources import client_source
 
 COOKIE = "enrolment"
 PATH = "/login/enrol"
@@ -113,7 +114,7 @@ async def enrol_submit(request: web.Request) -> web.Response:
     throttle = request.app[THROTTLE]
     try:
         token, _, account = await accounts.complete_enrolment(
-            hub.store, hub.clock, pending, code, throttle, auth.login_source(request)
+            hub.store, hub.clock, pending, code, throttle, client_source(request)
         )
     except Locked as error:
         text = t["login_locked"].format(seconds=error.details.get("retry_after", 30))

@@ -24,26 +24,15 @@ from chatserver.hub.followup.service import FollowUp
 from chatserver.hub.followup.spaces import SpaceView
 from chatserver.hub.model import Message
 from chatserver.i18n import localized
-from chatserver.privacy.pseudonyms import source_address
 from chatserver.realtime import wire
 from chatserver.settings import LineSettings
 from chatserver.web.json_body import json_body
-from chatserver.web.keys import FOLLOW_UP, HUB, LETTER_LIMIT, LINK_GUARD
+from chatserver.web.keys import FOLLOW_UP, LETTER_LIMIT, LINK_GUARD
+from chatserver.web.sources import client_source
 
 LANGS = ("nl", "en")
 # what a space shows is the visitor's alone: no cache on the way may keep a copy
 NO_STORE = {"Cache-Control": "no-store"}
-
-
-def client_address(request: web.Request) -> str:
-    """The client's address, in memory only, for a pseudonym: the peer, or the client a
-    trusted proxy names (``abuse.trusted_proxies``), as for a socket's handshake."""
-    trusted = request.app[HUB].settings.abuse.trusted_proxies
-    environ = {
-        "aiohttp.request": request,
-        "HTTP_X_FORWARDED_FOR": request.headers.get("X-Forwarded-For"),
-    }
-    return source_address(environ, trusted)
 
 
 async def _body(request: web.Request) -> dict[str, Any]:
@@ -65,16 +54,18 @@ def _lang(body: dict[str, Any], fallback: str) -> str:
     return lang if isinstance(lang, str) and lang in LANGS else fallback
 
 
-async def _opened(request: web.Request, body: dict[str, Any]) -> Space:
-    """The space the body's key opens. The guard first: a source past its wrong links is
-    refused even with a right one; a link that opens nothing counts against its source."""
-    address = client_address(request)
+async def opened_space(request: web.Request) -> tuple[Space, dict[str, Any]]:
+    """The space the body's key opens, and the body: what every key'd route starts with.
+    The guard first: a source past its wrong links is refused even with a right one; a link
+    that opens nothing counts against its source."""
+    body = await _body(request)
+    source = client_source(request)
     guard = request.app[LINK_GUARD]
-    guard.check(address)
+    guard.check(source)
     try:
-        return await request.app[FOLLOW_UP].spaces.find(body.get("key"))
+        return await request.app[FOLLOW_UP].spaces.find(body.get("key")), body
     except LinkUnknown:
-        guard.wrong(address)
+        guard.wrong(source)
         raise
 
 
@@ -170,51 +161,48 @@ async def write_letter(request: web.Request) -> web.Response:
     line_id, text = _optional_str(body, "line"), _optional_str(body, "text")
     if line_id is None:
         raise InvalidPayload("Say which line the letter is for.", field="line")
-    address = client_address(request)
+    source = client_source(request)
     limit = request.app[LETTER_LIMIT]
-    limit.check(address)
+    limit.check(source)
     followup = request.app[FOLLOW_UP]
     lang = _lang(body, "nl")
     space, key, _thread = await followup.letters.write_first(
         line_id, lang, text or "", body.get("consent") is True
     )
-    limit.written(address)
+    limit.written(source)
     return await _space_answer(request, space, _lang(body, space.lang), 201, key=key)
 
 
 async def open_space(request: web.Request) -> web.Response:
     """``POST /api/space``: what the link opens; a visit keeps the space alive."""
-    body = await _body(request)
+    opened, body = await opened_space(request)
     followup = request.app[FOLLOW_UP]
-    space = await followup.spaces.touch(await _opened(request, body))
+    space = await followup.spaces.touch(opened)
     return await _space_answer(request, space, _lang(body, space.lang))
 
 
 async def write_in_space(request: web.Request) -> web.Response:
     """``POST /api/space/letters``: write back in a thread, or a new letter."""
-    body = await _body(request)
-    space = await _opened(request, body)
+    space, body = await opened_space(request)
     text, thread_id = _optional_str(body, "text"), _optional_str(body, "thread_id")
-    address = client_address(request)
+    source = client_source(request)
     limit = request.app[LETTER_LIMIT]
-    limit.check(address)
+    limit.check(source)
     thread = await request.app[FOLLOW_UP].letters.write(space, text or "", thread_id)
-    limit.written(address)
+    limit.written(source)
     return await _space_answer(request, space, _lang(body, space.lang), 201, thread_id=thread.id)
 
 
 async def replace_key(request: web.Request) -> web.Response:
     """``POST /api/space/key``: a new link; the old one opens nothing from now on."""
-    body = await _body(request)
-    space = await _opened(request, body)
+    space, _ = await opened_space(request)
     key = await request.app[FOLLOW_UP].spaces.replace_key(space)
     return web.json_response({"ok": True, "key": key}, headers=NO_STORE)
 
 
 async def forget_space(request: web.Request) -> web.Response:
     """``POST /api/space/forget``: "forget me", everything behind the link erased now."""
-    body = await _body(request)
-    space = await _opened(request, body)
+    space, _ = await opened_space(request)
     erased = await request.app[FOLLOW_UP].spaces.forget(space)
     return web.json_response({"ok": True, "erased": erased}, headers=NO_STORE)
 

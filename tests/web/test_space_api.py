@@ -9,8 +9,8 @@ from pathlib import Path
 
 import aiohttp
 
+from chatserver.privacy.hourly_limit import HOUR
 from chatserver.privacy.letter_limit import LetterLimit
-from chatserver.privacy.link_guard import HOUR
 from tests.e2e.conftest import Env, running
 from tests.web.letters import (
     OTHER,
