@@ -7,26 +7,13 @@ from dataclasses import replace
 
 import pytest
 
-from chatserver.backends.embedded import MEMORY, SqliteStore
-from chatserver.clock import ManualClock
 from chatserver.errors import Forbidden, InvalidPayload
-from chatserver.hub.events import EventBus
 from chatserver.hub.followup.model import Appointment
-from chatserver.hub.followup.service import FollowUp
 from chatserver.hub.model import Account
-from chatserver.privacy.sanitize import to_html
-from chatserver.settings import Settings
-from tests.hub.followup.test_letters import SETTINGS, START, volunteer, with_letters
+from tests.hub.followup.kit import SETTINGS, desk, volunteer, with_letters
 
 HOUR = 3600.0
 SARA = Account("sup1", "sara", "Sara", "supervisor", "x")
-
-
-async def desk(settings: Settings) -> tuple[FollowUp, SqliteStore, ManualClock]:
-    store = SqliteStore(MEMORY)
-    await store.open()
-    clock = ManualClock(START)
-    return FollowUp(settings, store, clock, EventBus(), to_html), store, clock
 
 
 @pytest.mark.asyncio
