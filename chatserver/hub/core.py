@@ -23,6 +23,7 @@ from dataclasses import replace
 from chatserver.backends.base import AuditEntry, StatsDelta
 from chatserver.hub.events import (
     Assigned,
+    BackupRequested,
     HandoverDeclined,
     HandoverWithdrawn,
     Observed,
@@ -214,6 +215,27 @@ class HubCore(MessagePath):
                 await self._void_offer(offer, "unavailable")
             elif operator and offer.sender == operator:
                 await self._void_offer(offer, "ended")
+
+    async def _tell_open_backup_requests(self, presence: Presence) -> None:
+        """A colleague who comes on duty (or reloads the console) hears of every call for
+        backup nobody has answered yet, as if they had been there when it was made: a
+        volunteer asking for help must not depend on who happened to be connected then.
+        Supervisors also hear of the calls already escalated to them."""
+        for request in self._backup_requests.values():
+            conversation = self._open.get(request.conversation_id)
+            if conversation is None or request.requester == presence.id:
+                continue
+            if presence.may_back_up or (request.escalated and presence.is_supervisor):
+                await self.bus.publish(
+                    BackupRequested(
+                        request.conversation_id,
+                        (presence.id,),
+                        self.alias(request.requester) or "",
+                        request.reason,
+                        conversation.line,
+                        escalated=request.escalated and presence.is_supervisor,
+                    )
+                )
 
     async def _publish_status(self, presence: Presence, reason: str | None = None) -> None:
         await self.bus.publish(

@@ -47,6 +47,7 @@ class VolunteerActions(HubCore):
                 conversation = self._open.get(conversation_id)
                 if conversation is not None:
                     await self._announce_assignment(conversation, presence, to_visitor=False)
+            await self._tell_open_backup_requests(presence)
             self._mark_all_dirty()
             await self._route()
             await self._flush_positions()

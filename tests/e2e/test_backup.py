@@ -208,3 +208,31 @@ async def test_readers_along_learn_a_raised_risk_at_once(env: Env) -> None:
         [],
         [],
     ]
+
+
+async def test_a_colleague_who_comes_on_duty_later_still_hears_the_call(env: Env) -> None:
+    """A call for backup nobody has answered reaches a backup colleague who connects after it
+    was made (or reloads the console), and an escalated one a supervisor who connects later;
+    the volunteer who asked is not alerted about their own call, and once answered the call
+    is not told to anyone who connects afterwards."""
+    anna = await env.operator("anna")
+    await env.start()
+    conversation = (await anna.next("assigned"))["conversation"]["id"]
+    assert (await anna.call("backup_request", {"conversation_id": conversation}))["ok"]
+
+    bea = await env.operator("bea", status="paused", alias="Bea", backup=True)
+    alert = await bea.next("backup_requested")
+    assert alert["conversation_id"] == conversation and alert["operator"] == "anna"
+    assert alert["escalated"] is False
+
+    await env.advance(env.server.hub.settings.routing.backup_timeout_seconds)
+    sara = await env.operator("sara", role="supervisor", status="paused")
+    late = await sara.next("backup_requested")
+    assert late["conversation_id"] == conversation and late["escalated"] is True
+    await anna.settle()
+    assert anna.pending("backup_requested") == []
+
+    assert (await bea.call("backup_join", {"conversation_id": conversation}))["ok"]
+    carl = await env.operator("carl", status="paused", alias="Carl", backup=True)
+    await carl.settle()
+    assert carl.pending("backup_requested") == []
