@@ -1,14 +1,15 @@
 """One backend test suite, many backends: every contract test runs against each ``Store``.
 
 ``make_store`` hands out fresh, unopened store objects that all reach the same storage (the
-same SQLite file, later the same Redis database), so a test can close one and open another to
-play a restart. The backends are listed once, in ``factories.py``, for this suite and the hub's
-and end-to-end tests alike; the ``backend`` fixture that walks them is in ``tests/conftest.py``.
+same SQLite file, the same key prefix in the same Redis), so a test can close one and open
+another to play a restart. The backends are listed once, in ``factories.py``: this suite walks
+``STORE_BACKENDS`` (``store_backend``), the embedded store and the Redis store; the hub's and
+end-to-end tests walk ``BACKENDS`` (the ``backend`` fixture in ``tests/conftest.py``).
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -16,15 +17,30 @@ import pytest_asyncio
 
 from chatserver.backends.base import Store
 from chatserver.backends.embedded import SqliteStore
-from tests.backends.factories import Backend
+from tests.backends.factories import STORE_BACKENDS, Backend
+from tests.backends.records_redis import stop_records_redis
 
 StoreFactory = Callable[[], Store]
 Opener = Callable[[Store], Awaitable[Store]]
 
 
+@pytest.fixture(scope="session", params=STORE_BACKENDS, ids=[b.name for b in STORE_BACKENDS])
+def store_backend(request: pytest.FixtureRequest) -> Backend:
+    """Each store backend in turn, the Redis store included (``STORE_BACKENDS``)."""
+    chosen: Backend = request.param
+    return chosen
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _records_redis() -> Iterator[None]:
+    """The Redis store's server (``records_redis.py``) is started on first use; stopped here."""
+    yield
+    stop_records_redis()
+
+
 @pytest.fixture
-def make_store(backend: Backend, tmp_path: Path) -> StoreFactory:
-    return lambda: backend.store_at(tmp_path)
+def make_store(store_backend: Backend, tmp_path: Path) -> StoreFactory:
+    return lambda: store_backend.store_at(tmp_path)
 
 
 @pytest_asyncio.fixture

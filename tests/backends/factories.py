@@ -4,8 +4,11 @@ The backend contract tests (``tests/backends/``), the hub's property tests and t
 tests (with the web, privacy and console tests that share their server) all take their store
 from here, through the ``backend`` fixture of ``tests/conftest.py``; each runs once per entry,
 with the backend's name in its test id (``test_x[embedded]``). A backend added to ``BACKENDS``
-inherits the whole suite. Today that is the embedded SQLite store; the Redis store joins when
-``chatserver/backends/redis.py`` exists.
+inherits the whole suite. That is the embedded SQLite store.
+
+``STORE_BACKENDS`` adds the Redis store (``chatserver/backends/redis_store.py``) for the store
+contract tests alone (``tests/backends/``): the hub and end-to-end tests do not run on it until
+the Redis mode is wired, which keeps the whole suite's time as it is.
 """
 
 from __future__ import annotations
@@ -39,3 +42,20 @@ EMBEDDED = Backend(
 )
 
 BACKENDS: tuple[Backend, ...] = (EMBEDDED,)
+
+
+def _redis_store_at(folder: Path) -> Store:
+    from tests.backends import records_redis  # imports redis: only where it is used
+
+    return records_redis.store_at(folder)
+
+
+def _redis_scratch() -> Store:
+    from tests.backends import records_redis
+
+    return records_redis.scratch()
+
+
+REDIS = Backend("redis", store_at=_redis_store_at, scratch=_redis_scratch)
+
+STORE_BACKENDS: tuple[Backend, ...] = (*BACKENDS, REDIS)

@@ -46,8 +46,8 @@ def appointment(n: int, space_id: str, at: float, note: str = "") -> Appointment
 
 
 @pytest_asyncio.fixture
-async def store(backend: Backend, tmp_path: Path) -> AsyncIterator[FollowUpStores]:
-    made = backend.store_at(tmp_path)
+async def store(store_backend: Backend, tmp_path: Path) -> AsyncIterator[FollowUpStores]:
+    made = store_backend.store_at(tmp_path)
     await made.open()
     yield made
     await made.close()

@@ -1,7 +1,8 @@
 """A real ``redis-server`` of the tests' own, on an ephemeral port of 127.0.0.1.
 
-Started the way testing-notes.md describes (daemonized, no persistence, its own folder and
-pid file) and stopped by that pid. Never port 6379: a machine may run a shared Redis there.
+Started the way testing-notes.md describes (daemonized, its own folder and pid file) and
+stopped by that pid: without persistence for the floor, with the production persistence
+(``PRODUCTION``) for the records. Never port 6379: a machine may run a shared Redis there.
 A missing ``redis-server`` fails the run loudly with the fix; it never skips a test.
 """
 
@@ -22,6 +23,12 @@ import redis
 
 SHARED_PORT = 6379
 STARTUP_SECONDS = 10.0
+NO_PERSISTENCE: tuple[str, ...] = ("--save", "", "--appendonly", "no")
+# what docs/architecture.md asks of a Redis that keeps chat records
+PRODUCTION: tuple[str, ...] = (
+    "--appendonly", "yes", "--appendfsync", "always", "--save", "",
+    "--maxmemory-policy", "noeviction",
+)  # fmt: skip
 
 
 def _free_port() -> int:
@@ -58,7 +65,8 @@ class RedisServer:
         return self.folder / "r.pid"
 
     @classmethod
-    def start(cls, folder: Path) -> RedisServer:
+    def start(cls, folder: Path, settings: tuple[str, ...] = NO_PERSISTENCE) -> RedisServer:
+        """A server on ``folder``; started again on the same folder, it is the same Redis."""
         binary = shutil.which("redis-server")
         if binary is None:
             pytest.fail("redis-server is missing: run `bash scripts/setup-redis.sh` (Debian).")
@@ -70,10 +78,7 @@ class RedisServer:
                 str(server.port),
                 "--bind",
                 "127.0.0.1",
-                "--save",
-                "",
-                "--appendonly",
-                "no",
+                *settings,
                 "--dir",
                 str(folder),
                 "--daemonize",
@@ -112,3 +117,12 @@ class RedisServer:
             time.sleep(0.02)
         if _alive(pid):
             os.kill(pid, signal.SIGKILL)
+
+    def kill(self) -> None:
+        """SIGKILL, as a crash would: nothing is flushed on the way out."""
+        pid = int(self.pidfile.read_text().strip())
+        os.kill(pid, signal.SIGKILL)
+        deadline = time.monotonic() + STARTUP_SECONDS
+        while _alive(pid) and time.monotonic() < deadline:
+            time.sleep(0.02)
+        self.pidfile.unlink(missing_ok=True)
