@@ -201,3 +201,29 @@ async def test_live_only_fields_are_never_stored(server: RedisServer, opened: Op
         for name in names
         for word in ("addr", "ip", "agent", "cookie", "shared")
     )
+
+
+@pytest.mark.asyncio
+async def test_every_key_lives_under_the_prefix_and_the_records_namespace(
+    server: RedisServer, opened: Opener
+) -> None:
+    """Two helplines' records on one Redis never meet, and the records never touch a key of
+    the floor that shares their prefix: every key starts with the prefix and ``rec:``."""
+    one, two = RedisStore(server.url, "one:"), RedisStore(server.url, "two:")
+    for store in (one, two):
+        await opened(store)
+        await store.add_account(account(1))
+        await store.save_conversation(ended("c1", T0, T0 + 10))
+        await store.append_message(message("c1", 1))
+        await store.add_stats(StatsDelta("general", T0, offered=1, topics=("school",)))
+        await store.add_hold(hold("c1"))
+        await store.save_space(Space("s1", "chat", "nl", "hash1", T0, T0))
+    await one.erase_messages("c1")
+    assert len(await two.messages("c1")) == 1
+    admin = redis.Redis(host="127.0.0.1", port=server.port, decode_responses=True)
+    try:
+        keys = list(admin.scan_iter())
+    finally:
+        admin.close()
+    assert keys and all(k.startswith(("one:rec:", "two:rec:")) for k in keys)
+    assert any(k.startswith("one:") for k in keys) and any(k.startswith("two:") for k in keys)

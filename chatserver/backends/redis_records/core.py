@@ -30,6 +30,7 @@ class RecordsBase:
     _observer: CommitObserver | None
     _scrub_due: bool
     _scrub_task: asyncio.Task[None] | None
+    _scrub_lock: asyncio.Lock
     _scripts: dict[str, Any]
 
     # keys and scripts -----------------------------------------------------------------
@@ -106,20 +107,26 @@ class RecordsBase:
             await self.scrub()
         except Exception:
             log.error(
-                "The append-only rewrite after an erase failed; it is retried at the next"
-                " erase or close",
+                "The append-only rewrite after an erase failed; it is tried again in %s s",
+                delay,
                 exc_info=True,
             )
+        # an erase while this rewrite ran (or a failed one) needs another: this task was
+        # still running when that erase asked, so it could not schedule one itself
+        self._scrub_task = None
+        if self._scrub_due and self._redis is not None:
+            self._schedule_scrub()
 
     async def scrub(self) -> None:
         """Rewrite Redis's append-only file if anything was erased since the last scrub, and
         wait until the rewrite is done: from then on the erased text is in none of the files
         of Redis's data directory."""
-        if self._redis is None or not self._scrub_due:
-            return
-        self._scrub_due = False
-        try:
-            await persistence.rewrite(self._redis)
-        except BaseException:
-            self._scrub_due = True
-            raise
+        async with self._scrub_lock:  # a second caller returns once the rewrite is done
+            if self._redis is None or not self._scrub_due:
+                return
+            self._scrub_due = False
+            try:
+                await persistence.rewrite(self._redis)
+            except BaseException:
+                self._scrub_due = True
+                raise

@@ -50,6 +50,7 @@ class RedisStore(AccountRecords, ConversationRecords, StatsRecords, FollowUpReco
         self._observer = None
         self._scrub_due = False
         self._scrub_task = None
+        self._scrub_lock = asyncio.Lock()
         self._scripts = {}
 
     def observe_commits(self, observer: CommitObserver) -> None:
