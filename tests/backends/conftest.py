@@ -9,7 +9,7 @@ end-to-end tests walk ``BACKENDS`` (the ``backend`` fixture in ``tests/conftest.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 
 import pytest
@@ -18,7 +18,6 @@ import pytest_asyncio
 from chatserver.backends.base import Store
 from chatserver.backends.embedded import SqliteStore
 from tests.backends.factories import STORE_BACKENDS, Backend
-from tests.backends.records_redis import stop_records_redis
 
 StoreFactory = Callable[[], Store]
 Opener = Callable[[Store], Awaitable[Store]]
@@ -29,13 +28,6 @@ def store_backend(request: pytest.FixtureRequest) -> Backend:
     """Each store backend in turn, the Redis store included (``STORE_BACKENDS``)."""
     chosen: Backend = request.param
     return chosen
-
-
-@pytest.fixture(scope="session", autouse=True)
-def _records_redis() -> Iterator[None]:
-    """The Redis store's server (``records_redis.py``) is started on first use; stopped here."""
-    yield
-    stop_records_redis()
 
 
 @pytest.fixture

@@ -2,12 +2,13 @@
 
 Started on first use, with the production persistence settings (``PRODUCTION``: append-only,
 fsync on every write, no snapshots, no eviction) in a folder of its own, and stopped when the
-session ends (``tests/backends/conftest.py``). Each test reaches its own records through a key
+test process exits (whichever tests started it). Each test reaches its own records through a key
 prefix made from its folder, so tests share the server and never a key.
 """
 
 from __future__ import annotations
 
+import atexit
 import hashlib
 import shutil
 import tempfile
@@ -26,6 +27,7 @@ def records_url() -> str:
     if _Running.server is None:
         folder = Path(tempfile.mkdtemp(prefix="records-redis-"))
         _Running.server = RedisServer.start(folder, PRODUCTION)
+        atexit.register(stop_records_redis)
     return _Running.server.url
 
 

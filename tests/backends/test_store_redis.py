@@ -227,3 +227,29 @@ async def test_every_key_lives_under_the_prefix_and_the_records_namespace(
         admin.close()
     assert keys and all(k.startswith(("one:rec:", "two:rec:")) for k in keys)
     assert any(k.startswith("one:") for k in keys) and any(k.startswith("two:") for k in keys)
+
+
+@pytest.mark.asyncio
+async def test_two_nodes_racing_for_a_username_or_a_seq_get_one_winner(
+    server: RedisServer, opened: Opener
+) -> None:
+    """Several nodes write the same records: a username can be taken once and a message seq
+    stored once, however the writes of two nodes interleave."""
+    nodes = [RedisStore(server.url), RedisStore(server.url)]
+    for node in nodes:
+        await opened(node)
+    await nodes[0].save_conversation(conversation("c1"))
+    accounts = [account(n, username="anouk") for n in range(1, 21)]
+    added = await asyncio.gather(
+        *(nodes[n % 2].add_account(a) for n, a in enumerate(accounts)), return_exceptions=True
+    )
+    assert sum(r is None for r in added) == 1
+    assert all(isinstance(r, ValueError) for r in added if r is not None)
+    assert len(await nodes[1].accounts()) == 1
+    sent = await asyncio.gather(
+        *(nodes[n % 2].append_message(message("c1", 1, f"copy {n}")) for n in range(20)),
+        return_exceptions=True,
+    )
+    assert sum(r is None for r in sent) == 1
+    [kept] = await nodes[0].messages("c1")
+    assert kept.text == f"copy {sent.index(None)}"
