@@ -23,7 +23,7 @@ from chatserver.hub.followup.service import FollowUp
 from chatserver.hub.followup.spaces import FollowUpStores
 from chatserver.hub.hub import Hub
 from chatserver.monitoring import Metrics
-from chatserver.privacy.abuse import AbuseGuard, Limits
+from chatserver.privacy.abuse import AbuseGuard, Limits, SourceGuard
 from chatserver.privacy.letter_limit import LetterLimit
 from chatserver.privacy.link_guard import LinkGuard
 from chatserver.privacy.pseudonyms import Pseudonyms
@@ -162,12 +162,12 @@ def build_server(
     return Server(app, hub, sio, followup)
 
 
-def _release_source(guard: AbuseGuard) -> Subscriber:
+def _release_source(guard: SourceGuard) -> Subscriber:
     """A conversation that ended no longer counts towards its source's limit."""
 
     async def on_event(event: Event) -> None:
         if isinstance(event, Ended):
-            guard.finished(event.conversation_id)
+            await guard.finished(event.conversation_id)
 
     return on_event
 

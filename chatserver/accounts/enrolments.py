@@ -5,6 +5,7 @@ from __future__ import annotations
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Protocol
 
 from chatserver.accounts.credentials import new_totp_secret
 from chatserver.hub.model import Account
@@ -19,6 +20,20 @@ class PendingEnrolment:
     secret: str
     csrf: str  # the enrolment form's token: no session exists yet to carry one
     expires_at: float
+
+
+class EnrolmentBook(Protocol):
+    """Pending enrolments, as the enrolment pages use them: in this process (``Enrolments``,
+    the embedded default) or shared by every node (``backends/redis_edges/enrolments.py``),
+    so the code typed on one node finds the secret shown by another."""
+
+    TTL: float
+
+    async def start(self, account: Account, now: float) -> tuple[str, PendingEnrolment]: ...
+
+    async def get(self, token: str | None, now: float) -> PendingEnrolment | None: ...
+
+    async def finish(self, token: str) -> None: ...
 
 
 class Enrolments:
@@ -37,7 +52,7 @@ class Enrolments:
     def __init__(self) -> None:
         self._pending: dict[str, PendingEnrolment] = {}
 
-    def start(self, account: Account, now: float) -> tuple[str, PendingEnrolment]:
+    async def start(self, account: Account, now: float) -> tuple[str, PendingEnrolment]:
         """A fresh secret and the token that finds it again; forgets older ones of the account."""
         self._forget(lambda p: p.expires_at <= now or p.account_id == account.id)
         if len(self._pending) >= self.MAX_PENDING:
@@ -51,7 +66,7 @@ class Enrolments:
         self._pending[token] = pending
         return token, pending
 
-    def get(self, token: str | None, now: float) -> PendingEnrolment | None:
+    async def get(self, token: str | None, now: float) -> PendingEnrolment | None:
         """The enrolment behind a cookie, or None when unknown or expired."""
         pending = self._pending.get(token or "")
         if pending is not None and pending.expires_at <= now:
@@ -59,7 +74,7 @@ class Enrolments:
             return None
         return pending
 
-    def finish(self, token: str) -> None:
+    async def finish(self, token: str) -> None:
         self._pending.pop(token, None)
 
     def _forget(self, matches: Callable[[PendingEnrolment], bool]) -> None:

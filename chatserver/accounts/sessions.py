@@ -17,7 +17,7 @@ from dataclasses import replace
 from chatserver.accounts.credentials import totp_step, verify_password
 from chatserver.accounts.enrolments import PendingEnrolment
 from chatserver.accounts.rules import requires_two_factor
-from chatserver.accounts.throttle import LoginThrottle
+from chatserver.accounts.throttle import LoginThrottle, Throttle
 from chatserver.backends.base import Session, Store
 from chatserver.clock import Clock
 from chatserver.errors import EnrolmentRequired, InvalidCredentials, InvalidOtp, OtpRequired
@@ -38,7 +38,7 @@ async def login(
     username: str,
     password: str,
     otp: str | None = None,
-    throttle: LoginThrottle | None = None,
+    throttle: Throttle | None = None,
     two_factor_roles: Collection[str] | None = None,
     source: str = "",
 ) -> tuple[str, Session, Account]:
@@ -53,12 +53,12 @@ async def login(
     name = username.strip().lower()
     throttle = throttle or LoginThrottle()
     now = clock.now()
-    throttle.check(name, source, now)
+    await throttle.check(name, source, now)
     account = await store.account_by_username(name)
     # argon2 takes tens of milliseconds of CPU: off the event loop, so chats keep flowing
     right = await asyncio.to_thread(verify_password, account, password)
     if not right or account is None or not account.active:
-        throttle.failed(name, source, now)
+        await throttle.failed(name, source, now)
         raise InvalidCredentials()
     if requires_two_factor(account.role, two_factor_roles) or account.totp_secret:
         if not account.totp_secret:
@@ -69,10 +69,10 @@ async def login(
         if not otp:
             raise OtpRequired()
         step = totp_step(account.totp_secret, otp, now)
-        if step is None or not throttle.fresh_step(account.id, step):
-            throttle.failed(name, source, now)
+        if step is None or not await throttle.fresh_step(account.id, step):
+            await throttle.failed(name, source, now)
             raise InvalidOtp()
-    throttle.succeeded(name, source)
+    await throttle.succeeded(name, source)
     token, session = await _open_session(store, account, now)
     return token, session, account
 
@@ -82,7 +82,7 @@ async def complete_enrolment(
     clock: Clock,
     pending: PendingEnrolment,
     code: str,
-    throttle: LoginThrottle,
+    throttle: Throttle,
     source: str = "",
 ) -> tuple[str, Session, Account]:
     """Check a code against the pending secret, store the secret and open a session.
@@ -92,18 +92,18 @@ async def complete_enrolment(
     (enrolled in another tab): then the person logs in again from the start.
     """
     now = clock.now()
-    throttle.check(pending.username, source, now)
+    await throttle.check(pending.username, source, now)
     step = totp_step(pending.secret, code, now)
     if step is None:
-        throttle.failed(pending.username, source, now)
+        await throttle.failed(pending.username, source, now)
         raise InvalidOtp()
     account = await store.account(pending.account_id)
     if account is None or not account.active or account.totp_secret:
         raise InvalidCredentials("Log in again.")
-    throttle.fresh_step(account.id, step)  # this code cannot log in a second time
+    await throttle.fresh_step(account.id, step)  # this code cannot log in a second time
     account = replace(account, totp_secret=pending.secret)
     await store.update_account(account)
-    throttle.succeeded(pending.username, source)
+    await throttle.succeeded(pending.username, source)
     token, session = await _open_session(store, account, now)
     return token, session, account
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from chatserver.errors import Locked
 
@@ -30,6 +30,20 @@ class _Budget:
 
     spent: float = 0.0
     at: float = 0.0
+
+
+class Throttle(Protocol):
+    """The lockout's memory, as the login routes use it: in this process (``LoginThrottle``,
+    the embedded default) or shared by every node (``backends/redis_edges/throttle.py``).
+    ``now`` is the caller's clock, so a lock lasts the same on either."""
+
+    async def check(self, username: str, source: str, now: float) -> None: ...
+
+    async def failed(self, username: str, source: str, now: float) -> None: ...
+
+    async def succeeded(self, username: str, source: str) -> None: ...
+
+    async def fresh_step(self, account_id: str, step: int) -> bool: ...
 
 
 class LoginThrottle:
@@ -73,7 +87,7 @@ class LoginThrottle:
         self._sources: dict[str, _Budget] = {}
         self._last_step: dict[str, int] = {}
 
-    def check(self, username: str, source: str, now: float) -> None:
+    async def check(self, username: str, source: str, now: float) -> None:
         """Raise ``Locked`` while this name is locked for this source, or the source has no
         failures left; nothing is verified meanwhile."""
         wait = max(self._pair_wait(username, source, now), self._source_wait(source, now))
@@ -82,7 +96,7 @@ class LoginThrottle:
             raise Locked(f"Too many failed attempts. Try again in {seconds} s.",
                          retry_after=seconds)  # fmt: skip
 
-    def failed(self, username: str, source: str, now: float) -> None:
+    async def failed(self, username: str, source: str, now: float) -> None:
         key = (username, source)
         if key not in self._failures:
             self._bound(self._failures, lambda r: (r.locked_until > now, r.last))
@@ -98,10 +112,10 @@ class LoginThrottle:
         budget.spent = self._drained(budget, now) + 1
         budget.at = now
 
-    def succeeded(self, username: str, source: str) -> None:
+    async def succeeded(self, username: str, source: str) -> None:
         self._failures.pop((username, source), None)
 
-    def fresh_step(self, account_id: str, step: int) -> bool:
+    async def fresh_step(self, account_id: str, step: int) -> bool:
         """Whether this TOTP time step is newer than the last one used; remember it if so."""
         if step <= self._last_step.get(account_id, -1):
             return False

@@ -6,7 +6,9 @@ belongs to a connection: a script that reconnected with its resume token, or end
 and started another, used to get a full bucket each time (1,540 messages in ten seconds). Per
 source: how many conversations at once. Blocks by volunteers: a set of pseudonyms of the
 current key period, so a block lasts at most until the key is replaced (a day by default).
-All in memory.
+``AbuseGuard`` keeps all of it in this process (the embedded default);
+``backends/redis_edges/abuse.py`` keeps it in Redis for every node, behind the same
+``SourceGuard`` protocol, so a block placed on one node holds on all of them.
 
 A source is an address, and an address is often shared: a family behind one router, a
 shelter, a school, a library. Refusing the fourth person there would turn away someone in
@@ -19,10 +21,11 @@ and even then the answer is kind and says what to do.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Protocol
 
 from chatserver.clock import Clock
 from chatserver.errors import Blocked, ConnectionCrowded, RateLimited
-from chatserver.privacy.pseudonyms import Pseudonyms
+from chatserver.privacy.pseudonyms import PseudonymKey
 
 
 @dataclass(frozen=True)
@@ -31,6 +34,26 @@ class Limits:
     burst: int = 10
     conversations_per_source: int = 3  # beyond this, served but marked as a shared connection
     conversations_ceiling: int = 25  # beyond this, refused: a flood, not a family
+
+
+class SourceGuard(Protocol):
+    """What the visitor and operator namespaces ask of the abuse limits (``AbuseGuard``'s
+    methods, documented there)."""
+
+    @property
+    def pseudonyms(self) -> PseudonymKey: ...
+
+    async def check_message(self, conversation_id: str, source: str) -> None: ...
+
+    async def check_start(self, source: str) -> int: ...
+
+    async def started(self, source: str, conversation_id: str) -> None: ...
+
+    async def finished(self, conversation_id: str) -> None: ...
+
+    async def block_conversation(self, conversation_id: str) -> bool: ...
+
+    async def is_blocked(self, source: str) -> bool: ...
 
 
 @dataclass
@@ -42,7 +65,7 @@ class _Bucket:
 @dataclass
 class AbuseGuard:
     clock: Clock
-    pseudonyms: Pseudonyms
+    pseudonyms: PseudonymKey
     limits: Limits = field(default_factory=Limits)
     _buckets: dict[str, _Bucket] = field(default_factory=dict)  # by conversation
     _source_buckets: dict[str, _Bucket] = field(default_factory=dict)  # by pseudonym
@@ -51,7 +74,7 @@ class AbuseGuard:
     _blocked_epoch: int = -1
     _source_of: dict[str, str] = field(default_factory=dict)  # conversation -> pseudonym
 
-    def check_message(self, conversation_id: str, source: str) -> None:
+    async def check_message(self, conversation_id: str, source: str) -> None:
         """Raise ``RateLimited`` when a conversation, or all conversations from one source
         together, write faster than people can; otherwise count this message for both."""
         self._expire_blocks()
@@ -79,14 +102,14 @@ class AbuseGuard:
         bucket.at = now
         return bucket
 
-    def check_start(self, source: str) -> int:
+    async def check_start(self, source: str) -> int:
         """Before a new conversation: not blocked, and not a flood from one source.
 
         Returns how many conversations the source will have open with this one, when that is
         more than ``conversations_per_source`` (the volunteer's "several chats from one
         connection"), else 0. Raises ``ConnectionCrowded`` at ``conversations_ceiling``.
         """
-        if self.is_blocked(source):
+        if await self.is_blocked(source):
             raise Blocked()
         open_now = len(self._conversations.get(source, ()))
         if open_now >= self.limits.conversations_ceiling:
@@ -94,12 +117,12 @@ class AbuseGuard:
         with_this = open_now + 1
         return with_this if with_this > self.limits.conversations_per_source else 0
 
-    def started(self, source: str, conversation_id: str) -> None:
+    async def started(self, source: str, conversation_id: str) -> None:
         self._expire_blocks()
         self._conversations.setdefault(source, set()).add(conversation_id)
         self._source_of[conversation_id] = source
 
-    def finished(self, conversation_id: str) -> None:
+    async def finished(self, conversation_id: str) -> None:
         """It is over for the visitor: no longer counted, and it sends no more messages (its
         source's bucket stays, so starting over does not refill it)."""
         self._buckets.pop(conversation_id, None)
@@ -108,7 +131,7 @@ class AbuseGuard:
             if not conversations:
                 del self._conversations[source]
 
-    def block_conversation(self, conversation_id: str) -> bool:
+    async def block_conversation(self, conversation_id: str) -> bool:
         """Block whoever started this conversation, for the rest of the key period.
 
         False if the source is no longer known (the key was replaced since): nothing to block.
@@ -120,7 +143,7 @@ class AbuseGuard:
         self._blocked.add(source)
         return True
 
-    def is_blocked(self, source: str) -> bool:
+    async def is_blocked(self, source: str) -> bool:
         self._expire_blocks()
         return source in self._blocked
 

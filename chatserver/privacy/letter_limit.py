@@ -15,20 +15,23 @@ that were kept count; a refused one (empty, too long, a line without letters) co
 from __future__ import annotations
 
 from chatserver.clock import Clock
-from chatserver.privacy.hourly_limit import HourlyLimit
+from chatserver.privacy.hourly_limit import HourlyCounts, HourlyLimit
 
 
 class LetterLimit(HourlyLimit):
     PER_HOUR = 10
 
-    def __init__(self, clock: Clock, per_hour: int = PER_HOUR) -> None:
+    def __init__(
+        self, clock: Clock, per_hour: int = PER_HOUR, counts: HourlyCounts | None = None
+    ) -> None:
         super().__init__(
             clock,
             per_hour,
             "Many letters came from this connection in the last hour. Your letter was not "
             "sent; please try again later. If you need help now, call one of the numbers.",
+            counts,
         )
 
-    def written(self, source: str) -> None:
+    async def written(self, source: str) -> None:
         """One more letter kept from this source (its pseudonym)."""
-        self.count(source)
+        await self.count(source)

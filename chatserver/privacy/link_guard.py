@@ -11,18 +11,18 @@ a right link after many wrong ones is a guesser's jackpot, not a visitor's typo.
 from __future__ import annotations
 
 from chatserver.clock import Clock
-from chatserver.privacy.hourly_limit import HourlyLimit
+from chatserver.privacy.hourly_limit import HourlyCounts, HourlyLimit
 
 
 class LinkGuard(HourlyLimit):
     """Wrong links per source and hour: ``check`` before a key is looked up, ``wrong`` when
     it opened nothing."""
 
-    def __init__(self, clock: Clock, per_hour: int) -> None:
+    def __init__(self, clock: Clock, per_hour: int, counts: HourlyCounts | None = None) -> None:
         super().__init__(
-            clock, per_hour, "Too many links that did not work. Please try again later."
+            clock, per_hour, "Too many links that did not work. Please try again later.", counts
         )
 
-    def wrong(self, source: str) -> None:
+    async def wrong(self, source: str) -> None:
         """One more wrong link from this source (its pseudonym)."""
-        self.count(source)
+        await self.count(source)

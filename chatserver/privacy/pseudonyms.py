@@ -13,9 +13,20 @@ import hmac
 import ipaddress
 import secrets
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import Any, Protocol
 
 from chatserver.clock import Clock
+
+
+class PseudonymKey(Protocol):
+    """The keyed pseudonym of an address: this process's own key (``Pseudonyms``, the
+    embedded default) or one key shared by every node and handed between them in memory
+    (``backends/redis_edges/pseudonyms.py``). Synchronous: the key is always in memory."""
+
+    @property
+    def epoch(self) -> int: ...
+
+    def of(self, address: str) -> str: ...
 
 
 class Pseudonyms:

@@ -67,12 +67,12 @@ class VisitorAppointments(_FollowUpEdge):
         (``privacy/link_guard.py``), as on every other route that takes a link."""
         followup = self.followup
         if self.links is not None:
-            self.links.check(source)
+            await self.links.check(source)
         try:
             space = await followup.spaces.find(key)
         except LinkUnknown:
             if self.links is not None:
-                self.links.wrong(source)
+                await self.links.wrong(source)
             raise
         return await followup.appointments.open_chat(
             space, conversation_id, lambda pinned: begin(pinned, space.line)

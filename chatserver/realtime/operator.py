@@ -19,7 +19,7 @@ from chatserver.hub.followup.oversight import letter_lines
 from chatserver.hub.followup.service import FollowUp
 from chatserver.hub.hub import Hub
 from chatserver.hub.model import Conversation, Message, OperatorState
-from chatserver.privacy.abuse import AbuseGuard
+from chatserver.privacy.abuse import SourceGuard
 from chatserver.realtime import wire
 from chatserver.realtime.acks import (
     acknowledged,
@@ -66,7 +66,7 @@ class OperatorNamespace(LetterEvents, OperatorAppointments):
     def __init__(
         self,
         hub: Hub,
-        guard: AbuseGuard,
+        guard: SourceGuard,
         followup: FollowUp,
         origins: OriginPolicy | None = None,
     ) -> None:
@@ -243,7 +243,7 @@ class OperatorNamespace(LetterEvents, OperatorAppointments):
         """Block this conversation's visitor until the pseudonym key is replaced (a day)."""
         conversation = conversation_id(payload(data))
         await self.hub.record_block(await self._me(sid), conversation)
-        return ok(blocked=self.guard.block_conversation(conversation))
+        return ok(blocked=await self.guard.block_conversation(conversation))
 
     # ---------------------------------------------------------------- supervision
     @acknowledged

@@ -31,7 +31,7 @@ from chatserver.hub.followup.service import FollowUp
 from chatserver.hub.hub import Hub
 from chatserver.hub.model import Conversation, ConversationState
 from chatserver.hub.pinned import Pinned
-from chatserver.privacy.abuse import AbuseGuard
+from chatserver.privacy.abuse import SourceGuard
 from chatserver.privacy.link_guard import LinkGuard
 from chatserver.privacy.pseudonyms import source_address
 from chatserver.realtime import wire
@@ -54,7 +54,7 @@ class VisitorNamespace(VisitorAppointments):
     def __init__(
         self,
         hub: Hub,
-        guard: AbuseGuard,
+        guard: SourceGuard,
         followup: FollowUp,
         links: LinkGuard,
         trusted_proxies: tuple[str, ...] = (),
@@ -174,7 +174,7 @@ class VisitorNamespace(VisitorAppointments):
         conversation_id = self.hub.new_conversation_id()
         await self.enter_room(sid, conversation_id)
         try:
-            shared = self.guard.check_start(session["source"])
+            shared = await self.guard.check_start(session["source"])
 
             def begin(pinned: Pinned | None, line: str) -> Awaitable[tuple[Conversation, str]]:
                 return self.hub.start_conversation(
@@ -206,7 +206,7 @@ class VisitorNamespace(VisitorAppointments):
                         wire.contact(c, session["lang"]) for c in line.emergency
                     ]
             raise
-        self.guard.started(session["source"], conversation.id)
+        await self.guard.started(session["source"], conversation.id)
         session["conversation_id"] = conversation.id
         session["counted"] = True
         await self.save_session(sid, session)
@@ -217,7 +217,7 @@ class VisitorNamespace(VisitorAppointments):
         text = text_field(payload(data), "text")
         conversation_id = await self._conversation(sid)
         # per conversation and per source, not per socket: reconnecting refills nothing
-        self.guard.check_message(conversation_id, (await self.get_session(sid))["source"])
+        await self.guard.check_message(conversation_id, (await self.get_session(sid))["source"])
         message = await self.hub.visitor_message(conversation_id, text)
         return ok(id=message.id, seq=message.seq)
 

@@ -38,10 +38,12 @@ def _see_other(location: str) -> web.HTTPSeeOther:
     return web.HTTPSeeOther(location, headers={"Cache-Control": "no-store"})
 
 
-def begin(request: web.Request, account: Account, lang: str, next_to: str) -> web.HTTPSeeOther:
+async def begin(
+    request: web.Request, account: Account, lang: str, next_to: str
+) -> web.HTTPSeeOther:
     """After the right password: a pending enrolment, its cookie, and off to the QR page."""
     hub = request.app[HUB]
-    token, _ = request.app[ENROLMENTS].start(account, hub.clock.now())
+    token, _ = await request.app[ENROLMENTS].start(account, hub.clock.now())
     response = _see_other(f"{PATH}?lang={lang}&next={quote(next_to)}")
     response.set_cookie(
         COOKIE, token, httponly=True, samesite="Strict", secure=auth.secure_cookies(request),
@@ -52,9 +54,9 @@ def begin(request: web.Request, account: Account, lang: str, next_to: str) -> we
     return response
 
 
-def _pending(request: web.Request) -> accounts.PendingEnrolment | None:
+async def _pending(request: web.Request) -> accounts.PendingEnrolment | None:
     now = request.app[HUB].clock.now()
-    return request.app[ENROLMENTS].get(request.cookies.get(COOKIE), now)
+    return await request.app[ENROLMENTS].get(request.cookies.get(COOKIE), now)
 
 
 def _grouped(secret: str) -> str:
@@ -83,7 +85,7 @@ async def enrol_page(request: web.Request) -> web.Response:
     """``GET /login/enrol``: the QR code; without a pending enrolment, the login."""
     lang = operator_pages.language(request)
     next_to = operator_pages.next_path(request.query.get("next"))
-    pending = _pending(request)
+    pending = await _pending(request)
     if pending is None:
         raise _see_other(f"/login?lang={lang}")
     return _form(request, lang, pending, next_to)
@@ -100,7 +102,7 @@ async def enrol_submit(request: web.Request) -> web.Response:
     lang = asked if isinstance(asked, str) and asked in operator_pages.LANGS else "nl"
     next_to = operator_pages.next_path(operator_pages.form_field(form, "next"))
     t = operator_pages.admin_strings(lang)
-    pending = _pending(request)
+    pending = await _pending(request)
     if pending is None:
         return _restart(request, lang, t["enrol_expired"])
     csrf = operator_pages.form_field(form, "csrf")
@@ -122,9 +124,9 @@ async def enrol_submit(request: web.Request) -> web.Response:
     except InvalidOtp as error:
         return _form(request, lang, pending, next_to, error.status, t["enrol_invalid"])
     except ChatError as error:  # deactivated, or enrolled in another tab meanwhile
-        request.app[ENROLMENTS].finish(request.cookies.get(COOKIE, ""))
+        await request.app[ENROLMENTS].finish(request.cookies.get(COOKIE, ""))
         return _restart(request, lang, t["enrol_again"], error.status)
-    request.app[ENROLMENTS].finish(request.cookies.get(COOKIE, ""))
+    await request.app[ENROLMENTS].finish(request.cookies.get(COOKIE, ""))
     await hub.store.add_audit(AuditEntry(hub.clock.now(), account.id, "two_factor_enrol"))
     response = _see_other(f"{next_to}?lang={lang}")
     auth.set_session_cookie(response, request, token)

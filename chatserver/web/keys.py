@@ -9,27 +9,28 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from chatserver.accounts import Enrolments, LoginThrottle
+from chatserver.accounts.enrolments import EnrolmentBook
+from chatserver.accounts.throttle import Throttle
 from chatserver.hub.followup.service import FollowUp
 from chatserver.hub.hub import Hub
 from chatserver.monitoring import Metrics
 from chatserver.privacy.letter_limit import LetterLimit
 from chatserver.privacy.link_guard import LinkGuard
-from chatserver.privacy.pseudonyms import Pseudonyms
+from chatserver.privacy.pseudonyms import PseudonymKey
 
 HUB = web.AppKey("hub", Hub)
 # {"ready": bool, "draining": bool}: what /healthz reports to a load balancer
 READY = web.AppKey("ready", dict)
 # failed logins and used TOTP codes: per application, not per module, so two servers in one
 # process (the tests) do not share a lockout
-THROTTLE = web.AppKey("login_throttle", LoginThrottle)
+THROTTLE = web.AppKey[Throttle]("login_throttle")
 # the instruments and registry of GET /metrics: per application, like the throttle
 METRICS = web.AppKey("metrics", Metrics)
 # second-factor enrolments in progress (web/enrolment.py): in memory, per application
-ENROLMENTS = web.AppKey("enrolments", Enrolments)
+ENROLMENTS = web.AppKey[EnrolmentBook]("enrolments")
 # the keyed, rotating pseudonyms of client addresses (the abuse guard's): the login lockout
 # counts failures per source with them, never per address
-PSEUDONYMS = web.AppKey("pseudonyms", Pseudonyms)
+PSEUDONYMS = web.AppKey[PseudonymKey]("pseudonyms")
 # letters and the visitors' spaces behind links (hub/followup/), and the guard against guessing
 FOLLOW_UP = web.AppKey("follow_up", FollowUp)
 LINK_GUARD = web.AppKey("link_guard", LinkGuard)

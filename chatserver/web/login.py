@@ -82,7 +82,7 @@ async def login_submit(request: web.Request) -> web.Response:
             request, username, password, form_field(form, "otp", 16) or None
         )
     except EnrolmentRequired as needed:
-        raise enrolment.begin(request, needed.account, lang, target) from None
+        raise await enrolment.begin(request, needed.account, lang, target) from None
     except ChatError as error:
         two_factor = isinstance(error, OtpRequired | InvalidOtp)
         return login_form(

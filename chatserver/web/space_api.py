@@ -61,11 +61,11 @@ async def opened_space(request: web.Request) -> tuple[Space, dict[str, Any]]:
     body = await _body(request)
     source = client_source(request)
     guard = request.app[LINK_GUARD]
-    guard.check(source)
+    await guard.check(source)
     try:
         return await request.app[FOLLOW_UP].spaces.find(body.get("key")), body
     except LinkUnknown:
-        guard.wrong(source)
+        await guard.wrong(source)
         raise
 
 
@@ -163,13 +163,13 @@ async def write_letter(request: web.Request) -> web.Response:
         raise InvalidPayload("Say which line the letter is for.", field="line")
     source = client_source(request)
     limit = request.app[LETTER_LIMIT]
-    limit.check(source)
+    await limit.check(source)
     followup = request.app[FOLLOW_UP]
     lang = _lang(body, "nl")
     space, key, _thread = await followup.letters.write_first(
         line_id, lang, text or "", body.get("consent") is True
     )
-    limit.written(source)
+    await limit.written(source)
     return await _space_answer(request, space, _lang(body, space.lang), 201, key=key)
 
 
@@ -187,9 +187,9 @@ async def write_in_space(request: web.Request) -> web.Response:
     text, thread_id = _optional_str(body, "text"), _optional_str(body, "thread_id")
     source = client_source(request)
     limit = request.app[LETTER_LIMIT]
-    limit.check(source)
+    await limit.check(source)
     thread = await request.app[FOLLOW_UP].letters.write(space, text or "", thread_id)
-    limit.written(source)
+    await limit.written(source)
     return await _space_answer(request, space, _lang(body, space.lang), 201, thread_id=thread.id)
 
 

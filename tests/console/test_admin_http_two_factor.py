@@ -123,16 +123,16 @@ async def test_enrol_page_without_a_pending_enrolment_goes_to_login(env: Env) ->
         assert forged.status == 303
 
 
-def test_pending_enrolments_expire_and_one_per_account() -> None:
+async def test_pending_enrolments_expire_and_one_per_account() -> None:
     enrolments = accounts.Enrolments()
     anna = accounts.new_account("anna", PASSWORD, "supervisor", None)
-    token, pending = enrolments.start(anna, 0.0)
-    assert enrolments.get(token, 599.0) is pending
-    again, newer = enrolments.start(anna, 10.0)  # logging in again replaces it
-    assert enrolments.get(token, 11.0) is None and enrolments.get(again, 11.0) is newer
+    token, pending = await enrolments.start(anna, 0.0)
+    assert await enrolments.get(token, 599.0) is pending
+    again, newer = await enrolments.start(anna, 10.0)  # logging in again replaces it
+    assert await enrolments.get(token, 11.0) is None and await enrolments.get(again, 11.0) is newer
     assert newer.secret != pending.secret
-    assert enrolments.get(again, 10.0 + accounts.Enrolments.TTL) is None
-    assert enrolments.get(None, 0.0) is None
+    assert await enrolments.get(again, 10.0 + accounts.Enrolments.TTL) is None
+    assert await enrolments.get(None, 0.0) is None
 
 
 async def test_an_account_enrolled_meanwhile_must_log_in_again(env: Env) -> None:

@@ -213,21 +213,21 @@ def test_new_accounts_get_a_secret_only_where_the_role_needs_it() -> None:
         accounts.provisioning_uri(volunteer)
 
 
-def test_lockout_grows_and_caps_at_fifteen_minutes() -> None:
+async def test_lockout_grows_and_caps_at_fifteen_minutes() -> None:
     throttle = accounts.LoginThrottle()
     locks = []
     now = 0.0
     for _ in range(12):
-        throttle.failed("anna", "source", now)
+        await throttle.failed("anna", "source", now)
         try:
-            throttle.check("anna", "source", now)
+            await throttle.check("anna", "source", now)
             locks.append(0)
         except errors.Locked as error:
             locks.append(error.details["retry_after"])
             now += error.details["retry_after"]
     assert locks == [0, 0, 0, 0, 30, 60, 120, 240, 480, 900, 900, 900]
-    throttle.succeeded("anna", "source")
-    throttle.check("anna", "source", now)  # a success forgets the failures
+    await throttle.succeeded("anna", "source")
+    await throttle.check("anna", "source", now)  # a success forgets the failures
 
 
 async def test_two_factor_roles_come_from_the_configuration(tmp_path: Path) -> None:

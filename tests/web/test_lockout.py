@@ -68,16 +68,16 @@ async def test_one_source_cannot_try_every_username(proxied: Env) -> None:
     assert await login(proxied, ATTACKER, "yet-another", "Welkom01!!") == 429
 
 
-def test_a_source_budget_refills_and_a_success_does_not_buy_guesses() -> None:
+async def test_a_source_budget_refills_and_a_success_does_not_buy_guesses() -> None:
     """The per-source budget leaks away with time, not with a login to one's own account."""
     throttle = accounts.LoginThrottle()
     for n in range(throttle.SOURCE_FREE):
-        throttle.failed(f"name{n}", "src", 0.0)
+        await throttle.failed(f"name{n}", "src", 0.0)
     with pytest.raises(errors.Locked) as locked:
-        throttle.check("anyone", "src", 0.0)
+        await throttle.check("anyone", "src", 0.0)
     assert locked.value.details["retry_after"] == throttle.SOURCE_REFILL
-    throttle.succeeded("name0", "src")
+    await throttle.succeeded("name0", "src")
     with pytest.raises(errors.Locked):
-        throttle.check("anyone", "src", 1.0)
-    throttle.check("anyone", "src", throttle.SOURCE_REFILL)
-    throttle.check("anyone", "elsewhere", 0.0)
+        await throttle.check("anyone", "src", 1.0)
+    await throttle.check("anyone", "src", throttle.SOURCE_REFILL)
+    await throttle.check("anyone", "elsewhere", 0.0)
