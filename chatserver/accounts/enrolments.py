@@ -43,7 +43,9 @@ class Enrolments:
     it was scanned: an enrolment left half-way changes nothing, and a secret nobody confirmed
     never becomes a way in. Pending ones vanish after ``TTL`` seconds, and there is one per
     account at a time (a new login replaces it). Per process, like the lockout: a restart
-    just means logging in again.
+    just means logging in again. With several nodes ``backends/redis_edges/enrolments.py``
+    keeps them in Redis, so the code may be typed on another node than the one that showed
+    the QR code.
     """
 
     TTL = 600.0  # ten minutes to install an app and scan a code

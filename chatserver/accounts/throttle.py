@@ -66,8 +66,9 @@ class LoginThrottle:
 
     Unknown usernames are counted like real ones, so a lockout reveals nothing about which
     names exist. A success forgets that name's failures from that source; a day without
-    failures forgets everything. It lives in one process: with several nodes an attacker gets
-    a budget per node, which is still slow. What is left: many sources together (a botnet)
+    failures forgets everything. This class keeps it in one process (the embedded default);
+    with several nodes ``backends/redis_edges/throttle.py`` keeps the same counts in Redis,
+    so an attacker gets one budget, not one per node. What is left: many sources together (a botnet)
     get ``FREE`` tries each and then the growing delay, per source, which the password rules
     (at least ``MIN_PASSWORD`` characters) and the second factor of supervisors and
     administrators must carry. Used TOTP codes are remembered here too, so a code seen over

@@ -4,6 +4,10 @@ The address itself is used in memory for one HMAC and then dropped. The key live
 this process's memory and is replaced every period (a day by default), so a pseudonym cannot
 be traced back to an address by anyone holding a copy of the server's data, and every block
 keyed on it lapses when the key is replaced. Nothing here is ever written to disk or logs.
+
+With several nodes the key must be one for all of them: ``backends/redis_edges/pseudonyms.py``
+hands it between the nodes' memory over Redis pub/sub (still never stored) and ratchets it
+forward each period. Both are a ``PseudonymKey``.
 """
 
 from __future__ import annotations

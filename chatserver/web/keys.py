@@ -22,11 +22,12 @@ HUB = web.AppKey("hub", Hub)
 # {"ready": bool, "draining": bool}: what /healthz reports to a load balancer
 READY = web.AppKey("ready", dict)
 # failed logins and used TOTP codes: per application, not per module, so two servers in one
-# process (the tests) do not share a lockout
+# process (the tests) do not share a lockout. Each of these edges is a protocol: the memory
+# version here, a Redis one (backends/redis_edges/) shared by the nodes of the distributed mode
 THROTTLE = web.AppKey[Throttle]("login_throttle")
 # the instruments and registry of GET /metrics: per application, like the throttle
 METRICS = web.AppKey("metrics", Metrics)
-# second-factor enrolments in progress (web/enrolment.py): in memory, per application
+# second-factor enrolments in progress (web/enrolment.py): per application
 ENROLMENTS = web.AppKey[EnrolmentBook]("enrolments")
 # the keyed, rotating pseudonyms of client addresses (the abuse guard's): the login lockout
 # counts failures per source with them, never per address
