@@ -16,17 +16,14 @@ from dataclasses import dataclass
 
 from aiohttp import web
 
-from chatserver.accounts import Enrolments, LoginThrottle
 from chatserver.clock import Clock
+from chatserver.edges import Edges, memory_edges
 from chatserver.hub.events import Ended, Event, Subscriber
 from chatserver.hub.followup.service import FollowUp
 from chatserver.hub.followup.spaces import FollowUpStores
 from chatserver.hub.hub import Hub
 from chatserver.monitoring import Metrics
-from chatserver.privacy.abuse import AbuseGuard, Limits, SourceGuard
-from chatserver.privacy.letter_limit import LetterLimit
-from chatserver.privacy.link_guard import LinkGuard
-from chatserver.privacy.pseudonyms import Pseudonyms
+from chatserver.privacy.abuse import Limits, SourceGuard
 from chatserver.privacy.sanitize import to_html
 from chatserver.realtime.bridge import OPERATOR, SUPERVISORS, VISITOR, Bridge
 from chatserver.realtime.dashboard import DashboardFeed
@@ -75,7 +72,11 @@ def build_server(
     sweep_interval: float | None = 1.0,
     limits: Limits | None = None,
     node: str = "",
+    edges: Edges | None = None,
 ) -> Server:
+    """The application of one node. ``edges`` (limits, blocks, lockout, the pseudonym key):
+    in this process unless given, e.g. shared through Redis (``backends/redis_edges``);
+    the server closes them at shutdown."""
     hub = Hub(settings, store, clock)
     abuse = settings.abuse
     # our own pages everywhere, listed sites in /visitor only, never with credentials
@@ -97,7 +98,10 @@ def build_server(
         abuse.conversations_per_source,
         abuse.conversations_ceiling,
     )
-    guard = AbuseGuard(clock, Pseudonyms(clock, abuse.key_rotation_hours * 3600.0), limits)
+    if edges is None:
+        key_period = abuse.key_rotation_hours * 3600.0
+        edges = memory_edges(clock, limits, key_period, settings.follow_up.wrong_links_per_hour)
+    guard = edges.guard
     hub.bus.subscribe(_release_source(guard))
     metrics = Metrics(hub, sio, (VISITOR, OPERATOR))  # hears the hub's events from here on
     store.observe_commits(metrics.committed)
@@ -106,7 +110,7 @@ def build_server(
     # volunteers offer next chats (appointments).
     followup = FollowUp(settings, store, clock, hub.bus, lambda text: hub.sanitize(text), hub)
     hub.followup_sweep = followup.appointments.sweep  # booked chats past their time: missed
-    links = LinkGuard(clock, settings.follow_up.wrong_links_per_hour)
+    links = edges.links
     visitors = VisitorNamespace(hub, guard, followup, links, abuse.trusted_proxies, origins)
     operators = OperatorNamespace(hub, guard, followup, origins)
     for namespace in (visitors, operators):
@@ -133,12 +137,12 @@ def build_server(
     app[HUB] = hub
     app[METRICS] = metrics
     app[READY] = {"ready": False, "draining": False}
-    app[THROTTLE] = LoginThrottle()
-    app[ENROLMENTS] = Enrolments()
-    app[PSEUDONYMS] = guard.pseudonyms
+    app[THROTTLE] = edges.throttle
+    app[ENROLMENTS] = edges.enrolments
+    app[PSEUDONYMS] = edges.pseudonyms
     app[FOLLOW_UP] = followup
     app[LINK_GUARD] = links  # one count of wrong links for the HTTP routes and /visitor
-    app[LETTER_LIMIT] = LetterLimit(clock)
+    app[LETTER_LIMIT] = edges.letters
     add_routes(app)
     sio.attach(app)
 
@@ -157,6 +161,7 @@ def build_server(
             with contextlib.suppress(asyncio.CancelledError):
                 await sweeper
         await store.close()
+        await edges.close()
 
     app.cleanup_ctx.append(lifecycle)
     return Server(app, hub, sio, followup)

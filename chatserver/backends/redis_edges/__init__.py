@@ -17,6 +17,8 @@ is the Redis twin of an in-memory object behind the same protocol:
 
 ``P`` is the key prefix, default ``chat:`` (each class takes ``prefix``).
 
+``build.redis_edges`` makes them all for one node (``chatserver.edges.Edges``).
+
 Rules every module keeps:
 
 * Atomic across nodes without a lock: one command, a ``MULTI`` of commands on one key, or a
