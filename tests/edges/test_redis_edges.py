@@ -15,7 +15,7 @@ from typing import Any
 
 from chatserver import accounts
 from chatserver.backends.redis_edges import connect
-from chatserver.backends.redis_edges.pseudonyms import RedisPseudonyms
+from chatserver.backends.redis_edges.pseudonyms import RedisPseudonyms, next_secret
 from chatserver.clock import ManualClock
 from tests.edges.kit import ANSWER_WAIT, PERIOD, redis_kit, redis_node
 from tests.floor.redis_server import RedisServer
@@ -32,6 +32,7 @@ class Outsider:
         self.heard: list[str] = []
         self._task: asyncio.Task[None] | None = None
         self._pubsub: Any = None
+        self._more = asyncio.Event()
 
     async def start(self) -> None:
         self._pubsub = self.client.pubsub()
@@ -43,6 +44,21 @@ class Outsider:
             event = await self._pubsub.get_message(ignore_subscribe_messages=True, timeout=None)
             if event is not None:
                 self.heard.append(str(event["data"]))
+                self._more.set()
+
+    def keys_heard(self) -> list[dict[str, Any]]:
+        return [m for m in map(json.loads, self.heard) if "have" in m and m["have"] != "late"]
+
+    async def ask(self, answers: int) -> list[dict[str, Any]]:
+        """Ask the nodes for the key as a starting node would, and wait for ``answers``
+        answers. A node answers after it has handled everything published before."""
+        before = len(self.keys_heard())
+        await self.client.publish(self.channel, json.dumps({"ask": "outsider"}))
+        async with asyncio.timeout(5):
+            while len(self.keys_heard()) < before + answers:
+                self._more.clear()
+                await self._more.wait()
+        return self.keys_heard()[before:]
 
     async def stop(self) -> None:
         if self._task is not None:
@@ -91,9 +107,13 @@ async def test_nodes_share_one_key_that_is_never_stored(edge_redis: RedisServer,
         kit.clock.advance(PERIOD)
         turned = {node.pseudonyms.of(ADDRESS) for node in (a, b, c)}
         assert len(turned) == 1 and first not in turned
-        await asyncio.sleep(0.05)  # let the outsider's listener take what was published
-        secrets = {json.loads(message)["secret"] for message in outsider.heard if "have" in message}
-        assert len(secrets) == 1  # every answer handed over the same key
+        await outsider.ask(answers=3)  # after all that was published before
+        by_period: dict[int, set[str]] = {}
+        for message in outsider.keys_heard():
+            by_period.setdefault(message["period"], set()).add(message["secret"])
+        (earlier,), (later,) = by_period.values()  # one key per period, on every node
+        assert bytes.fromhex(later) == next_secret(bytes.fromhex(earlier))  # the ratchet
+        secrets = {earlier, later}
         stored = await _everything(edge_redis.url, prefix)
         disk = _disk(edge_redis.folder)
         for secret in secrets:
@@ -176,4 +196,28 @@ async def test_every_edge_key_has_a_ttl_and_no_address_or_cookie(
         assert ADDRESS not in stored and token not in stored
     finally:
         await client.aclose()
+        await kit.close()
+
+
+async def test_a_late_newcomers_key_does_not_replace_the_running_one(
+    edge_redis: RedisServer, prefix: str
+) -> None:
+    """A node whose ask went unanswered in time makes its own key and announces it; the
+    running nodes keep theirs (older), so their blocks hold, and they answer with theirs."""
+    kit = await redis_kit(edge_redis.url, prefix)
+    outsider = Outsider(edge_redis.url, f"{prefix}pseudonym-key")
+    await outsider.start()
+    try:
+        a, b = kit.nodes
+        before = a.pseudonyms.of(ADDRESS)
+        (held,) = {message["secret"] for message in await outsider.ask(answers=2)}
+        kit.clock.advance(60)
+        late = {"have": "late", "period": int(kit.clock.now() // PERIOD),
+                "secret": "00" * 32, "born": kit.clock.now()}  # fmt: skip
+        await outsider.client.publish(outsider.channel, json.dumps(late))
+        answers = await outsider.ask(answers=2)  # handled after the late announcement
+        assert {message["secret"] for message in answers} == {held}
+        assert a.pseudonyms.of(ADDRESS) == b.pseudonyms.of(ADDRESS) == before
+    finally:
+        await outsider.stop()
         await kit.close()

@@ -11,10 +11,12 @@ may send anywhere. What was decided, and why:
   Nodes hand the key over Redis **pub/sub** instead: a ``PUBLISH`` goes to the subscribers'
   memory and is not written to the append-only file (distributed-notes.md). A starting node
   asks on the channel ``P pseudonym-key`` (``{"ask": node}``); every node that has the key
-  answers (``{"have": node, "period": n, "secret": hex}``). When nobody answers within
-  ``answer_wait`` seconds (the first node of a cold start), the node makes a random secret
-  and announces it the same way. Two nodes that both started alone each hear the other's
-  announcement and keep the smaller secret, so a cold start of several nodes converges.
+  answers (``{"have": node, "period": n, "secret": hex, "born": t}``). When nobody answers
+  within ``answer_wait`` seconds (the first node of a cold start), the node makes a random
+  secret and announces it the same way. Whenever a node hears a key other than its own it
+  keeps the older one (``born``: when the first node made it), the smaller secret on a tie:
+  nodes that started alone at once converge, and a late answer cannot replace the key the
+  running nodes already use (which would lift their blocks).
 * **Rotation without talking: a one-way ratchet.** The secret of period ``n + 1`` is
   ``HMAC(secret_n, "next period")`` and the HMAC key of period ``n`` is
   ``HMAC(secret_n, "pseudonym key")``; a node steps forward when its clock enters a new
@@ -88,6 +90,7 @@ class RedisPseudonyms:
         self._secret = b""
         self._at = -1  # the period of ``_secret``
         self._key = b""
+        self._born = 0.0  # when the first node made this key (its lineage), by its clock
         self._have = asyncio.Event()
         self._pubsub: Any = None
         self._listener: asyncio.Task[None] | None = None
@@ -118,18 +121,19 @@ class RedisPseudonyms:
             secret = next_secret(secret)
         self._secret, self._at, self._key = secret, period, period_key(secret)
 
-    def _adopt(self, period: int, secret: bytes) -> None:
-        """Take a secret handed over (or made here), unless ours is the one to keep: at the
-        same period the smaller secret wins, so nodes that started alone converge."""
+    def _adopt(self, period: int, secret: bytes, born: float) -> None:
+        """Take a secret handed over (or made here), unless ours is the one to keep: the
+        older key, or at the same age the smaller secret (compared at the same period)."""
         if self._secret:
             target = max(period, self._at, self._now_period())
             self._advance(target)
             while period < target:
                 secret, period = next_secret(secret), period + 1
-            if secret >= self._secret:
+            if (born, secret) >= (self._born, self._secret):
                 self._have.set()
                 return
         self._secret, self._at, self._key = secret, period, period_key(secret)
+        self._born = born
         self._advance(self._now_period())
         self._have.set()
 
@@ -143,7 +147,7 @@ class RedisPseudonyms:
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._have.wait(), self.answer_wait)
         if not self._secret:
-            self._adopt(self._now_period(), secrets.token_bytes(32))
+            self._adopt(self._now_period(), secrets.token_bytes(32), self.clock.now())
             log.info("pseudonym key: no node answered, made a new one")
             await self._announce()
 
@@ -161,7 +165,8 @@ class RedisPseudonyms:
 
     async def _announce(self) -> None:
         self._advance(self._now_period())
-        await self._send({"have": self.node, "period": self._at, "secret": self._secret.hex()})
+        await self._send({"have": self.node, "period": self._at, "secret": self._secret.hex(),
+                          "born": self._born})  # fmt: skip
 
     async def _listen(self) -> None:
         """Answer the nodes that ask, adopt what others announce. Pub/sub is at-most-once:
@@ -187,6 +192,7 @@ class RedisPseudonyms:
                 await self._announce()
         elif "have" in message:
             held = self._secret
-            self._adopt(int(message["period"]), bytes.fromhex(message["secret"]))
+            born = float(message["born"])
+            self._adopt(int(message["period"]), bytes.fromhex(message["secret"]), born)
             if held and self._secret != held:
                 log.info("pseudonym key: adopted another node's key")
