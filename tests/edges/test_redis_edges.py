@@ -134,14 +134,15 @@ async def test_nodes_starting_together_agree_on_one_key(edge_redis: RedisServer,
     clients = [connect(edge_redis.url) for _ in range(3)]
     clock = ManualClock()
     nodes = [RedisPseudonyms(client, clock, PERIOD, prefix, ANSWER_WAIT) for client in clients]
+    outsider = Outsider(edge_redis.url, f"{prefix}pseudonym-key")
+    await outsider.start()
     try:
         await asyncio.gather(*(node.start() for node in nodes))
-        for _ in range(50):
-            if len({node.of(ADDRESS) for node in nodes}) == 1:
-                break
-            await asyncio.sleep(0.02)
+        answers = await outsider.ask(answers=3)  # each has heard every announcement by now
+        assert len({message["secret"] for message in answers}) == 1
         assert len({node.of(ADDRESS) for node in nodes}) == 1
     finally:
+        await outsider.stop()
         for node in nodes:
             await node.close()
         for client in clients:
