@@ -26,6 +26,7 @@ from aiohttp import web
 from chatserver import accounts
 from chatserver.app import ACCESS_LOG_FORMAT, Server, build_server
 from chatserver.clock import ManualClock
+from chatserver.edges import Edges
 from chatserver.hub import events as ev
 from chatserver.hub.hub import Hub
 from chatserver.privacy.abuse import Limits
@@ -203,14 +204,17 @@ async def running(
     limits: Limits = ONE_ADDRESS,
     backend: Backend = EMBEDDED,
     node: str = "",
+    edges: Edges | None = None,
+    clock: ManualClock | None = None,
 ) -> AsyncIterator[Env]:
     """The chat server on an ephemeral port of 127.0.0.1, with a manual clock.
 
     End-to-end tests pass the ``backend`` fixture, so they run on every store backend. The
     browser suites keep the embedded default: they check what a page shows, not what a store
     keeps, and a browser run per backend would double the slowest tests for nothing.
+    ``edges`` and ``clock``: several servers sharing limits and blocks (tests/edges/).
     """
-    clock = ManualClock(WEDNESDAY_EVENING)
+    clock = clock or ManualClock(WEDNESDAY_EVENING)
     server = build_server(
         settings or load_settings(CONFIG),
         backend.store_at(tmp_path),
@@ -218,6 +222,7 @@ async def running(
         sweep_interval=None,
         limits=limits,
         node=node,
+        edges=edges,
     )
     runner = web.AppRunner(server.app, access_log_format=ACCESS_LOG_FORMAT)  # as in production
     await runner.setup()
