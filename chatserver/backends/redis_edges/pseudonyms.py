@@ -14,9 +14,10 @@ may send anywhere. What was decided, and why:
   answers (``{"have": node, "period": n, "secret": hex, "born": t}``). When nobody answers
   within ``answer_wait`` seconds (the first node of a cold start), the node makes a random
   secret and announces it the same way. Whenever a node hears a key other than its own it
-  keeps the older one (``born``: when the first node made it), the smaller secret on a tie:
-  nodes that started alone at once converge, and a late answer cannot replace the key the
-  running nodes already use (which would lift their blocks).
+  keeps the older one (``born``: when the first node made it), the smaller secret on a tie,
+  and announces its own back when it kept it: nodes that started alone at once converge,
+  and a node whose ask went unanswered in time adopts the running nodes' key rather than
+  replacing it (which would lift their blocks).
 * **Rotation without talking: a one-way ratchet.** The secret of period ``n + 1`` is
   ``HMAC(secret_n, "next period")`` and the HMAC key of period ``n`` is
   ``HMAC(secret_n, "pseudonym key")``; a node steps forward when its clock enters a new
@@ -61,6 +62,7 @@ log = logging.getLogger(__name__)
 
 ANSWER_WAIT = 1.0
 RECONNECT_WAIT = 1.0
+CLOSE_WAIT = 1.0
 
 
 def next_secret(secret: bytes) -> bytes:
@@ -94,6 +96,7 @@ class RedisPseudonyms:
         self._have = asyncio.Event()
         self._pubsub: Any = None
         self._listener: asyncio.Task[None] | None = None
+        self._closing = False
 
     # ------------------------------------------------------------------ the key
     @property
@@ -121,21 +124,22 @@ class RedisPseudonyms:
             secret = next_secret(secret)
         self._secret, self._at, self._key = secret, period, period_key(secret)
 
-    def _adopt(self, period: int, secret: bytes, born: float) -> None:
+    def _adopt(self, period: int, secret: bytes, born: float) -> bool:
         """Take a secret handed over (or made here), unless ours is the one to keep: the
-        older key, or at the same age the smaller secret (compared at the same period)."""
+        older key, or at the same age the smaller secret (compared at the same period).
+        True when ours was kept over a different one: its holder must hear ours."""
+        self._have.set()
         if self._secret:
             target = max(period, self._at, self._now_period())
             self._advance(target)
             while period < target:
                 secret, period = next_secret(secret), period + 1
             if (born, secret) >= (self._born, self._secret):
-                self._have.set()
-                return
+                return secret != self._secret
         self._secret, self._at, self._key = secret, period, period_key(secret)
         self._born = born
         self._advance(self._now_period())
-        self._have.set()
+        return False
 
     # ------------------------------------------------------------------ between nodes
     async def start(self) -> None:
@@ -152,12 +156,14 @@ class RedisPseudonyms:
             await self._announce()
 
     async def close(self) -> None:
-        if self._listener is not None:
-            self._listener.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._listener
+        """Stop listening and forget the key. The subscription is closed first: redis-py's
+        blocking read does not always give way to a plain cancel."""
+        self._closing = True
         if self._pubsub is not None:
             await self._pubsub.aclose()
+        if self._listener is not None:
+            self._listener.cancel()
+            await asyncio.wait({self._listener}, timeout=CLOSE_WAIT)
         self._secret = self._key = b""  # nothing left in this object to copy
 
     async def _send(self, message: dict[str, Any]) -> None:
@@ -171,14 +177,17 @@ class RedisPseudonyms:
     async def _listen(self) -> None:
         """Answer the nodes that ask, adopt what others announce. Pub/sub is at-most-once:
         after a lost connection the node resubscribes; an ask missed meanwhile is answered
-        by another node, or the asker makes a key that the others' answers then replace."""
-        while True:
+        by another node, or the asker makes a key of its own, announces it, and hears the
+        older key back from every running node (which keep theirs), and adopts it."""
+        while not self._closing:
             try:
                 event = await self._pubsub.get_message(ignore_subscribe_messages=True,
                                                        timeout=None)  # fmt: skip
                 if event is not None and event.get("type") == "message":
                     await self._heard(json.loads(event["data"]))
             except (aioredis.ConnectionError, aioredis.TimeoutError):
+                if self._closing:
+                    return
                 log.warning("pseudonym key channel lost; resubscribing")
                 await asyncio.sleep(RECONNECT_WAIT)
                 with contextlib.suppress(aioredis.ConnectionError, aioredis.TimeoutError):
@@ -193,6 +202,7 @@ class RedisPseudonyms:
         elif "have" in message:
             held = self._secret
             born = float(message["born"])
-            self._adopt(int(message["period"]), bytes.fromhex(message["secret"]), born)
-            if held and self._secret != held:
+            if self._adopt(int(message["period"]), bytes.fromhex(message["secret"]), born):
+                await self._announce()  # a newer key than ours: its node adopts ours
+            elif held and self._secret != held:
                 log.info("pseudonym key: adopted another node's key")
