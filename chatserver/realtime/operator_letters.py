@@ -28,7 +28,8 @@ def thread_id(data: dict[str, Any], name: str = "thread_id") -> str:
 
 
 class LetterEvents:
-    """``letters``, ``letter_open``, ``letter_take``, ``letter_answer``, ``letter_handover``;
+    """``letters``, ``letter_open``, ``letter_take``, ``letter_answer``, ``letter_colleagues``,
+    ``letter_handover``;
     for supervisors ``followup_overview`` and ``link_revoke``."""
 
     hub: Hub
@@ -92,6 +93,13 @@ class LetterEvents:
             letter=wire.letter(letter),
             thread=wire.letter_thread(described[0], account.id) if described else None,
         )
+
+    @acknowledged
+    async def on_letter_colleagues(self, sid: str, data: Any) -> dict[str, Any]:
+        """Whom a thread can go to: its line's colleagues, whether online now or not."""
+        account = await self._account(sid)
+        found = await self.followup.letters.colleagues(account, thread_id(payload(data)))
+        return ok(colleagues=[wire.letter_colleague(x, self.hub.presence(x.id)) for x in found])
 
     @acknowledged
     async def on_letter_handover(self, sid: str, data: Any) -> dict[str, Any]:

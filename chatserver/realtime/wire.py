@@ -9,9 +9,10 @@ from __future__ import annotations
 from typing import Any
 
 from chatserver.clock import iso
+from chatserver.hub.floor import Presence
 from chatserver.hub.followup.model import Letter
 from chatserver.hub.followup.oversight import Overview, ThreadInfo
-from chatserver.hub.model import Conversation, Message, Role
+from chatserver.hub.model import Account, Conversation, Message, Role
 from chatserver.hub.pinned import Pinned
 from chatserver.i18n import localized
 from chatserver.privacy.sanitize import to_html
@@ -113,6 +114,16 @@ def letter_thread(info: ThreadInfo, me: str) -> dict[str, Any]:
     if thread.owner == me and thread.note:
         body["note"] = thread.note
     return body
+
+
+def letter_colleague(account: Account, presence: Presence | None) -> dict[str, Any]:
+    """A colleague a letter can go to: the alias and whether they are on the console now
+    (never the username)."""
+    return {
+        "id": account.id,
+        "alias": account.alias,
+        "online": presence is not None and presence.online,
+    }
 
 
 def letter(item: Letter) -> dict[str, Any]:

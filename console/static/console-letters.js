@@ -205,22 +205,18 @@ $("#letter-back").addEventListener("click", () => {
 const handoverDialog = $("#dlg-letter-handover");
 const handoverForm = $("form", handoverDialog);
 
-/** Colleagues online who serve the thread's line (the server checks it again). */
-function serves(colleague, line) {
-  return !colleague.lines.length || colleague.lines.includes(line);
-}
-
 $("#letter-handover").addEventListener("click", () => {
-  const line = $("#letter-thread").dataset.line;
   const select = $("#letter-handover-to");
   select.textContent = "";
   const choose = el("option", "", t("letter_handover_choose"));
   choose.value = "";
   select.appendChild(choose);
-  call("colleagues").then((ack) => {
+  // every colleague of the thread's line, online or not: a letter can wait for tomorrow
+  call("letter_colleagues", { thread_id: openId }).then((ack) => {
     for (const colleague of ack.colleagues || []) {
-      if (!serves(colleague, line)) continue;
-      const option = el("option", "", colleague.alias);
+      const label = colleague.online ? colleague.alias
+        : t("letter_colleague_offline", { name: colleague.alias });
+      const option = el("option", "", label);
       option.value = colleague.id;
       option.dataset.alias = colleague.alias;
       select.appendChild(option);

@@ -163,3 +163,39 @@ async def test_the_overview_lists_todays_agreed_chats_and_closes_their_link(
             assert refused["error"]["code"] == "invalid_payload", (body, refused)
         unknown = await sara.call("link_revoke", {"appointment_id": "nope"})
         assert unknown["error"]["code"] == "forbidden"
+
+
+@pytest.mark.asyncio
+async def test_a_letter_can_go_to_a_colleague_who_is_not_online_now(tmp_path: Path) -> None:
+    """A letter waits for hours: the hand-over list has every active colleague of its line,
+    online or not (said so), never another line's or a deactivated one, nor oneself; and a
+    colleague who is off duty finds it under their letters when they come on."""
+    async with running(tmp_path, with_letters()) as env:
+        anna = await env.operator("anna", status="paused", alias="Anna", lines=("chat",))
+        await env.operator("ben", status="paused", alias="Ben", lines=("chat",))
+        await env.account("carla", alias="Carla", lines=("chat",))  # works tomorrow
+        await env.account("eva", alias="Eva", lines=("evening",))
+        gone = await env.account("dirk", alias="Dirk", lines=("chat",))
+        dirk = await env.hub.store.account(gone)
+        assert dirk is not None
+        dirk.active = False
+        await env.hub.store.update_account(dirk)
+        _, _, thread = await env.server.followup.letters.write_first("chat", "nl", "Hoi", True)
+
+        listed = await anna.call("letter_colleagues", {"thread_id": thread.id})
+        assert [(c["alias"], c["online"]) for c in listed["colleagues"]] == [
+            ("Ben", True),
+            ("Carla", False),
+        ]
+        carla = next(c["id"] for c in listed["colleagues"] if c["alias"] == "Carla")
+        handed = await anna.call(
+            "letter_handover", {"thread_id": thread.id, "to": carla, "note": "Voor morgen"}
+        )
+        assert handed["ok"], handed
+        tomorrow = await env.operator("carla", status="paused", alias="Carla", lines=("chat",))
+        [mine] = (await tomorrow.call("letters"))["mine"]
+        assert mine["id"] == thread.id and mine["note"] == "Voor morgen"
+
+        eva = await env.operator("eva", status="paused", alias="Eva", lines=("evening",))
+        refused = await eva.call("letter_colleagues", {"thread_id": thread.id})
+        assert refused["error"]["code"] == "forbidden"

@@ -151,6 +151,7 @@ EVENT_FIELDS: dict[str, tuple[str, ...]] = {
     "letter_open": ("thread_id",),
     "letter_take": ("thread_id",),
     "letter_answer": ("thread_id", "text"),
+    "letter_colleagues": ("thread_id",),
     "letter_handover": ("thread_id", "to", "note"),
     "link_revoke": ("appointment_id",),
     "appointment_offer": ("conversation_id", "at", "note"),

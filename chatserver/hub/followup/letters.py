@@ -121,6 +121,18 @@ class LetterDesk:
         letter = await self._add(thread, Role.OPERATOR, text, operator)
         return letter
 
+    async def colleagues(self, operator: Account, thread_id: str) -> list[Account]:
+        """Whom this thread may be handed to: every active colleague of its line, online or
+        not. A letter waits for hours, not seconds: handing it to whoever works tomorrow is
+        the point, unlike a chat, which only goes to someone there now."""
+        thread = await self._thread_for(operator, thread_id)
+        found = [
+            account
+            for account in await self.store.accounts()
+            if account.active and account.id != operator.id and self._serves(account, thread.line)
+        ]
+        return sorted(found, key=lambda account: account.alias.lower())
+
     async def hand_over(
         self, operator: Account, thread_id: str, to: str, note: str
     ) -> LetterThread:
