@@ -11,7 +11,6 @@ from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
 from chatserver.clock import iso
-from chatserver.errors import LinkUnknown
 from chatserver.hub.followup.model import Appointment
 from chatserver.hub.followup.service import FollowUp
 from chatserver.hub.hub import Hub
@@ -66,14 +65,10 @@ class VisitorAppointments(_FollowUpEdge):
         starts the chat pinned to the agreed volunteer. Wrong keys count against the source
         (``privacy/link_guard.py``), as on every other route that takes a link."""
         followup = self.followup
-        if self.links is not None:
-            await self.links.check(source)
-        try:
+        if self.links is None:
             space = await followup.spaces.find(key)
-        except LinkUnknown:
-            if self.links is not None:
-                await self.links.wrong(source)
-            raise
+        else:
+            space = await self.links.opening(source, lambda: followup.spaces.find(key))
         return await followup.appointments.open_chat(
             space, conversation_id, lambda pinned: begin(pinned, space.line)
         )

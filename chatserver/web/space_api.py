@@ -18,7 +18,7 @@ from typing import Any
 from aiohttp import web
 
 from chatserver.clock import iso
-from chatserver.errors import InvalidPayload, LinkUnknown
+from chatserver.errors import InvalidPayload
 from chatserver.hub.followup.model import Letter, LetterThread, Space
 from chatserver.hub.followup.service import FollowUp
 from chatserver.hub.followup.spaces import SpaceView
@@ -59,14 +59,10 @@ async def opened_space(request: web.Request) -> tuple[Space, dict[str, Any]]:
     The guard first: a source past its wrong links is refused even with a right one; a link
     that opens nothing counts against its source."""
     body = await _body(request)
-    source = client_source(request)
+    spaces = request.app[FOLLOW_UP].spaces
     guard = request.app[LINK_GUARD]
-    await guard.check(source)
-    try:
-        return await request.app[FOLLOW_UP].spaces.find(body.get("key")), body
-    except LinkUnknown:
-        await guard.wrong(source)
-        raise
+    space = await guard.opening(client_source(request), lambda: spaces.find(body.get("key")))
+    return space, body
 
 
 # ---------------------------------------------------------------------------------- shapes
