@@ -19,6 +19,9 @@ async def open_chat(site: Site, line: str = "chat", lang: str = "nl") -> tuple[P
     await page.click("#helpline-chat-launcher")
     frame = chat(page)
     await expect(frame.locator("#line-name")).to_be_visible()
+    # the page's scripts have run (they hide "loading"): a click before that does nothing,
+    # and a slow machine's test must not click a button its listener is not on yet
+    await expect(frame.locator("#loading")).to_be_hidden()
     return page, frame
 
 

@@ -118,6 +118,7 @@ async def test_the_letters_pane_works_by_keyboard_alone(letters_console: Console
     await expect(page.locator("#letters-heading")).to_be_focused()
     await page.keyboard.press("Tab")
     await expect(page.get_by_role("button", name="Brieven sluiten")).to_be_focused()
+    await expect(page.locator("#letters-queue .letter-open")).to_be_visible()  # list fetched
     await page.keyboard.press("Tab")
     await expect(page.locator("#letters-queue .letter-open")).to_be_focused()
     await page.keyboard.press("Enter")
