@@ -17,8 +17,8 @@ from dataclasses import replace
 
 from chatserver.clock import Clock
 from chatserver.hub.floor import Presence
+from chatserver.hub.floor_memory_arrivals import MemoryArrivals
 from chatserver.hub.floor_memory_parts import OpenConversation, copy_presence
-from chatserver.hub.floor_memory_teamwork import MemoryTeamwork
 from chatserver.hub.floor_records import (
     Arrival,
     Claimed,
@@ -41,34 +41,17 @@ from chatserver.hub.routing import shuns
 OPEN_STATES = (ConversationState.WAITING, ConversationState.ACTIVE)
 
 
-class MemoryFloor(MemoryTeamwork):
-    """The whole floor in one process; teamwork operations in ``floor_memory_teamwork``."""
+class MemoryFloor(MemoryArrivals):
+    """The whole floor in one process; teamwork operations in ``floor_memory_teamwork``,
+    agreed chats, restoring and losing volunteers in ``floor_memory_arrivals``."""
 
     # ------------------------------------------------------------------ visitors and the queue
     async def enqueue(self, arrival: Arrival, node: str, now: float, queue_limit: int) -> Waiting:
         if arrival.conversation_id in self._open:
             raise FloorRefused(Refusal.IN_USE)
-        queue = self._queues[arrival.line]
-        if len(queue) >= queue_limit:
+        if len(self._queues[arrival.line]) >= queue_limit:
             raise FloorRefused(Refusal.QUEUE_FULL)
-        found = OpenConversation.of(arrival)
-        if node:
-            found.links[node] = 1
-        else:
-            found.gone_since = now
-        self._open[arrival.conversation_id] = found
-        self._by_token[arrival.token_hash] = arrival.conversation_id
-        self._next_rank += 1
-        entry = Waiting(
-            arrival.conversation_id,
-            arrival.line,
-            arrival.lang,
-            arrival.priority,
-            self._next_rank,
-            since=now,
-        )
-        queue.add(entry)
-        return replace(entry)
+        return self._queue_up(self._put_on_floor(arrival, node, now), now, front=False)
 
     async def claim(self, conversation_id: str, operator_id: str, now: float) -> Claimed:
         found = self._open.get(conversation_id)
@@ -85,6 +68,8 @@ class MemoryFloor(MemoryTeamwork):
         found.state = ConversationState.ACTIVE
         found.operator_id = operator_id
         first, found.answered = not found.answered, True
+        if first:
+            found.assigned_at = now
         note, found.note = found.note, None
         return Claimed(conversation_id, operator_id, first, note, presence.load)
 
@@ -103,22 +88,11 @@ class MemoryFloor(MemoryTeamwork):
             presence.held.discard(conversation_id)
             presence.taken_over.discard(conversation_id)
             presence.idle_since = now
-        found.state = ConversationState.WAITING
-        found.operator_id = None
         found.note = note
-        self._front_rank -= 1
-        entry = Waiting(
-            conversation_id,
-            found.line,
-            found.lang,
-            found.priority,
-            self._front_rank,
-            since=now,
-            avoid=frozenset({operator_id}),
-            avoid_until=avoid_until,
+        entry = self._queue_up(
+            found, now, front=True, avoid=frozenset({operator_id}), avoid_until=avoid_until
         )
-        self._queues[found.line].add(entry)
-        return Requeued(conversation_id, operator_id, self._front_rank, watchers)
+        return Requeued(conversation_id, operator_id, entry.rank, watchers)
 
     async def first_look(self, conversation_id: str) -> bool:
         found = self._conversation(conversation_id)
@@ -153,17 +127,31 @@ class MemoryFloor(MemoryTeamwork):
             found.gone_since = now
         return found.connections
 
-    async def leave(self, conversation_id: str, now: float) -> Left:
+    async def leave(
+        self,
+        conversation_id: str,
+        now: float,
+        gone_before: float | None = None,
+        forgotten: bool = False,
+    ) -> Left:
         found = self._conversation(conversation_id)
+        if gone_before is not None:
+            gone = found.gone_since
+            if found.connections or gone is None or gone > gone_before:
+                raise FloorRefused(Refusal.NOT_DUE)
         if found.state is ConversationState.WAITING:
             self._queues[found.line].remove(conversation_id)
             self._drop(found)
             return Left(conversation_id, ConversationState.WAITING, None)
         if found.state is not ConversationState.ACTIVE:
+            if forgotten:  # erased in wrap-up: nothing more is kept
+                found.forgotten = True
+                return Left(conversation_id, found.state, found.operator_id)
             raise FloorRefused(Refusal.NOT_ACTIVE)
         voided = self._void_offer(conversation_id)
         self._backups.pop(conversation_id, None)
         found.state = ConversationState.WRAPUP
+        found.forgotten = found.forgotten or forgotten
         return Left(conversation_id, ConversationState.ACTIVE, found.operator_id, voided)
 
     async def release(
@@ -187,13 +175,6 @@ class MemoryFloor(MemoryTeamwork):
             if pause:
                 presence.state = OperatorState.PAUSED
         return Released(conversation_id, operator_id, watchers, voided)
-
-    def _drop(self, found: OpenConversation) -> None:
-        """The conversation leaves the floor with everything the floor kept about it."""
-        self._open.pop(found.id, None)
-        self._by_token.pop(found.token_hash, None)
-        self._watchers.pop(found.id, None)
-        self._backups.pop(found.id, None)
 
     async def erase_messages(self, conversation_id: str) -> int:
         found = self._open.get(conversation_id)
@@ -257,6 +238,8 @@ class MemoryFloor(MemoryTeamwork):
 
     def _may_post(self, found: OpenConversation, draft: Draft) -> None:
         role, author, state = draft.role, draft.author, found.state
+        if found.forgotten:
+            raise FloorRefused(Refusal.FORGOTTEN)
         if role is Role.VISITOR and state not in OPEN_STATES:
             raise FloorRefused(Refusal.NOT_ACTIVE)
         if role in (Role.OPERATOR, Role.NOTE) and found.operator_id != author:

@@ -25,7 +25,8 @@ from chatserver.hub.floor_records import (
     LiveConversation,
     Refusal,
 )
-from chatserver.hub.model import ConversationState, Message, OperatorState
+from chatserver.hub.model import ConversationState, Message, OperatorState, Risk
+from chatserver.hub.pinned import Pinned
 from chatserver.hub.queue import LineQueue, Waiting
 
 
@@ -46,6 +47,13 @@ class OpenConversation:
     gone_since: float | None = None
     note: str | None = None  # a hand-back's note for whoever takes the visitor next
     triaged: bool = False
+    created_at: float = 0.0
+    intake: dict[str, str] = field(default_factory=dict)
+    shared_connection: int = 0
+    risk: Risk = Risk.NONE
+    assigned_at: float | None = None
+    pinned: Pinned | None = None
+    forgotten: bool = False
     log: list[Message] = field(default_factory=list)
     client_ids: dict[str, int] = field(default_factory=dict)  # client message id -> seq
 
@@ -58,6 +66,9 @@ class OpenConversation:
             arrival.token_hash,
             arrival.priority,
             arrival.last_seq,
+            created_at=arrival.created_at,
+            intake=dict(arrival.intake),
+            shared_connection=arrival.shared_connection,
         )
 
     @property
@@ -77,6 +88,13 @@ class OpenConversation:
             self.answered,
             self.connections,
             self.gone_since,
+            self.created_at,
+            dict(self.intake),
+            self.shared_connection,
+            self.risk,
+            self.assigned_at,
+            self.pinned,
+            self.forgotten,
         )
 
 

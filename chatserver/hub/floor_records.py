@@ -14,7 +14,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from chatserver.hub.model import Account, ConversationState, Message, Role
+from chatserver.hub.model import Account, Conversation, ConversationState, Message, Risk, Role
+from chatserver.hub.pinned import Pinned
 
 SUPERVISOR_ROLES = ("supervisor", "admin")
 
@@ -43,6 +44,7 @@ class Refusal(StrEnum):
     BACKUP_TAKEN = "backup_taken"  # another colleague answered the backup request first
     NOT_WATCHING = "not_watching"
     NODE_ALIVE = "node_alive"  # a node's lease still runs: its connections are not reaped
+    FORGOTTEN = "forgotten"  # the visitor erased the conversation: nothing more is kept
 
 
 class FloorRefused(Exception):
@@ -116,6 +118,23 @@ class Arrival:
     token_hash: str  # resume by token; the token itself is never on the floor
     priority: int = 0
     last_seq: int = 0  # after a restart: the stored transcript's last sequence number
+    created_at: float = 0.0
+    intake: dict[str, str] = field(default_factory=dict)  # topic and age band, no text
+    shared_connection: int = 0  # see ``Conversation.shared_connection``: a hint, live only
+
+    @classmethod
+    def of(cls, conversation: Conversation) -> Arrival:
+        return cls(
+            conversation.id,
+            conversation.line,
+            conversation.lang,
+            conversation.token_hash,
+            conversation.priority,
+            conversation.last_seq,
+            conversation.created_at,
+            dict(conversation.intake),
+            conversation.shared_connection,
+        )
 
 
 @dataclass(frozen=True)
@@ -133,6 +152,34 @@ class LiveConversation:
     answered: bool  # has been assigned at least once (statistics: answered, not abandoned)
     visitor_connections: int
     visitor_gone_since: float | None  # the visitor's grace period runs from here
+    created_at: float = 0.0
+    intake: dict[str, str] = field(default_factory=dict)
+    shared_connection: int = 0
+    risk: Risk = Risk.NONE  # raised by flags, never lowered while the chat is open
+    assigned_at: float | None = None  # the first assignment (the wait figure)
+    pinned: Pinned | None = None  # an agreed chat: whom it was promised to (issue 12)
+    forgotten: bool = False  # the visitor erased it: nothing more may be posted
+
+    def record(self) -> Conversation:
+        """The store's record of this conversation as the floor has it now (not yet ended:
+        the caller sets the ``ended_*`` fields when it ends)."""
+        return Conversation(
+            id=self.id,
+            line=self.line,
+            lang=self.lang,
+            state=self.state,
+            token_hash=self.token_hash,
+            created_at=self.created_at,
+            intake=dict(self.intake),
+            priority=self.priority,
+            operator_id=self.operator_id,
+            assigned_at=self.assigned_at,
+            risk=self.risk,
+            last_seq=self.last_seq,
+            answered=self.answered,
+            shared_connection=self.shared_connection,
+            forgotten=self.forgotten,
+        )
 
 
 @dataclass(frozen=True)
@@ -196,6 +243,17 @@ class Released:
     operator_id: str
     watchers: dict[str, str] = field(default_factory=dict)  # who stopped reading along
     voided: HandoverOffer | None = None
+
+
+@dataclass(frozen=True)
+class Lost:
+    """A volunteer past the grace period, taken off the floor with everything they held."""
+
+    operator_id: str
+    requeued: tuple[Requeued, ...]  # active chats, now at the front of their queues
+    closed: tuple[str, ...]  # wrap-ups that never finished: off the floor without one
+    voided: tuple[HandoverOffer, ...]  # offers to or from them (to: ``unavailable``)
+    unwatched: tuple[str, ...]  # conversations they read along in
 
 
 @dataclass(frozen=True)

@@ -35,6 +35,7 @@ from chatserver.hub.floor_records import (
     HandoverOffer,
     Left,
     LiveConversation,
+    Lost,
     Posted,
     Profile,
     Reaped,
@@ -42,7 +43,8 @@ from chatserver.hub.floor_records import (
     Requeued,
     Transfer,
 )
-from chatserver.hub.model import Message, OperatorState
+from chatserver.hub.model import ConversationState, Message, OperatorState, Risk
+from chatserver.hub.pinned import Pinned
 from chatserver.hub.queue import Waiting
 
 
@@ -103,6 +105,34 @@ class FloorState(Protocol):
         """
         ...
 
+    async def arrive_agreed(
+        self, arrival: Arrival, node: str, now: float, pinned: Pinned
+    ) -> Claimed | Waiting:
+        """A chat agreed by an appointment link: promised, so neither a full queue nor the
+        volunteer's capacity refuses it. If ``pinned.operator_id`` is connected and not away
+        (paused counts as on duty), it is theirs at once, beyond capacity like a takeover
+        (``Claimed``); else the visitor waits at the front of the line with the volunteer's
+        note for whoever takes them (``Waiting``). Refuses ``in_use``."""
+        ...
+
+    async def restore(
+        self,
+        arrival: Arrival,
+        state: ConversationState,
+        held_by: Profile | None,
+        answered: bool,
+        assigned_at: float | None,
+        risk: Risk,
+        now: float,
+    ) -> LiveConversation:
+        """Put a conversation the store kept open back on the floor (start-up after a crash
+        or a restart), nobody connected yet: the grace periods run from ``now``. Waiting:
+        the back of its line, in the order restored. Active or wrap-up: held by ``held_by``
+        (a presence is made for them, disconnected, if they have none), or, with nobody to
+        hold it, the front of the queue. Refuses ``in_use``, so that several nodes starting
+        at once restore each conversation once."""
+        ...
+
     async def claim(self, conversation_id: str, operator_id: str, now: float) -> Claimed:
         """Commit routing's plan: give this waiting visitor to this volunteer.
 
@@ -139,10 +169,26 @@ class FloorState(Protocol):
         no connection of this visitor left (already reaped)."""
         ...
 
-    async def leave(self, conversation_id: str, now: float) -> Left:
+    async def leave(
+        self,
+        conversation_id: str,
+        now: float,
+        gone_before: float | None = None,
+        forgotten: bool = False,
+    ) -> Left:
         """The visitor is gone. Waiting: out of the queue and off the floor. Active: wrap-up,
         with its open offer voided (outcome ``ended``) and a backup request dropped. Refuses
-        ``unknown`` and, in wrap-up already, ``not_active``."""
+        ``unknown`` and, in wrap-up already, ``not_active``.
+
+        ``gone_before`` is the sweep's check-and-set: only if the visitor still has no
+        connection and has had none since ``gone_before`` (else ``not_due``: they came back
+        on some node meanwhile). ``forgotten``: the visitor erased the conversation; from
+        this step on nothing more is posted in it (``forgotten``)."""
+        ...
+
+    async def raise_risk(self, conversation_id: str, risk: Risk) -> Risk | None:
+        """Raise the conversation's risk level, never lower it: the new level, or ``None``
+        when it was already as high. Refuses ``unknown``."""
         ...
 
     async def release(
@@ -174,6 +220,15 @@ class FloorState(Protocol):
 
     async def set_state(self, operator_id: str, state: OperatorState, now: float) -> Presence:
         """Available, paused or away. Refuses ``offline``."""
+        ...
+
+    async def lose_volunteer(self, operator_id: str, now: float, gone_before: float) -> Lost:
+        """The sweep's check-and-set for a volunteer past the grace period: only if they
+        still have no connection and have had none since ``gone_before`` (else ``not_due``).
+        Their active chats go to the front of the queue (readers-along stop, backup requests
+        lapse), unfinished wrap-ups leave the floor, offers to them (``unavailable``) and from
+        them (``ended``) are void, they stop reading along anywhere, and their presence goes.
+        Refuses ``unknown`` when there is no presence."""
         ...
 
     # ------------------------------------------------------------------ handover
