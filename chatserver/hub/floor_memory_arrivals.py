@@ -131,8 +131,8 @@ class MemoryArrivals(MemoryTeamwork):
         gone = presence.disconnected_at
         if presence.online or gone is None or gone > gone_before:
             raise FloorRefused(Refusal.NOT_DUE)
-        voided: list[HandoverOffer] = []
-        for offer in list(self._offers.values()):
+        voided: list[HandoverOffer] = []  # by conversation id, as every tuple of ``Lost``
+        for offer in sorted(self._offers.values(), key=lambda o: o.conversation_id):
             if operator_id in (offer.receiver, offer.sender):
                 voided.append(offer)
                 self._void_offer(offer.conversation_id)

@@ -247,7 +247,10 @@ class Released:
 
 @dataclass(frozen=True)
 class Lost:
-    """A volunteer past the grace period, taken off the floor with everything they held."""
+    """A volunteer past the grace period, taken off the floor with everything they held.
+
+    Every tuple is in conversation id order (the front ranks were given in that order), so
+    both floors answer alike."""
 
     operator_id: str
     requeued: tuple[Requeued, ...]  # active chats, now at the front of their queues
