@@ -159,19 +159,23 @@ class RedisFloor:
         return [codec.message(str(record)) for record in records]
 
     # ------------------------------------------------------------------ visitors and the queue
-    async def enqueue(self, arrival: Arrival, node: str, now: float, queue_limit: int) -> Waiting:
-        reply = await self._run(
-            "enqueue",
+    @staticmethod
+    def _arrival(arrival: Arrival) -> tuple[str | int, ...]:
+        """An arrival as the scripts' ``put_on_floor`` reads it (ARGV[2..10])."""
+        return (
             arrival.conversation_id,
             arrival.line,
             arrival.lang,
             arrival.token_hash,
             arrival.priority,
             arrival.last_seq,
-            node,
-            repr(now),
-            queue_limit,
+            repr(arrival.created_at),
+            codec.compact(arrival.intake),
+            arrival.shared_connection,
         )
+
+    async def enqueue(self, arrival: Arrival, node: str, now: float, queue_limit: int) -> Waiting:
+        reply = await self._run("enqueue", *self._arrival(arrival), node, repr(now), queue_limit)
         return codec.waiting(reply[1])
 
     async def claim(self, conversation_id: str, operator_id: str, now: float) -> Claimed:

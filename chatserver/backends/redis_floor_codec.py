@@ -6,7 +6,8 @@ field by field. Keeping every decoder here makes that correspondence one file to
 
 Times travel as Python's ``repr`` of the float and come back exactly; lists inside one field
 (lines, languages, the hand-back's ``avoid``) are joined by the unit separator, which no id
-or language code contains.
+or language code contains. Structured fields the scripts never look into (the intake, an
+agreed chat's ``Pinned`` with its earlier messages) are JSON, whose floats are ``repr`` too.
 """
 
 from __future__ import annotations
@@ -22,7 +23,8 @@ from chatserver.hub.floor_records import (
     LiveConversation,
     Profile,
 )
-from chatserver.hub.model import ConversationState, Message, OperatorState, Role
+from chatserver.hub.model import ConversationState, Message, OperatorState, Risk, Role
+from chatserver.hub.pinned import Pinned
 from chatserver.hub.queue import Waiting
 
 SEP = "\x1f"
@@ -67,7 +69,8 @@ def presence(row: list[Any]) -> Presence | None:
 def conversation(row: list[str]) -> LiveConversation | None:
     if not row:
         return None
-    cid, line, lang, state, op, prio, token, seq, answered, conns, gone = row
+    cid, line, lang, state, op, prio, token, seq, answered, conns, gone = row[:11]
+    created, intake, shared, risk, assigned, agreed, forgotten = row[11:]
     return LiveConversation(
         cid,
         line,
@@ -80,6 +83,71 @@ def conversation(row: list[str]) -> LiveConversation | None:
         answered == "1",
         int(conns),
         maybe_time(gone),
+        float(created),
+        json.loads(intake),
+        int(shared),
+        Risk(risk),
+        maybe_time(assigned),
+        pinned(agreed),
+        forgotten == "1",
+    )
+
+
+def compact(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+def pinned_json(agreed: Pinned) -> str:
+    """An agreed chat as kept in the conversation's hash: every field of every earlier
+    message, so the agreed volunteer rereads exactly what the visitor allowed."""
+    return compact(
+        {
+            "appointment_id": agreed.appointment_id,
+            "operator_id": agreed.operator_id,
+            "at": agreed.at,
+            "note": agreed.note,
+            "earlier": [
+                {
+                    "id": m.id,
+                    "conversation_id": m.conversation_id,
+                    "seq": m.seq,
+                    "role": m.role.value,
+                    "text": m.text,
+                    "at": m.at,
+                    "author": m.author,
+                    "author_alias": m.author_alias,
+                    "html": m.html,
+                    "code": m.code,
+                    "params": m.params,
+                }
+                for m in agreed.earlier
+            ],
+        }
+    )
+
+
+def pinned(value: str) -> Pinned | None:
+    if not value:
+        return None
+    data = json.loads(value)
+    earlier = tuple(
+        Message(
+            id=m["id"],
+            conversation_id=m["conversation_id"],
+            seq=int(m["seq"]),
+            role=Role(m["role"]),
+            text=m["text"],
+            at=float(m["at"]),
+            author=m["author"],
+            author_alias=m["author_alias"],
+            html=m["html"],
+            code=m["code"],
+            params=dict(m["params"]),
+        )
+        for m in data["earlier"]
+    )
+    return Pinned(
+        data["appointment_id"], data["operator_id"], float(data["at"]), data["note"], earlier
     )
 
 

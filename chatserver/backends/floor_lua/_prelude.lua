@@ -98,6 +98,41 @@ local function transfer(cid, c, to, now)
   return previous
 end
 
+-- the arrival's fields are ARGV[2..10]: id, line, lang, token hash, priority, last seq,
+-- created at, intake (JSON), shared connection (enqueue, arrive_agreed and restore alike)
+local function put_on_floor(node, now)
+  local cid, line, token = ARGV[2], ARGV[3], ARGV[5]
+  local gone = now
+  if node ~= '' then
+    redis.call('HSET', k('cv', cid), node, 1)
+    redis.call('SADD', k('nv', node), cid)
+    gone = ''
+  end
+  redis.call('HSET', k('c', cid), 'line', line, 'lang', ARGV[4], 'state', 'waiting', 'op', '',
+    'prio', ARGV[6], 'token', token, 'seq', ARGV[7], 'answered', '0', 'gone', gone,
+    'triaged', '0', 'created', ARGV[8], 'intake', ARGV[9], 'shared', ARGV[10], 'risk', 'none',
+    'assigned', '', 'pinned', '', 'forgotten', '0')
+  redis.call('SADD', k('open'), cid)
+  redis.call('HSET', k('tokens'), token, cid)
+  redis.call('SADD', k('lines'), line)
+  return hash(k('c', cid))
+end
+
+-- into its line's queue: at the back (the `next` counter) or before everyone (the `front`
+-- counter: a hand-back, a lost volunteer's chat, an agreed chat whose volunteer is away)
+local function queue_up(cid, c, now, front, avoid, avoid_until)
+  local rank
+  if front then
+    rank = redis.call('HINCRBY', k('ranks'), 'front', -1)
+  else
+    rank = redis.call('HINCRBY', k('ranks'), 'next', 1)
+  end
+  redis.call('HSET', k('c', cid), 'state', 'waiting', 'op', '', 'rank', rank, 'since', now,
+    'avoid', avoid or '', 'avoid_until', avoid_until or '0')
+  redis.call('ZADD', k('q', c.line), score(c.prio, rank), cid)
+  return rank
+end
+
 local function presence_out(op)
   local p = hash(k('p', op))
   if not p then return {} end
@@ -111,7 +146,8 @@ local function conversation_out(cid)
   local c = hash(k('c', cid))
   if not c then return {} end
   return {cid, c.line, c.lang, c.state, c.op, c.prio, c.token, c.seq, c.answered,
-    tostring(links(k('cv', cid))), c.gone}
+    tostring(links(k('cv', cid))), c.gone, c.created or '0', c.intake or '{}', c.shared or '0',
+    c.risk or 'none', c.assigned or '', c.pinned or '', c.forgotten or '0'}
 end
 
 local function entry_out(cid)

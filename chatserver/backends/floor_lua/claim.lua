@@ -27,7 +27,11 @@ redis.call('HSET', k('p', op), 'idle', ARGV[4])
 redis.call('HSET', k('c', cid), 'state', 'active', 'op', op, 'answered', '1')
 redis.call('HDEL', k('c', cid), 'note')
 local first = '1'
-if c.answered == '1' then first = '0' end
+if c.answered == '1' then
+  first = '0'
+else
+  redis.call('HSET', k('c', cid), 'assigned', ARGV[4])  -- the first assignment: the wait figure
+end
 local has_note = '0'
 if c.note then has_note = '1' end
 return {'ok', first, has_note, c.note or '', tostring(load + 1)}

@@ -10,8 +10,6 @@ drop_backup(cid)
 redis.call('SREM', k('ph', op), cid)
 redis.call('SREM', k('pt', op), cid)
 if redis.call('EXISTS', k('p', op)) == 1 then redis.call('HSET', k('p', op), 'idle', now) end
-local rank = redis.call('HINCRBY', k('ranks'), 'front', -1)
-redis.call('HSET', k('c', cid), 'state', 'waiting', 'op', '', 'note', note, 'rank', rank,
-  'since', now, 'avoid', op, 'avoid_until', avoid_until)
-redis.call('ZADD', k('q', c.line), score(c.prio, rank), cid)
+redis.call('HSET', k('c', cid), 'note', note)
+local rank = queue_up(cid, c, now, true, op, avoid_until)
 return {'ok', tostring(rank), watchers}
