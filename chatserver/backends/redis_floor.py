@@ -42,7 +42,7 @@ from chatserver.hub.floor_records import (
     message_of,
 )
 from chatserver.hub.floor_state import FloorState, PostFeed
-from chatserver.hub.model import ConversationState, Message, OperatorState
+from chatserver.hub.model import ConversationState, Message, OperatorState, Risk
 from chatserver.hub.queue import Waiting
 
 LUA = files("chatserver.backends") / "floor_lua"
@@ -207,14 +207,30 @@ class RedisFloor:
         reply = await self._run("visitor_disconnected", conversation_id, node, repr(now))
         return int(reply[1])
 
-    async def leave(self, conversation_id: str, now: float) -> Left:
-        _, was, operator_id, offer = await self._run("leave", conversation_id, repr(now))
+    async def leave(
+        self,
+        conversation_id: str,
+        now: float,
+        gone_before: float | None = None,
+        forgotten: bool = False,
+    ) -> Left:
+        _, was, operator_id, offer = await self._run(
+            "leave",
+            conversation_id,
+            repr(now),
+            "" if gone_before is None else repr(gone_before),
+            "1" if forgotten else "0",
+        )
         return Left(
             conversation_id,
             ConversationState(was),
             operator_id or None,
             codec.offer(conversation_id, offer),
         )
+
+    async def raise_risk(self, conversation_id: str, risk: Risk) -> Risk | None:
+        raised = (await self._run("raise_risk", conversation_id, risk.value))[1]
+        return Risk(raised) if raised else None
 
     async def release(
         self,

@@ -11,6 +11,7 @@ if client_id ~= '' then
     return {'dup', seen, first[1] or ''}
   end
 end
+if c.forgotten == '1' then return refuse('forgotten') end
 local open = c.state == 'waiting' or c.state == 'active'
 if role == 'visitor' and not open then return refuse('not_active') end
 if (role == 'operator' or role == 'note') and c.op ~= author then return refuse('not_holder') end
