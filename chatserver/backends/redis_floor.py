@@ -32,6 +32,7 @@ from chatserver.hub.floor_records import (
     HandoverOffer,
     Left,
     LiveConversation,
+    Lost,
     Posted,
     Profile,
     Reaped,
@@ -43,6 +44,7 @@ from chatserver.hub.floor_records import (
 )
 from chatserver.hub.floor_state import FloorState, PostFeed
 from chatserver.hub.model import ConversationState, Message, OperatorState, Risk
+from chatserver.hub.pinned import Pinned
 from chatserver.hub.queue import Waiting
 
 LUA = files("chatserver.backends") / "floor_lua"
@@ -178,6 +180,60 @@ class RedisFloor:
         reply = await self._run("enqueue", *self._arrival(arrival), node, repr(now), queue_limit)
         return codec.waiting(reply[1])
 
+    async def arrive_agreed(
+        self, arrival: Arrival, node: str, now: float, pinned: Pinned
+    ) -> Claimed | Waiting:
+        has_note = bool(pinned.note.strip())
+        reply = await self._run(
+            "arrive_agreed",
+            *self._arrival(arrival),
+            node,
+            repr(now),
+            codec.pinned_json(pinned),
+            pinned.operator_id,
+            "1" if has_note else "0",
+            pinned.note,
+        )
+        if reply[1] == "waiting":
+            return codec.waiting(reply[2])
+        return Claimed(arrival.conversation_id, pinned.operator_id, True, None, int(reply[2]))
+
+    async def restore(
+        self,
+        arrival: Arrival,
+        state: ConversationState,
+        held_by: Profile | None,
+        answered: bool,
+        assigned_at: float | None,
+        risk: Risk,
+        now: float,
+    ) -> LiveConversation:
+        holder: tuple[str | int, ...] = ("",)
+        if held_by is not None:
+            holder = (
+                held_by.id,
+                held_by.alias,
+                held_by.role,
+                codec.joined(held_by.lines),
+                codec.joined(held_by.languages),
+                held_by.capacity,
+                "1" if held_by.backup else "0",
+            )
+        reply = await self._run(
+            "restore",
+            *self._arrival(arrival),
+            repr(now),
+            state.value,
+            "1" if answered else "0",
+            "" if assigned_at is None else repr(assigned_at),
+            risk.value,
+            *holder,
+        )
+        restored = codec.conversation(reply[1])
+        if restored is None:  # cannot happen: the script just wrote it
+            raise FloorRefused(Refusal.UNKNOWN)
+        return restored
+
     async def claim(self, conversation_id: str, operator_id: str, now: float) -> Claimed:
         _, first, has_note, note, load = await self._run(
             "claim", conversation_id, operator_id, repr(now)
@@ -286,6 +342,22 @@ class RedisFloor:
 
     async def set_state(self, operator_id: str, state: OperatorState, now: float) -> Presence:
         return self._presence_of(await self._run("set_state", operator_id, state.value, repr(now)))
+
+    async def lose_volunteer(self, operator_id: str, now: float, gone_before: float) -> Lost:
+        _, requeued, closed, voided, unwatched = await self._run(
+            "lose_volunteer", operator_id, repr(now), repr(gone_before)
+        )
+        offers = [codec.offer(row[0], row[1:]) for row in voided]
+        return Lost(
+            operator_id,
+            tuple(
+                Requeued(cid, operator_id, int(rank), codec.pairs(watchers))
+                for cid, rank, watchers in requeued
+            ),
+            tuple(closed),
+            tuple(sorted((o for o in offers if o), key=lambda o: o.conversation_id)),
+            tuple(sorted(unwatched)),
+        )
 
     # ------------------------------------------------------------------ handover
     async def offer(

@@ -133,6 +133,24 @@ local function queue_up(cid, c, now, front, avoid, avoid_until)
   return rank
 end
 
+-- held by op from now; beyond capacity (counted as taken over) when `beyond`
+local function hold(cid, op, now, beyond)
+  redis.call('HSET', k('c', cid), 'state', 'active', 'op', op)
+  redis.call('SADD', k('ph', op), cid)
+  if beyond then redis.call('SADD', k('pt', op), cid) end
+  redis.call('HSET', k('p', op), 'idle', now)
+end
+
+-- byte order, as Python sorts ids: Lua's `<` collates by Redis's locale
+local function before(a, b)
+  local n = math.min(#a, #b)
+  for i = 1, n do
+    local x, y = string.byte(a, i), string.byte(b, i)
+    if x ~= y then return x < y end
+  end
+  return #a < #b
+end
+
 local function presence_out(op)
   local p = hash(k('p', op))
   if not p then return {} end
