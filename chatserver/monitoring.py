@@ -133,7 +133,8 @@ class Metrics:
             self.messages.labels(role.value)
         for namespace in namespaces:
             self.rate_limited.labels(namespace)
-        r.register(_Live(hub, sio, namespaces))
+        self.live = _Live(hub, sio, namespaces)
+        r.register(self.live)
         hub.bus.subscribe(self.on_event)
 
     # ------------------------------------------------------------ the hub's events
@@ -192,6 +193,11 @@ class _Live(Collector):
         self.hub = hub
         self.sio = sio
         self.namespaces = namespaces
+        self.by_line: Tally[str] = Tally()  # waiting visitors per line, as of ``refresh``
+
+    async def refresh(self) -> None:
+        """Read the floor before a scrape: the collector itself cannot await."""
+        self.by_line = Tally(entry.line for entry in await self.hub.waiting())
 
     def collect(self) -> Iterable[Metric]:
         connections = GaugeMetricFamily(
@@ -202,9 +208,8 @@ class _Live(Collector):
             connections.add_metric([namespace], count)
         yield connections
         waiting = GaugeMetricFamily("chat_waiting", "Visitors waiting now", labels=["line"])
-        by_line = Tally(entry.line for entry in self.hub.waiting())
         for line in self.hub.settings.lines:
-            waiting.add_metric([line.id], by_line[line.id])
+            waiting.add_metric([line.id], self.by_line[line.id])
         yield waiting
         try:
             tasks = len(asyncio.all_tasks())

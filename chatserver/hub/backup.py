@@ -8,16 +8,14 @@ acute alerts supervisors at once and shows the volunteer the line's emergency pr
 
 from __future__ import annotations
 
-from chatserver.errors import Forbidden, InvalidPayload
+from chatserver.errors import BackupTaken, Forbidden, InvalidPayload
 from chatserver.hub.access import (
     ensure_holder,
     ensure_holder_or_supervisor,
-    ensure_may_back_up,
     ensure_may_take_over,
     ensure_participant,
-    ensure_watcher,
 )
-from chatserver.hub.core import HubCore, risk_rank
+from chatserver.hub.core import HubCore
 from chatserver.hub.events import (
     BackupAnswered,
     BackupRequested,
@@ -25,8 +23,8 @@ from chatserver.hub.events import (
     Observed,
     RiskRaised,
 )
+from chatserver.hub.floor_records import FloorRefused, LiveConversation, Refusal
 from chatserver.hub.model import Conversation, ConversationState, Message, Risk, Role
-from chatserver.hub.state import BackupRequest
 from chatserver.i18n import localized
 
 MAX_REASON = 500
@@ -37,76 +35,90 @@ class BackupActions(HubCore):
         if len(reason) > MAX_REASON:
             raise InvalidPayload(f"A reason may be at most {MAX_REASON} characters.")
         async with self._lock:
-            conversation = ensure_holder(self._open.get(conversation_id), operator_id)
-            request = BackupRequest(conversation.id, operator_id, reason, self.clock.now())
-            self._backup_requests[conversation.id] = request
-            await self._audit(operator_id, "backup_request", conversation.id)
+            live = ensure_holder(await self.floor.conversation(conversation_id), operator_id)
+            try:
+                await self.floor.request_backup(live.id, operator_id, reason, self.clock.now())
+            except FloorRefused:
+                raise Forbidden() from None
+            await self._audit(operator_id, "backup_request", live.id)
             await self.bus.publish(
                 BackupRequested(
-                    conversation.id,
-                    self._backup_colleagues(exclude=operator_id),
+                    live.id,
+                    await self._backup_colleagues(exclude=operator_id),
                     self.alias(operator_id) or "",
                     reason,
-                    conversation.line,
+                    live.line,
                 )
             )
 
     async def join_as_backup(
         self, operator_id: str, conversation_id: str
     ) -> tuple[Conversation, list[Message]]:
-        """The first colleague to answer reads along from now on; returns the transcript."""
+        """The first colleague to answer reads along from now on; returns the transcript.
+
+        A backup colleague (or a supervisor) in an open conversation that is not their own,
+        where the volunteer asked for backup; a supervisor may always step in. Everything
+        else answers the same ``Forbidden``; only a backup colleague who came second to a
+        request they were alerted to hears ``backup_taken``.
+        """
         async with self._lock:
-            request = self._backup_requests.get(conversation_id)
-            conversation, presence = ensure_may_back_up(
-                self._open.get(conversation_id),
-                self._presences.get(operator_id),
-                asked=request is not None,
-                backup_taken="backup" in self._watchers.get(conversation_id, {}).values(),
-            )
-            alerted = self._backup_colleagues(exclude=conversation.operator_id or "")
-            self._backup_requests.pop(conversation_id, None)
+            live = await self.floor.conversation(conversation_id)
+            if live is None:
+                raise Forbidden()
+            asked, messages = await self._start_watching(live, operator_id, "backup")
             await self._audit(operator_id, "backup_join", conversation_id)
-            if request is not None:
+            if asked:
+                alerted = await self._backup_colleagues(exclude=live.operator_id or "")
                 others = tuple(o for o in alerted if o != operator_id)
                 await self.bus.publish(
-                    BackupAnswered(conversation_id, others, presence.account.alias)
+                    BackupAnswered(conversation_id, others, self.alias(operator_id) or "")
                 )
-            return await self._start_watching(conversation, operator_id, "backup")
+            await self._tell_observed(live, operator_id, "backup")
+            return live.record(), messages
 
     async def _start_watching(
-        self, conversation: Conversation, operator_id: str, kind: str
-    ) -> tuple[Conversation, list[Message]]:
+        self, live: LiveConversation, operator_id: str, kind: str
+    ) -> tuple[bool, list[Message]]:
         """Read along from now on, transcript first; under the conversation's lock, so no
-        message falls between the transcript and the live stream."""
-        async with self._conversation_locks[conversation.id]:
-            self._watchers.setdefault(conversation.id, {})[operator_id] = kind
-            messages = await self.store.messages(conversation.id)
-        holder = (conversation.operator_id,) if conversation.operator_id else ()
-        await self.bus.publish(
-            Observed(conversation.id, holder, self.alias(operator_id) or "", kind, True)
-        )
-        return conversation, messages
+        message falls between the transcript and the live stream. Returns whether it
+        answered a request for backup, and the transcript."""
+        async with self._conversation_locks[live.id]:
+            try:
+                call = await self.floor.watch(live.id, operator_id, kind)
+            except FloorRefused as refused:
+                if refused.reason is Refusal.BACKUP_TAKEN:
+                    raise BackupTaken() from None
+                raise Forbidden() from None
+            messages = await self.store.messages(live.id)
+        return call is not None, messages
+
+    async def _tell_observed(self, live: LiveConversation, operator_id: str, kind: str) -> None:
+        holder = (live.operator_id,) if live.operator_id else ()
+        await self.bus.publish(Observed(live.id, holder, self.alias(operator_id) or "", kind, True))
 
     async def stop_watching(self, operator_id: str, conversation_id: str) -> None:
         async with self._lock:
-            conversation = ensure_watcher(
-                self._open.get(conversation_id), operator_id, self._watchers
-            )
-            kind = self._watchers[conversation.id].pop(operator_id)
-            holder = (conversation.operator_id,) if conversation.operator_id else ()
+            live = await self.floor.conversation(conversation_id)
+            if live is None:
+                raise Forbidden()
+            try:
+                kind = await self.floor.unwatch(conversation_id, operator_id)
+            except FloorRefused:
+                raise Forbidden() from None
+            holder = (live.operator_id,) if live.operator_id else ()
             await self.bus.publish(
                 Observed(conversation_id, holder, self.alias(operator_id) or "", kind, False)
             )
 
     async def whisper(self, operator_id: str, conversation_id: str, text: str) -> Message:
         """Between volunteer and backup/supervisor only: never the visitor, never its replay."""
-        conversation = ensure_participant(
-            self._open.get(conversation_id), operator_id, self._watchers
+        live = ensure_participant(
+            await self.floor.conversation(conversation_id),
+            operator_id,
+            await self.floor.watchers(conversation_id),
         )
         text = self._valid_text(text)
-        return await self._post(
-            conversation, Role.WHISPER, text, to_visitor=False, author=operator_id
-        )
+        return await self._post(live, Role.WHISPER, text, to_visitor=False, author=operator_id)
 
     async def take_over(self, operator_id: str, conversation_id: str) -> Conversation:
         """A backup colleague or supervisor becomes the conversation's volunteer, at once.
@@ -114,18 +126,29 @@ class BackupActions(HubCore):
         Unlike routing this may exceed the taker's capacity: stepping in must not be blocked.
         """
         async with self._lock:
-            conversation, presence = ensure_may_take_over(
-                self._open.get(conversation_id), self._presences.get(operator_id), self._watchers
+            live, _ = ensure_may_take_over(
+                await self.floor.conversation(conversation_id),
+                await self.presence(operator_id),
+                await self.floor.watchers(conversation_id),
             )
-            if conversation.state is not ConversationState.ACTIVE:
+            if live.state is not ConversationState.ACTIVE:
                 raise Forbidden("The visitor has already left this conversation.")
-            await self._cancel_offers(conversation_id)
-            await self._audit(operator_id, "takeover", conversation_id, conversation.operator_id)
-            presence.taken_over.add(conversation_id)
-            await self._transfer(conversation, presence, "taken_over", None)
+            now = self.clock.now()
+            try:
+                transfer = await self._transfer(
+                    conversation_id,
+                    lambda: self.floor.take_over(conversation_id, operator_id, now),
+                    "taken_over",
+                )
+            except FloorRefused:
+                raise Forbidden() from None
+            await self._audit(operator_id, "takeover", conversation_id, transfer.previous)
+            if transfer.voided is not None:
+                await self._voided(transfer.voided, "ended")
             await self._route()
             await self._flush_positions()
-            return conversation
+            taken = await self.floor.conversation(conversation_id)
+            return (taken or live).record()
 
     async def flag(self, operator_id: str, conversation_id: str, risk: str) -> Risk:
         """Raise the risk level (never lower it); acute alerts supervisors immediately."""
@@ -134,65 +157,77 @@ class BackupActions(HubCore):
         except ValueError:
             raise InvalidPayload(f"risk must be one of {[r.value for r in Risk]}") from None
         async with self._lock:
-            conversation = ensure_participant(
-                self._open.get(conversation_id), operator_id, self._watchers
+            live = ensure_participant(
+                await self.floor.conversation(conversation_id),
+                operator_id,
+                await self.floor.watchers(conversation_id),
             )
-            if risk_rank(level) <= risk_rank(conversation.risk):
-                return conversation.risk
-            conversation.risk = level
-            await self.store.save_conversation(conversation)
+            try:
+                raised = await self.floor.raise_risk(conversation_id, level)
+            except FloorRefused:
+                raise Forbidden() from None
+            if raised is None:
+                now_live = await self.floor.conversation(conversation_id)
+                return (now_live or live).risk
+            stored = await self.store.conversation(conversation_id) or live.record()
+            stored.risk = level
+            await self.store.save_conversation(stored)
             await self._audit(operator_id, "flag", conversation_id, level.value)
-            alerted = self._supervisors() if level is Risk.ACUTE else ()
+            alerted = await self._supervisors() if level is Risk.ACUTE else ()
+            operators = await self._operators(live)
             await self.bus.publish(
                 RiskRaised(
                     conversation_id,
                     alerted,
                     level.value,
                     self.alias(operator_id) or "",
-                    conversation.line,
-                    self._operators(conversation),
+                    live.line,
+                    operators,
                 )
             )
             if level is Risk.ACUTE:
-                line = self._line(conversation.line)
-                text = localized(line.emergency_procedure, conversation.lang)
+                line = self._line(live.line)
+                text = localized(line.emergency_procedure, live.lang)
                 if text:
-                    await self.bus.publish(
-                        EmergencyProcedure(conversation_id, self._operators(conversation), text)
-                    )
+                    await self.bus.publish(EmergencyProcedure(conversation_id, operators, text))
             return level
 
     async def record_block(self, operator_id: str, conversation_id: str) -> None:
         """A volunteer blocks an abusive visitor: only its own conversations; audited."""
-        async with self._lock:
-            ensure_holder_or_supervisor(
-                self._open.get(conversation_id), self._presences.get(operator_id), operator_id
-            )
-            await self._audit(operator_id, "block", conversation_id)
+        ensure_holder_or_supervisor(
+            await self.floor.conversation(conversation_id),
+            await self.presence(operator_id),
+            operator_id,
+        )
+        await self._audit(operator_id, "block", conversation_id)
 
     async def _escalate_backup_requests(self) -> None:
         """Sweep: a request nobody joined within the configured time goes to supervisors."""
         now = self.clock.now()
-        timeout = self.settings.routing.backup_timeout_seconds
-        for request in list(self._backup_requests.values()):
-            if not request.escalated and now - request.at >= timeout:
-                request.escalated = True
-                conversation = self._open.get(request.conversation_id)
-                await self.bus.publish(
-                    BackupRequested(
-                        request.conversation_id,
-                        self._supervisors(),
-                        self.alias(request.requester) or "",
-                        request.reason,
-                        conversation.line if conversation else "",
-                        escalated=True,
-                    )
+        due_before = now - self.settings.routing.backup_timeout_seconds
+        for request in await self.floor.backup_requests():
+            if request.escalated or request.at > due_before:
+                continue
+            try:
+                call = await self.floor.escalate_backup(request.conversation_id, due_before)
+            except FloorRefused:  # answered meanwhile, or another node escalated it
+                continue
+            live = await self.floor.conversation(call.conversation_id)
+            await self.bus.publish(
+                BackupRequested(
+                    call.conversation_id,
+                    await self._supervisors(),
+                    self.alias(call.requester) or "",
+                    call.reason,
+                    live.line if live else "",
+                    escalated=True,
                 )
+            )
 
-    def _supervisors(self) -> tuple[str, ...]:
-        return tuple(p.id for p in self._presences.values() if p.online and p.is_supervisor)
+    async def _supervisors(self) -> tuple[str, ...]:
+        presences = await self.floor.presences()
+        return tuple(p.id for p in presences if p.online and p.is_supervisor)
 
-    def _backup_colleagues(self, exclude: str) -> tuple[str, ...]:
-        return tuple(
-            p.id for p in self._presences.values() if p.online and p.may_back_up and p.id != exclude
-        )
+    async def _backup_colleagues(self, exclude: str) -> tuple[str, ...]:
+        presences = await self.floor.presences()
+        return tuple(p.id for p in presences if p.online and p.may_back_up and p.id != exclude)

@@ -1,23 +1,23 @@
-"""The floor's mechanics: the queue, routing, positions, offers, watchers and transfers.
+"""The floor's mechanics: routing, positions, offers, watchers and transfers.
 
 :class:`HubCore` is the part every helpline action stands on; the actions themselves live in
-``visitors.py`` and ``volunteers.py`` (and later ``handover.py``, ``backup.py``), each a
-mixin over this core, and :class:`chatserver.hub.hub.Hub` puts them together. The state it
-moves is kept in ``state.py`` (:class:`~chatserver.hub.state.HubState`) and the message path it
-speaks through in ``messages.py`` (:class:`~chatserver.hub.messages.MessagePath`), one class
-stack: ``HubState`` <- ``MessagePath`` <- ``HubCore`` <- the mixins.
+``visitors.py``, ``volunteers.py``, ``handover.py``, ``backup.py`` and ``supervision.py``, each
+a mixin over this core, and :class:`chatserver.hub.hub.Hub` puts them together. The floor's
+state lives in ``self.floor`` (see ``state.py``); the message path is ``messages.py``. One
+class stack: ``HubState`` <- ``MessagePath`` <- ``HubCore`` <- the mixins.
 
-Concurrency: every change to the floor (queue, assignments, presence) happens under one
-``asyncio.Lock``, so an assignment is atomic: no visitor reaches two volunteers and no
-volunteer exceeds capacity. Messages only take their conversation's own lock, which keeps them
-in order without making one chat wait for another. Lock order is always floor, then
-conversation.
+Concurrency: every change to the floor is one floor operation that checks its preconditions
+and commits atomically, or is refused (``FloorRefused``) and changes nothing. Routing plans
+from a snapshot of the floor and commits each pair with ``claim``; a pair another node took
+first is refused and routing plans again. On this node one action at a time changes the
+floor (``self._lock``), which keeps the order of what people hear the order of what
+happened. A conversation changes hands under its own lock, so no message of this node falls
+between the switch and the transcript the new volunteer receives.
 """
 
 from __future__ import annotations
 
-import heapq
-from collections.abc import Iterable
+from collections.abc import Awaitable, Callable
 from dataclasses import replace
 
 from chatserver.backends.base import AuditEntry, StatsDelta
@@ -33,168 +33,168 @@ from chatserver.hub.events import (
     StatsRecorded,
 )
 from chatserver.hub.floor import Presence, staffing
+from chatserver.hub.floor_records import (
+    Claimed,
+    FloorRefused,
+    HandoverOffer,
+    LiveConversation,
+    Transfer,
+)
 from chatserver.hub.messages import MessagePath
 from chatserver.hub.model import Conversation, ConversationState, Risk
 from chatserver.hub.pinned import Pinned
 from chatserver.hub.queue import Staffing, Waiting, estimate_wait
 from chatserver.hub.routing import plan_assignments, shuns
-from chatserver.hub.state import Offer
+
+# how often routing plans again in one go when other nodes took its planned pairs first; the
+# next action or the sweep (every second) routes again anyway
+REPLANS = 5
 
 
 class HubCore(MessagePath):
     # ------------------------------------------------------------------ queue and routing
-    def _enqueue(
-        self, conversation: Conversation, front: bool, avoid: frozenset[str] = frozenset()
-    ) -> None:
-        if front:
-            self._front_rank -= 1
-            rank = self._front_rank
-        else:
-            self._next_rank += 1
-            rank = self._next_rank
-        entry = Waiting(
-            conversation.id,
-            conversation.line,
-            conversation.lang,
-            conversation.priority,
-            rank,
-            since=self.clock.now(),
-            avoid=avoid,
-            avoid_until=self.clock.now() + self.settings.routing.handback_avoid_seconds,
-        )
-        self._queues[conversation.line].add(entry)
-        self._dirty.add(conversation.line)
-
-    def waiting(self) -> Iterable[Waiting]:
+    async def waiting(self) -> list[Waiting]:
         """Everyone waiting, on every line, in the order they are to be helped."""
-        return heapq.merge(*self._queues.values(), key=lambda e: e.key)
+        return await self.floor.waiting()
 
     async def _route(self) -> None:
-        """Give waiting visitors to free volunteers; must run under the floor lock."""
-        now = self.clock.now()
-        presences = list(self._presences.values())
-        for entry, presence in plan_assignments(self.waiting(), presences, now):
-            conversation = self._open[entry.conversation_id]
-            self._queues[entry.line].remove(entry.conversation_id)
+        """Give waiting visitors to free volunteers: plan from a snapshot, commit each pair
+        with one ``claim``, and plan again when another node was faster."""
+        for _ in range(REPLANS):
+            now = self.clock.now()
+            presences = await self.floor.presences()
+            self._learn(presences)
+            if not any(p.online and p.free_slots for p in presences):
+                return  # nobody has room: a long queue costs nothing
+            plan = plan_assignments(await self.floor.waiting(), presences, now)
+            refused = False
+            for entry, presence in plan:
+                if not await self._assign(entry, presence, now):
+                    refused = True
+            if not refused:
+                return
+
+    async def _assign(self, entry: Waiting, presence: Presence, now: float) -> bool:
+        """Commit one planned pair; ``False`` when the floor refused it (plan again)."""
+        async with self._conversation_locks[entry.conversation_id]:
+            try:
+                claimed = await self.floor.claim(entry.conversation_id, presence.id, now)
+            except FloorRefused:
+                return False
+            live = await self.floor.conversation(entry.conversation_id)
+            if live is None:  # cannot happen: it was just claimed
+                return True
             self._dirty.add(entry.line)
-            presence.held.add(conversation.id)
-            presence.idle_since = now
-            if not conversation.answered:
-                conversation.answered = True
-                conversation.assigned_at = now
-                await self._record(
-                    StatsDelta(entry.line, now, answered=1, wait=now - conversation.created_at)
-                )
-            await self._announce_assignment(
-                conversation,
-                presence,
-                to_visitor=True,
-                note=self._handover_notes.pop(conversation.id, None),
-                switch=True,
-            )
-            await self._publish_status(presence)
-            await self._say(conversation, "assigned", alias=presence.account.alias)
+            self._typing.forget(live.id)
+            await self._announce_assignment(live, presence.id, True, claimed.note, switch=True)
+        await self._assigned(live, presence.id, claimed)
+        return True
+
+    async def _assigned(self, live: LiveConversation, operator_id: str, claimed: Claimed) -> None:
+        """What follows an assignment: statistics, the volunteer's status, the system line."""
+        now = self.clock.now()
+        if claimed.first:
+            await self._record(StatsDelta(live.line, now, answered=1, wait=now - live.created_at))
+        await self._tell_watchers(live.id, operator_id)
+        await self._publish_status_of(operator_id)
+        await self._say(live, "assigned", alias=self.alias(operator_id) or "")
 
     async def _announce_assignment(
         self,
-        conversation: Conversation,
-        presence: Presence,
+        live: LiveConversation,
+        operator_id: str,
         to_visitor: bool,
         note: str | None = None,
         switch: bool = False,
     ) -> None:
-        """Send the volunteer the conversation with its transcript.
-
-        With ``switch``, the conversation becomes the volunteer's in the same step, under the
-        conversation's lock: a message is either in the transcript or reaches the volunteer
-        live, never neither (a visitor may be typing while they are assigned).
-        """
-        async with self._conversation_locks[conversation.id]:
-            if switch:
-                conversation.state = ConversationState.ACTIVE
-                conversation.operator_id = presence.id
-                self._typing.forget(conversation.id)
-                await self.store.save_conversation(conversation)
-            messages = tuple(await self.store.messages(conversation.id))
-            await self.bus.publish(
-                Assigned(
-                    conversation,
-                    presence.id,
-                    presence.account.alias,
-                    messages,
-                    note,
-                    to_visitor,
-                    self._appointment_for(conversation.id, presence.id),
-                )
+        """Send the volunteer the conversation with its transcript (``switch``: it just
+        became theirs, so the record is saved with its new holder first). The caller holds
+        the conversation's lock when the holder changed: a message is either in the
+        transcript or reaches the volunteer live, never neither."""
+        conversation = live.record()
+        if switch:
+            await self.store.save_conversation(conversation)
+        messages = tuple(await self.store.messages(live.id))
+        await self.bus.publish(
+            Assigned(
+                conversation,
+                operator_id,
+                self.alias(operator_id) or "",
+                messages,
+                note,
+                to_visitor,
+                self._appointment_for(live.pinned, operator_id),
             )
-        await self._tell_watchers(conversation, presence.id)
+        )
 
-    def _appointment_for(self, conversation_id: str, operator_id: str) -> Pinned | None:
+    @staticmethod
+    def _appointment_for(pinned: Pinned | None, operator_id: str) -> Pinned | None:
         """What a volunteer who gets an agreed chat sees of the agreement: its time and note
         for anyone; the earlier chat only for the volunteer the visitor allowed to reread it."""
-        pinned = self._pinned.get(conversation_id)
         if pinned is None or pinned.operator_id == operator_id:
             return pinned
         return replace(pinned, earlier=())
 
-    async def _tell_watchers(self, conversation: Conversation, holder: str) -> None:
+    async def _tell_watchers(self, conversation_id: str, holder: str) -> None:
         """The volunteer always knows who reads along, also after a handover or reconnect."""
-        for watcher, kind in self._watchers.get(conversation.id, {}).items():
+        for watcher, kind in (await self.floor.watchers(conversation_id)).items():
             if watcher != holder:
                 await self.bus.publish(
-                    Observed(conversation.id, (holder,), self.alias(watcher) or "", kind, True)
+                    Observed(conversation_id, (holder,), self.alias(watcher) or "", kind, True)
                 )
 
     async def _flush_positions(self) -> None:
-        """Tell waiting visitors of changed places or estimates, and nobody else."""
+        """Tell this node's waiting visitors of changed places or estimates, nobody else."""
+        if not self._dirty:
+            return
         now = self.clock.now()
         dirty, self._dirty = self._dirty, set()
-        for line_id in sorted(dirty):
-            line = self._line(line_id)
-            durations = list(self._durations[line_id])
-            by_lang: dict[str, Staffing] = {}
-            for position, entry in enumerate(self._queues[line_id], start=1):
-                if entry.lang not in by_lang:
-                    by_lang[entry.lang] = staffing(self._presences.values(), line_id, entry.lang)
-                on_duty = by_lang[entry.lang]
-                estimate = estimate_wait(
-                    position, on_duty, durations, self.settings.routing.assumed_chat_seconds
+        waiting = [e for e in await self.floor.waiting() if e.line in dirty]
+        presences = await self.floor.presences() if waiting else []
+        positions: dict[str, int] = {}
+        by_lang: dict[tuple[str, str], Staffing] = {}
+        for entry in waiting:
+            line = self._line(entry.line)
+            position = positions[entry.line] = positions.get(entry.line, 0) + 1
+            if entry.conversation_id not in self._here:
+                continue  # told by the node its visitor is connected to
+            if (entry.line, entry.lang) not in by_lang:
+                by_lang[entry.line, entry.lang] = staffing(presences, entry.line, entry.lang)
+            on_duty = by_lang[entry.line, entry.lang]
+            estimate = estimate_wait(
+                position,
+                on_duty,
+                list(self._durations[entry.line]),
+                self.settings.routing.assumed_chat_seconds,
+            )
+            # nobody on duty: say so and show where else to turn at once, not after a wait
+            show_alternatives = bool(line.alternatives) and (
+                on_duty.nobody_on_duty or now - entry.since >= line.alternatives_after_seconds
+            )
+            told = (position, estimate, show_alternatives)
+            if self._told.get(entry.conversation_id) == told:
+                continue
+            self._told[entry.conversation_id] = told
+            await self.bus.publish(
+                QueueUpdate(
+                    entry.conversation_id,
+                    entry.lang,
+                    position,
+                    estimate,
+                    line.alternatives if show_alternatives else (),
+                    nobody_on_duty=on_duty.nobody_on_duty,
                 )
-                # nobody on duty: say so and show where else to turn at once, not after a wait
-                show_alternatives = bool(line.alternatives) and (
-                    on_duty.nobody_on_duty or now - entry.since >= line.alternatives_after_seconds
-                )
-                told = (position, estimate, show_alternatives)
-                if entry.told == told:
-                    continue
-                entry.told = told
-                await self.bus.publish(
-                    QueueUpdate(
-                        entry.conversation_id,
-                        entry.lang,
-                        position,
-                        estimate,
-                        line.alternatives if show_alternatives else (),
-                        nobody_on_duty=on_duty.nobody_on_duty,
-                    )
-                )
+            )
 
     def _mark_all_dirty(self) -> None:
-        self._dirty.update(self._queues)
+        self._dirty.update(line.id for line in self.settings.lines)
 
-    def position(self, conversation_id: str) -> int | None:
-        conversation = self._open.get(conversation_id)
-        if conversation is None:
-            return None
-        return self._queues[conversation.line].position(conversation_id)
+    async def position(self, conversation_id: str) -> int | None:
+        return await self.floor.position(conversation_id)
 
     # ------------------------------------------------------------------ helpers
-    async def _void_offer(self, offer: Offer, reason: str) -> None:
-        """The offer is off; the sender keeps the conversation and hears why."""
-        self._offers.pop(offer.conversation_id, None)
-        receiver = self._presences.get(offer.receiver)
-        if receiver is not None:
-            receiver.reserved.discard(offer.conversation_id)
+    async def _voided(self, offer: HandoverOffer, reason: str) -> None:
+        """The floor ended an offer (``reason``); the sender keeps the chat and hears why."""
         await self._audit(offer.receiver, f"handover_{reason}", offer.conversation_id)
         if reason != "declined":
             await self.bus.publish(HandoverWithdrawn(offer.conversation_id, offer.receiver, reason))
@@ -206,23 +206,13 @@ class HubCore(MessagePath):
             )
         self._mark_all_dirty()
 
-    async def _cancel_offers(self, conversation_id: str | None = None, operator: str = "") -> None:
-        """The conversation ended, or the receiver dropped out: offers about it are void."""
-        for offer in list(self._offers.values()):
-            if offer.conversation_id == conversation_id:
-                await self._void_offer(offer, "ended")
-            elif operator and offer.receiver == operator:
-                await self._void_offer(offer, "unavailable")
-            elif operator and offer.sender == operator:
-                await self._void_offer(offer, "ended")
-
     async def _tell_open_backup_requests(self, presence: Presence) -> None:
         """A colleague who comes on duty (or reloads the console) hears of every call for
         backup nobody has answered yet, as if they had been there when it was made: a
         volunteer asking for help must not depend on who happened to be connected then.
         Supervisors also hear of the calls already escalated to them."""
-        for request in self._backup_requests.values():
-            conversation = self._open.get(request.conversation_id)
+        for request in await self.floor.backup_requests():
+            conversation = await self.floor.conversation(request.conversation_id)
             if conversation is None or request.requester == presence.id:
                 continue
             if presence.may_back_up or (request.escalated and presence.is_supervisor):
@@ -248,6 +238,11 @@ class HubCore(MessagePath):
             )
         )
 
+    async def _publish_status_of(self, operator_id: str) -> None:
+        presence = await self.presence(operator_id)
+        if presence is not None:
+            await self._publish_status(presence)
+
     async def _audit(
         self, actor: str, action: str, conversation_id: str | None, detail: str | None = None
     ) -> None:
@@ -257,53 +252,41 @@ class HubCore(MessagePath):
         )
 
     async def _transfer(
-        self, conversation: Conversation, to: Presence, reason: str, note: str | None
-    ) -> None:
-        """Give an active conversation to another volunteer, losing and doubling nothing.
+        self, conversation_id: str, commit: Callable[[], Awaitable[Transfer]], reason: str
+    ) -> Transfer:
+        """Let the floor give an active conversation to another volunteer (``commit``: an
+        accepted offer or a takeover), losing and doubling nothing, and tell everyone.
 
-        Under the conversation's lock, so no message is published between the switch and the
-        transcript the new volunteer receives: whatever came before is in the transcript,
-        whatever comes after reaches the new volunteer live.
+        The floor switches the holder under the conversation's lock, and the new volunteer's
+        transcript is read under it too: whatever this node stored before is in the
+        transcript, whatever comes after reaches the new volunteer live.
         """
-        now = self.clock.now()
-        previous = self._presences.get(conversation.operator_id or "")
-        async with self._conversation_locks[conversation.id]:
-            conversation.operator_id = to.id
-            self._typing.forget(conversation.id)
-            to.held.add(conversation.id)
-            self._watchers.get(conversation.id, {}).pop(to.id, None)
-            if previous is not None:
-                previous.held.discard(conversation.id)
-                previous.taken_over.discard(conversation.id)
-                previous.idle_since = now
-            await self.store.save_conversation(conversation)
-            messages = tuple(await self.store.messages(conversation.id))
-            await self.bus.publish(
-                Assigned(
-                    conversation,
-                    to.id,
-                    to.account.alias,
-                    messages,
-                    note,
-                    to_visitor=True,
-                    appointment=self._appointment_for(conversation.id, to.id),
-                )
-            )
-        await self._tell_watchers(conversation, to.id)
-        if previous is not None:
-            await self.bus.publish(Released(conversation.id, previous.id, reason))
-            await self._publish_status(previous)
-        await self._publish_status(to)
-        await self._say(conversation, "colleague_takes_over", alias=to.account.alias)
+        async with self._conversation_locks[conversation_id]:
+            transfer = await commit()  # FloorRefused goes to the caller, nothing changed
+            live = await self.floor.conversation(conversation_id)
+            self._typing.forget(conversation_id)
+            if live is not None:
+                await self._announce_assignment(live, transfer.to, True, transfer.note, True)
+        if live is None:
+            return transfer
+        await self._tell_watchers(live.id, transfer.to)
+        if transfer.previous is not None and transfer.previous != transfer.to:
+            await self.bus.publish(Released(live.id, transfer.previous, reason))
+            await self._publish_status_of(transfer.previous)
+        await self._publish_status_of(transfer.to)
+        await self._say(live, "colleague_takes_over", alias=self.alias(transfer.to) or "")
+        return transfer
 
-    async def _stop_all_watching(self, conversation: Conversation, reason: str = "ended") -> None:
-        """Reading along ends (chat over, or back in the queue); the holder hears it too."""
-        holder = (conversation.operator_id,) if conversation.operator_id else ()
-        for operator_id, kind in self._watchers.pop(conversation.id, {}).items():
+    async def _stopped_watching(
+        self, conversation_id: str, holder: str | None, watchers: dict[str, str], reason: str
+    ) -> None:
+        """Reading along ended (chat over, or back in the queue); the holder hears it too."""
+        holders = (holder,) if holder else ()
+        for operator_id, kind in watchers.items():
             await self.bus.publish(
-                Observed(conversation.id, holder, self.alias(operator_id) or "", kind, False)
+                Observed(conversation_id, holders, self.alias(operator_id) or "", kind, False)
             )
-            await self.bus.publish(Released(conversation.id, operator_id, reason))
+            await self.bus.publish(Released(conversation_id, operator_id, reason))
 
     async def _record(self, delta: StatsDelta) -> None:
         """Statistics, numbers only: into the store, and on the bus for whoever measures."""
@@ -318,34 +301,37 @@ class HubCore(MessagePath):
         await self._record(StatsDelta(conversation.line, now, duration=duration))
         self._dirty.add(conversation.line)
 
-    def check_invariants(self) -> None:
+    async def check_invariants(self) -> None:
         """Raise AssertionError if the floor is inconsistent; used by the property tests,
         between operations (so no conversation's lock may be held or waited for)."""
         assert len(self._conversation_locks) == 0, "a conversation lock was left behind"
+        presences = await self.floor.presences()
         holders: dict[str, str] = {}
-        for presence in self._presences.values():
+        for presence in presences:
             routed = len(presence.held - presence.taken_over)
             assert routed + len(presence.reserved) <= presence.account.capacity, "over capacity"
             for conversation_id in presence.held:
                 assert conversation_id not in holders, "conversation held twice"
                 holders[conversation_id] = presence.id
-        for conversation in self._open.values():
-            queued = conversation.id in self._queues[conversation.line]
+        waiting = await self.floor.waiting()
+        queued = {e.conversation_id for e in waiting}
+        for conversation in await self.floor.open_conversations():
             if conversation.state is ConversationState.WAITING:
-                assert queued and conversation.id not in holders, "waiting but not queued"
+                assert conversation.id in queued, "waiting but not queued"
+                assert conversation.id not in holders, "waiting but held"
             else:
-                assert not queued, "queued while held"
+                assert conversation.id not in queued, "queued while held"
                 assert holders.get(conversation.id) == conversation.operator_id, "holder mismatch"
-        for offer in self._offers.values():
+        by_id = {p.id: p for p in presences}
+        for offer in await self.floor.offers():
             assert holders.get(offer.conversation_id) == offer.sender, "offered chat left sender"
-            receiver = self._presences.get(offer.receiver)
+            receiver = by_id.get(offer.receiver)
             assert receiver and offer.conversation_id in receiver.reserved, "slot not reserved"
         now = self.clock.now()
-        for entry in self.waiting():
+        for entry in waiting:
             assert not any(
-                p.can_take(entry.line, entry.lang, now)
-                and not shuns(entry, p, self._presences.values(), now)
-                for p in self._presences.values()
+                p.can_take(entry.line, entry.lang, now) and not shuns(entry, p, presences, now)
+                for p in presences
             ), "visitor waits while a matching volunteer has a free slot"
 
 

@@ -8,6 +8,8 @@ colleague dropping out leaves it where it was and tells the sender why.
 from __future__ import annotations
 
 from chatserver.errors import (
+    ChatError,
+    Forbidden,
     HandoverPending,
     InvalidPayload,
     InvalidState,
@@ -15,13 +17,14 @@ from chatserver.errors import (
     OperatorFull,
     OperatorUnavailable,
 )
-from chatserver.hub.access import ensure_holder, ensure_offered_to
+from chatserver.hub.access import ensure_holder
 from chatserver.hub.core import HubCore
 from chatserver.hub.events import HandoverOffered, Released
-from chatserver.hub.model import Conversation, ConversationState, OperatorState, Role
-from chatserver.hub.state import Offer
+from chatserver.hub.floor_records import FloorRefused, LiveConversation, Refusal
+from chatserver.hub.model import ConversationState, Role
 
 MAX_NOTE = 2000
+NO_OFFER = "There is no open offer of this conversation to you."
 
 
 class HandoverActions(HubCore):
@@ -30,88 +33,98 @@ class HandoverActions(HubCore):
         if len(note) > MAX_NOTE:
             raise InvalidPayload(f"A handover note may be at most {MAX_NOTE} characters.")
         async with self._lock:
-            conversation = ensure_holder(self._open.get(conversation_id), operator_id)
-            if conversation.state is not ConversationState.ACTIVE:
+            live = ensure_holder(await self.floor.conversation(conversation_id), operator_id)
+            if live.state is not ConversationState.ACTIVE:
                 raise InvalidState("Only an active conversation can be handed over.")
-            if conversation.id in self._offers:
-                raise HandoverPending()
             if to == "queue":
-                await self._hand_to_queue(conversation, operator_id, note)
+                await self._hand_to_queue(live, operator_id, note)
             else:
-                await self._offer(conversation, operator_id, to, note)
+                await self._offer(live, operator_id, to, note)
             await self._route()
             await self._flush_positions()
 
-    async def _offer(self, conversation: Conversation, sender: str, to: str, note: str) -> None:
-        receiver = self._presences.get(to)
+    async def _offer(self, live: LiveConversation, sender: str, to: str, note: str) -> None:
         if to == sender:
             raise InvalidPayload("Hand over to a colleague, not to yourself.")
-        if receiver is None or not receiver.online:
-            raise OperatorUnavailable(reason="offline")
-        if receiver.state is not OperatorState.AVAILABLE:
-            raise OperatorUnavailable(reason=receiver.state.value)
-        if receiver.load + len(receiver.reserved) >= receiver.account.capacity:
-            raise OperatorFull()
-        if not receiver.account.serves(conversation.line, conversation.lang):
-            raise NotOnLine()
         timeout = self.settings.routing.handover_timeout_seconds
-        self._offers[conversation.id] = Offer(
-            conversation.id, sender, to, note, self.clock.now() + timeout
-        )
-        receiver.reserved.add(conversation.id)  # routing keeps the slot free meanwhile
-        await self._audit(sender, "handover_offer", conversation.id, detail=to)
+        try:
+            await self.floor.offer(live.id, sender, to, note, self.clock.now() + timeout)
+        except FloorRefused as refused:
+            raise await self._offer_refused(refused.reason, to) from None
+        await self._audit(sender, "handover_offer", live.id, detail=to)
         await self.bus.publish(
             HandoverOffered(
-                conversation.id,
-                to,
-                sender,
-                self.alias(sender) or "",
-                note,
-                conversation.line,
-                dict(conversation.intake),
+                live.id, to, sender, self.alias(sender) or "", note, live.line, dict(live.intake)
             )
         )
 
-    async def _hand_to_queue(self, conversation: Conversation, sender: str, note: str) -> None:
+    async def _offer_refused(self, reason: Refusal, to: str) -> ChatError:
+        """Why the colleague cannot take the offer, as the volunteer hears it."""
+        if reason is Refusal.OFFER_PENDING:
+            return HandoverPending()
+        if reason is Refusal.OFFLINE:
+            return OperatorUnavailable(reason="offline")
+        if reason is Refusal.NOT_AVAILABLE:
+            receiver = await self.floor.presence(to)
+            return OperatorUnavailable(reason=receiver.state.value if receiver else "offline")
+        if reason is Refusal.FULL:
+            return OperatorFull()
+        if reason is Refusal.NOT_SERVING:
+            return NotOnLine()
+        if reason is Refusal.NOT_ACTIVE:
+            return InvalidState("Only an active conversation can be handed over.")
+        return Forbidden()
+
+    async def _hand_to_queue(self, live: LiveConversation, sender: str, note: str) -> None:
         """Front of the queue, priority kept; the note travels with the transcript."""
         if note.strip():
-            await self._post(conversation, Role.NOTE, note, to_visitor=False, author=sender)
-        await self._stop_all_watching(conversation, "handed_over")
-        self._backup_requests.pop(conversation.id, None)
-        presence = self._presences[sender]
-        presence.held.discard(conversation.id)
-        presence.taken_over.discard(conversation.id)
-        presence.idle_since = self.clock.now()
-        conversation.state = ConversationState.WAITING
-        conversation.operator_id = None
-        await self.store.save_conversation(conversation)
-        self._handover_notes[conversation.id] = note
-        await self._audit(sender, "handover_queue", conversation.id)
-        await self.bus.publish(Released(conversation.id, sender, "handed_over"))
-        await self._publish_status(presence)
-        await self._say(conversation, "handed_to_queue", operators=())
-        self._enqueue(conversation, front=True, avoid=frozenset({sender}))
+            await self._post(live, Role.NOTE, note, to_visitor=False, author=sender)
+        now = self.clock.now()
+        avoid_until = now + self.settings.routing.handback_avoid_seconds
+        try:
+            requeued = await self.floor.requeue(live.id, sender, now, avoid_until, note)
+        except FloorRefused as refused:
+            if refused.reason is Refusal.OFFER_PENDING:
+                raise HandoverPending() from None
+            raise Forbidden() from None
+        await self._stopped_watching(live.id, sender, requeued.watchers, "handed_over")
+        waiting = await self.floor.conversation(live.id)
+        if waiting is not None:
+            await self.store.save_conversation(waiting.record())
+        await self._audit(sender, "handover_queue", live.id)
+        await self.bus.publish(Released(live.id, sender, "handed_over"))
+        await self._publish_status_of(sender)
+        await self._say(live, "handed_to_queue", operators=())
+        self._dirty.add(live.line)
 
-    def offers_to(self, operator_id: str) -> list[str]:
+    async def offers_to(self, operator_id: str) -> list[str]:
         """Conversations offered to this volunteer and not yet answered."""
-        return [o.conversation_id for o in self._offers.values() if o.receiver == operator_id]
+        return [o.conversation_id for o in await self.floor.offers() if o.receiver == operator_id]
 
     async def accept_handover(self, operator_id: str, conversation_id: str) -> None:
         async with self._lock:
-            offer = ensure_offered_to(self._offers.get(conversation_id), operator_id)
-            del self._offers[conversation_id]
-            receiver = self._presences[operator_id]
-            receiver.reserved.discard(conversation_id)
-            conversation = self._open[conversation_id]
-            await self._audit(operator_id, "handover_accept", conversation_id, detail=offer.sender)
-            await self._transfer(conversation, receiver, "handed_over", offer.note)
+            now = self.clock.now()
+            try:
+                transfer = await self._transfer(
+                    conversation_id,
+                    lambda: self.floor.accept(conversation_id, operator_id, now),
+                    "handed_over",
+                )
+            except FloorRefused:
+                raise Forbidden(NO_OFFER) from None
+            await self._audit(
+                operator_id, "handover_accept", conversation_id, detail=transfer.previous
+            )
             await self._route()
             await self._flush_positions()
 
     async def decline_handover(self, operator_id: str, conversation_id: str) -> None:
         async with self._lock:
-            offer = ensure_offered_to(self._offers.get(conversation_id), operator_id)
-            await self._void_offer(offer, "declined")
+            try:
+                offer = await self.floor.decline(conversation_id, operator_id)
+            except FloorRefused:
+                raise Forbidden(NO_OFFER) from None
+            await self._voided(offer, "declined")
             # the slot the offer held is free again: someone waiting may take it now
             await self._route()
             await self._flush_positions()
@@ -119,6 +132,10 @@ class HandoverActions(HubCore):
     async def _expire_offers(self) -> None:
         """Sweep: an offer nobody answered in time counts as declined."""
         now = self.clock.now()
-        for offer in list(self._offers.values()):
+        for offer in await self.floor.offers():
             if offer.expires_at <= now:
-                await self._void_offer(offer, "timeout")
+                try:
+                    expired = await self.floor.expire_offer(offer.conversation_id, now)
+                except FloorRefused:  # answered meanwhile
+                    continue
+                await self._voided(expired, "timeout")

@@ -5,11 +5,12 @@ Everything a helpline does with a conversation is a method here, named in its ow
 transport and no SQL: it reads the clock it is given, writes through the ``Store`` and tells
 the world what happened by publishing events on its bus.
 
-Concurrency: every change to the floor (queue, assignments, presence) happens under one
-``asyncio.Lock``, so an assignment is atomic: no visitor reaches two volunteers and no
-volunteer exceeds capacity. Messages only take their conversation's own lock, which keeps them
-in order without making one chat wait for another. Lock order is always floor, then
-conversation.
+Concurrency: the floor (queue, assignments, presence) lives in ``self.floor`` and changes only
+by its own atomic operations, so no visitor reaches two volunteers and no volunteer exceeds
+capacity, also with several nodes on one Redis (see ``core.py``). On one node, one action at
+a time changes the floor (``self._lock``); messages take only their conversation's lock, which
+keeps them in order without making one chat wait for another. Lock order is always the node's
+lock, then a conversation's.
 """
 
 from __future__ import annotations
@@ -20,12 +21,11 @@ from dataclasses import dataclass
 from chatserver.clock import iso
 from chatserver.hub import lines as opening
 from chatserver.hub.account_changes import AccountChanges
-from chatserver.hub.events import Purged
-from chatserver.hub.floor import Presence, VisitorLink, staffing
+from chatserver.hub.events import OperatorConnection, Purged, VisitorConnection
+from chatserver.hub.floor import staffing
+from chatserver.hub.floor_records import Arrival, FloorRefused, Profile
 from chatserver.hub.handover import HandoverActions
-from chatserver.hub.model import (
-    ConversationState,
-)
+from chatserver.hub.model import Conversation, ConversationState
 from chatserver.hub.queue import estimate_wait
 from chatserver.hub.sessions import SessionActions
 from chatserver.hub.state import OPEN_STATES
@@ -47,6 +47,11 @@ class LineStatus:
     estimated_wait_seconds: int | None  # for someone joining now; None: nobody on duty
 
 
+# the sweep's leader lease: whichever node holds it applies what is due on the whole floor
+# (grace periods, offer timeouts, backup escalation, the purge); renewed every sweep
+LEADER_LEASE_SECONDS = 5.0
+
+
 class Hub(
     VisitorActions, VolunteerActions, HandoverActions, Supervision, AccountChanges, SessionActions
 ):
@@ -56,6 +61,8 @@ class Hub(
 
         Waiting visitors return to their lines in their old order, and volunteers' chats stay
         theirs for the grace period; whoever does not come back is handled by :meth:`sweep`.
+        With several nodes, each conversation is restored once (``restore`` refuses one
+        already on the floor), so a node joining a running floor changes nothing.
         """
         now = self.clock.now()
         async with self._lock:
@@ -67,34 +74,31 @@ class Hub(
             for conversation in sorted(
                 await self.store.open_conversations(), key=lambda c: c.created_at
             ):
-                messages = await self.store.messages(conversation.id)
-                conversation.last_seq = max(
-                    (m.seq for m in messages), default=conversation.last_seq
-                )
-                if self.settings.line(conversation.line) is None:
-                    continue
-                self._remember(conversation)
-                self._visitors[conversation.id] = VisitorLink(0, now)
-                if conversation.state is ConversationState.WAITING:
-                    self._enqueue(conversation, front=False)
-                elif conversation.operator_id:
-                    presence = await self._presence_for(conversation.operator_id, now)
-                    if presence is None:
-                        self._enqueue(conversation, front=True)
-                    else:
-                        presence.held.add(conversation.id)
+                if self.settings.line(conversation.line) is not None:
+                    await self._restore(conversation, now)
+            self._mark_all_dirty()
             await self._route()
             await self._flush_positions()
 
-    async def _presence_for(self, operator_id: str, now: float) -> Presence | None:
-        presence = self._presences.get(operator_id)
-        if presence is None:
-            account = await self.store.account(operator_id)
-            if account is None:
-                return None
-            presence = Presence(account, disconnected_at=now, idle_since=now)
-            self._presences[operator_id] = presence
-        return presence
+    async def _restore(self, conversation: Conversation, now: float) -> None:
+        messages = await self.store.messages(conversation.id)
+        conversation.last_seq = max((m.seq for m in messages), default=conversation.last_seq)
+        held_by = None
+        if conversation.state is not ConversationState.WAITING and conversation.operator_id:
+            account = await self.store.account(conversation.operator_id)
+            held_by = Profile.of(account) if account is not None else None
+        try:
+            await self.floor.restore(
+                Arrival.of(conversation),
+                conversation.state,
+                held_by,
+                conversation.answered,
+                conversation.assigned_at,
+                conversation.risk,
+                now,
+            )
+        except FloorRefused:  # on the floor already: another node restored it, or runs it
+            return
 
     # ------------------------------------------------------------------ time passes
     async def sweep(self) -> None:
@@ -102,42 +106,74 @@ class Hub(
         typing indicators held back.
 
         Called every second by the server and directly by tests after moving a manual clock,
-        so no behaviour depends on sleeping.
+        so no behaviour depends on sleeping. What is due on the whole floor is applied by the
+        node holding the leader lease, each item a check-and-set (a stale leader's step is
+        refused); what this node told its own clients it checks itself.
         """
         now = self.clock.now()
-        routing = self.settings.routing
+        leading = await self.floor.lead(self.node, LEADER_LEASE_SECONDS)
         async with self._lock:
-            for conversation_id, link in list(self._visitors.items()):
-                conversation = self._open.get(conversation_id)
-                if conversation is None:
-                    self._visitors.pop(conversation_id, None)
-                    continue
-                if (
-                    link.gone_since is not None
-                    and now - link.gone_since >= routing.visitor_grace_seconds
-                ) and conversation.state in OPEN_STATES:
-                    await self._visitor_gone(conversation, "disconnected", by="system")
-            for presence in list(self._presences.values()):
-                gone = presence.disconnected_at
-                if gone is not None and now - gone >= routing.operator_grace_seconds:
-                    await self._volunteer_lost(presence)
-            await self._expire_offers()
-            await self._escalate_backup_requests()
-            for line in self.settings.lines:
-                if line.alternatives and any(
-                    e.told is not None
-                    and not e.told[2]
-                    and now - e.since >= line.alternatives_after_seconds
-                    for e in self._queues[line.id]
-                ):
-                    self._dirty.add(line.id)
+            if leading:
+                await self._sweep_floor(now)
+            await self._alternatives_due(now)
+            if self._floor_shared:  # other nodes move the queue: look again every sweep
+                self._mark_all_dirty()
             await self._route()
             await self._flush_positions()
             await self._tell_typing_due()
-        await self._expire_sessions(now)
-        if self.followup_sweep is not None:  # appointments past their time count as missed
-            await self.followup_sweep(now)
-        await self._purge_due(now)
+        if leading:
+            await self._expire_sessions(now)
+            if self.followup_sweep is not None:  # appointments past their time: missed
+                await self.followup_sweep(now)
+            await self._purge_due(now)
+
+    async def _sweep_floor(self, now: float) -> None:
+        """The leader's part: dead nodes, grace periods, offers, backup escalation."""
+        routing = self.settings.routing
+        await self._reap_dead_nodes(now)
+        visitors_due = now - routing.visitor_grace_seconds
+        for live in await self.floor.open_conversations():
+            gone = live.visitor_gone_since
+            gone_long = gone is not None and gone <= visitors_due
+            if live.state in OPEN_STATES and live.visitor_connections == 0 and gone_long:
+                await self._visitor_gone(live, "disconnected", "system", False, visitors_due)
+        volunteers_due = now - routing.operator_grace_seconds
+        for presence in await self.floor.presences():
+            gone = presence.disconnected_at
+            if not presence.online and gone is not None and gone <= volunteers_due:
+                await self._volunteer_lost(presence.id, now, volunteers_due)
+        await self._expire_offers()
+        await self._escalate_backup_requests()
+
+    async def _reap_dead_nodes(self, now: float) -> None:
+        """A node that died (its heartbeat lease lapsed) keeps no one connected: whoever had
+        their last connection there starts the ordinary grace period now."""
+        for node in await self.floor.dead_nodes():
+            try:
+                reaped = await self.floor.reap(node, now)
+            except FloorRefused:  # alive again, or reaped by another
+                continue
+            for operator_id in reaped.operators:
+                await self.bus.publish(OperatorConnection(operator_id, False))
+            for conversation_id in reaped.visitors:
+                live = await self.floor.conversation(conversation_id)
+                if live is not None:
+                    operators = await self._operators(live)
+                    await self.bus.publish(VisitorConnection(live.id, operators, False))
+            self._mark_all_dirty()
+
+    async def _alternatives_due(self, now: float) -> None:
+        """A visitor here who has waited long enough is shown where else to turn."""
+        lines = {line.id: line for line in self.settings.lines if line.alternatives}
+        if not lines or not self._told:
+            return
+        for entry in await self.floor.waiting():
+            line = lines.get(entry.line)
+            told = self._told.get(entry.conversation_id)
+            if line is None or told is None or told[2]:
+                continue
+            if now - entry.since >= line.alternatives_after_seconds:
+                self._dirty.add(entry.line)
 
     async def _purge_due(self, now: float) -> None:
         """Transcripts, notes and the audit log follow the retention policy.
@@ -157,19 +193,19 @@ class Hub(
             log.info("retention purge: %s", "; ".join(report.lines()))
 
     # ------------------------------------------------------------------ lines (public API)
-    def line_status(self, line_id: str) -> LineStatus:
+    async def line_status(self, line_id: str) -> LineStatus:
         """What the public API says about a line: open now, next opening, wait."""
         line = self._line(line_id)
         now = self.clock.now()
         is_open = opening.is_open(line, now)
         next_open = None if is_open else opening.next_open(line, now)
-        queue = self._queues[line.id]
+        waiting = await self.floor.queue_length(line.id)
         estimate = estimate_wait(
-            len(queue) + 1,
-            staffing(self._presences.values(), line.id),
+            waiting + 1,
+            staffing(await self.floor.presences(), line.id),
             list(self._durations[line.id]),
             self.settings.routing.assumed_chat_seconds,
         )
         return LineStatus(
-            line, is_open, iso(next_open) if next_open is not None else None, len(queue), estimate
+            line, is_open, iso(next_open) if next_open is not None else None, waiting, estimate
         )

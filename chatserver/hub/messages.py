@@ -13,26 +13,39 @@ from __future__ import annotations
 from dataclasses import replace
 
 from chatserver import i18n
-from chatserver.errors import Forbidden, Forgotten
+from chatserver.errors import ChatError, ConversationEnded, Forbidden, Forgotten
 from chatserver.hub.events import MessagePosted, TypingChanged
-from chatserver.hub.model import Conversation, ConversationState, Message, Role
+from chatserver.hub.floor_records import Draft, FloorRefused, LiveConversation, Refusal
+from chatserver.hub.model import ConversationState, Message, Role
 from chatserver.hub.state import HubState
 from chatserver.privacy.redaction import redact
 
 REDACTED_ROLES = frozenset({Role.VISITOR, Role.OPERATOR, Role.NOTE, Role.WHISPER})
 
 
+def refused_message(refusal: Refusal, role: Role) -> ChatError:
+    """What the writer hears when the floor did not take a message."""
+    if refusal is Refusal.FORGOTTEN:
+        return Forgotten()
+    if refusal is Refusal.NOT_HOLDER:
+        return Forbidden("This conversation is no longer yours.")
+    if refusal is Refusal.NOT_ALLOWED:
+        return Forbidden()
+    if role is Role.OPERATOR:
+        return ConversationEnded("The visitor has left this conversation.")
+    return ConversationEnded()
+
+
 class MessagePath(HubState):
-    def _operators(self, conversation: Conversation) -> tuple[str, ...]:
+    async def _operators(self, conversation: LiveConversation) -> tuple[str, ...]:
         """Who on the operator side hears about this conversation: holder, backup, observers."""
         holder = (conversation.operator_id,) if conversation.operator_id else ()
-        return holder + tuple(
-            w for w in self._watchers.get(conversation.id, {}) if w != conversation.operator_id
-        )
+        watchers = await self.floor.watchers(conversation.id)
+        return holder + tuple(w for w in watchers if w != conversation.operator_id)
 
     async def _post(
         self,
-        conversation: Conversation,
+        conversation: LiveConversation,
         role: Role,
         text: str,
         *,
@@ -44,39 +57,31 @@ class MessagePath(HubState):
     ) -> Message:
         """Store, then tell: a message is durable before anyone, sender included, hears of it.
 
-        Its HTML is made here, once (linear in the text, so a few milliseconds at most), and
-        travels and is stored with it: no transcript sent again is parsed again.
+        The floor gives it its sequence number and checks, in the same step, that the writer
+        may still write here: a volunteer's message that arrives after the conversation
+        passed to a colleague is refused instead of slipping through, and so is anything for
+        a conversation the visitor erased. Its HTML is made here, once (linear in the text),
+        and travels and is stored with it: no transcript sent again is parsed again.
 
-        ``operators=None`` means everyone on the operator side at the moment of sending,
-        decided under the conversation's lock: a handover that happens meanwhile cannot make
-        a message go to the old volunteer only. A volunteer's message that arrives after the
-        conversation passed to a colleague is refused instead of slipping through, and so is
-        anything for a conversation the visitor erased: the erase waits for this lock, so what
-        is stored is erased with the rest, and what comes later is never stored.
+        ``operators=None`` means everyone on the operator side at the moment of sending.
+        Under the conversation's lock on this node, so messages are stored and told in
+        sequence order, and an erase (which takes the same lock) comes after any message
+        already on its way: what is stored is erased with the rest.
         """
         async with self._conversation_locks[conversation.id]:
-            if conversation.forgotten:
-                raise Forgotten()
-            if role is Role.OPERATOR and conversation.operator_id != author:
-                raise Forbidden("This conversation is no longer yours.")
+            alias = self.alias(author) if author else None
+            draft = Draft(role, text, self.clock.now(), author, alias)
+            try:
+                posted = await self.floor.post(conversation.id, draft)
+            except FloorRefused as refused:
+                raise refused_message(refused.reason, role) from None
             if operators is None:
-                operators = self._operators(conversation)
-            conversation.last_seq += 1
-            seq = conversation.last_seq
-            message = Message(
-                id=f"{conversation.id}-{seq}",
-                conversation_id=conversation.id,
-                seq=seq,
-                role=role,
-                text=text,
-                at=self.clock.now(),
-                author=author,
-                author_alias=self.alias(author) if author else None,
-                html=self.sanitize(text),
-                code=code,
-                params=dict(params or {}),
+                live = await self.floor.conversation(conversation.id) or conversation
+                operators = await self._operators(live)
+            message = replace(
+                posted.message, html=self.sanitize(text), code=code, params=dict(params or {})
             )
-            await self.store.append_message(self._as_stored(conversation, message))
+            await self.store.append_message(self._as_stored(conversation.line, message))
             if role in (Role.VISITOR, Role.OPERATOR):  # a message ends its author's typing
                 self._typing.sent((conversation.id, role is Role.OPERATOR))
             await self.bus.publish(MessagePosted(message, to_visitor, operators))
@@ -84,7 +89,7 @@ class MessagePath(HubState):
 
     async def _say(
         self,
-        conversation: Conversation,
+        conversation: LiveConversation,
         code: str,
         *,
         to_visitor: bool = True,
@@ -100,19 +105,21 @@ class MessagePath(HubState):
             code=code, params=params,
         )  # fmt: skip
 
-    def _as_stored(self, conversation: Conversation, message: Message) -> Message:
+    def _as_stored(self, line_id: str, message: Message) -> Message:
         """What goes into the transcript: redacted where the line asks for it.
 
         The live conversation is unchanged (the volunteer may need the phone number now);
         only the copy that is kept loses phone numbers, e-mail, IBANs and postal codes.
         """
-        line = self.settings.line(conversation.line)
+        line = self.settings.line(line_id)
         if line is None or not line.redact or message.role not in REDACTED_ROLES:
             return message
         text = redact(message.text)
         return replace(message, text=text, html=self.sanitize(text))
 
-    async def _typed(self, conversation: Conversation, by_volunteer: bool, active: bool) -> None:
+    async def _typed(
+        self, conversation: LiveConversation, by_volunteer: bool, active: bool
+    ) -> None:
         """Someone types (or stopped): the other side hears of a change, a few times a second
         at most; a change held back is told by the sweep (:meth:`_tell_typing_due`)."""
         side = (conversation.id, by_volunteer)
@@ -121,14 +128,14 @@ class MessagePath(HubState):
 
     async def _tell_typing_due(self) -> None:
         for (conversation_id, by_volunteer), active in self._typing.due(self.clock.now()):
-            conversation = self._open.get(conversation_id)
+            conversation = await self.floor.conversation(conversation_id)
             if conversation is not None and conversation.state is ConversationState.ACTIVE:
                 await self._publish_typing(conversation, by_volunteer, active)
 
     async def _publish_typing(
-        self, conversation: Conversation, by_volunteer: bool, active: bool
+        self, conversation: LiveConversation, by_volunteer: bool, active: bool
     ) -> None:
-        operators = () if by_volunteer else self._operators(conversation)
+        operators = () if by_volunteer else await self._operators(conversation)
         await self.bus.publish(
             TypingChanged(
                 conversation.id, active, by_volunteer, operators, after_seq=conversation.last_seq

@@ -1,11 +1,13 @@
-"""What the hub keeps about the floor, and the plain look-ups and checks on it.
+"""What the hub keeps itself, and the plain look-ups and checks it makes.
 
-:class:`HubState` is the bottom of the hub's class stack: the state every action reads or
-changes (conversations, queues, presences, watchers, offers), the small look-ups on it, and the
-checks a request passes before anything changes. It changes nothing on its own and publishes
+:class:`HubState` is the bottom of the hub's class stack. The floor (who waits, who holds
+which chat, offers, readers-along) is not here: it lives in ``self.floor``, a
+:class:`~chatserver.hub.floor_state.FloorState`, in this process's memory or in Redis. What
+stays here is what belongs to this node only: the typing gate, what this node last told its
+own waiting visitors (position updates are coalesced per node), the wait estimate's recent
+durations, and a lock that lets one action at a time change the floor from this node (across
+nodes every floor operation is atomic on its own). It changes nothing on its own and publishes
 nothing; the message path (``messages.py``) and the floor's mechanics (``core.py``) build on it.
-Kept apart so that the list of live state can be read in one place (docs/architecture-floor.md
-counts it) without the code that moves it.
 """
 
 from __future__ import annotations
@@ -13,7 +15,6 @@ from __future__ import annotations
 import asyncio
 from collections import deque
 from collections.abc import Awaitable, Callable, Iterable
-from dataclasses import dataclass
 
 from chatserver.backends.base import Store
 from chatserver.clock import Clock, iso
@@ -27,93 +28,85 @@ from chatserver.errors import (
 )
 from chatserver.hub import lines as opening
 from chatserver.hub.events import EventBus
-from chatserver.hub.floor import Presence, VisitorLink
+from chatserver.hub.floor import Presence
+from chatserver.hub.floor_memory import MemoryFloor
+from chatserver.hub.floor_records import LiveConversation
+from chatserver.hub.floor_state import FloorState
 from chatserver.hub.locks import KeyedLocks
 from chatserver.hub.model import Conversation, ConversationState
-from chatserver.hub.pinned import Pinned
-from chatserver.hub.queue import LineQueue
 from chatserver.hub.typing_gate import TypingGate
 from chatserver.privacy.retention import SpacePurge
 from chatserver.privacy.sanitize import to_html
 from chatserver.settings import LineSettings, Settings
 
+Told = tuple[int, int | None, bool]  # the (position, estimate, alternatives) a visitor heard
+
 OPEN_STATES = (ConversationState.WAITING, ConversationState.ACTIVE)
 LEAVE_REASONS = frozenset({"left", "quick_exit"})
 
 
-@dataclass
-class Offer:
-    """A warm handover waiting for the colleague's answer; the chat stays with the sender."""
-
-    conversation_id: str
-    sender: str
-    receiver: str
-    note: str
-    expires_at: float
-
-
-@dataclass
-class BackupRequest:
-    """A volunteer asked for a backup colleague (achterwacht) and nobody has joined yet."""
-
-    conversation_id: str
-    requester: str
-    reason: str
-    at: float
-    escalated: bool = False
-
-
 class HubState:
-    """The floor's live state, and the look-ups and checks that only read it (see ``core.py``
-    for which lock guards what)."""
+    """The node's own state, the floor it works on, and the look-ups that only read."""
 
-    def __init__(self, settings: Settings, store: Store, clock: Clock) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        store: Store,
+        clock: Clock,
+        floor: FloorState | None = None,
+        node: str = "",
+    ) -> None:
         self.settings = settings
         self.store = store
         self.clock = clock
+        self.floor: FloorState = floor if floor is not None else MemoryFloor(clock)
+        # connections are counted per node on the floor ("" there means nobody connected)
+        self.node = node or "embedded"
         self.bus = EventBus()
         # the one road from visitor text to HTML, once per message; app.py wraps it in a timer
         # for /metrics
         self.sanitize: Callable[[str], str] = to_html
-        self._lock = asyncio.Lock()
-        self._open: dict[str, Conversation] = {}
-        self._by_token: dict[str, str] = {}
-        self._queues: dict[str, LineQueue] = {line.id: LineQueue() for line in settings.lines}
-        self._presences: dict[str, Presence] = {}
-        self._visitors: dict[str, VisitorLink] = {}
-        self._conversation_locks = KeyedLocks()
+        self._lock = asyncio.Lock()  # one floor-changing action at a time from this node
+        self._conversation_locks = KeyedLocks()  # "store, then tell" in order, on this node
         self._typing = TypingGate()  # who types, told on change and a few times a second
         self._durations: dict[str, deque[float]] = {
             line.id: deque(maxlen=settings.routing.estimate_window) for line in settings.lines
         }
-        self._next_rank = 0
         self._purged_at = float("-inf")
-        self._front_rank = 0
-        self._dirty: set[str] = set()
-        # conversation id -> {operator id: "backup" | "observer"}: read along, invisible
-        self._watchers: dict[str, dict[str, str]] = {}
-        self._offers: dict[str, Offer] = {}  # open handover offers, by conversation
-        self._backup_requests: dict[str, BackupRequest] = {}
-        self._handover_notes: dict[str, str] = {}  # for whoever takes it from the queue
-        self._triaged: set[str] = set()  # conversations whose first message was looked at
-        self._pinned: dict[str, Pinned] = {}  # chats opened by an appointment link
+        self._dirty: set[str] = set()  # lines whose waiting visitors here must hear again
+        self._told: dict[str, Told] = {}  # conversation id -> what its visitor last heard here
+        self._here: dict[str, int] = {}  # conversation id -> its visitor's sockets on this node
+        self._aliases: dict[str, str] = {}  # operator id -> alias, as last seen on the floor
         # the follow-up's part of the retention purge (spaces behind links), set by app.py
         self.space_purge: SpacePurge | None = None
         # the follow-up's part of the sweep (appointments past their time), set by app.py
         self.followup_sweep: Callable[[float], Awaitable[None]] | None = None
 
-    def held(self, operator_id: str) -> list[Conversation]:
-        presence = self._presences.get(operator_id)
+    async def held(self, operator_id: str) -> list[Conversation]:
+        """The chats a volunteer holds (active or in wrap-up), as records."""
+        presence = await self.floor.presence(operator_id)
         if presence is None:
             return []
-        return [self._open[c] for c in sorted(presence.held) if c in self._open]
+        found = [await self.floor.conversation(c) for c in sorted(presence.held)]
+        return [live.record() for live in found if live is not None]
 
-    def presence(self, operator_id: str) -> Presence | None:
-        return self._presences.get(operator_id)
+    async def presence(self, operator_id: str) -> Presence | None:
+        presence = await self.floor.presence(operator_id)
+        if presence is not None:
+            self._aliases[presence.id] = presence.account.alias
+        return presence
 
     def alias(self, operator_id: str) -> str | None:
-        presence = self._presences.get(operator_id)
-        return presence.account.alias if presence else None
+        """The alias of an operator this node has seen on the floor (names on the wire);
+        no floor read, so it may be called for every message."""
+        return self._aliases.get(operator_id)
+
+    def _learn(self, presences: Iterable[Presence]) -> None:
+        for presence in presences:
+            self._aliases[presence.id] = presence.account.alias
+
+    async def _live(self, conversation_id: str) -> LiveConversation | None:
+        return await self.floor.conversation(conversation_id)
 
     def _line(self, line_id: str) -> LineSettings:
         line = self.settings.line(line_id)
@@ -154,30 +147,16 @@ class HubState:
             raise InvalidPayload("The message contains characters that are not text.") from None
         return text
 
-    async def _visitor_conversation(self, conversation_id: str) -> Conversation:
-        conversation = self._open.get(conversation_id)
-        if conversation is None:
+    async def _visitor_conversation(self, conversation_id: str) -> LiveConversation:
+        """The visitor's open conversation, or why they cannot act in it."""
+        live = await self.floor.conversation(conversation_id)
+        if live is None:
             raise ConversationEnded()
-        if conversation.forgotten:
+        if live.forgotten:
             raise Forgotten()
-        if conversation.state not in OPEN_STATES:
+        if live.state not in OPEN_STATES:
             raise ConversationEnded()
-        return conversation
-
-    def _remember(self, conversation: Conversation) -> None:
-        self._open[conversation.id] = conversation
-        self._by_token[conversation.token_hash] = conversation.id
-
-    def _forget_open(self, conversation: Conversation) -> None:
-        self._triaged.discard(conversation.id)
-        self._typing.forget(conversation.id)
-        self._handover_notes.pop(conversation.id, None)
-        self._pinned.pop(conversation.id, None)
-        self._watchers.pop(conversation.id, None)
-        self._backup_requests.pop(conversation.id, None)
-        self._open.pop(conversation.id, None)
-        self._by_token.pop(conversation.token_hash, None)
-        self._visitors.pop(conversation.id, None)
+        return live
 
     @staticmethod
     def _close(conversation: Conversation, now: float, by: str, reason: str) -> None:
@@ -185,3 +164,15 @@ class HubState:
             conversation.ended_at = now
             conversation.ended_by = by
             conversation.end_reason = reason
+
+    def _off_floor(self, conversation_id: str) -> None:
+        """The conversation left the floor: this node forgets what it kept about it."""
+        self._typing.forget(conversation_id)
+        self._told.pop(conversation_id, None)
+        self._here.pop(conversation_id, None)
+
+    @property
+    def _floor_shared(self) -> bool:
+        """Other nodes change this floor too (the Redis mode): what this node told its
+        visitors may be outdated without any action here."""
+        return not isinstance(self.floor, MemoryFloor)

@@ -32,10 +32,12 @@ class Supervision(BackupActions):
     ) -> tuple[Conversation, list[Message]]:
         """A supervisor reads along (audited); the volunteer is told, the visitor never."""
         async with self._lock:
-            supervisor = ensure_supervisor(self._presences.get(operator_id))
-            conversation = ensure_may_observe(self._open.get(conversation_id), supervisor)
+            supervisor = ensure_supervisor(await self.presence(operator_id))
+            live = ensure_may_observe(await self.floor.conversation(conversation_id), supervisor)
             await self._audit(operator_id, "observe", conversation_id)
-            return await self._start_watching(conversation, operator_id, "observer")
+            _, messages = await self._start_watching(live, operator_id, "observer")
+            await self._tell_observed(live, operator_id, "observer")
+            return live.record(), messages
 
     async def place_hold(
         self, operator_id: str, conversation_id: str, reason: str, days: int | None
@@ -44,7 +46,7 @@ class Supervision(BackupActions):
 
         Audited and listed for administrators; it lapses by itself at the end of its term.
         """
-        ensure_supervisor(self._presences.get(operator_id))
+        ensure_supervisor(await self.presence(operator_id))
         ensure_stored(await self.store.conversation(conversation_id))
         hold = new_hold(self.settings, conversation_id, operator_id, reason, self.clock.now(), days)
         await self.store.add_hold(hold)
@@ -52,7 +54,7 @@ class Supervision(BackupActions):
         return hold
 
     async def release_hold(self, operator_id: str, conversation_id: str) -> None:
-        ensure_supervisor(self._presences.get(operator_id))
+        ensure_supervisor(await self.presence(operator_id))
         if not await self.store.release_hold(conversation_id):
             raise Forbidden("There is no hold on this conversation.")
         await self._audit(operator_id, "hold_released", conversation_id)
@@ -65,8 +67,9 @@ class Supervision(BackupActions):
         Audited (who, when, which conversation; never text). Live chats are read with
         ``observe`` instead, which the volunteer sees.
         """
+        still_open = await self.floor.conversation(conversation_id) is not None
         conversation = ensure_may_read_transcript(
-            account, await self.store.conversation(conversation_id), conversation_id in self._open
+            account, await self.store.conversation(conversation_id), still_open
         )
         messages = await self.store.messages(conversation_id)
         await self._audit(account.id, "transcript_read", conversation_id)
@@ -74,17 +77,19 @@ class Supervision(BackupActions):
 
     async def broadcast(self, operator_id: str, text: str) -> None:
         """A message from a supervisor to every operator online (e.g. "busy night, hold on")."""
-        supervisor = ensure_supervisor(self._presences.get(operator_id))
+        supervisor = ensure_supervisor(await self.presence(operator_id))
         if not text.strip() or len(text) > MAX_BROADCAST:
             raise InvalidPayload(f"A broadcast is 1 to {MAX_BROADCAST} characters.")
         await self.bus.publish(Broadcast(text, supervisor.account.alias))
 
-    def ensure_may_monitor(self, operator_id: str) -> None:
-        ensure_supervisor(self._presences.get(operator_id))
+    async def ensure_may_monitor(self, operator_id: str) -> None:
+        ensure_supervisor(await self.presence(operator_id))
 
-    def colleagues(self, operator_id: str) -> list[dict[str, Any]]:
+    async def colleagues(self, operator_id: str) -> list[dict[str, Any]]:
         """Who is online, for choosing a handover target: alias, state and free slots."""
-        if operator_id not in self._presences:
+        presences = await self.floor.presences()
+        self._learn(presences)
+        if not any(p.id == operator_id for p in presences):
             raise Forbidden()
         return [
             {
@@ -96,17 +101,24 @@ class Supervision(BackupActions):
                 "lines": list(p.account.lines),
                 "languages": list(p.account.languages),
             }
-            for p in sorted(self._presences.values(), key=lambda p: p.account.alias.lower())
+            for p in sorted(presences, key=lambda p: p.account.alias.lower())
             if p.online and p.id != operator_id
         ]
 
-    def dashboard(self) -> dict[str, Any]:
+    async def dashboard(self) -> dict[str, Any]:
         """The live floor, numbers and aliases only: no message text ever appears here."""
         now = self.clock.now()
-        online = [p for p in self._presences.values() if p.online]
+        presences = await self.floor.presences()
+        self._learn(presences)
+        online = [p for p in presences if p.online]
+        waiting = await self.floor.waiting()
+        open_conversations = sorted(
+            await self.floor.open_conversations(), key=lambda c: c.created_at
+        )
+        by_id = {c.id: c for c in open_conversations}
         lines = []
         for line in self.settings.lines:
-            queue = self._queues[line.id]
+            queue = [e for e in waiting if e.line == line.id]
             serving = [p for p in online if not p.account.lines or line.id in p.account.lines]
             available = [p for p in serving if p.state is OperatorState.AVAILABLE]
             lines.append(
@@ -120,14 +132,14 @@ class Supervision(BackupActions):
                     "away": sum(1 for p in serving if p.state is OperatorState.AWAY),
                     "active": sum(
                         1
-                        for c in self._open.values()
+                        for c in open_conversations
                         if c.line == line.id and c.state is ConversationState.ACTIVE
                     ),
                 }
             )
         operators = []
         for presence in sorted(online, key=lambda p: p.account.alias.lower()):
-            held = [self._open[c] for c in presence.held if c in self._open]
+            held = [by_id[c] for c in presence.held if c in by_id]
             started = [c.assigned_at or c.created_at for c in held]
             operators.append(
                 {
@@ -152,9 +164,9 @@ class Supervision(BackupActions):
                 "shared_connection": c.shared_connection,
                 "waited_seconds": int((c.assigned_at or now) - c.created_at),
                 "duration_seconds": int(now - c.assigned_at) if c.assigned_at else 0,
-                "watchers": sorted(self.alias(w) or "" for w in self._watchers.get(c.id, {})),
+                "watchers": sorted(self.alias(w) or "" for w in await self.floor.watchers(c.id)),
             }
-            for c in sorted(self._open.values(), key=lambda c: c.created_at)
+            for c in open_conversations
         ]
         requests = [
             {
@@ -164,7 +176,7 @@ class Supervision(BackupActions):
                 "waiting_seconds": int(now - r.at),
                 "escalated": r.escalated,
             }
-            for r in self._backup_requests.values()
+            for r in await self.floor.backup_requests()
         ]
         return {
             "lines": lines,

@@ -21,16 +21,22 @@ from chatserver.hub.events import (
     VisitorConnection,
     VisitorLeft,
 )
-from chatserver.hub.floor import VisitorLink
+from chatserver.hub.floor_records import (
+    Arrival,
+    Claimed,
+    FloorRefused,
+    LiveConversation,
+    Refusal,
+)
 from chatserver.hub.model import (
     VISITOR_ROLES,
     Conversation,
     ConversationState,
     Message,
-    OperatorState,
     Role,
 )
 from chatserver.hub.pinned import Pinned
+from chatserver.hub.queue import Waiting
 from chatserver.hub.state import LEAVE_REASONS, OPEN_STATES
 from chatserver.tokens import hash_token
 
@@ -103,46 +109,55 @@ class VisitorActions(HubCore):
         async with self._lock:
             if not self._accepting:  # began draining while this start waited for the floor
                 raise Draining()
-            if pinned is None and len(self._queues[line.id]) >= line.queue_limit:
-                raise QueueFull()
-            if conversation_id in self._open:
+            if await self.floor.conversation(conversation_id) is not None:
                 raise InvalidPayload("Conversation id already in use.")
+            if pinned is None and await self.floor.queue_length(line.id) >= line.queue_limit:
+                raise QueueFull()
+            # stored before it is on the floor: whoever takes it from there finds the record
             await self.store.save_conversation(conversation)
+            placed = await self._arrive(conversation, line.queue_limit, pinned)
+            self._here[conversation.id] = self._here.get(conversation.id, 0) + 1
             await self._record(StatsDelta(line.id, now, offered=1))
-            self._remember(conversation)
-            self._visitors[conversation.id] = VisitorLink(connections=1)
-            if pinned is not None:
-                await self._start_pinned(conversation, pinned)
-            else:
-                self._enqueue(conversation, front=False)
+            if isinstance(placed, Claimed):
+                await self._agreed_chat_taken(conversation.id, placed)
+            self._dirty.add(line.id)
             await self._flush_positions()  # the newcomer hears its place at once
             await self._route()
             await self._flush_positions()
         return conversation, token
 
-    async def _start_pinned(self, conversation: Conversation, pinned: Pinned) -> None:
-        """The agreed volunteer takes the chat at once if connected and not away (paused
-        counts as on duty: a pause stops new chats, not one that was promised), even past
-        their capacity, like a takeover; otherwise the visitor waits at the front of the
-        line with the volunteer's note for whoever takes them."""
-        self._pinned[conversation.id] = pinned
-        presence = self._presences.get(pinned.operator_id)
-        if presence is None or not presence.online or presence.state is OperatorState.AWAY:
-            if pinned.note.strip():
-                self._handover_notes[conversation.id] = pinned.note
-            self._enqueue(conversation, front=True)
-            return
+    async def _arrive(
+        self, conversation: Conversation, queue_limit: int, pinned: Pinned | None
+    ) -> Claimed | Waiting:
+        """Onto the floor: the back of the queue, or an agreed chat (see ``arrive_agreed``).
+        A refusal (the queue filled up from another node meanwhile) ends the stored record,
+        so nothing waits that is not on the floor."""
+        arrival = Arrival.of(conversation)
+        now = conversation.created_at
+        try:
+            if pinned is not None:
+                return await self.floor.arrive_agreed(arrival, self.node, now, pinned)
+            return await self.floor.enqueue(arrival, self.node, now, queue_limit)
+        except FloorRefused as refused:
+            conversation.state = ConversationState.ENDED
+            self._close(conversation, now, "system", refused.reason.value)
+            await self.store.save_conversation(conversation)
+            if refused.reason is Refusal.QUEUE_FULL:
+                raise QueueFull() from None
+            raise InvalidPayload("Conversation id already in use.") from None
+
+    async def _agreed_chat_taken(self, conversation_id: str, claimed: Claimed) -> None:
+        """The agreed volunteer took the chat at once (``arrive_agreed``), even past their
+        capacity, like a takeover: a pause stops new chats, not one that was promised."""
+        async with self._conversation_locks[conversation_id]:
+            live = await self.floor.conversation(conversation_id)
+            if live is None:
+                return
+            await self._announce_assignment(live, claimed.operator_id, True, switch=True)
         now = self.clock.now()
-        if presence.load + len(presence.reserved) >= presence.account.capacity:
-            presence.taken_over.add(conversation.id)  # beyond capacity, as a takeover is
-        presence.held.add(conversation.id)
-        presence.idle_since = now
-        conversation.answered = True
-        conversation.assigned_at = now
-        await self._record(StatsDelta(conversation.line, now, answered=1, wait=0.0))
-        await self._announce_assignment(conversation, presence, to_visitor=True, switch=True)
-        await self._publish_status(presence)
-        await self._say(conversation, "assigned", alias=presence.account.alias)
+        await self._record(StatsDelta(live.line, now, answered=1, wait=0.0))
+        await self._publish_status_of(claimed.operator_id)
+        await self._say(live, "assigned", alias=self.alias(claimed.operator_id) or "")
 
     async def resume(self, token: str) -> Conversation:
         """The visitor came back with its token: same conversation, or :class:`InvalidToken`.
@@ -151,11 +166,11 @@ class VisitorActions(HubCore):
         (so the visitor can still read the goodbye and erase it), never with another's data.
         """
         digest = hash_token(token)
-        conversation_id = self._by_token.get(digest)
+        conversation_id = await self.floor.conversation_for_token(digest)
         if conversation_id is not None:
-            conversation = self._open[conversation_id]
-            if conversation.state in OPEN_STATES:
-                return conversation
+            live = await self.floor.conversation(conversation_id)
+            if live is not None and live.state in OPEN_STATES:
+                return live.record()
         stored = await self.store.conversation_by_token(digest)
         grace = self.settings.routing.visitor_grace_seconds
         if stored is None or stored.ended_at is None or stored.end_reason == "disconnected":
@@ -166,7 +181,10 @@ class VisitorActions(HubCore):
 
     async def resume_state(self, conversation_id: str) -> Conversation | None:
         """The live conversation if it is still open, else its stored record."""
-        return self._open.get(conversation_id) or await self.store.conversation(conversation_id)
+        live = await self.floor.conversation(conversation_id)
+        if live is not None and live.state in OPEN_STATES:
+            return live.record()
+        return await self.store.conversation(conversation_id)
 
     async def visitor_transcript(self, conversation_id: str, after_seq: int = 0) -> list[Message]:
         """What a returning visitor missed: its messages after ``after_seq``, and only those a
@@ -174,142 +192,156 @@ class VisitorActions(HubCore):
         messages = await self.store.messages(conversation_id, after_seq=after_seq)
         return [message for message in messages if message.role in VISITOR_ROLES]
 
-    def is_open(self, conversation_id: str) -> bool:
-        conversation = self._open.get(conversation_id)
-        return conversation is not None and conversation.state in OPEN_STATES
+    async def is_open(self, conversation_id: str) -> bool:
+        live = await self.floor.conversation(conversation_id)
+        return live is not None and live.state in OPEN_STATES
 
     async def visitor_connected(self, conversation_id: str) -> None:
         async with self._lock:
-            link = self._visitors.get(conversation_id)
-            conversation = self._open.get(conversation_id)
-            if link is None or conversation is None:
+            try:
+                connections = await self.floor.visitor_connected(conversation_id, self.node)
+            except FloorRefused:
                 return
-            link.connections += 1
-            if link.connections == 1 and link.gone_since is not None:
-                link.gone_since = None
-                await self.bus.publish(
-                    VisitorConnection(conversation.id, self._operators(conversation), True)
-                )
-            entry = self._queues[conversation.line].get(conversation.id)
-            if entry is not None:
-                entry.told = None  # a fresh connection must hear its place again
-                self._dirty.add(conversation.line)
+            self._here[conversation_id] = self._here.get(conversation_id, 0) + 1
+            live = await self.floor.conversation(conversation_id)
+            if live is None:
+                return
+            if connections == 1:  # back from having none: the volunteer hears it
+                operators = await self._operators(live)
+                await self.bus.publish(VisitorConnection(live.id, operators, True))
+            if live.state is ConversationState.WAITING:
+                self._told.pop(live.id, None)  # a fresh connection must hear its place again
+                self._dirty.add(live.line)
                 await self._flush_positions()
 
     async def visitor_disconnected(self, conversation_id: str) -> None:
         async with self._lock:
-            link = self._visitors.get(conversation_id)
-            conversation = self._open.get(conversation_id)
-            if link is None or conversation is None or link.connections == 0:
-                return
-            link.connections -= 1
-            if link.connections == 0:
-                link.gone_since = self.clock.now()
-                await self.bus.publish(
-                    VisitorConnection(conversation.id, self._operators(conversation), False)
+            try:
+                connections = await self.floor.visitor_disconnected(
+                    conversation_id, self.node, self.clock.now()
                 )
+            except FloorRefused:
+                return
+            here = self._here.get(conversation_id, 0) - 1
+            if here > 0:
+                self._here[conversation_id] = here
+            else:
+                self._here.pop(conversation_id, None)
+            live = await self.floor.conversation(conversation_id)
+            if connections == 0 and live is not None:
+                operators = await self._operators(live)
+                await self.bus.publish(VisitorConnection(live.id, operators, False))
 
     async def visitor_message(self, conversation_id: str, text: str) -> Message:
         """Also while waiting: what a visitor writes then reaches the volunteer on assignment."""
-        conversation = await self._visitor_conversation(conversation_id)
+        live = await self._visitor_conversation(conversation_id)
         text = self._valid_text(text)
-        message = await self._post(conversation, Role.VISITOR, text, to_visitor=True)
-        if conversation.state is ConversationState.WAITING:
-            await self._triage(conversation, text)
+        message = await self._post(live, Role.VISITOR, text, to_visitor=True)
+        if live.state is ConversationState.WAITING:
+            await self._triage(live, text)
         return message
 
-    async def _triage(self, conversation: Conversation, text: str) -> None:
+    async def _triage(self, live: LiveConversation, text: str) -> None:
         """The first message of a waiting visitor may move them up, as text lines triage.
 
         Keywords and boost come from ``[triage]`` (off by default). Only the first message
         counts, so nobody can talk their way up by repeating words; the text is not logged.
         """
         triage = self.settings.triage
-        if not triage.enabled or conversation.id in self._triaged:
+        if not triage.enabled:
             return
-        self._triaged.add(conversation.id)
-        words = triage.keywords.get(conversation.lang) or tuple(
+        try:
+            if not await self.floor.first_look(live.id):
+                return
+        except FloorRefused:
+            return
+        words = triage.keywords.get(live.lang) or tuple(
             w for ws in triage.keywords.values() for w in ws
         )
         if not matches_any(text, words):
             return
         async with self._lock:
-            queue = self._queues[conversation.line]
-            entry = queue.remove(conversation.id)
-            if entry is None:  # assigned meanwhile: nothing to move
+            try:
+                await self.floor.move_up(live.id, triage.boost)
+            except FloorRefused:  # assigned meanwhile: nothing to move
                 return
-            conversation.priority += triage.boost
-            entry.priority = conversation.priority
-            queue.add(entry)
-            self._dirty.add(conversation.line)
-            await self.store.save_conversation(conversation)
+            moved = await self.floor.conversation(live.id)
+            if moved is not None:
+                await self.store.save_conversation(moved.record())
+            self._dirty.add(live.line)
             await self._flush_positions()
 
     async def visitor_typing(self, conversation_id: str, active: bool) -> None:
         """Told to the volunteer side only while active, on change, a few times a second."""
-        conversation = await self._visitor_conversation(conversation_id)
-        if conversation.state is ConversationState.ACTIVE:
-            await self._typed(conversation, False, active)
+        live = await self._visitor_conversation(conversation_id)
+        if live.state is ConversationState.ACTIVE:
+            await self._typed(live, False, active)
 
     async def visitor_leaves(self, conversation_id: str, reason: str = "left") -> None:
         """The visitor ends the chat; ``quick_exit`` tells the volunteer it was about safety."""
         if reason not in LEAVE_REASONS:
             raise InvalidPayload(f"reason must be one of {sorted(LEAVE_REASONS)}")
         async with self._lock:
-            conversation = self._open.get(conversation_id)
-            if conversation is None:
+            live = await self.floor.conversation(conversation_id)
+            if live is None:
                 raise ConversationEnded()
-            await self._visitor_gone(conversation, reason, by="visitor")
+            await self._visitor_gone(live, reason, by="visitor")  # in wrap-up: nothing to do
             await self._route()
             await self._flush_positions()
 
     async def forget(self, conversation_id: str) -> int:
         """End the conversation and erase its messages now; only statistics remain.
 
-        Messages may still be on their way. From the first instant the conversation is marked
-        forgotten, so any not yet stored is refused (``forgotten``); one being stored holds the
-        conversation's lock, and the erase takes that same lock after it, so it goes too.
+        Messages may still be on their way. From the floor's step that marks the conversation
+        forgotten, any not yet posted is refused (``forgotten``); one already posted holds
+        the conversation's lock while it is stored, and the erase takes that same lock after
+        it, so it goes too.
         """
-        conversation = self._open.get(conversation_id)
-        if conversation is not None:
-            conversation.forgotten = True  # before anything waits: nothing more gets in
         async with self._lock:
-            conversation = self._open.get(conversation_id)
-            if conversation is not None:
-                await self._visitor_gone(conversation, "forgot", by="visitor")
+            live = await self.floor.conversation(conversation_id)
+            if live is not None:
+                await self._visitor_gone(live, "forgot", by="visitor", forgotten=True)
             async with self._conversation_locks[conversation_id]:
                 erased = await self.store.erase_messages(conversation_id)
+                await self.floor.erase_messages(conversation_id)
             await self._route()
             await self._flush_positions()
         return erased
 
-    async def _visitor_gone(self, conversation: Conversation, reason: str, by: str) -> None:
-        """The visitor is no longer there: out of the queue, or the chat moves to wrap-up."""
+    async def _visitor_gone(
+        self,
+        live: LiveConversation,
+        reason: str,
+        by: str,
+        forgotten: bool = False,
+        gone_before: float | None = None,
+    ) -> bool:
+        """The visitor is no longer there: out of the queue, or the chat moves to wrap-up.
+        ``False`` when the floor refused (gone already, or back meanwhile: ``gone_before``)."""
         now = self.clock.now()
-        if conversation.state is ConversationState.WAITING:
-            self._queues[conversation.line].remove(conversation.id)
-            self._dirty.add(conversation.line)
+        try:
+            left = await self.floor.leave(live.id, now, gone_before, forgotten)
+        except FloorRefused:
+            return False
+        conversation = live.record()
+        if left.was is ConversationState.WAITING:
             conversation.state = ConversationState.ENDED
             self._close(conversation, now, by, reason)
             await self.store.save_conversation(conversation)
             await self._record(StatsDelta(conversation.line, now, abandoned=1))
-            self._forget_open(conversation)
-            await self.bus.publish(Ended(conversation.id, by, reason))
-        elif conversation.state is ConversationState.ACTIVE:
-            await self._cancel_offers(conversation.id)
-            self._backup_requests.pop(conversation.id, None)
+            self._off_floor(live.id)
+            self._dirty.add(live.line)
+            await self.bus.publish(Ended(live.id, by, reason))
+        elif left.was is ConversationState.ACTIVE:
+            if left.voided is not None:
+                await self._voided(left.voided, "ended")
             conversation.state = ConversationState.WRAPUP
             self._close(conversation, now, by, reason)
             await self.store.save_conversation(conversation)
             await self._count_duration(conversation, now)
-            await self.bus.publish(Ended(conversation.id, by, reason))
-            await self.bus.publish(
-                VisitorLeft(conversation.id, self._operators(conversation), reason)
-            )
+            await self.bus.publish(Ended(live.id, by, reason))
+            operators = await self._operators(live)
+            await self.bus.publish(VisitorLeft(live.id, operators, reason))
             if reason != "forgot":
-                await self._say(
-                    conversation,
-                    "visitor_left",
-                    to_visitor=False,
-                    operators=self._operators(conversation),
-                )
+                await self._say(live, "visitor_left", to_visitor=False, operators=operators)
+        return True

@@ -7,6 +7,7 @@ from collections.abc import Iterable
 from chatserver.backends.base import StatsDelta
 from chatserver.errors import (
     ConversationEnded,
+    Forbidden,
     InvalidPayload,
     InvalidState,
 )
@@ -18,6 +19,7 @@ from chatserver.hub.events import (
     Released,
 )
 from chatserver.hub.floor import Presence
+from chatserver.hub.floor_records import FloorRefused, Lost, Profile
 from chatserver.hub.model import (
     Account,
     ConversationState,
@@ -35,18 +37,14 @@ class VolunteerActions(HubCore):
         """A volunteer's console connects: presence, and its chats again after a drop."""
         now = self.clock.now()
         async with self._lock:
-            presence = self._presences.get(account.id)
-            if presence is None:
-                presence = Presence(account, idle_since=now)
-                self._presences[account.id] = presence
-            presence.account = account
-            presence.connections += 1
-            presence.disconnected_at = None
+            presence = await self.floor.connect(Profile.of(account), self.node, now)
+            self._aliases[account.id] = account.alias
             await self._publish_status(presence)
             for conversation_id in sorted(presence.held):
-                conversation = self._open.get(conversation_id)
-                if conversation is not None:
-                    await self._announce_assignment(conversation, presence, to_visitor=False)
+                live = await self.floor.conversation(conversation_id)
+                if live is not None:
+                    await self._announce_assignment(live, presence.id, to_visitor=False)
+                    await self._tell_watchers(live.id, presence.id)
             await self._tell_open_backup_requests(presence)
             self._mark_all_dirty()
             await self._route()
@@ -56,12 +54,11 @@ class VolunteerActions(HubCore):
     async def operator_disconnected(self, operator_id: str) -> None:
         """Connection lost: no new chats; after the grace period its chats go back in line."""
         async with self._lock:
-            presence = self._presences.get(operator_id)
-            if presence is None or presence.connections == 0:
+            try:
+                presence = await self.floor.disconnect(operator_id, self.node, self.clock.now())
+            except FloorRefused:
                 return
-            presence.connections -= 1
-            if presence.connections == 0:
-                presence.disconnected_at = self.clock.now()
+            if not presence.online:
                 await self.bus.publish(OperatorConnection(operator_id, False))
                 self._mark_all_dirty()
                 # one fewer on duty may lift a hand-back: its visitor must not wait for nobody
@@ -71,12 +68,10 @@ class VolunteerActions(HubCore):
     async def set_status(self, operator_id: str, state: OperatorState) -> Presence:
         """Available, paused or away. Pausing keeps current chats and stops new offers."""
         async with self._lock:
-            presence = self._presences.get(operator_id)
-            if presence is None or not presence.online:
-                raise InvalidState("Connect before changing status.")
-            if state is OperatorState.AVAILABLE and presence.state is not OperatorState.AVAILABLE:
-                presence.idle_since = max(presence.idle_since, self.clock.now())
-            presence.state = state
+            try:
+                presence = await self.floor.set_state(operator_id, state, self.clock.now())
+            except FloorRefused:
+                raise InvalidState("Connect before changing status.") from None
             await self._publish_status(presence)
             self._mark_all_dirty()
             await self._route()
@@ -84,36 +79,22 @@ class VolunteerActions(HubCore):
             return presence
 
     async def operator_message(self, operator_id: str, conversation_id: str, text: str) -> Message:
-        conversation = ensure_holder(self._open.get(conversation_id), operator_id)
-        if conversation.state is not ConversationState.ACTIVE:
+        live = ensure_holder(await self.floor.conversation(conversation_id), operator_id)
+        if live.state is not ConversationState.ACTIVE:
             raise ConversationEnded("The visitor has left this conversation.")
         text = self._valid_text(text)
-        return await self._post(
-            conversation,
-            Role.OPERATOR,
-            text,
-            author=operator_id,
-            to_visitor=True,
-            operators=self._operators(conversation),
-        )
+        return await self._post(live, Role.OPERATOR, text, author=operator_id, to_visitor=True)
 
     async def operator_typing(self, operator_id: str, conversation_id: str, active: bool) -> None:
-        conversation = ensure_holder(self._open.get(conversation_id), operator_id)
-        if conversation.state is ConversationState.ACTIVE:
-            await self._typed(conversation, True, active)
+        live = ensure_holder(await self.floor.conversation(conversation_id), operator_id)
+        if live.state is ConversationState.ACTIVE:
+            await self._typed(live, True, active)
 
     async def note(self, operator_id: str, conversation_id: str, text: str) -> Message:
         """A private note: kept with the transcript, never shown to the visitor."""
-        conversation = ensure_holder(self._open.get(conversation_id), operator_id)
+        live = ensure_holder(await self.floor.conversation(conversation_id), operator_id)
         text = self._valid_text(text)
-        return await self._post(
-            conversation,
-            Role.NOTE,
-            text,
-            author=operator_id,
-            to_visitor=False,
-            operators=self._operators(conversation),
-        )
+        return await self._post(live, Role.NOTE, text, author=operator_id, to_visitor=False)
 
     async def end_conversation(
         self, operator_id: str, conversation_id: str, topics: Iterable[str], risk: str
@@ -125,17 +106,32 @@ class VolunteerActions(HubCore):
         except ValueError:
             raise InvalidPayload(f"risk must be one of {[r.value for r in Risk]}") from None
         async with self._lock:
-            conversation = ensure_holder(self._open.get(conversation_id), operator_id)
+            live = ensure_holder(await self.floor.conversation(conversation_id), operator_id)
             now = self.clock.now()
-            if conversation.state is ConversationState.ACTIVE:
-                await self._say(
-                    conversation, "ended_by_operator", operators=self._operators(conversation)
-                )
+            # the record as stored: a wrap-up's end (who, when, why) was written when the
+            # visitor left
+            conversation = await self.store.conversation(conversation_id) or live.record()
+            if live.state is ConversationState.ACTIVE:
+                await self._say(live, "ended_by_operator")
                 self._close(conversation, now, "operator", "ended")
+                conversation.assigned_at = live.assigned_at
                 await self._count_duration(conversation, now)
-                await self.bus.publish(Ended(conversation.id, "operator", "ended"))
+                await self.bus.publish(Ended(live.id, "operator", "ended"))
             conversation.state = ConversationState.ENDED
-            conversation.risk = max(conversation.risk, risk_level, key=risk_rank)
+            conversation.operator_id = operator_id
+            conversation.risk = max(live.risk, risk_level, key=risk_rank)
+            # after a heavy chat: no new one until the volunteer says so
+            debrief = self.settings.routing.debrief_pause and conversation.risk in (
+                Risk.HIGH,
+                Risk.ACUTE,
+            )
+            cooldown_until = now + self.settings.routing.cooldown_seconds
+            try:
+                released = await self.floor.release(
+                    live.id, operator_id, now, cooldown_until, debrief
+                )
+            except FloorRefused:
+                raise Forbidden() from None
             await self.store.save_wrapup(
                 Wrapup(conversation.id, operator_id, topics, risk_level, now)
             )
@@ -143,50 +139,47 @@ class VolunteerActions(HubCore):
             await self._record(
                 StatsDelta(conversation.line, now, topics=topics, risk=risk_level.value)
             )
-            presence = self._presences.get(operator_id)
-            await self._cancel_offers(conversation.id)
-            await self._stop_all_watching(conversation)
-            self._forget_open(conversation)
-            await self.bus.publish(Released(conversation.id, operator_id, "ended"))
+            if released.voided is not None:
+                await self._voided(released.voided, "ended")
+            await self._stopped_watching(live.id, operator_id, released.watchers, "ended")
+            self._off_floor(live.id)
+            await self.bus.publish(Released(live.id, operator_id, "ended"))
+            presence = await self.presence(operator_id)
             if presence is not None:
-                presence.held.discard(conversation.id)
-                presence.taken_over.discard(conversation.id)
-                presence.idle_since = now
-                presence.cooldown_until = now + self.settings.routing.cooldown_seconds
-                debrief = self.settings.routing.debrief_pause and conversation.risk in (
-                    Risk.HIGH,
-                    Risk.ACUTE,
-                )
-                if debrief:  # after a heavy chat: no new one until the volunteer says so
-                    presence.state = OperatorState.PAUSED
                 await self._publish_status(presence, "debrief" if debrief else None)
             self._mark_all_dirty()
             await self._route()
             await self._flush_positions()
 
-    async def _volunteer_lost(self, presence: Presence) -> None:
+    async def _volunteer_lost(self, operator_id: str, now: float, gone_before: float) -> None:
         """Past its grace period: the volunteer's chats go to the front of the queue."""
-        await self._cancel_offers(operator=presence.id)
-        for watched in self._watchers.values():
-            watched.pop(presence.id, None)
-        for conversation_id in sorted(presence.held):
-            conversation = self._open.get(conversation_id)
-            if conversation is None:
-                continue
-            if conversation.state is ConversationState.ACTIVE:
-                await self._cancel_offers(conversation.id)
-                await self._stop_all_watching(conversation, "disconnected")
-                self._backup_requests.pop(conversation.id, None)
-                conversation.state = ConversationState.WAITING
-                conversation.operator_id = None
-                await self.store.save_conversation(conversation)
-                await self._say(conversation, "requeued", operators=())
-                self._enqueue(conversation, front=True)
-            else:  # wrap-up never finished: close it without one
+        try:
+            lost = await self.floor.lose_volunteer(operator_id, now, gone_before)
+        except FloorRefused:  # back meanwhile, or another node saw to it
+            return
+        for offer in lost.voided:
+            await self._voided(offer, "unavailable" if offer.receiver == operator_id else "ended")
+        await self._lost_chats(lost)
+        self._mark_all_dirty()
+
+    async def _lost_chats(self, lost: Lost) -> None:
+        """A lost volunteer's active chats wait at the front again; their wrap-ups close."""
+        for requeued in lost.requeued:
+            await self._stopped_watching(
+                requeued.conversation_id, lost.operator_id, requeued.watchers, "disconnected"
+            )
+            live = await self.floor.conversation(requeued.conversation_id)
+            if live is not None:
+                await self.store.save_conversation(live.record())
+                await self._say(live, "requeued", operators=())
+            await self.bus.publish(
+                Released(requeued.conversation_id, lost.operator_id, "disconnected")
+            )
+        for conversation_id in lost.closed:  # wrap-up never finished: close it without one
+            conversation = await self.store.conversation(conversation_id)
+            if conversation is not None:
                 conversation.state = ConversationState.ENDED
                 conversation.operator_id = None
                 await self.store.save_conversation(conversation)
-                self._forget_open(conversation)
-            await self.bus.publish(Released(conversation_id, presence.id, "disconnected"))
-        del self._presences[presence.id]
-        self._mark_all_dirty()
+            self._off_floor(conversation_id)
+            await self.bus.publish(Released(conversation_id, lost.operator_id, "disconnected"))

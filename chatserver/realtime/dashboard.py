@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import socketio
@@ -21,7 +21,7 @@ class DashboardFeed:
     def __init__(
         self,
         sio: socketio.AsyncServer,
-        snapshot: Callable[[], dict[str, Any]],
+        snapshot: Callable[[], Awaitable[dict[str, Any]]],
         room: str,
         namespace: str,
         interval: float = 0.25,
@@ -42,7 +42,7 @@ class DashboardFeed:
         await asyncio.sleep(self.interval)
         try:
             await self.sio.emit(
-                "dashboard", self.snapshot(), room=self.room, namespace=self.namespace
+                "dashboard", await self.snapshot(), room=self.room, namespace=self.namespace
             )
         except Exception:  # a failed push must not stop the next one
             log.exception("dashboard push failed")

@@ -201,7 +201,7 @@ class OperatorNamespace(LetterEvents, OperatorAppointments):
     @acknowledged
     async def on_colleagues(self, sid: str, data: Any) -> dict[str, Any]:
         payload(data)
-        return ok(colleagues=self.hub.colleagues(await self._me(sid)))
+        return ok(colleagues=await self.hub.colleagues(await self._me(sid)))
 
     # ---------------------------------------------------------------- backup and risk
     @acknowledged
@@ -249,9 +249,9 @@ class OperatorNamespace(LetterEvents, OperatorAppointments):
     @acknowledged
     async def on_monitor(self, sid: str, data: Any) -> dict[str, Any]:
         payload(data)
-        self.hub.ensure_may_monitor(await self._me(sid))
+        await self.hub.ensure_may_monitor(await self._me(sid))
         await self.enter_room(sid, SUPERVISORS)
-        await self.emit("dashboard", self.hub.dashboard(), to=sid)
+        await self.emit("dashboard", await self.hub.dashboard(), to=sid)
         return ok()
 
     @acknowledged

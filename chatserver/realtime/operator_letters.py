@@ -99,7 +99,9 @@ class LetterEvents:
         """Whom a thread can go to: its line's colleagues, whether online now or not."""
         account = await self._account(sid)
         found = await self.followup.letters.colleagues(account, thread_id(payload(data)))
-        return ok(colleagues=[wire.letter_colleague(x, self.hub.presence(x.id)) for x in found])
+        return ok(
+            colleagues=[wire.letter_colleague(x, await self.hub.presence(x.id)) for x in found]
+        )
 
     @acknowledged
     async def on_letter_handover(self, sid: str, data: Any) -> dict[str, Any]:

@@ -163,7 +163,7 @@ class VisitorNamespace(VisitorAppointments):
             await self.save_session(sid, session)
             raise InvalidToken()
         previous = session.get("conversation_id")
-        if previous and self.hub.is_open(previous):
+        if previous and await self.hub.is_open(previous):
             raise AlreadyStarted()
         if previous:
             await self.leave_room(sid, previous)

@@ -46,6 +46,7 @@ async def metrics(request: web.Request) -> web.Response:
     client = client_of(request, settings.abuse.trusted_proxies)
     if client is None or not within(client, settings.server.metrics_allowed):
         raise web.HTTPNotFound()  # as if there were no such page
+    await request.app[METRICS].live.refresh()
     body = generate_latest(request.app[METRICS].registry)
     return web.Response(
         body=body, headers={"Content-Type": CONTENT_TYPE, "Cache-Control": "no-store"}

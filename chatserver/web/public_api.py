@@ -21,9 +21,9 @@ def _lang(request: web.Request) -> str:
     return lang if lang in ("nl", "en") else "nl"
 
 
-def line_payload(hub: Hub, line_id: str, lang: str) -> dict[str, Any]:
+async def line_payload(hub: Hub, line_id: str, lang: str) -> dict[str, Any]:
     """A line as the API and the widget frame show it; ``UnknownLine`` if there is none."""
-    status = hub.line_status(line_id)
+    status = await hub.line_status(line_id)
     line = status.line
     return {
         "id": line.id,
@@ -63,11 +63,11 @@ async def lines(request: web.Request) -> web.Response:
     hub = request.app[HUB]
     lang = _lang(request)
     return web.json_response(
-        {"lines": [line_payload(hub, line.id, lang) for line in hub.settings.lines]}
+        {"lines": [await line_payload(hub, line.id, lang) for line in hub.settings.lines]}
     )
 
 
 async def line(request: web.Request) -> web.Response:
     """``GET /api/lines/{line}``; an unknown line is ``unknown_line`` (error_pages.py)."""
     hub = request.app[HUB]
-    return web.json_response(line_payload(hub, request.match_info["line"], _lang(request)))
+    return web.json_response(await line_payload(hub, request.match_info["line"], _lang(request)))

@@ -163,7 +163,7 @@ async def frame(request: web.Request) -> web.Response:
     line = _line(request, request.query.get("line"))
     if line is None:
         return page("notfound.html", frame_policy(None), 404, lang=lang, t=strings(lang))
-    status = line_payload(request.app[HUB], line.id, lang)
+    status = await line_payload(request.app[HUB], line.id, lang)
     texts = {k: v for k, v in strings(lang).items() if not k.startswith(("demo_", "not_found_"))}
     # opening hours are the line's own: shown in its time zone, whatever the device says
     # and "now" by the server's clock, so "today" and "tomorrow" do not hang on the device's

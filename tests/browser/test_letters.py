@@ -202,7 +202,7 @@ async def test_a_letter_when_the_queue_is_full_or_nobody_is_on_duty(lettered: Si
     await frame.locator("#letter-consent").check()
     await frame.locator("#letter-send").click()
     await expect(frame.locator("#letter-sent")).to_be_visible()
-    assert site.env.hub.line_status("chat").waiting == 0  # the place was given up
+    assert (await site.env.hub.line_status("chat")).waiting == 0  # the place was given up
 
     for _ in range(5):  # the chat line's queue_limit
         await site.env.start("chat")

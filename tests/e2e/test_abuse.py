@@ -37,7 +37,7 @@ async def test_a_family_sharing_one_connection_is_served(guarded: Env) -> None:
     served like anyone else: one shared address never turns someone in crisis away."""
     for _ in range(5):
         await guarded.start()
-    assert guarded.hub.line_status("chat").waiting == 5
+    assert (await guarded.hub.line_status("chat")).waiting == 5
 
 
 async def test_volunteers_see_several_chats_come_from_one_connection(guarded: Env) -> None:
@@ -69,7 +69,7 @@ async def test_a_flood_from_one_connection_is_refused_kindly(guarded: Env) -> No
     assert "try again in a few minutes" in error["message"]
     assert "emergency numbers" in error["message"]
     assert [c["phone"] for c in error["emergency"]][:1] == ["112"]
-    assert guarded.hub.line_status("evening").waiting == ceiling
+    assert (await guarded.hub.line_status("evening")).waiting == ceiling
 
     first, _ = started[0]
     assert (await first.call("leave", {}))["ok"]
@@ -104,7 +104,7 @@ async def test_only_the_holder_may_block(guarded: Env) -> None:
     bram = await guarded.operator("bram", status="paused")
     anna = await guarded.hub.store.account_by_username("anna")
     assert anna is not None
-    conversation = guarded.hub.held(anna.id)[0].id
+    conversation = (await guarded.hub.held(anna.id))[0].id
     assert (await bram.call("block", {"conversation_id": conversation}))["error"]["code"] == (
         "forbidden"
     )

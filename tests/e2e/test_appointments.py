@@ -106,7 +106,7 @@ async def test_the_link_opens_the_chat_straight_to_the_agreed_volunteer_at_the_t
         "Zullen we morgen verder praten?",
     ]
     assert (await counted(env))["kept"] == 1
-    env.hub.check_invariants()  # two chats for a capacity of one, and still consistent
+    (await env.hub.check_invariants())  # two chats for a capacity of one, and still consistent
     _again, ack = await start_by_link(env, key)  # kept: the link opens no second chat
     assert ack["error"]["code"] == "appointment_not_now"
 

@@ -68,7 +68,7 @@ async def test_every_visitor_event_rejects_garbage(env: Env) -> None:
     assert (await volunteer.until("message", lambda m: m["role"] == "visitor"))[
         "text"
     ] == "nog steeds hier"
-    assert env.hub.is_open(conversation)
+    assert await env.hub.is_open(conversation)
 
 
 async def test_every_operator_event_rejects_garbage(env: Env) -> None:
@@ -84,7 +84,7 @@ async def test_every_operator_event_rejects_garbage(env: Env) -> None:
                 answer,
             )
             assert answer["error"]["message"]
-    assert env.hub.is_open(conversation)
+    assert await env.hub.is_open(conversation)
     assert (await volunteer.call("message", {"conversation_id": conversation, "text": "ok"}))["ok"]
     assert (await visitor.until("message", lambda m: m["role"] == "operator"))["text"] == "ok"
 

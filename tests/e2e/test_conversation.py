@@ -89,7 +89,7 @@ async def test_capacity_two_is_honoured(env: Env) -> None:
     await c.settle()
     assert c.pending("assigned") == []
     assert volunteer.operator_id is not None
-    presence = env.hub.presence(volunteer.operator_id)
+    presence = await env.hub.presence(volunteer.operator_id)
     assert presence is not None and presence.load == 2
 
 

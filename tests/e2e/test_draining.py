@@ -79,6 +79,6 @@ async def test_a_visitor_cut_off_by_draining_keeps_their_conversation(env: Env) 
     shutdown.stop_accepting(env.server)
     await shutdown.release_clients(env.server, 10)
     await visitor.next("draining")
-    assert env.hub.is_open(ack["conversation_id"])
+    assert await env.hub.is_open(ack["conversation_id"])
     stored = await env.hub.store.conversation(ack["conversation_id"])
     assert stored is not None and stored.state.value == "waiting"

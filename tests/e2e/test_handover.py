@@ -152,7 +152,7 @@ async def test_handover_refused_to_unavailable_colleagues(env: Env) -> None:
         answer = await anna.call("handover", {"conversation_id": conversation, "to": target})
         assert answer["error"]["code"] == code, (target, answer)
     assert anna.operator_id is not None
-    assert env.hub.held(anna.operator_id)[0].id == conversation
+    assert (await env.hub.held(anna.operator_id))[0].id == conversation
 
 
 async def test_handed_back_chat_goes_to_someone_else(env: Env) -> None:

@@ -40,7 +40,7 @@ async def test_consent_is_required(env: Env) -> None:
     """Nobody enters the queue without accepting the privacy statement."""
     visitor = await env.visitor()
     assert (await visitor.call("start", {"consent": False}))["error"]["code"] == "consent_required"
-    assert env.hub.line_status("chat").waiting == 0
+    assert (await env.hub.line_status("chat")).waiting == 0
 
 
 async def test_public_line_api_and_health(env: Env) -> None:

@@ -70,7 +70,7 @@ async def test_a_forged_disconnect_does_not_tell_the_volunteer_the_visitor_left(
         await volunteer.settle()
         assert volunteer.pending("visitor_connection") == []
         await env.advance(env.hub.settings.routing.visitor_grace_seconds + 1)
-        assert env.hub.is_open(conversation)
+        assert await env.hub.is_open(conversation)
         assert (await raw.call("/visitor", "message", {"text": "nog hier"}))["ok"]
     finally:
         await raw.close()
@@ -117,8 +117,8 @@ async def test_an_operator_cannot_forge_its_own_departure_or_arrival(env: Env) -
         status = await raw.call("/operator", "status", {"state": "available"})
         assert status["ok"], status
         assert not left.done()
-        assert [o["id"] for o in env.hub.dashboard()["operators"]] == [operator_id]
+        assert [o["id"] for o in (await env.hub.dashboard())["operators"]] == [operator_id]
     finally:
         await raw.close()
     await asyncio.wait_for(left, 5)  # the real departure still counts
-    assert env.hub.dashboard()["operators"] == []
+    assert (await env.hub.dashboard())["operators"] == []

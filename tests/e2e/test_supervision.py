@@ -108,7 +108,7 @@ async def test_volunteers_cannot_supervise_or_touch_others_chats(env: Env) -> No
         answer = await bram.call(event, data)
         assert answer["error"]["code"] == "forbidden", (event, answer)
     assert anna.operator_id is not None
-    assert env.hub.held(anna.operator_id)[0].risk.value == "none"
+    assert (await env.hub.held(anna.operator_id))[0].risk.value == "none"
     await bram.settle()
     assert bram.pending("dashboard") == [] and bram.pending("broadcast") == []
 

@@ -60,7 +60,7 @@ async def test_every_operator_event_answers_any_payload(
     """A supervisor's console may send anything, with ids that exist and ids that do not;
     each call is answered, and the colleague's chat goes on."""
     await floor.fuzzer.call("status", {"state": "available"})  # e.g. after a debrief pause
-    if not floor.env.hub.is_open(floor.ids["$conversation"]):  # a chat of its own to act on
+    if not (await floor.env.hub.is_open(floor.ids["$conversation"])):  # a chat of its own to act on
         floor.note(await floor.attacker.call("start", {"consent": True}))
     event, data = call
     answer = await floor.fuzzer.call(event, floor.resolve(data))

@@ -77,11 +77,11 @@ def note(label: str) -> None:
         event(label)
 
 
-def waiting_order(hub: Hub) -> list[tuple[str, str, str]]:
-    return [(w.conversation_id, w.line, w.lang) for w in hub.waiting()]
+async def waiting_order(hub: Hub) -> list[tuple[str, str, str]]:
+    return [(w.conversation_id, w.line, w.lang) for w in (await hub.waiting())]
 
 
-def may_pass(hub: Hub, passed: Waiting, operator_id: str, now: float) -> bool:
+async def may_pass(hub: Hub, passed: Waiting, operator_id: str, now: float) -> bool:
     """A later visitor may go first only to a volunteer the earlier one was just handed back
     by, while the hand-back still counts (``routing.handback_avoid_seconds``) and another
     colleague on duty serves the earlier one's line and language. Stated here on its own,
@@ -91,7 +91,7 @@ def may_pass(hub: Hub, passed: Waiting, operator_id: str, now: float) -> bool:
     if now >= passed.since + SETTINGS.routing.handback_avoid_seconds:
         return False
     colleagues = [
-        hub.presence(a.id)
+        (await hub.presence(a.id))
         for a in ACCOUNTS
         if a.id not in passed.avoid and a.serves(passed.line, passed.lang)
     ]
@@ -120,14 +120,14 @@ async def evening(actions: list[Action], backend: Backend) -> int:
         await store.add_account(account)
     try:
         for action in actions:
-            before = list(hub.waiting())
+            before = list(await hub.waiting())
             assigned.clear()
             # refusals (closed, full, not yours, ended) are part of an evening
             with contextlib.suppress(ChatError):
                 await apply(hub, clock, action, conversations, ids)
-            hub.check_invariants()
+            await hub.check_invariants()
             total += len(assigned)
-            after = {c for c, _, _ in waiting_order(hub)}
+            after = {c for c, _, _ in await waiting_order(hub)}
             now = clock.now()
             # nobody assigned in this step was behind an equal visitor who still waits, unless
             # that visitor was just handed back by the very volunteer who took the later one
@@ -140,12 +140,12 @@ async def evening(actions: list[Action], backend: Backend) -> int:
                     for e in before[:index]
                     if (e.line, e.lang) == (entry.line, entry.lang)
                     and e.conversation_id in after
-                    and not may_pass(hub, e, operator_id, now)
+                    and not await may_pass(hub, e, operator_id, now)
                 ]
                 assert not jumped, f"{entry.conversation_id} jumped the queue past {jumped}"
             # those still waiting keep their relative order
             kept = [e.conversation_id for e in before if e.conversation_id in after]
-            order = [c for c, _, _ in waiting_order(hub) if c in set(kept)]
+            order = [c for c, _, _ in await waiting_order(hub) if c in set(kept)]
             assert order == kept, "waiting visitors were reordered"
     finally:
         await store.close()
@@ -176,18 +176,18 @@ async def apply(
     elif kind == "status":
         await hub.set_status(ACCOUNTS[action[1]].id, action[2])
     elif kind == "end":
-        held = hub.held(ACCOUNTS[action[1]].id)
+        held = await hub.held(ACCOUNTS[action[1]].id)
         if held:
             await hub.end_conversation(ACCOUNTS[action[1]].id, held[0].id, [], "none")
     elif kind in ("offer", "to_queue"):
-        held = hub.held(ACCOUNTS[action[1]].id)
+        held = await hub.held(ACCOUNTS[action[1]].id)
         if held:
             target = "queue" if kind == "to_queue" else ACCOUNTS[action[2]].id
             await hub.hand_over(ACCOUNTS[action[1]].id, held[0].id, target, "")
             note(f"handover {kind} made")
     elif kind in ("accept", "decline"):
         me = ACCOUNTS[action[1]].id
-        offered = hub.offers_to(me)
+        offered = await hub.offers_to(me)
         if offered:
             answer = hub.accept_handover if kind == "accept" else hub.decline_handover
             await answer(me, offered[0])

@@ -80,7 +80,7 @@ async def test_only_volunteer_gets_a_handed_back_visitor_before_later_ones(floor
     # nobody else could ever take them, so the hand-back lapses at once: back to ann
     assert floor.assigned[first] == ann.id
     later = await floor.arrive("c2")
-    assert floor.hub.position(later) == 1
+    assert (await floor.hub.position(later)) == 1
     await floor.hub.end_conversation(ann.id, first, [], "none")
     assert floor.assigned[later] == ann.id
 
@@ -96,7 +96,7 @@ async def test_hand_back_lapses_after_the_configured_time(floor: Floor) -> None:
     assert floor.assigned.pop(handed_back) == ann.id
     await floor.hub.hand_over(ann.id, handed_back, "queue", "")
     # bob could take the visitor once free, so ann is not handed them straight back...
-    assert floor.hub.position(handed_back) == 1 and not floor.hub.held(ann.id)
+    assert (await floor.hub.position(handed_back)) == 1 and not (await floor.hub.held(ann.id))
     later = await floor.arrive("c3")
     assert floor.assigned[later] == ann.id  # ...and a later visitor may go first, for now
     floor.clock.advance(AVOID)
@@ -104,17 +104,17 @@ async def test_hand_back_lapses_after_the_configured_time(floor: Floor) -> None:
     await floor.hub.end_conversation(ann.id, later, [], "none")
     # the hand-back has lapsed: ann's free slot goes to the visitor who waited longest
     assert floor.assigned.get(handed_back) == ann.id
-    assert floor.hub.position(latest) == 1
+    assert (await floor.hub.position(latest)) == 1
 
 
 async def test_an_idle_volunteer_means_help_now(floor: Floor) -> None:
     """With a volunteer free and nobody waiting, the line says "now", not 15 minutes."""
     await floor.on_duty(volunteer("ann", capacity=2))
-    assert floor.hub.line_status("chat").estimated_wait_seconds == 0
+    assert (await floor.hub.line_status("chat")).estimated_wait_seconds == 0
     await floor.arrive("c1")
-    assert floor.hub.line_status("chat").estimated_wait_seconds == 0  # one slot still free
+    assert (await floor.hub.line_status("chat")).estimated_wait_seconds == 0  # one slot still free
     await floor.arrive("c2")
-    busy = floor.hub.line_status("chat").estimated_wait_seconds
+    busy = (await floor.hub.line_status("chat")).estimated_wait_seconds
     assert busy is not None and busy > 0
 
 

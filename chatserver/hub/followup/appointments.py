@@ -60,7 +60,7 @@ T = TypeVar("T")
 class Floor(Protocol):
     """What the book asks of the hub: which chats a volunteer holds, and their alias."""
 
-    def held(self, operator_id: str) -> list[Conversation]: ...
+    async def held(self, operator_id: str) -> list[Conversation]: ...
 
     def alias(self, operator_id: str) -> str | None: ...
 
@@ -103,7 +103,7 @@ class AppointmentBook:
     async def offer(self, operator_id: str, conversation_id: str, at: object, note: str) -> Offer:
         """The holding volunteer offers a next chat at ``at`` (ISO 8601; without an offset,
         the line's local time). A new offer replaces one the visitor has not answered yet."""
-        conversation = self._held(operator_id, conversation_id)
+        conversation = await self._held(operator_id, conversation_id)
         line = self._appointments_line(conversation.line)
         when = self._valid_time(line, at)
         note = note.strip()
@@ -284,10 +284,10 @@ class AppointmentBook:
         self._swept_until = until
 
     # ------------------------------------------------------------------ helpers
-    def _held(self, operator_id: str, conversation_id: str) -> Conversation:
+    async def _held(self, operator_id: str, conversation_id: str) -> Conversation:
         """Only the volunteer holding the chat (active or in wrap-up) offers; "not found" and
         "not yours" answer alike."""
-        held = self.floor.held(operator_id) if self.floor else []
+        held = await self.floor.held(operator_id) if self.floor else []
         for conversation in held:
             if conversation.id == conversation_id and conversation.state in (
                 ConversationState.ACTIVE,

@@ -43,7 +43,7 @@ class OneChat:
     def __init__(self, line: str) -> None:
         self.chat = Conversation("c1", line, "nl", ConversationState.ACTIVE, "hash", 0.0)
 
-    def held(self, operator_id: str) -> list[Conversation]:
+    async def held(self, operator_id: str) -> list[Conversation]:
         return [self.chat] if operator_id == "op1" else []
 
     def alias(self, operator_id: str) -> str | None:
