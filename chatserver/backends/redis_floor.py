@@ -70,11 +70,12 @@ class RedisPostFeed:
     def __init__(self, pubsub: Any) -> None:
         self._pubsub = pubsub
 
-    async def next(self) -> Message:
+    async def next(self) -> Posted:
         while True:
             event = await self._pubsub.get_message(ignore_subscribe_messages=True, timeout=None)
             if event is not None and event["type"] == "message":
-                return codec.message(event["data"])
+                audience, record = event["data"].split("\n", 1)
+                return codec.posted(record, audience)
 
 
 class RedisFloor:
@@ -418,17 +419,22 @@ class RedisFloor:
     async def post(
         self, conversation_id: str, draft: Draft, client_id: str | None = None
     ) -> Posted:
-        status, seq, record = await self._run(
+        reply = await self._run(
             "post",
             conversation_id,
             draft.role.value,
             draft.author or "",
             codec.record_tail(conversation_id, draft),
             client_id or "",
+            "1" if draft.to_visitor else "0",
+            codec.AUDIENCE_NOW if draft.operators is None else codec.SEP.join(draft.operators),
         )
+        status, seq, record = reply[0], reply[1], reply[2]
         if status == "dup" and not record:  # the first copy was erased meanwhile
             return Posted(message_of(conversation_id, int(seq), draft), duplicate=True)
-        return Posted(codec.message(record), duplicate=status == "dup")
+        if status == "dup":
+            return Posted(codec.message(record), duplicate=True)
+        return codec.posted(record, f"{reply[3]}{codec.SEP}{reply[4]}")
 
     @asynccontextmanager
     async def _subscribed(self) -> AsyncIterator[PostFeed]:

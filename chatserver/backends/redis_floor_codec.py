@@ -21,6 +21,7 @@ from chatserver.hub.floor_records import (
     Draft,
     HandoverOffer,
     LiveConversation,
+    Posted,
     Profile,
 )
 from chatserver.hub.model import ConversationState, Message, OperatorState, Risk, Role
@@ -28,6 +29,7 @@ from chatserver.hub.pinned import Pinned
 from chatserver.hub.queue import Waiting
 
 SEP = "\x1f"
+AUDIENCE_NOW = "\x1e"  # post's operators argument: everyone on the operator side at commit
 
 
 def joined(items: tuple[str, ...] | frozenset[str]) -> str:
@@ -191,6 +193,9 @@ def record_tail(conversation_id: str, draft: Draft) -> str:
             "at": draft.at,
             "author": draft.author,
             "author_alias": draft.author_alias,
+            "html": draft.html,
+            "code": draft.code,
+            "params": draft.params,
         },
         ensure_ascii=False,
         separators=(",", ":"),
@@ -210,4 +215,15 @@ def message(record: str) -> Message:
         at=float(data["at"]),
         author=data["author"],
         author_alias=data["author_alias"],
+        html=data.get("html"),
+        code=data.get("code"),
+        params=dict(data.get("params") or {}),
+    )
+
+
+def posted(record: str, audience: str) -> Posted:
+    """A posted record with its audience, ``"<to visitor><SEP><operators joined by SEP>"``."""
+    to_visitor, _, operators = audience.partition(SEP)
+    return Posted(
+        message(record), False, to_visitor == "1", tuple(o for o in operators.split(SEP) if o)
     )

@@ -89,7 +89,7 @@ class BackupActions(HubCore):
                 if refused.reason is Refusal.BACKUP_TAKEN:
                     raise BackupTaken() from None
                 raise Forbidden() from None
-            messages = await self.store.messages(live.id)
+            messages = await self._transcript(live.id)
         return call is not None, messages
 
     async def _tell_observed(self, live: LiveConversation, operator_id: str, kind: str) -> None:

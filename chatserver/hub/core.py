@@ -114,7 +114,7 @@ class HubCore(MessagePath):
         conversation = live.record()
         if switch:
             await self.store.save_conversation(conversation)
-        messages = tuple(await self.store.messages(live.id))
+        messages = tuple(await self._transcript(live.id))
         await self.bus.publish(
             Assigned(
                 conversation,

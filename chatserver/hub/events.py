@@ -52,6 +52,8 @@ class MessagePosted:
     message: Message
     to_visitor: bool
     operators: tuple[str, ...]
+    # from the shared floor's feed, which every node reads: tell this node's sockets only
+    relayed: bool = False
 
 
 @dataclass(frozen=True)

@@ -233,8 +233,14 @@ class MemoryFloor(MemoryArrivals):
         found.log.append(message)
         if client_id is not None:
             found.client_ids[client_id] = message.seq
-        self._feeds.publish(message)
-        return Posted(message)
+        operators = draft.operators
+        if operators is None:  # everyone on the operator side, at this very step
+            holder = (found.operator_id,) if found.operator_id else ()
+            watching = self._watchers.get(conversation_id, {})
+            operators = holder + tuple(w for w in watching if w != found.operator_id)
+        posted = Posted(message, False, draft.to_visitor, operators)
+        self._feeds.publish(posted)
+        return posted
 
     def _may_post(self, found: OpenConversation, draft: Draft) -> None:
         role, author, state = draft.role, draft.author, found.state

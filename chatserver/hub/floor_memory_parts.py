@@ -23,6 +23,7 @@ from chatserver.hub.floor_records import (
     FloorRefused,
     HandoverOffer,
     LiveConversation,
+    Posted,
     Refusal,
 )
 from chatserver.hub.model import ConversationState, Message, OperatorState, Risk
@@ -102,9 +103,9 @@ class MemoryPostFeed:
     """One subscriber's queue of posted messages."""
 
     def __init__(self) -> None:
-        self.queue: asyncio.Queue[Message] = asyncio.Queue()
+        self.queue: asyncio.Queue[Posted] = asyncio.Queue()
 
-    async def next(self) -> Message:
+    async def next(self) -> Posted:
         return await self.queue.get()
 
 
@@ -114,9 +115,9 @@ class MemoryFeeds:
     def __init__(self) -> None:
         self._subscribers: list[MemoryPostFeed] = []
 
-    def publish(self, message: Message) -> None:
+    def publish(self, posted: Posted) -> None:
         for subscriber in self._subscribers:
-            subscriber.queue.put_nowait(message)
+            subscriber.queue.put_nowait(posted)
 
     @asynccontextmanager
     async def subscribe(self) -> AsyncIterator[MemoryPostFeed]:

@@ -272,22 +272,35 @@ class BackupCall:
 
 @dataclass(frozen=True)
 class Draft:
-    """A message before the floor gives it its sequence number."""
+    """A message before the floor gives it its sequence number, and who is to hear it.
+
+    ``operators=None``: everyone on the operator side when the floor commits it (holder and
+    readers-along), decided in the same step as the sequence number, so a handover cannot
+    make a message miss the new volunteer or reach the old one only.
+    """
 
     role: Role
     text: str
     at: float
     author: str | None = None
     author_alias: str | None = None
+    html: str | None = None  # the sanitized text, made once by the hub
+    code: str | None = None  # a system line's code (``system.<code>``) and its parameters
+    params: dict[str, str] = field(default_factory=dict)
+    to_visitor: bool = True
+    operators: tuple[str, ...] | None = None
 
 
 @dataclass(frozen=True)
 class Posted:
-    """A message with its sequence number; ``duplicate`` when the client id was seen before
-    (the first copy is returned, nothing new is stored or published)."""
+    """A message with its sequence number and its audience as committed; ``duplicate`` when
+    the client id was seen before (the first copy is returned, nothing new is stored or
+    published). What every node's feed receives, in seq order per conversation."""
 
     message: Message
     duplicate: bool = False
+    to_visitor: bool = True
+    operators: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -310,4 +323,7 @@ def message_of(conversation_id: str, seq: int, draft: Draft) -> Message:
         at=draft.at,
         author=draft.author,
         author_alias=draft.author_alias,
+        html=draft.html,
+        code=draft.code,
+        params=dict(draft.params),
     )

@@ -49,9 +49,10 @@ from chatserver.hub.queue import Waiting
 
 
 class PostFeed(Protocol):
-    """Messages as the floor commits them, on every node, in each conversation's seq order."""
+    """Messages as the floor commits them, on every node, in each conversation's seq order,
+    each with its audience."""
 
-    async def next(self) -> Message:
+    async def next(self) -> Posted:
         """The next posted message, waiting for it (bound the wait with ``asyncio.timeout``)."""
         ...
 

@@ -10,6 +10,7 @@ holds the chat.
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import replace
 
 from chatserver import i18n
@@ -70,22 +71,46 @@ class MessagePath(HubState):
         """
         async with self._conversation_locks[conversation.id]:
             alias = self.alias(author) if author else None
-            draft = Draft(role, text, self.clock.now(), author, alias)
+            draft = Draft(
+                role, text, self.clock.now(), author, alias, self.sanitize(text), code,
+                dict(params or {}), to_visitor, operators,
+            )  # fmt: skip
             try:
                 posted = await self.floor.post(conversation.id, draft)
             except FloorRefused as refused:
                 raise refused_message(refused.reason, role) from None
-            if operators is None:
-                live = await self.floor.conversation(conversation.id) or conversation
-                operators = await self._operators(live)
-            message = replace(
-                posted.message, html=self.sanitize(text), code=code, params=dict(params or {})
-            )
+            message = posted.message
             await self.store.append_message(self._as_stored(conversation.line, message))
             if role in (Role.VISITOR, Role.OPERATOR):  # a message ends its author's typing
                 self._typing.sent((conversation.id, role is Role.OPERATOR))
-            await self.bus.publish(MessagePosted(message, to_visitor, operators))
+            if not self._floor_shared:  # else every node tells its own, from the feed
+                await self.bus.publish(MessagePosted(message, to_visitor, posted.operators))
             return message
+
+    async def relay_posts(self, subscribed: asyncio.Event | None = None) -> None:
+        """The shared floor (several nodes): every message posted on any node reaches this
+        node's sockets from the floor's feed, in each conversation's seq order, with the
+        audience the floor decided when it gave the message its number. Runs until
+        cancelled; ``subscribed`` is set once nothing posted from then on can be missed."""
+        async with self.floor.feed() as feed:
+            if subscribed is not None:
+                subscribed.set()
+            while True:
+                posted = await feed.next()
+                await self.bus.publish(
+                    MessagePosted(posted.message, posted.to_visitor, posted.operators, True)
+                )
+
+    async def _transcript(self, conversation_id: str) -> list[Message]:
+        """A conversation's messages so far, for whoever joins it now (a new volunteer, a
+        reader-along, a returning visitor). The store has what it has stored; on a shared
+        floor a message another node numbered a moment ago may not be stored yet, but the
+        floor keeps it, and it was numbered before this reader joined, so it is theirs."""
+        stored = await self.store.messages(conversation_id)
+        if not self._floor_shared:  # one node: stored before anyone heard of it
+            return stored
+        last = stored[-1].seq if stored else 0
+        return stored + await self.floor.messages(conversation_id, after_seq=last)
 
     async def _say(
         self,

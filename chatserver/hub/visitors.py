@@ -189,8 +189,8 @@ class VisitorActions(HubCore):
     async def visitor_transcript(self, conversation_id: str, after_seq: int = 0) -> list[Message]:
         """What a returning visitor missed: its messages after ``after_seq``, and only those a
         visitor may see (``VISITOR_ROLES``), never a volunteer's notes or a whisper."""
-        messages = await self.store.messages(conversation_id, after_seq=after_seq)
-        return [message for message in messages if message.role in VISITOR_ROLES]
+        messages = await self._transcript(conversation_id)
+        return [m for m in messages if m.seq > after_seq and m.role in VISITOR_ROLES]
 
     async def is_open(self, conversation_id: str) -> bool:
         live = await self.floor.conversation(conversation_id)

@@ -157,8 +157,11 @@ class VolunteerActions(HubCore):
             lost = await self.floor.lose_volunteer(operator_id, now, gone_before)
         except FloorRefused:  # back meanwhile, or another node saw to it
             return
-        for offer in lost.voided:
-            await self._voided(offer, "unavailable" if offer.receiver == operator_id else "ended")
+        for offer in lost.voided:  # to them: unavailable; from them: the chat went back
+            if offer.receiver == operator_id:
+                await self._voided(offer, "unavailable")
+            else:
+                await self._voided(offer, "ended")
         await self._lost_chats(lost)
         self._mark_all_dirty()
 

@@ -15,6 +15,7 @@ import socketio
 from chatserver.clock import iso
 from chatserver.hub import events as ev
 from chatserver.hub.hub import Hub
+from chatserver.hub.model import Message
 from chatserver.realtime import wire
 from chatserver.realtime.dashboard import DashboardFeed
 
@@ -50,12 +51,23 @@ class Bridge:
         self.dashboard = dashboard
         hub.bus.subscribe(self.on_event)
 
-    async def to_visitor(self, conversation_id: str, event: str, data: dict[str, Any]) -> None:
-        await self.sio.emit(event, data, room=conversation_id, namespace=VISITOR)
+    async def to_visitor(
+        self, conversation_id: str, event: str, data: dict[str, Any], local: bool = False
+    ) -> None:
+        """``local``: to this node's sockets only (every node tells its own: the floor's
+        feed), else to the room on every node (socket.io's Redis manager, if any)."""
+        await self.sio.emit(
+            event, data, room=conversation_id, namespace=VISITOR, ignore_queue=local
+        )
 
-    async def to_operators(self, operators: tuple[str, ...], event: str, data: Any) -> None:
+    async def to_operators(
+        self, operators: tuple[str, ...], event: str, data: Any, local: bool = False
+    ) -> None:
         for operator_id in operators:
-            await self.sio.emit(event, data, room=operator_room(operator_id), namespace=OPERATOR)
+            await self.sio.emit(
+                event, data, room=operator_room(operator_id), namespace=OPERATOR,
+                ignore_queue=local,
+            )  # fmt: skip
 
     async def disconnect_operator(self, operator_id: str) -> None:
         """Close the operator's console connections on this node (every node hears the event).
@@ -69,6 +81,12 @@ class Bridge:
     async def _disconnect_room(self, room: str) -> None:
         for sid, _ in list(self.sio.manager.get_participants(OPERATOR, room)):
             await self.sio.disconnect(sid, namespace=OPERATOR)
+
+    def _author_alias(self, message: Message) -> str | None:
+        """The name the author had when writing, as kept with the message."""
+        if message.author is None:
+            return None
+        return message.author_alias or self.hub.alias(message.author)
 
     async def on_event(self, event: ev.Event) -> None:
         # the floor changed: supervisors will hear, coalesced (letters are not on the floor's
@@ -93,9 +111,7 @@ class Bridge:
                     await self.to_visitor(
                         event.conversation.id, "assigned", {"operator": event.alias}
                     )
-                messages = [
-                    wire.operator_message(m, self.hub.alias(m.author or "")) for m in event.messages
-                ]
+                messages = [wire.operator_message(m, self._author_alias(m)) for m in event.messages]
                 body = {
                     "conversation": wire.conversation(
                         event.conversation, messages, event.handover_note
@@ -105,15 +121,19 @@ class Bridge:
                     body |= wire.agreed_chat(event.appointment)
                 await self.to_operators((event.operator_id,), "assigned", body)
             case ev.MessagePosted():
-                alias = self.hub.alias(event.message.author) if event.message.author else None
+                alias = self._author_alias(event.message)
                 if event.to_visitor:
                     await self.to_visitor(
                         event.message.conversation_id,
                         "message",
                         wire.visitor_message(event.message, alias),
+                        event.relayed,
                     )
                 await self.to_operators(
-                    event.operators, "message", wire.operator_message(event.message, alias)
+                    event.operators,
+                    "message",
+                    wire.operator_message(event.message, alias),
+                    event.relayed,
                 )
             case ev.TypingChanged():
                 if event.to_visitor:

@@ -71,7 +71,7 @@ def audit_actions() -> set[str]:
     found |= set(re.findall(r"_account_changed\([^)\"]*\"([a-z_]+)\"", code))
     found |= set(re.findall(r"AuditEntry\([^\"\n]*\"([a-z_]+)\"", code))
     assert 'f"handover_{reason}"' in code
-    found |= {f"handover_{r}" for r in re.findall(r"_void_offer\([^)]*\"([a-z]+)\"\)", code)}
+    found |= {f"handover_{r}" for r in re.findall(r"_voided\([^)]*\"([a-z]+)\"\)", code)}
     return found
 
 

@@ -8,6 +8,7 @@ numbers, and a message sent again after a lost acknowledgement is kept once.
 from __future__ import annotations
 
 import asyncio
+from dataclasses import replace
 
 from chatserver.hub.floor_records import Draft, Refusal
 from chatserver.hub.floor_state import FloorState
@@ -122,10 +123,33 @@ async def test_every_node_receives_posts_in_seq_order(kit: FloorKit) -> None:
             for node, cid in ((one, "c1"), (two, "c1"), (two, "c2"))
         ]
         await asyncio.gather(*posts)
-        received = [await asyncio.wait_for(feed.next(), 5) for _ in range(len(posts))]
+        received = [(await asyncio.wait_for(feed.next(), 5)).message for _ in range(len(posts))]
     for cid, count in (("c1", 80), ("c2", 40)):
         seqs = [m.seq for m in received if m.conversation_id == cid]
         assert seqs == list(range(1, count + 1)), f"{cid} out of order"
+
+
+async def test_the_feed_carries_the_audience_decided_with_the_seq(kit: FloorKit) -> None:
+    """Who hears a message is decided in the same step as its number: the holder and whoever
+    reads along at that moment, unless the poster named its audience; the feed carries it
+    and the html, code and parameters the hub made, to every node."""
+    one, two, three = kit.nodes
+    await arrive(one, visitor("c1"))
+    await on_duty(one, volunteer("ann"))
+    await one.claim("c1", "ann", NOW)
+    await on_duty(two, supervisor("cas"))
+    await two.watch("c1", "cas", "observer")
+    async with three.feed() as feed:
+        first = await one.post("c1", said("hoi"))
+        html = Draft(Role.SYSTEM, "x", NOW, html="<p>x</p>", code="assigned", params={"a": "b"})
+        second = await two.post("c1", replace(html, to_visitor=False, operators=()))
+        relayed = [await asyncio.wait_for(feed.next(), 5) for _ in range(2)]
+    assert first.operators == ("ann", "cas") and first.to_visitor
+    assert relayed[0].operators == ("ann", "cas") and relayed[0].to_visitor
+    assert relayed[1].operators == () and not relayed[1].to_visitor
+    message = relayed[1].message
+    assert (message.html, message.code, message.params) == ("<p>x</p>", "assigned", {"a": "b"})
+    assert second.message == message
 
 
 async def test_concurrent_posts_from_two_nodes_get_unique_increasing_seqs(kit: FloorKit) -> None:

@@ -1,7 +1,10 @@
--- ARGV: prefix, conversation id, role, author, record (JSON without its opening brace), client id
+-- ARGV: prefix, conversation id, role, author, record (JSON without its opening brace), client id,
+-- to visitor ('1' or '0'), operators (joined by SEP; '\30' alone: everyone on the operator side now)
 -- Sequence, keep and publish in one step: seqs are unique and increasing, and every node's
--- subscribers receive a conversation's messages in seq order (distributed-notes.md).
+-- subscribers receive a conversation's messages in seq order (distributed-notes.md), each with
+-- its audience decided in this same step.
 local cid, role, author, tail, client_id = ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6]
+local to_visitor, operators = ARGV[7], ARGV[8]
 local c = hash(k('c', cid))
 if not c then return refuse('unknown') end
 if client_id ~= '' then
@@ -19,9 +22,18 @@ if role == 'operator' and c.state ~= 'active' then return refuse('not_active') e
 if role == 'whisper' and c.op ~= author and redis.call('HEXISTS', k('w', cid), author) == 0 then
   return refuse('not_allowed')
 end
+if operators == '\30' then
+  local audience = {}
+  if c.op ~= '' then audience[1] = c.op end
+  for _, watcher in ipairs(redis.call('HKEYS', k('w', cid))) do
+    if watcher ~= c.op then audience[#audience + 1] = watcher end
+  end
+  operators = table.concat(audience, SEP)
+end
 local seq = redis.call('HINCRBY', k('c', cid), 'seq', 1)
 local record = '{"seq":' .. seq .. ',' .. tail
 redis.call('ZADD', k('m', cid), seq, record)
 if client_id ~= '' then redis.call('HSET', k('mid', cid), client_id, seq) end
-redis.call('PUBLISH', k('posts'), record)
-return {'ok', tostring(seq), record}
+-- the envelope: "<to visitor><SEP><operators>\n<record>" (JSON escapes every newline)
+redis.call('PUBLISH', k('posts'), to_visitor .. SEP .. operators .. '\n' .. record)
+return {'ok', tostring(seq), record, to_visitor, operators}
