@@ -55,6 +55,7 @@ class MessagePath(HubState):
         author: str | None = None,
         code: str | None = None,
         params: dict[str, str] | None = None,
+        client_id: str | None = None,
     ) -> Message:
         """Store, then tell: a message is durable before anyone, sender included, hears of it.
 
@@ -68,6 +69,10 @@ class MessagePath(HubState):
         Under the conversation's lock on this node, so messages are stored and told in
         sequence order, and an erase (which takes the same lock) comes after any message
         already on its way: what is stored is erased with the rest.
+
+        ``client_id``: the sender's own id for the message. Sent again after a lost
+        acknowledgement, the floor recognises it and the first copy is answered: stored and
+        told once.
         """
         async with self._conversation_locks[conversation.id]:
             alias = self.alias(author) if author else None
@@ -76,10 +81,12 @@ class MessagePath(HubState):
                 dict(params or {}), to_visitor, operators,
             )  # fmt: skip
             try:
-                posted = await self.floor.post(conversation.id, draft)
+                posted = await self.floor.post(conversation.id, draft, client_id)
             except FloorRefused as refused:
                 raise refused_message(refused.reason, role) from None
             message = posted.message
+            if posted.duplicate:
+                return message
             await self.store.append_message(self._as_stored(conversation.line, message))
             if role in (Role.VISITOR, Role.OPERATOR):  # a message ends its author's typing
                 self._typing.sent((conversation.id, role is Role.OPERATOR))

@@ -232,11 +232,14 @@ class VisitorActions(HubCore):
                 operators = await self._operators(live)
                 await self.bus.publish(VisitorConnection(live.id, operators, False))
 
-    async def visitor_message(self, conversation_id: str, text: str) -> Message:
-        """Also while waiting: what a visitor writes then reaches the volunteer on assignment."""
+    async def visitor_message(
+        self, conversation_id: str, text: str, client_id: str | None = None
+    ) -> Message:
+        """Also while waiting: what a visitor writes then reaches the volunteer on assignment.
+        ``client_id``: the widget's id for it, so a message sent again is kept once."""
         live = await self._visitor_conversation(conversation_id)
         text = self._valid_text(text)
-        message = await self._post(live, Role.VISITOR, text, to_visitor=True)
+        message = await self._post(live, Role.VISITOR, text, to_visitor=True, client_id=client_id)
         if live.state is ConversationState.WAITING:
             await self._triage(live, text)
         return message

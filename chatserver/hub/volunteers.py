@@ -78,12 +78,16 @@ class VolunteerActions(HubCore):
             await self._flush_positions()
             return presence
 
-    async def operator_message(self, operator_id: str, conversation_id: str, text: str) -> Message:
+    async def operator_message(
+        self, operator_id: str, conversation_id: str, text: str, client_id: str | None = None
+    ) -> Message:
         live = ensure_holder(await self.floor.conversation(conversation_id), operator_id)
         if live.state is not ConversationState.ACTIVE:
             raise ConversationEnded("The visitor has left this conversation.")
         text = self._valid_text(text)
-        return await self._post(live, Role.OPERATOR, text, author=operator_id, to_visitor=True)
+        return await self._post(
+            live, Role.OPERATOR, text, author=operator_id, to_visitor=True, client_id=client_id
+        )
 
     async def operator_typing(self, operator_id: str, conversation_id: str, active: bool) -> None:
         live = ensure_holder(await self.floor.conversation(conversation_id), operator_id)

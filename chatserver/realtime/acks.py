@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import re
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -68,6 +69,22 @@ def optional_text(data: dict[str, Any], name: str, max_length: int = 200) -> str
     if not isinstance(value, str) or len(value) > max_length:
         raise InvalidPayload(
             f'"{name}" must be a string of at most {max_length} characters.', field=name
+        )
+    return value
+
+
+CLIENT_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
+
+
+def client_id(data: dict[str, Any]) -> str | None:
+    """A message's optional id chosen by the sending client, so that sending it again after
+    a lost acknowledgement stores it once: 1 to 64 letters, digits, ``-`` or ``_``."""
+    value = data.get("client_id")
+    if value is None:
+        return None
+    if not isinstance(value, str) or not CLIENT_ID.fullmatch(value):
+        raise InvalidPayload(
+            '"client_id" must be 1 to 64 letters, digits, "-" or "_".', field="client_id"
         )
     return value
 

@@ -24,6 +24,7 @@ from chatserver.realtime import wire
 from chatserver.realtime.acks import (
     acknowledged,
     bool_field,
+    client_id,
     conversation_id,
     ok,
     optional_text,
@@ -141,7 +142,7 @@ class OperatorNamespace(LetterEvents, OperatorAppointments):
     async def on_message(self, sid: str, data: Any) -> dict[str, Any]:
         data = payload(data)
         message = await self.hub.operator_message(
-            await self._me(sid), conversation_id(data), text_field(data, "text")
+            await self._me(sid), conversation_id(data), text_field(data, "text"), client_id(data)
         )
         return ok(id=message.id, seq=message.seq)
 

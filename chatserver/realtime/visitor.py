@@ -38,6 +38,7 @@ from chatserver.realtime import wire
 from chatserver.realtime.acks import (
     acknowledged,
     bool_field,
+    client_id,
     ok,
     optional_text,
     payload,
@@ -214,11 +215,12 @@ class VisitorNamespace(VisitorAppointments):
 
     @acknowledged
     async def on_message(self, sid: str, data: Any) -> dict[str, Any]:
-        text = text_field(payload(data), "text")
+        data = payload(data)
+        text, sent_as = text_field(data, "text"), client_id(data)
         conversation_id = await self._conversation(sid)
         # per conversation and per source, not per socket: reconnecting refills nothing
         await self.guard.check_message(conversation_id, (await self.get_session(sid))["source"])
-        message = await self.hub.visitor_message(conversation_id, text)
+        message = await self.hub.visitor_message(conversation_id, text, sent_as)
         return ok(id=message.id, seq=message.seq)
 
     @acknowledged

@@ -41,8 +41,11 @@ export function wirePanel(conv) {
     error.textContent = "";
     stopTyping();
     const kind = conv.mode === "holder" && !conv.whisperOnly ? "message" : "whisper";
-    call(kind, { conversation_id: conv.id, text: value }).then((ack) => {
-      if (ack.ok) { text.value = ""; text.focus(); } else { error.textContent = errorText(ack); }
+    const data = { conversation_id: conv.id, text: value };
+    // the same text sent again after a lost answer keeps its id: the server keeps it once
+    if (kind === "message") data.client_id = unsentId(conv, value);
+    call(kind, data).then((ack) => {
+      if (ack.ok) { conv.unsent = null; text.value = ""; text.focus(); } else { error.textContent = errorText(ack); }
     });
   });
 
@@ -98,4 +101,14 @@ export function wirePanel(conv) {
       else actionStatus(conv, errorText(ack));
     });
   });
+}
+
+/** The id of the message a volunteer is sending in `conv`, kept while the same text waits
+ * for its answer. */
+function unsentId(conv, text) {
+  if (!conv.unsent || conv.unsent.text !== text) {
+    const bytes = crypto.getRandomValues(new Uint8Array(12));
+    conv.unsent = { text, id: Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("") };
+  }
+  return conv.unsent.id;
 }

@@ -90,6 +90,18 @@ function refuseAgreed(error) {
   } else refuse("appointment_unknown");
 }
 
+// the id of the message being sent: the same text sent again after a lost answer keeps its
+// id, so the server keeps it once (the answer, not the message, may be what got lost)
+let unsent = { text: "", id: "" };
+
+function clientId(text) {
+  if (unsent.text !== text) {
+    const bytes = crypto.getRandomValues(new Uint8Array(12));
+    unsent = { text, id: Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("") };
+  }
+  return unsent.id;
+}
+
 export function send() {
   const box = $("text");
   const text = box.value;
@@ -98,10 +110,11 @@ export function send() {
   sending = true;
   $("send-error").textContent = "";
   typingOff();
-  socket.timeout(10000).emit("message", { text }, (err, ack) => {
+  socket.timeout(10000).emit("message", { text, client_id: clientId(text) }, (err, ack) => {
     sending = false;
     if (session.exiting) return;
     if (!err && ack && ack.ok) {
+      unsent = { text: "", id: "" };
       if (box.value === text) box.value = "";
       box.removeAttribute("aria-invalid");
       return;
