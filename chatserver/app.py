@@ -19,6 +19,7 @@ from aiohttp import web
 from chatserver.clock import Clock
 from chatserver.edges import Edges, memory_edges
 from chatserver.hub.events import Ended, Event, Subscriber
+from chatserver.hub.floor_state import FloorState
 from chatserver.hub.followup.service import FollowUp
 from chatserver.hub.followup.spaces import FollowUpStores
 from chatserver.hub.hub import Hub
@@ -29,6 +30,7 @@ from chatserver.realtime.bridge import OPERATOR, SUPERVISORS, VISITOR, Bridge
 from chatserver.realtime.dashboard import DashboardFeed
 from chatserver.realtime.operator import OperatorNamespace
 from chatserver.realtime.origins import OriginPolicy
+from chatserver.realtime.relay import relay_forever
 from chatserver.realtime.server import GuardedServer
 from chatserver.realtime.visitor import VisitorNamespace
 from chatserver.settings import Settings
@@ -53,6 +55,8 @@ from chatserver.web.security import security_headers
 
 log = logging.getLogger(__name__)
 
+RELAY_START_SECONDS = 10.0  # a node that cannot subscribe to the floor's feed does not start
+
 # no %a (remote address), no %{User-Agent}i, no %{Referer}i: visitors stay anonymous in logs
 ACCESS_LOG_FORMAT = '%t "%r" %s %b %Tfs'
 
@@ -73,11 +77,12 @@ def build_server(
     limits: Limits | None = None,
     node: str = "",
     edges: Edges | None = None,
+    floor: FloorState | None = None,
 ) -> Server:
     """The application of one node. ``edges`` (limits, blocks, lockout, the pseudonym key):
     in this process unless given, e.g. shared through Redis (``backends/redis_edges``);
     the server closes them at shutdown."""
-    hub = Hub(settings, store, clock)
+    hub = Hub(settings, store, clock, floor=floor, node=node)
     abuse = settings.abuse
     # our own pages everywhere, listed sites in /visitor only, never with credentials
     origins = OriginPolicy(settings.server.cors_allowed_origins, abuse.trusted_proxies)
@@ -148,6 +153,7 @@ def build_server(
 
     async def lifecycle(app: web.Application) -> AsyncIterator[None]:
         await store.open()
+        relay = await _start_relay(hub, sio) if hub.floor_shared else None
         await hub.recover()
         sweeper = (
             asyncio.create_task(_sweep_forever(hub, sweep_interval)) if sweep_interval else None
@@ -156,10 +162,11 @@ def build_server(
         yield
         app[READY]["draining"] = True
         await dashboard.close()
-        if sweeper is not None:
-            sweeper.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await sweeper
+        for task in (sweeper, relay):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
         await store.close()
         await edges.close()
 
@@ -175,6 +182,15 @@ def _release_source(guard: SourceGuard) -> Subscriber:
             await guard.finished(event.conversation_id)
 
     return on_event
+
+
+async def _start_relay(hub: Hub, sio: GuardedServer) -> asyncio.Task[None]:
+    """A shared floor's messages reach this node's sockets from its feed; serve nobody
+    before the feed is subscribed, or the first messages could pass this node by."""
+    subscribed = asyncio.Event()
+    relay = asyncio.create_task(relay_forever(hub, sio, (VISITOR, OPERATOR), subscribed))
+    await asyncio.wait_for(subscribed.wait(), RELAY_START_SECONDS)
+    return relay
 
 
 async def _sweep_forever(hub: Hub, interval: float) -> None:

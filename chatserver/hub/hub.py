@@ -116,7 +116,7 @@ class Hub(
             if leading:
                 await self._sweep_floor(now)
             await self._alternatives_due(now)
-            if self._floor_shared:  # other nodes move the queue: look again every sweep
+            if self.floor_shared:  # other nodes move the queue: look again every sweep
                 self._mark_all_dirty()
             await self._route()
             await self._flush_positions()

@@ -90,7 +90,7 @@ class MessagePath(HubState):
             await self.store.append_message(self._as_stored(conversation.line, message))
             if role in (Role.VISITOR, Role.OPERATOR):  # a message ends its author's typing
                 self._typing.sent((conversation.id, role is Role.OPERATOR))
-            if not self._floor_shared:  # else every node tells its own, from the feed
+            if not self.floor_shared:  # else every node tells its own, from the feed
                 await self.bus.publish(MessagePosted(message, to_visitor, posted.operators))
             return message
 
@@ -114,7 +114,7 @@ class MessagePath(HubState):
         floor a message another node numbered a moment ago may not be stored yet, but the
         floor keeps it, and it was numbered before this reader joined, so it is theirs."""
         stored = await self.store.messages(conversation_id)
-        if not self._floor_shared:  # one node: stored before anyone heard of it
+        if not self.floor_shared:  # one node: stored before anyone heard of it
             return stored
         last = stored[-1].seq if stored else 0
         return stored + await self.floor.messages(conversation_id, after_seq=last)

@@ -172,7 +172,7 @@ class HubState:
         self._here.pop(conversation_id, None)
 
     @property
-    def _floor_shared(self) -> bool:
+    def floor_shared(self) -> bool:
         """Other nodes change this floor too (the Redis mode): what this node told its
         visitors may be outdated without any action here."""
         return not isinstance(self.floor, MemoryFloor)
