@@ -50,6 +50,9 @@ class LineStatus:
 # the sweep's leader lease: whichever node holds it applies what is due on the whole floor
 # (grace periods, offer timeouts, backup escalation, the purge); renewed every sweep
 LEADER_LEASE_SECONDS = 5.0
+# on a shared floor other nodes end chats too: the durations behind the wait estimate are read
+# from the records this often
+DURATIONS_EVERY_SECONDS = 60.0
 
 
 class Hub(
@@ -61,24 +64,33 @@ class Hub(
 
         Waiting visitors return to their lines in their old order, and volunteers' chats stay
         theirs for the grace period; whoever does not come back is handled by :meth:`sweep`.
-        With several nodes, each conversation is restored once (``restore`` refuses one
-        already on the floor), so a node joining a running floor changes nothing.
+
+        Only the embedded floor forgets when the process ends. A shared floor lives in Redis
+        beside the records, with the same persistence, so a node starting (alone or beside
+        running ones) finds it as it was: connections of nodes that died are reaped by the
+        leader and the ordinary grace periods run. Restoring there could race a visitor who
+        is starting a chat on another node this very moment.
         """
         now = self.clock.now()
         async with self._lock:
-            for line in self.settings.lines:
-                recent = await self.store.recent_durations(
-                    line.id, self.settings.routing.estimate_window
-                )
-                self._durations[line.id].extend(reversed(recent))
-            for conversation in sorted(
-                await self.store.open_conversations(), key=lambda c: c.created_at
-            ):
+            await self._read_durations(now)
+            restoring = [] if self.floor_shared else await self.store.open_conversations()
+            for conversation in sorted(restoring, key=lambda c: c.created_at):
                 if self.settings.line(conversation.line) is not None:
                     await self._restore(conversation, now)
             self._mark_all_dirty()
             await self._route()
             await self._flush_positions()
+
+    async def _read_durations(self, now: float) -> None:
+        """The wait estimate's recent chat durations, from the records (all nodes' chats)."""
+        self._durations_read_at = now
+        for line in self.settings.lines:
+            recent = await self.store.recent_durations(
+                line.id, self.settings.routing.estimate_window
+            )
+            self._durations[line.id].clear()
+            self._durations[line.id].extend(reversed(recent))
 
     async def _restore(self, conversation: Conversation, now: float) -> None:
         messages = await self.store.messages(conversation.id)
@@ -97,7 +109,7 @@ class Hub(
                 conversation.risk,
                 now,
             )
-        except FloorRefused:  # on the floor already: another node restored it, or runs it
+        except FloorRefused:  # on the floor already (cannot happen on a fresh memory floor)
             return
 
     # ------------------------------------------------------------------ time passes
@@ -118,6 +130,8 @@ class Hub(
             await self._alternatives_due(now)
             if self.floor_shared:  # other nodes move the queue: look again every sweep
                 self._mark_all_dirty()
+                if now - self._durations_read_at >= DURATIONS_EVERY_SECONDS:
+                    await self._read_durations(now)  # and end chats, for the wait estimate
             await self._route()
             await self._flush_positions()
             await self._tell_typing_due()

@@ -73,6 +73,7 @@ class HubState:
             line.id: deque(maxlen=settings.routing.estimate_window) for line in settings.lines
         }
         self._purged_at = float("-inf")
+        self._durations_read_at = float("-inf")
         self._dirty: set[str] = set()  # lines whose waiting visitors here must hear again
         self._told: dict[str, Told] = {}  # conversation id -> what its visitor last heard here
         self._here: dict[str, int] = {}  # conversation id -> its visitor's sockets on this node
