@@ -33,6 +33,7 @@ from chatserver.hub.floor_records import (
     Left,
     LiveConversation,
     Lost,
+    Notice,
     Posted,
     Profile,
     Reaped,
@@ -70,10 +71,12 @@ class RedisPostFeed:
     def __init__(self, pubsub: Any) -> None:
         self._pubsub = pubsub
 
-    async def next(self) -> Posted:
+    async def next(self) -> Posted | Notice:
         while True:
             event = await self._pubsub.get_message(ignore_subscribe_messages=True, timeout=None)
             if event is not None and event["type"] == "message":
+                if event["data"].startswith(codec.NOTICE):
+                    return codec.notice(event["data"])
                 audience, record = event["data"].split("\n", 1)
                 return codec.posted(record, audience)
 
@@ -452,6 +455,11 @@ class RedisFloor:
 
     def feed(self) -> AbstractAsyncContextManager[PostFeed]:
         return self._subscribed()
+
+    async def notify(self, notice: Notice) -> None:
+        """On the posts channel, so that one subscription per node hears both; a notice
+        starts with a character no post's envelope starts with."""
+        await self._redis.publish(self._key("posts"), codec.notice_text(notice))
 
     # ------------------------------------------------------------------ nodes and leases
     async def join(self, node: str, ttl: float) -> bool:

@@ -21,6 +21,7 @@ from chatserver.hub.floor_records import (
     Draft,
     HandoverOffer,
     LiveConversation,
+    Notice,
     Posted,
     Profile,
 )
@@ -30,6 +31,7 @@ from chatserver.hub.queue import Waiting
 
 SEP = "\x1f"
 AUDIENCE_NOW = "\x1e"  # post's operators argument: everyone on the operator side at commit
+NOTICE = "!"  # a notice on the posts channel (a post's envelope starts with "0" or "1")
 
 
 def joined(items: tuple[str, ...] | frozenset[str]) -> str:
@@ -227,3 +229,12 @@ def posted(record: str, audience: str) -> Posted:
     return Posted(
         message(record), False, to_visitor == "1", tuple(o for o in operators.split(SEP) if o)
     )
+
+
+def notice_text(notice: Notice) -> str:
+    return NOTICE + SEP.join((notice.kind, notice.subject, notice.detail))
+
+
+def notice(text: str) -> Notice:
+    kind, subject, detail = text[len(NOTICE) :].split(SEP, 2)
+    return Notice(kind, subject, detail)

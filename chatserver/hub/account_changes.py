@@ -92,4 +92,4 @@ class AccountChanges(HubCore):
 
     async def _account_changed(self, by: str, account: Account, action: str, change: str) -> None:
         await self._audit(by, action, None, account.id)
-        await self.bus.publish(AccountChanged(account.id, change))
+        await self._everywhere(AccountChanged(account.id, change))

@@ -25,6 +25,7 @@ from chatserver.hub.floor_records import (
     Draft,
     FloorRefused,
     Left,
+    Notice,
     Posted,
     Profile,
     Reaped,
@@ -258,6 +259,9 @@ class MemoryFloor(MemoryArrivals):
 
     def feed(self) -> AbstractAsyncContextManager[PostFeed]:
         return self._feeds.subscribe()
+
+    async def notify(self, notice: Notice) -> None:
+        self._feeds.publish(notice)
 
     # ------------------------------------------------------------------ nodes
     async def reap(self, node: str, now: float) -> Reaped:

@@ -23,6 +23,7 @@ from chatserver.hub.floor_records import (
     FloorRefused,
     HandoverOffer,
     LiveConversation,
+    Notice,
     Posted,
     Refusal,
 )
@@ -103,9 +104,9 @@ class MemoryPostFeed:
     """One subscriber's queue of posted messages."""
 
     def __init__(self) -> None:
-        self.queue: asyncio.Queue[Posted] = asyncio.Queue()
+        self.queue: asyncio.Queue[Posted | Notice] = asyncio.Queue()
 
-    async def next(self) -> Posted:
+    async def next(self) -> Posted | Notice:
         return await self.queue.get()
 
 
@@ -115,7 +116,7 @@ class MemoryFeeds:
     def __init__(self) -> None:
         self._subscribers: list[MemoryPostFeed] = []
 
-    def publish(self, posted: Posted) -> None:
+    def publish(self, posted: Posted | Notice) -> None:
         for subscriber in self._subscribers:
             subscriber.queue.put_nowait(posted)
 

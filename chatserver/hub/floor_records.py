@@ -304,6 +304,16 @@ class Posted:
 
 
 @dataclass(frozen=True)
+class Notice:
+    """Something every node must act on that is not a message: an account changed or a login
+    session ended, so every node closes that operator's sockets. Told, never kept."""
+
+    kind: str  # "account" or "session"
+    subject: str  # the operator id, or the session's token hash
+    detail: str  # what changed, or why the session ended
+
+
+@dataclass(frozen=True)
 class Reaped:
     """A dead node's connections, taken off the floor: whose last connection went with it."""
 

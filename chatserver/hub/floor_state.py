@@ -36,6 +36,7 @@ from chatserver.hub.floor_records import (
     Left,
     LiveConversation,
     Lost,
+    Notice,
     Posted,
     Profile,
     Reaped,
@@ -52,8 +53,9 @@ class PostFeed(Protocol):
     """Messages as the floor commits them, on every node, in each conversation's seq order,
     each with its audience."""
 
-    async def next(self) -> Posted:
-        """The next posted message, waiting for it (bound the wait with ``asyncio.timeout``)."""
+    async def next(self) -> Posted | Notice:
+        """The next posted message or notice, waiting for it (bound the wait with
+        ``asyncio.timeout``)."""
         ...
 
 
@@ -306,6 +308,10 @@ class FloorState(Protocol):
 
     def feed(self) -> AbstractAsyncContextManager[PostFeed]:
         """Subscribe to posted messages; subscribed once the context is entered."""
+        ...
+
+    async def notify(self, notice: Notice) -> None:
+        """Tell every node's feed (this one's too) of ``notice``; nothing is kept."""
         ...
 
     # ------------------------------------------------------------------ nodes and leases

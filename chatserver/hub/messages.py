@@ -15,13 +15,20 @@ from dataclasses import replace
 
 from chatserver import i18n
 from chatserver.errors import ChatError, ConversationEnded, Forbidden, Forgotten
-from chatserver.hub.events import MessagePosted, TypingChanged
-from chatserver.hub.floor_records import Draft, FloorRefused, LiveConversation, Refusal
+from chatserver.hub.events import AccountChanged, MessagePosted, SessionEnded, TypingChanged
+from chatserver.hub.floor_records import Draft, FloorRefused, LiveConversation, Notice, Refusal
 from chatserver.hub.model import ConversationState, Message, Role
 from chatserver.hub.state import HubState
 from chatserver.privacy.redaction import redact
 
 REDACTED_ROLES = frozenset({Role.VISITOR, Role.OPERATOR, Role.NOTE, Role.WHISPER})
+
+
+def noticed(notice: Notice) -> AccountChanged | SessionEnded:
+    """A notice from the shared floor's feed as the event it was on the node that sent it."""
+    if notice.kind == "account":
+        return AccountChanged(notice.subject, notice.detail)
+    return SessionEnded(notice.subject, notice.detail)
 
 
 def refused_message(refusal: Refusal, role: Role) -> ChatError:
@@ -103,10 +110,23 @@ class MessagePath(HubState):
             if subscribed is not None:
                 subscribed.set()
             while True:
-                posted = await feed.next()
-                await self.bus.publish(
-                    MessagePosted(posted.message, posted.to_visitor, posted.operators, True)
-                )
+                item = await feed.next()
+                if isinstance(item, Notice):
+                    await self.bus.publish(noticed(item))
+                else:
+                    await self.bus.publish(
+                        MessagePosted(item.message, item.to_visitor, item.operators, True)
+                    )
+
+    async def _everywhere(self, event: AccountChanged | SessionEnded) -> None:
+        """An event every node must act on (close an operator's sockets): on a shared floor
+        told through every node's feed, else published here."""
+        if not self.floor_shared:
+            await self.bus.publish(event)
+        elif isinstance(event, AccountChanged):
+            await self.floor.notify(Notice("account", event.operator_id, event.change))
+        else:
+            await self.floor.notify(Notice("session", event.session, event.reason))
 
     async def _transcript(self, conversation_id: str) -> list[Message]:
         """A conversation's messages so far, for whoever joins it now (a new volunteer, a

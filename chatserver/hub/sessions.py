@@ -27,7 +27,7 @@ class SessionActions(HubCore):
     async def log_out(self, session: str) -> None:
         """End the session (its token hash) and close every socket opened with it."""
         await self.store.delete_session(session)
-        await self.bus.publish(SessionEnded(session, "logout"))
+        await self._everywhere(SessionEnded(session, "logout"))
 
     async def _expire_sessions(self, now: float) -> None:
         """Due from the sweep: end the sessions idle too long, and close their sockets."""
@@ -35,4 +35,4 @@ class SessionActions(HubCore):
             return
         self._sessions_checked_at = now
         for session in await self.store.expire_sessions(now - accounts.SESSION_IDLE_SECONDS):
-            await self.bus.publish(SessionEnded(session, "expired"))
+            await self._everywhere(SessionEnded(session, "expired"))

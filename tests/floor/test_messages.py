@@ -10,8 +10,8 @@ from __future__ import annotations
 import asyncio
 from dataclasses import replace
 
-from chatserver.hub.floor_records import Draft, Refusal
-from chatserver.hub.floor_state import FloorState
+from chatserver.hub.floor_records import Draft, Notice, Posted, Refusal
+from chatserver.hub.floor_state import FloorState, PostFeed
 from chatserver.hub.model import Role
 from tests.floor.kit import (
     NOW,
@@ -23,6 +23,12 @@ from tests.floor.kit import (
     visitor,
     volunteer,
 )
+
+
+async def next_post(feed: PostFeed) -> Posted:
+    item = await asyncio.wait_for(feed.next(), 5)
+    assert isinstance(item, Posted), item
+    return item
 
 
 def said(text: str, role: Role = Role.VISITOR, author: str | None = None) -> Draft:
@@ -123,7 +129,7 @@ async def test_every_node_receives_posts_in_seq_order(kit: FloorKit) -> None:
             for node, cid in ((one, "c1"), (two, "c1"), (two, "c2"))
         ]
         await asyncio.gather(*posts)
-        received = [(await asyncio.wait_for(feed.next(), 5)).message for _ in range(len(posts))]
+        received = [(await next_post(feed)).message for _ in range(len(posts))]
     for cid, count in (("c1", 80), ("c2", 40)):
         seqs = [m.seq for m in received if m.conversation_id == cid]
         assert seqs == list(range(1, count + 1)), f"{cid} out of order"
@@ -143,13 +149,29 @@ async def test_the_feed_carries_the_audience_decided_with_the_seq(kit: FloorKit)
         first = await one.post("c1", said("hoi"))
         html = Draft(Role.SYSTEM, "x", NOW, html="<p>x</p>", code="assigned", params={"a": "b"})
         second = await two.post("c1", replace(html, to_visitor=False, operators=()))
-        relayed = [await asyncio.wait_for(feed.next(), 5) for _ in range(2)]
+        relayed = [await next_post(feed) for _ in range(2)]
     assert first.operators == ("ann", "cas") and first.to_visitor
     assert relayed[0].operators == ("ann", "cas") and relayed[0].to_visitor
     assert relayed[1].operators == () and not relayed[1].to_visitor
     message = relayed[1].message
     assert (message.html, message.code, message.params) == ("<p>x</p>", "assigned", {"a": "b"})
     assert second.message == message
+
+
+async def test_a_notice_reaches_every_node_between_the_posts(kit: FloorKit) -> None:
+    """A deactivated account must lose its consoles on every node: a notice goes to every
+    node's feed, the sender's too, in order with the posts around it, and is not kept."""
+    one, two, three = kit.nodes
+    await arrive(one, visitor("c1"))
+    async with two.feed() as here, three.feed() as there:
+        await one.post("c1", said("voor"))
+        await one.notify(Notice("account", "ann", "deactivated"))
+        await one.post("c1", said("na"))
+        for feed in (here, there):
+            items = [await asyncio.wait_for(feed.next(), 5) for _ in range(3)]
+            assert items[1] == Notice("account", "ann", "deactivated")
+            assert [i.message.text for i in items if isinstance(i, Posted)] == ["voor", "na"]
+    assert [m.text for m in await one.messages("c1")] == ["voor", "na"]
 
 
 async def test_concurrent_posts_from_two_nodes_get_unique_increasing_seqs(kit: FloorKit) -> None:
