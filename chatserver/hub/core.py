@@ -144,47 +144,67 @@ class HubCore(MessagePath):
                 )
 
     async def _flush_positions(self) -> None:
-        """Tell this node's waiting visitors of changed places or estimates, nobody else."""
-        if not self._dirty:
+        """Tell this node's waiting visitors of changed places or estimates, nobody else.
+
+        A line marked dirty is looked at whole. A newcomer at the back of its line changes
+        nobody else's place or estimate, so only the newcomer is told: with thousands
+        waiting, an arrival costs one position, not a pass over the queue.
+        """
+        dirty, self._dirty = self._dirty, set()
+        newcomers, self._newcomers = self._newcomers, {}
+        if not dirty and not newcomers:
             return
         now = self.clock.now()
-        dirty, self._dirty = self._dirty, set()
-        waiting = [e for e in await self.floor.waiting() if e.line in dirty]
-        presences = await self.floor.presences() if waiting else []
+        waiting = [e for e in await self.floor.waiting() if e.line in dirty] if dirty else []
+        presences = await self.floor.presences()
+        staffed: dict[tuple[str, str], Staffing] = {}
+
+        def on_duty(line: str, lang: str) -> Staffing:
+            if (line, lang) not in staffed:
+                staffed[line, lang] = staffing(presences, line, lang)
+            return staffed[line, lang]
+
         positions: dict[str, int] = {}
-        by_lang: dict[tuple[str, str], Staffing] = {}
         for entry in waiting:
-            line = self._line(entry.line)
             position = positions[entry.line] = positions.get(entry.line, 0) + 1
-            if entry.conversation_id not in self._here:
-                continue  # told by the node its visitor is connected to
-            if (entry.line, entry.lang) not in by_lang:
-                by_lang[entry.line, entry.lang] = staffing(presences, entry.line, entry.lang)
-            on_duty = by_lang[entry.line, entry.lang]
-            estimate = estimate_wait(
+            if entry.conversation_id in self._here:  # else told by the node it is on
+                await self._tell_place(entry, position, on_duty(entry.line, entry.lang), now)
+        for entry in newcomers.values():
+            if entry.line in dirty:
+                continue  # told above
+            place = await self.floor.position(entry.conversation_id)
+            if place is not None:
+                await self._tell_place(entry, place, on_duty(entry.line, entry.lang), now)
+
+    async def _tell_place(
+        self, entry: Waiting, position: int, on_duty: Staffing, now: float
+    ) -> None:
+        """One waiting visitor's place, estimate and alternatives, if they changed."""
+        line = self._line(entry.line)
+        estimate = estimate_wait(
+            position,
+            on_duty,
+            list(self._durations[entry.line]),
+            self.settings.routing.assumed_chat_seconds,
+        )
+        # nobody on duty: say so and show where else to turn at once, not after a wait
+        show_alternatives = bool(line.alternatives) and (
+            on_duty.nobody_on_duty or now - entry.since >= line.alternatives_after_seconds
+        )
+        told = (position, estimate, show_alternatives)
+        if self._told.get(entry.conversation_id) == told:
+            return
+        self._told[entry.conversation_id] = told
+        await self.bus.publish(
+            QueueUpdate(
+                entry.conversation_id,
+                entry.lang,
                 position,
-                on_duty,
-                list(self._durations[entry.line]),
-                self.settings.routing.assumed_chat_seconds,
+                estimate,
+                line.alternatives if show_alternatives else (),
+                nobody_on_duty=on_duty.nobody_on_duty,
             )
-            # nobody on duty: say so and show where else to turn at once, not after a wait
-            show_alternatives = bool(line.alternatives) and (
-                on_duty.nobody_on_duty or now - entry.since >= line.alternatives_after_seconds
-            )
-            told = (position, estimate, show_alternatives)
-            if self._told.get(entry.conversation_id) == told:
-                continue
-            self._told[entry.conversation_id] = told
-            await self.bus.publish(
-                QueueUpdate(
-                    entry.conversation_id,
-                    entry.lang,
-                    position,
-                    estimate,
-                    line.alternatives if show_alternatives else (),
-                    nobody_on_duty=on_duty.nobody_on_duty,
-                )
-            )
+        )
 
     def _mark_all_dirty(self) -> None:
         self._dirty.update(line.id for line in self.settings.lines)

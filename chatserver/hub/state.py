@@ -34,6 +34,7 @@ from chatserver.hub.floor_records import LiveConversation
 from chatserver.hub.floor_state import FloorState
 from chatserver.hub.locks import KeyedLocks
 from chatserver.hub.model import Conversation, ConversationState
+from chatserver.hub.queue import Waiting
 from chatserver.hub.typing_gate import TypingGate
 from chatserver.privacy.retention import SpacePurge
 from chatserver.privacy.sanitize import to_html
@@ -75,6 +76,7 @@ class HubState:
         self._purged_at = float("-inf")
         self._durations_read_at = float("-inf")
         self._dirty: set[str] = set()  # lines whose waiting visitors here must hear again
+        self._newcomers: dict[str, Waiting] = {}  # joined the back of a line: tell only them
         self._told: dict[str, Told] = {}  # conversation id -> what its visitor last heard here
         self._here: dict[str, int] = {}  # conversation id -> its visitor's sockets on this node
         self._aliases: dict[str, str] = {}  # operator id -> alias, as last seen on the floor

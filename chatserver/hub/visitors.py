@@ -120,7 +120,10 @@ class VisitorActions(HubCore):
             await self._record(StatsDelta(line.id, now, offered=1))
             if isinstance(placed, Claimed):
                 await self._agreed_chat_taken(conversation.id, placed)
-            self._dirty.add(line.id)
+            elif pinned is not None:  # an agreed chat at the front: everyone moves down one
+                self._dirty.add(line.id)
+            else:  # at the back: nobody else's place changes
+                self._newcomers[conversation.id] = placed
             await self._flush_positions()  # the newcomer hears its place at once
             await self._route()
             await self._flush_positions()
