@@ -49,6 +49,9 @@ from chatserver.hub.routing import plan_assignments, shuns
 # how often routing plans again in one go when other nodes took its planned pairs first; the
 # next action or the sweep (every second) routes again anyway
 REPLANS = 5
+# routing first plans over this many waiting visitors (plus one per free slot): with thousands
+# waiting, a free slot does not cost a read of the whole queue
+ROUTE_WINDOW = 200
 
 
 class HubCore(MessagePath):
@@ -64,15 +67,28 @@ class HubCore(MessagePath):
             now = self.clock.now()
             presences = await self.floor.presences()
             self._learn(presences)
-            if not any(p.online and p.free_slots for p in presences):
+            free = sum(p.free_slots for p in presences if p.online)
+            if not free:
                 return  # nobody has room: a long queue costs nothing
-            plan = plan_assignments(await self.floor.waiting(), presences, now)
+            plan = await self._plan(presences, free, now)
             refused = False
             for entry, presence in plan:
                 if not await self._assign(entry, presence, now):
                     refused = True
             if not refused:
                 return
+
+    async def _plan(
+        self, presences: list[Presence], free: int, now: float
+    ) -> list[tuple[Waiting, Presence]]:
+        """Plan over the front of the queue first; only when slots stay free and the queue
+        goes on (visitors nobody on duty can serve, say, in a language) over all of it."""
+        window = ROUTE_WINDOW + free
+        front = await self.floor.waiting(window)
+        plan = plan_assignments(front, presences, now)
+        if len(plan) < free and len(front) == window:
+            plan = plan_assignments(await self.floor.waiting(), presences, now)
+        return plan
 
     async def _assign(self, entry: Waiting, presence: Presence, now: float) -> bool:
         """Commit one planned pair; ``False`` when the floor refused it (plan again)."""
