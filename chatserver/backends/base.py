@@ -27,6 +27,14 @@ class StoreUnusable(RuntimeError):
     what is wrong, what to do), so the command line prints it instead of a traceback."""
 
 
+class ConversationErased(ValueError):
+    """``append_message`` for a conversation whose messages were erased ("delete my
+    conversation"): the store keeps nothing more of it. A store that several nodes share
+    raises it, because there the hub's conversation lock (one node's) cannot order a
+    message another node numbered just before the erase; the hub answers ``Forgotten``.
+    Never carries the text."""
+
+
 @dataclass
 class HourStats:
     """Aggregated figures for one line in one clock hour (UTC). Numbers only, no text."""
@@ -202,13 +210,21 @@ class Store(Protocol):
         """Durable when this returns. Every field is kept, ``author_alias`` included: the name
         a transcript shows must not change when its author logs off or is renamed; ``html``, so
         a transcript sent again is not sanitized again; and a system line's ``code`` and
-        ``params``, so each reader can have it in their language."""
+        ``params``, so each reader can have it in their language.
+
+        A store several nodes share refuses (``ConversationErased``) a message for a
+        conversation ``erase_messages`` erased, in the same atomic step as the write: a
+        message numbered on one node just before another node's erase must not land after
+        it. The embedded store needs no such mark: one process, and the hub's conversation
+        lock stores a numbered message before the erase that follows it."""
 
     async def messages(self, conversation_id: str, after_seq: int = 0) -> list[Message]:
         """In order of ``seq``; only those with ``seq > after_seq``; as they were appended."""
 
     async def erase_messages(self, conversation_id: str) -> int:
-        """Remove every message of a conversation at once; returns how many."""
+        """Remove every message of a conversation at once; returns how many. A shared store
+        also marks the conversation erased (no text, as long as its record), so a message
+        still on its way from another node is refused (see ``append_message``)."""
 
     async def erase_transcript(
         self, conversation_id: str, roles: tuple[str, ...] | None = None

@@ -14,6 +14,7 @@ import asyncio
 from dataclasses import replace
 
 from chatserver import i18n
+from chatserver.backends.base import ConversationErased
 from chatserver.errors import ChatError, ConversationEnded, Forbidden, Forgotten
 from chatserver.hub.events import AccountChanged, MessagePosted, SessionEnded, TypingChanged
 from chatserver.hub.floor_records import Draft, FloorRefused, LiveConversation, Notice, Refusal
@@ -75,7 +76,9 @@ class MessagePath(HubState):
         ``operators=None`` means everyone on the operator side at the moment of sending.
         Under the conversation's lock on this node, so messages are stored and told in
         sequence order, and an erase (which takes the same lock) comes after any message
-        already on its way: what is stored is erased with the rest.
+        already on its way: what is stored is erased with the rest. An erase on another node
+        takes no lock of ours: a shared store refuses what comes after it
+        (``ConversationErased``), and the writer hears ``forgotten``.
 
         ``client_id``: the sender's own id for the message. Sent again after a lost
         acknowledgement, the floor recognises it and the first copy is answered: stored and
@@ -94,7 +97,11 @@ class MessagePath(HubState):
             message = posted.message
             if posted.duplicate:
                 return message
-            await self.store.append_message(self._as_stored(conversation.line, message))
+            try:
+                await self.store.append_message(self._as_stored(conversation.line, message))
+            except ConversationErased:
+                # another node erased the chat after the floor numbered this: not kept
+                raise Forgotten() from None
             if role in (Role.VISITOR, Role.OPERATOR):  # a message ends its author's typing
                 self._typing.sent((conversation.id, role is Role.OPERATOR))
             if not self.floor_shared:  # else every node tells its own, from the feed

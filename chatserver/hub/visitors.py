@@ -301,7 +301,9 @@ class VisitorActions(HubCore):
         Messages may still be on their way. From the floor's step that marks the conversation
         forgotten, any not yet posted is refused (``forgotten``); one already posted holds
         the conversation's lock while it is stored, and the erase takes that same lock after
-        it, so it goes too.
+        it, so it goes too. That lock is this node's: a message another node numbered just
+        before the floor's step is refused by the shared store once the erase is done, and
+        its writer hears ``forgotten`` (``Store.append_message``).
         """
         async with self._lock:
             live = await self.floor.conversation(conversation_id)

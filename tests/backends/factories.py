@@ -33,6 +33,9 @@ class Backend:
     # a store on throwaway storage of its own, for many short runs within one test (the
     # examples of a property test), where there is no folder per run
     scratch: Callable[[], Store]
+    # several nodes write to it: what the hub's per-node conversation lock cannot order, the
+    # store must (a message that arrives after "delete my conversation" is refused)
+    shared: bool = False
 
 
 EMBEDDED = Backend(
@@ -56,6 +59,6 @@ def _redis_scratch() -> Store:
     return records_redis.scratch()
 
 
-REDIS = Backend("redis", store_at=_redis_store_at, scratch=_redis_scratch)
+REDIS = Backend("redis", store_at=_redis_store_at, scratch=_redis_scratch, shared=True)
 
 STORE_BACKENDS: tuple[Backend, ...] = (*BACKENDS, REDIS)

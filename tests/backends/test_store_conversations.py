@@ -11,9 +11,10 @@ import dataclasses
 
 import pytest
 
-from chatserver.backends.base import Store
+from chatserver.backends.base import ConversationErased, Store
 from chatserver.hub.model import Conversation, ConversationState, Risk, Role, Wrapup
 
+from .factories import Backend
 from .records import NOTES, T0, TRANSCRIPT, conversation, ended, message
 
 
@@ -164,6 +165,36 @@ async def test_erase_messages(store: Store) -> None:
     assert await store.messages("c2") == [message("c2", 1)]
     assert await store.conversation("c1") is not None  # the record (no text) stays
     assert await store.erase_messages("c1") == 0
+
+
+@pytest.mark.asyncio
+async def test_a_message_arriving_after_the_erase_is_refused(
+    store: Store, store_backend: Backend
+) -> None:
+    """'Delete my conversation' on one node while another node still stores a message it
+    numbered just before: that late message is refused (``ConversationErased``, which the hub
+    answers with ``forgotten``) and nothing of the conversation is stored afterwards. Only a
+    shared store promises this: the embedded one serves one process, where the hub's
+    conversation lock already stores a numbered message before the erase that follows it."""
+    if not store_backend.shared:
+        pytest.skip("one process: the hub's conversation lock orders store and erase")
+    await store.save_conversation(ended("c1", T0, T0 + 10))
+    await store.save_conversation(conversation("c2"))
+    await store.append_message(message("c1", 1))
+    await store.append_message(message("c2", 1))
+    assert await store.erase_messages("c1") == 1
+    with pytest.raises(ConversationErased) as refused:
+        await store.append_message(message("c1", 2, "late words"))
+    assert "late words" not in str(refused.value)
+    assert await store.messages("c1") == []
+    assert await store.ended_conversations(T0 + 100, with_roles=TRANSCRIPT) == []  # no work left
+    await store.append_message(message("c2", 2))  # nobody else's conversation
+    assert [m.seq for m in await store.messages("c2")] == [1, 2]
+    # the purge's erase by role leaves no mark: an ended chat's notes have their own term
+    await store.save_conversation(conversation("c3"))
+    await store.erase_transcript("c3", TRANSCRIPT)
+    await store.append_message(message("c3", 1, role=Role.NOTE))
+    assert len(await store.messages("c3")) == 1
 
 
 async def _all_roles(store: Store, cid: str) -> None:

@@ -31,6 +31,7 @@ key or field holds a visitor's address, user agent or cookie: there is none to h
 | ``open``, ``ended`` | sorted sets | not ended, by creation; ended, by end |
 | ``done:{line}`` | sorted set | answered, ended chats by end (the wait estimate) |
 | ``msg:{id}`` | hash | seq -> the message as JSON (text, html, alias, code, params) |
+| ``erased:{id}`` | string | ``1``: "delete my conversation" erased it; refuses later messages |
 | ``holding:{role}`` | set | chats holding a message of this role: the purge's work |
 | ``wrap:{id}`` | hash | a wrap-up: topic codes and risk |
 | ``hour:{line}:{hour}`` | hash | an hour's counters (``stats.py``), numbers only |
@@ -49,6 +50,12 @@ key or field holds a visitor's address, user agent or cookie: there is none to h
 
 Reads that follow an index (``tokens``, ``space_keys``, ``owned``) check the record they find,
 so an index entry a changed record left behind answers nothing.
+
+``erased:{id}`` (the erase's mark) lives exactly as long as ``conv:{id}``: it is set only
+while the record exists, and neither is ever deleted today (the record, without text, stays
+for the statistics; the purge erases text, not records). Whatever comes to delete a
+conversation's record must delete its mark in the same step. The retention purge's erase by
+role leaves no mark: it erases ended chats, where nothing more arrives.
 
 Modules: ``store.py`` (:class:`RedisStore`, lifecycle), ``core.py`` (connection, keys, the
 scrub), ``accounts.py``, ``conversations.py``, ``stats.py``, ``followup.py`` (mixins),

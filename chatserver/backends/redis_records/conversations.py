@@ -2,14 +2,17 @@
 Redis store (a mixin of :class:`~chatserver.backends.redis_records.store.RedisStore`).
 
 Erasing removes the text from Redis's memory at once and schedules the append-only rewrite
-that removes it from the disk (``core.RecordsBase._schedule_scrub``).
+that removes it from the disk (``core.RecordsBase._schedule_scrub``). "Delete my
+conversation" also leaves ``erased:{id}`` (no text), which refuses any message that arrives
+after the erase: several nodes write here, and one node's conversation lock cannot order
+another node's message that was numbered just before the erase.
 """
 
 from __future__ import annotations
 
 import json
 
-from chatserver.backends.base import AuditEntry, Hold
+from chatserver.backends.base import AuditEntry, ConversationErased, Hold
 from chatserver.backends.redis_records.codec import decode, decode_json, encode, encode_json, flat
 from chatserver.backends.redis_records.core import RecordsBase
 from chatserver.hub.model import Conversation, ConversationState, Message, Role, Wrapup
@@ -90,17 +93,22 @@ class ConversationRecords(RecordsBase):
 
     # messages ---------------------------------------------------------------------------
     async def append_message(self, message: Message) -> None:
-        """Durable when this returns; ``ValueError`` if the seq is taken or the chat unknown."""
+        """Durable when this returns; ``ValueError`` if the seq is taken or the chat unknown,
+        ``ConversationErased`` if its messages were erased (the mark ``erase_messages`` left,
+        checked in the same script as the write)."""
         m = message
         found = await self._write(
-            "APPEND_ITEM",
+            "APPEND_MESSAGE",
             [
                 self._key("conv", m.conversation_id),
+                self._key("erased", m.conversation_id),
                 self._key("msg", m.conversation_id),
                 self._key("holding", m.role.value),
             ],
             [str(m.seq), encode_json(m), m.conversation_id],
         )
+        if found == "erased":
+            raise ConversationErased(f"Message {m.id} is not kept: its conversation was erased.")
         if found != "ok":
             raise ValueError(f"Message {m.id} cannot be stored: {found}")
 
@@ -115,15 +123,23 @@ class ConversationRecords(RecordsBase):
     async def erase_transcript(
         self, conversation_id: str, roles: tuple[str, ...] | None = None
     ) -> int:
-        """Gone from memory when this returns; from the disk after the scrub."""
+        """Gone from memory when this returns; from the disk after the scrub. Every role
+        (``roles=None``, "delete my conversation") also marks the conversation erased, in the
+        same script: a message still on its way from another node is refused, not kept."""
         erase = ROLES if roles is None else tuple(str(r) for r in roles)
         if not erase:
             return 0
+        cid = conversation_id
         erased = int(
             await self._write(
                 "ERASE_MESSAGES",
-                [self._key("msg", conversation_id), *(self._key("holding", r) for r in ROLES)],
-                [conversation_id, len(ROLES), *ROLES, *erase],
+                [
+                    self._key("conv", cid),
+                    self._key("erased", cid),
+                    self._key("msg", cid),
+                    *(self._key("holding", r) for r in ROLES),
+                ],
+                [cid, "1" if roles is None else "0", len(ROLES), *ROLES, *erase],
             )
         )
         if erased:

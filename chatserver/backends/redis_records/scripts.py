@@ -97,35 +97,50 @@ return tokens
 )
 
 # messages and letters --------------------------------------------------------------------
-# KEYS: the parent record, its items hash[, holding:{role}]; ARGV: seq, payload[, parent id]
+# KEYS: thread:{id}, let:{id}; ARGV: seq, payload
 APPEND_ITEM = """
 if redis.call('EXISTS', KEYS[1]) == 0 then return 'unknown' end
 if redis.call('HSETNX', KEYS[2], ARGV[1], ARGV[2]) == 0 then return 'taken' end
-if KEYS[3] then redis.call('SADD', KEYS[3], ARGV[3]) end
 return 'ok'
 """
 
-# KEYS: msg:{id}, holding:{role} for each of n roles; ARGV: conversation id, n, the n role
-# names (as KEYS), then the roles to erase. Returns how many messages went.
+# KEYS: conv:{id}, erased:{id}, msg:{id}, holding:{role}; ARGV: seq, payload, conversation id.
+# The erase's mark is read in the same step as the write: a message another node numbered
+# before the visitor's "delete my conversation" cannot land after its erase.
+APPEND_MESSAGE = """
+if redis.call('EXISTS', KEYS[1]) == 0 then return 'unknown' end
+if redis.call('EXISTS', KEYS[2]) == 1 then return 'erased' end
+if redis.call('HSETNX', KEYS[3], ARGV[1], ARGV[2]) == 0 then return 'taken' end
+redis.call('SADD', KEYS[4], ARGV[3])
+return 'ok'
+"""
+
+# KEYS: conv:{id}, erased:{id}, msg:{id}, then holding:{role} for each of n roles; ARGV:
+# conversation id, final ('1': every role goes and nothing may follow), n, the n role names
+# (as KEYS), then the roles to erase. Returns how many messages went. A final erase of a
+# known conversation leaves its mark (no text) for APPEND_MESSAGE to refuse by.
 ERASE_MESSAGES = """
-local n = tonumber(ARGV[2])
+local n = tonumber(ARGV[3])
 local erase = {}
-for i = 3 + n, #ARGV do erase[ARGV[i]] = true end
-local items = redis.call('HGETALL', KEYS[1])
+for i = 4 + n, #ARGV do erase[ARGV[i]] = true end
+local items = redis.call('HGETALL', KEYS[3])
 local gone, left = {}, {}
 for i = 1, #items, 2 do
   local role = cjson.decode(items[i + 1])['role']
   if erase[role] then table.insert(gone, items[i]) else left[role] = true end
 end
 for i = 1, #gone, 500 do
-  redis.call('HDEL', KEYS[1], unpack(gone, i, math.min(i + 499, #gone)))
+  redis.call('HDEL', KEYS[3], unpack(gone, i, math.min(i + 499, #gone)))
 end
 for i = 1, n do
-  if left[ARGV[2 + i]] then
-    redis.call('SADD', KEYS[1 + i], ARGV[1])
+  if left[ARGV[3 + i]] then
+    redis.call('SADD', KEYS[3 + i], ARGV[1])
   else
-    redis.call('SREM', KEYS[1 + i], ARGV[1])
+    redis.call('SREM', KEYS[3 + i], ARGV[1])
   end
+end
+if ARGV[2] == '1' and redis.call('EXISTS', KEYS[1]) == 1 then
+  redis.call('SET', KEYS[2], '1')
 end
 return #gone
 """
