@@ -14,7 +14,6 @@ Only the VACUUM rebuilds every page and so removes the stale fragments too.
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
 import os
@@ -40,6 +39,7 @@ from chatserver.backends.embedded.rows import (
 from chatserver.backends.embedded.schema import migrate
 from chatserver.backends.embedded.stats import StatsQueries
 from chatserver.backends.embedded.writer import GroupCommit
+from chatserver.backends.scrub import ScrubSchedule
 from chatserver.hub.model import (
     Conversation,
     ConversationState,
@@ -65,9 +65,9 @@ class SqliteStore(AccountQueries, StatsQueries, OversightQueries, FollowUpQuerie
 
     def __init__(self, path: str | Path, *, scrub_delay: float | None = SCRUB_DELAY) -> None:
         self.path: str | Path = path if str(path) == MEMORY else Path(path)
-        self.scrub_delay = scrub_delay
-        self._scrub_due = False
-        self._scrub_task: asyncio.Task[None] | None = None
+        self._scrubs = ScrubSchedule(
+            lambda: self.scrub(), scrub_delay, what="VACUUM", retry_failed=False
+        )
         self._db: aiosqlite.Connection | None = None
         self._writer = GroupCommit(on_disk=isinstance(self.path, Path))
 
@@ -115,10 +115,7 @@ class SqliteStore(AccountQueries, StatsQueries, OversightQueries, FollowUpQuerie
         if self._db is None:
             return
         self._writer.refuse_writes()
-        if self._scrub_task is not None:
-            self._scrub_task.cancel()
-            await asyncio.gather(self._scrub_task, return_exceptions=True)
-            self._scrub_task = None
+        await self._scrubs.stop()
         await self._writer.stop()
         try:
             await self.scrub()
@@ -133,18 +130,16 @@ class SqliteStore(AccountQueries, StatsQueries, OversightQueries, FollowUpQuerie
         page space, then truncates the WAL that held the rebuilt pages. Writes wait meanwhile
         (roughly 10 ms per MB of database), which is why erases are gathered first.
         """
-        if self._db is None or not self._scrub_due:
+        db = self._db
+        if db is None or not self._scrubs.due:
             return
+
+        async def vacuum() -> None:
+            await db.execute("VACUUM")
+            await self._writer.checkpoint(db)
+
         async with self._writer.gate:  # no batch is open while we hold it
-            self._scrub_due = False
-            if not isinstance(self.path, Path):
-                return
-            try:
-                await self._db.execute("VACUUM")
-            except BaseException:
-                self._scrub_due = True
-                raise
-            await self._writer.checkpoint(self._db)
+            await self._scrubs.run(vacuum)
 
     # conversations and messages -------------------------------------------------------
     async def save_conversation(self, conversation: Conversation) -> None:
@@ -268,24 +263,10 @@ class SqliteStore(AccountQueries, StatsQueries, OversightQueries, FollowUpQuerie
 
     # the scrub ------------------------------------------------------------------------
     def _schedule_scrub(self) -> None:
-        """Something was erased: VACUUM ``scrub_delay`` from now (or at the next scrub/close)."""
-        if not isinstance(self.path, Path):  # ":memory:" leaves nothing on disk
-            return
-        self._scrub_due = True
-        if self.scrub_delay is not None and (self._scrub_task is None or self._scrub_task.done()):
-            self._scrub_task = asyncio.create_task(
-                self._scrub_later(self.scrub_delay), name="sqlite-scrub"
-            )
-
-    async def _scrub_later(self, delay: float) -> None:
-        await asyncio.sleep(delay)
-        try:
-            await self.scrub()
-        except Exception:
-            log.error(
-                "VACUUM after an erase failed; it is retried at the next erase or close",
-                exc_info=True,
-            )
+        """Something was erased: VACUUM ``scrub_delay`` from now (or at the next scrub/close);
+        a failed VACUUM waits for the next erase or close (``scrub.ScrubSchedule``)."""
+        if isinstance(self.path, Path):  # ":memory:" leaves nothing on disk
+            self._scrubs.ask()
 
 
 # The DELETE's rebalancing moves not-yet-deleted cells between pages and can leave their old

@@ -4,7 +4,6 @@ commit observer and the scrub after an erase."""
 from __future__ import annotations
 
 import asyncio
-import logging
 import time
 from collections.abc import Awaitable, Sequence
 from typing import Any, TypeVar
@@ -13,8 +12,7 @@ import redis.asyncio as aioredis
 
 from chatserver.backends.base import CommitObserver
 from chatserver.backends.redis_records import persistence, scripts
-
-log = logging.getLogger(__name__)
+from chatserver.backends.scrub import ScrubSchedule
 
 T = TypeVar("T")
 SCRUB_DELAY = 60.0  # seconds from an erase to the append-only rewrite that makes it final
@@ -26,10 +24,8 @@ class RecordsBase:
 
     _redis: aioredis.Redis | None
     _prefix: str
-    scrub_delay: float | None
     _observer: CommitObserver | None
-    _scrub_due: bool
-    _scrub_task: asyncio.Task[None] | None
+    _scrubs: ScrubSchedule
     _scrub_lock: asyncio.Lock
     _scripts: dict[str, Any]
 
@@ -94,39 +90,15 @@ class RecordsBase:
     # the scrub ------------------------------------------------------------------------
     def _schedule_scrub(self) -> None:
         """Something was erased: rewrite the append-only file ``scrub_delay`` from now (or at
-        the next :meth:`scrub` or close). Erases are gathered: a rewrite copies everything."""
-        self._scrub_due = True
-        if self.scrub_delay is not None and (self._scrub_task is None or self._scrub_task.done()):
-            self._scrub_task = asyncio.create_task(
-                self._scrub_later(self.scrub_delay), name="redis-scrub"
-            )
-
-    async def _scrub_later(self, delay: float) -> None:
-        await asyncio.sleep(delay)
-        try:
-            await self.scrub()
-        except Exception:
-            log.error(
-                "The append-only rewrite after an erase failed; it is tried again in %s s",
-                delay,
-                exc_info=True,
-            )
-        # an erase while this rewrite ran (or a failed one) needs another: this task was
-        # still running when that erase asked, so it could not schedule one itself
-        self._scrub_task = None
-        if self._scrub_due and self._redis is not None:
-            self._schedule_scrub()
+        the next :meth:`scrub` or close), a failed rewrite again ``scrub_delay`` later
+        (``scrub.ScrubSchedule``). Erases are gathered: a rewrite copies everything."""
+        self._scrubs.ask()
 
     async def scrub(self) -> None:
         """Rewrite Redis's append-only file if anything was erased since the last scrub, and
         wait until the rewrite is done: from then on the erased text is in none of the files
         of Redis's data directory."""
         async with self._scrub_lock:  # a second caller returns once the rewrite is done
-            if self._redis is None or not self._scrub_due:
-                return
-            self._scrub_due = False
-            try:
-                await persistence.rewrite(self._redis)
-            except BaseException:
-                self._scrub_due = True
-                raise
+            client = self._redis
+            if client is not None:
+                await self._scrubs.run(lambda: persistence.rewrite(client))

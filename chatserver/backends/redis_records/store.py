@@ -15,6 +15,7 @@ from chatserver.backends.redis_records.conversations import ConversationRecords
 from chatserver.backends.redis_records.core import SCRUB_DELAY
 from chatserver.backends.redis_records.followup import FollowUpRecords
 from chatserver.backends.redis_records.stats import StatsRecords
+from chatserver.backends.scrub import ScrubSchedule
 
 
 def where(url: str) -> str:
@@ -44,12 +45,12 @@ class RedisStore(AccountRecords, ConversationRecords, StatsRecords, FollowUpReco
     ) -> None:
         self.url = url
         self._prefix = prefix
-        self.scrub_delay = scrub_delay
         self.max_connections = max_connections
         self._redis = None
         self._observer = None
-        self._scrub_due = False
-        self._scrub_task = None
+        self._scrubs = ScrubSchedule(
+            lambda: self.scrub(), scrub_delay, what="The append-only rewrite", retry_failed=True
+        )
         self._scrub_lock = asyncio.Lock()
         self._scripts = {}
 
@@ -86,10 +87,7 @@ class RedisStore(AccountRecords, ConversationRecords, StatsRecords, FollowUpReco
         """Scrub if an erase asks for it, then disconnect; idempotent."""
         if self._redis is None:
             return
-        if self._scrub_task is not None:
-            self._scrub_task.cancel()
-            await asyncio.gather(self._scrub_task, return_exceptions=True)
-            self._scrub_task = None
+        await self._scrubs.stop()
         try:
             await self.scrub()
         finally:
