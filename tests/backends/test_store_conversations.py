@@ -14,7 +14,7 @@ import pytest
 from chatserver.backends.base import ConversationErased, Store
 from chatserver.hub.model import Conversation, ConversationState, Risk, Role, Wrapup
 
-from .factories import Backend
+from .factories import STORE_BACKENDS
 from .records import NOTES, T0, TRANSCRIPT, conversation, ended, message
 
 
@@ -167,17 +167,17 @@ async def test_erase_messages(store: Store) -> None:
     assert await store.erase_messages("c1") == 0
 
 
+SHARED_STORES = [b for b in STORE_BACKENDS if b.shared]
+
+
 @pytest.mark.asyncio
-async def test_a_message_arriving_after_the_erase_is_refused(
-    store: Store, store_backend: Backend
-) -> None:
+@pytest.mark.parametrize("store_backend", SHARED_STORES, ids=[b.name for b in SHARED_STORES])
+async def test_a_message_arriving_after_the_erase_is_refused(store: Store) -> None:
     """'Delete my conversation' on one node while another node still stores a message it
     numbered just before: that late message is refused (``ConversationErased``, which the hub
     answers with ``forgotten``) and nothing of the conversation is stored afterwards. Only a
     shared store promises this: the embedded one serves one process, where the hub's
     conversation lock already stores a numbered message before the erase that follows it."""
-    if not store_backend.shared:
-        pytest.skip("one process: the hub's conversation lock orders store and erase")
     await store.save_conversation(ended("c1", T0, T0 + 10))
     await store.save_conversation(conversation("c2"))
     await store.append_message(message("c1", 1))
