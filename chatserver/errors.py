@@ -193,6 +193,19 @@ class Draining(ChatError):
     default_message = "The chat is restarting. Please try again in a moment."
 
 
+class Unavailable(ChatError):
+    """What the server needs for this (the shared store of the distributed mode) cannot be
+    reached just now. Nothing was changed; the connection stays open, and the same request
+    works again once the store is back: no fault of the visitor's, so the words say so."""
+
+    code = "unavailable"
+    status = 503
+    default_message = (
+        "The chat cannot be reached for a moment; nothing is wrong with you or your message. "
+        "Please try again in a minute, or call one of the emergency numbers now."
+    )
+
+
 class OperatorUnavailable(ChatError):
     """Handover target is offline, paused or away (``reason`` says which)."""
 

@@ -19,8 +19,7 @@ from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from importlib.resources import files
 from typing import Any
 
-import redis.asyncio as aioredis
-
+from chatserver.backends import redis_client
 from chatserver.backends import redis_floor_codec as codec
 from chatserver.hub.floor import Presence
 from chatserver.hub.floor_records import (
@@ -89,11 +88,16 @@ class RedisFloor:
     exhaust Redis's clients.
     """
 
-    def __init__(self, url: str, prefix: str = "chat:", max_connections: int = 32) -> None:
-        self._pool = aioredis.BlockingConnectionPool.from_url(
-            url, decode_responses=True, max_connections=max_connections, timeout=None
-        )
-        self._redis = aioredis.Redis(connection_pool=self._pool)
+    def __init__(
+        self,
+        url: str,
+        prefix: str = "chat:",
+        max_connections: int = 32,
+        socket_timeout: float = redis_client.COMMAND_TIMEOUT,
+    ) -> None:
+        # Redis unreachable or too slow: RedisUnavailable, answered ``unavailable``
+        self._pool = redis_client.pool(url, max_connections, socket_timeout)
+        self._redis = redis_client.GuardedRedis(connection_pool=self._pool)
         self._prefix = prefix
         self._scripts = {
             name: self._redis.register_script(_source(name)) for name in _script_names()

@@ -26,6 +26,7 @@ from chatserver.errors import (
     LineClosed,
     NoConversation,
     QueueFull,
+    Unavailable,
 )
 from chatserver.hub.followup.service import FollowUp
 from chatserver.hub.hub import Hub
@@ -200,7 +201,9 @@ class VisitorNamespace(VisitorAppointments):
                 agreed["appointment"] = {"at": iso(appointment.at)}
         except ChatError as error:
             await self.leave_room(sid, conversation_id)
-            if isinstance(error, LineClosed | QueueFull | Blocked | ConnectionCrowded | Draining):
+            if isinstance(
+                error, LineClosed | QueueFull | Blocked | ConnectionCrowded | Draining | Unavailable
+            ):
                 line = self.hub.settings.line(session["line"])
                 if line is not None:
                     error.details["emergency"] = [

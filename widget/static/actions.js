@@ -74,6 +74,7 @@ export function start(event, retried) {
       else if (code === "blocked") refuse("blocked");
       else if (code === "rate_limited") refuse("limited");
       else if (code === "draining") refuse("restarting");
+      else if (code === "unavailable") refuse("unavailable");
       else if (code === "consent_required") {
         consent.checked = false;
         start();

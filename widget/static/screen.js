@@ -28,10 +28,11 @@ const REFUSALS = {
   offline: ["offline_title", "offline_text", true],
   failed: ["failed_title", "failed_text", true],
   restarting: ["restarting_title", "restarting_text", true],
+  unavailable: ["unavailable_title", "unavailable_text", true],
   appointment_early: ["appointment_early_title", "appointment_early_text", false],
   appointment_unknown: ["appointment_unknown_title", "appointment_unknown_text", false],
 };
-let refusal = null; // why the chat was refused: full blocked limited offline failed
+let refusal = null; // why the chat was refused: a key of REFUSALS
 
 export function show(next) {
   const changed = session.state !== next;

@@ -54,5 +54,6 @@ export function errorText(error) {
   if (code === "too_long") return t("send_too_long", { limit: error.limit });
   if (code === "ended") return t("send_ended");
   if (code === "rate_limited") return t("send_rate_limited");
+  if (code === "unavailable") return t("send_unavailable");
   return t("send_failed");
 }

@@ -36,15 +36,15 @@ from __future__ import annotations
 
 import redis.asyncio as aioredis
 
+from chatserver.backends import redis_client
+
 DEFAULT_PREFIX = "chat:"
 
 
-def connect(url: str) -> aioredis.Redis:
-    """A client for the edges: text replies, a pool that waits rather than fails when busy."""
-    pool = aioredis.BlockingConnectionPool.from_url(
-        url, decode_responses=True, max_connections=16, timeout=None
-    )
-    return aioredis.Redis(connection_pool=pool)
+def connect(url: str, socket_timeout: float = redis_client.COMMAND_TIMEOUT) -> aioredis.Redis:
+    """A client for the edges: text replies, a pool that waits rather than fails when busy,
+    and ``RedisUnavailable`` (answered ``unavailable``) when Redis cannot be reached."""
+    return redis_client.connect(url, 16, socket_timeout)
 
 
 def ttl_ms(seconds: float) -> int:

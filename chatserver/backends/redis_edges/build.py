@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from chatserver.backends.redis_client import COMMAND_TIMEOUT
 from chatserver.backends.redis_edges import DEFAULT_PREFIX, connect
 from chatserver.backends.redis_edges.abuse import RedisAbuseGuard
 from chatserver.backends.redis_edges.enrolments import RedisEnrolments
@@ -23,11 +24,12 @@ async def redis_edges(
     wrong_links_per_hour: int,
     prefix: str = DEFAULT_PREFIX,
     answer_wait: float = ANSWER_WAIT,
+    socket_timeout: float = COMMAND_TIMEOUT,
 ) -> Edges:
     """One node's edges on Redis. Asks the running nodes for the pseudonym key first (or
     makes it, when none answers within ``answer_wait`` seconds): await it before serving.
     ``Edges.close`` forgets the key and closes the connections."""
-    client = connect(url)
+    client = connect(url, socket_timeout)
     pseudonyms = RedisPseudonyms(client, clock, key_period, prefix, answer_wait)
     await pseudonyms.start()
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import asyncio
 from urllib.parse import urlsplit
 
-import redis.asyncio as aioredis
 from redis.exceptions import RedisError
 
+from chatserver.backends import redis_client
 from chatserver.backends.base import CommitObserver, StoreUnusable
 from chatserver.backends.redis_records import persistence
 from chatserver.backends.redis_records.accounts import AccountRecords
@@ -42,8 +42,10 @@ class RedisStore(AccountRecords, ConversationRecords, StatsRecords, FollowUpReco
         *,
         scrub_delay: float | None = SCRUB_DELAY,
         max_connections: int = 32,
+        socket_timeout: float = redis_client.COMMAND_TIMEOUT,
     ) -> None:
         self.url = url
+        self.socket_timeout = socket_timeout
         self._prefix = prefix
         self.max_connections = max_connections
         self._redis = None
@@ -61,10 +63,9 @@ class RedisStore(AccountRecords, ConversationRecords, StatsRecords, FollowUpReco
         """Connect and check the persistence settings; a second call is a no-op."""
         if self._redis is not None:
             return
-        pool = aioredis.BlockingConnectionPool.from_url(
-            self.url, decode_responses=True, max_connections=self.max_connections, timeout=None
-        )
-        client = aioredis.Redis(connection_pool=pool)
+        # Redis unreachable or too slow later on: RedisUnavailable, answered ``unavailable``
+        pool = redis_client.pool(self.url, self.max_connections, self.socket_timeout)
+        client = redis_client.GuardedRedis(connection_pool=pool)
         try:
             await client.ping()
             await persistence.check(client, where(self.url))
