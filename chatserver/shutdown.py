@@ -27,11 +27,10 @@ import os
 import signal
 from collections.abc import Callable
 
-import socketio
 from aiohttp import web
 
 from chatserver.app import ACCESS_LOG_FORMAT, Server
-from chatserver.realtime.bridge import OPERATOR, VISITOR
+from chatserver.realtime.release import release_sockets
 from chatserver.web.keys import READY
 
 log = logging.getLogger(__name__)
@@ -46,30 +45,7 @@ def stop_accepting(server: Server) -> None:
 async def release_clients(server: Server, retry_after: int) -> None:
     """Step 3: tell every socket, then close every Engine.IO connection (clients reconnect
     by themselves, as after a network drop; a socket.io disconnect would stop them)."""
-    notice = {"retry_after": retry_after}
-    for namespace in (VISITOR, OPERATOR):
-        await server.sio.emit("draining", notice, namespace=namespace)
-    connections = list(server.sio.eio.sockets.values())
-    if not connections:
-        return
-    await server.sio.eio.disconnect()  # each: the disconnect handlers, then a CLOSE packet
-    for connection in connections:
-        # End of queue: the transport's writer sends what is queued (the notice, the CLOSE)
-        # and then closes the WebSocket itself. Otherwise it waits for the client to close
-        # it, up to the ping timeout (45 s), and a stopping server must not depend on that.
-        connection.queue.put_nowait(None)
-    await handlers_done()
-
-
-async def handlers_done() -> None:
-    """Let the event handlers already running finish (a message on its way into the store)
-    before the store closes: python-socketio runs each event as a task of its own and keeps
-    the running ones in ``task_reference_holder``. Their acks go nowhere now; what they
-    wrote is there for the client's resume."""
-    holder = getattr(socketio.async_server, "task_reference_holder", ())
-    running = [task for task in holder if not task.done()]
-    if running:
-        await asyncio.wait(running)
+    await release_sockets(server.sio, retry_after)
 
 
 async def drain_and_stop(server: Server, runner: web.AppRunner, seconds: int) -> None:
@@ -81,7 +57,7 @@ async def drain_and_stop(server: Server, runner: web.AppRunner, seconds: int) ->
     await runner.cleanup()
 
 
-async def _serve(
+async def serve_until_stopped(
     server: Server, host: str, port: int, seconds: int, started: Callable[[str], None]
 ) -> int:
     runner = web.AppRunner(
@@ -121,4 +97,4 @@ def serve(
 
     ``started`` gets the URL once the server listens (with the real port when ``port`` is 0).
     """
-    return asyncio.run(_serve(server, host, port, seconds, started))
+    return asyncio.run(serve_until_stopped(server, host, port, seconds, started))

@@ -1,0 +1,43 @@
+"""Letting every socket of this node go, so that its clients reconnect (here later, or to
+another node) and resume: on SIGTERM (``shutdown.py``) and when the node's lease lapsed
+(``node_life.py``)."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import socketio
+
+from chatserver.realtime.bridge import OPERATOR, VISITOR
+
+
+async def release_sockets(sio: Any, retry_after: int) -> None:
+    """Tell every socket (``draining``), then close every Engine.IO connection: clients
+    reconnect by themselves, as after a network drop (a socket.io disconnect would stop them).
+    """
+    notice = {"retry_after": retry_after}
+    for namespace in (VISITOR, OPERATOR):
+        # this node's sockets only: through the Redis manager it would reach every node's
+        await sio.emit("draining", notice, namespace=namespace, ignore_queue=True)
+    connections = list(sio.eio.sockets.values())
+    if not connections:
+        return
+    await sio.eio.disconnect()  # each: the disconnect handlers, then a CLOSE packet
+    for connection in connections:
+        # End of queue: the transport's writer sends what is queued (the notice, the CLOSE)
+        # and then closes the WebSocket itself. Otherwise it waits for the client to close
+        # it, up to the ping timeout (45 s), and a stopping server must not depend on that.
+        connection.queue.put_nowait(None)
+    await handlers_done()
+
+
+async def handlers_done() -> None:
+    """Let the event handlers already running finish (a message on its way into the store)
+    before the store closes: python-socketio runs each event as a task of its own and keeps
+    the running ones in ``task_reference_holder``. Their acks go nowhere now; what they
+    wrote is there for the client's resume."""
+    holder = getattr(socketio.async_server, "task_reference_holder", ())
+    running = [task for task in holder if not task.done()]
+    if running:
+        await asyncio.wait(running)
