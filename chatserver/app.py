@@ -11,8 +11,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
+from typing import Any
 
 from aiohttp import web
 
@@ -24,6 +25,7 @@ from chatserver.hub.followup.service import FollowUp
 from chatserver.hub.followup.spaces import FollowUpStores
 from chatserver.hub.hub import Hub
 from chatserver.monitoring import Metrics
+from chatserver.node_life import NodeLife
 from chatserver.privacy.abuse import Limits, SourceGuard
 from chatserver.privacy.sanitize import to_html
 from chatserver.realtime.bridge import OPERATOR, SUPERVISORS, VISITOR, Bridge
@@ -31,6 +33,7 @@ from chatserver.realtime.dashboard import DashboardFeed
 from chatserver.realtime.operator import OperatorNamespace
 from chatserver.realtime.origins import OriginPolicy
 from chatserver.realtime.relay import relay_forever
+from chatserver.realtime.release import release_sockets
 from chatserver.realtime.server import GuardedServer
 from chatserver.realtime.visitor import VisitorNamespace
 from chatserver.settings import Settings
@@ -78,10 +81,17 @@ def build_server(
     node: str = "",
     edges: Edges | None = None,
     floor: FloorState | None = None,
+    client_manager: Any = None,
+    life: NodeLife | None = None,
 ) -> Server:
     """The application of one node. ``edges`` (limits, blocks, lockout, the pseudonym key):
     in this process unless given, e.g. shared through Redis (``backends/redis_edges``);
-    the server closes them at shutdown."""
+    the server closes them at shutdown, and the store.
+
+    The distributed mode (``backends/redis_mode.py``) also gives the shared ``floor``, the
+    fan-out between nodes (``client_manager``: python-socketio's Redis manager) and the
+    node's membership (``life``: join at start, heartbeat, and on a lapsed lease stop
+    serving and drop every socket until joined again). Without them: one process."""
     hub = Hub(settings, store, clock, floor=floor, node=node)
     abuse = settings.abuse
     # our own pages everywhere, listed sites in /visitor only, never with credentials
@@ -95,14 +105,10 @@ def build_server(
         engineio_logger=False,
         # room for the longest allowed message, escaped, plus the envelope
         max_http_buffer_size=max(64 * 1024, settings.server.max_message_length * 8 + 4096),
+        **({"client_manager": client_manager} if client_manager is not None else {}),
     )
     dashboard = DashboardFeed(sio, hub.dashboard, SUPERVISORS, OPERATOR)
-    limits = limits or Limits(
-        abuse.messages_per_minute,
-        abuse.burst,
-        abuse.conversations_per_source,
-        abuse.conversations_ceiling,
-    )
+    limits = limits or default_limits(settings)
     if edges is None:
         key_period = abuse.key_rotation_hours * 3600.0
         edges = memory_edges(clock, limits, key_period, settings.follow_up.wrong_links_per_hour)
@@ -151,22 +157,40 @@ def build_server(
     add_routes(app)
     sio.attach(app)
 
+    state = app[READY]
+    if life is not None:
+        life.lapsed = _stop_serving(state, sio)
+        life.rejoined = _serve_again(state)
+
     async def lifecycle(app: web.Application) -> AsyncIterator[None]:
         await store.open()
-        relay = await _start_relay(hub, sio) if hub.floor_shared else None
+        try:  # the shared configuration, then the node's name (NodeRefused), then the feed
+            if life is not None:
+                await life.start()
+            relay = await _start_relay(hub, sio) if hub.floor_shared else None
+        except BaseException:
+            if life is not None:
+                await life.stop()
+            await store.close()
+            await edges.close()
+            raise
         await hub.recover()
         sweeper = (
-            asyncio.create_task(_sweep_forever(hub, sweep_interval)) if sweep_interval else None
+            asyncio.create_task(_sweep_forever(hub, sweep_interval, state))
+            if sweep_interval
+            else None
         )
-        app[READY]["ready"] = True
+        state["ready"] = True
         yield
-        app[READY]["draining"] = True
+        state["draining"] = True
         await dashboard.close()
         for task in (sweeper, relay):
             if task is not None:
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
+        if life is not None:
+            await life.stop()
         await store.close()
         await edges.close()
 
@@ -193,9 +217,40 @@ async def _start_relay(hub: Hub, sio: GuardedServer) -> asyncio.Task[None]:
     return relay
 
 
-async def _sweep_forever(hub: Hub, interval: float) -> None:
+def default_limits(settings: Settings) -> Limits:
+    """The abuse limits of ``[abuse]``."""
+    abuse = settings.abuse
+    return Limits(
+        abuse.messages_per_minute,
+        abuse.burst,
+        abuse.conversations_per_source,
+        abuse.conversations_ceiling,
+    )
+
+
+def _stop_serving(state: dict[str, bool], sio: GuardedServer) -> Callable[[], Awaitable[None]]:
+    """The node's lease lapsed (``node_life.py``): not ready (``/healthz`` 503, no new socket,
+    the sweeper pauses), and every socket let go, so its client resumes on a live node."""
+
+    async def stop() -> None:
+        state["ready"] = False
+        await release_sockets(sio, retry_after=1)
+
+    return stop
+
+
+def _serve_again(state: dict[str, bool]) -> Callable[[], Awaitable[None]]:
+    async def serve() -> None:
+        state["ready"] = True
+
+    return serve
+
+
+async def _sweep_forever(hub: Hub, interval: float, state: dict[str, bool]) -> None:
     while True:
         await asyncio.sleep(interval)
+        if not state["ready"]:  # a node whose lease lapsed writes nothing until it rejoined
+            continue
         try:
             await hub.sweep()
         except Exception:  # one failed sweep must not stop the next

@@ -17,15 +17,19 @@ from pathlib import Path
 import segno
 
 from chatserver import accounts, i18n, shutdown
-from chatserver.app import build_server
+from chatserver.app import Server, build_server, default_limits
 from chatserver.backends.base import StoreUnusable
 from chatserver.backends.embedded import SqliteStore
 from chatserver.backends.embedded.store import not_a_folder
+from chatserver.backends.redis_mode import DEFAULT_PREFIX, open_redis_mode
+from chatserver.backends.redis_records.store import where
+from chatserver.backends.redis_store import RedisStore
 from chatserver.cli_config import check_config as check
 from chatserver.clock import SystemClock
-from chatserver.errors import ChatError
+from chatserver.errors import ChatError, Unavailable
 from chatserver.hub.events import EventBus
 from chatserver.hub.followup.spaces import Spaces
+from chatserver.node_life import NodeRefused
 from chatserver.privacy.retention import purge as run_purge
 from chatserver.settings import DEFAULT_CONFIG, ConfigError, Settings, load_settings
 
@@ -41,6 +45,8 @@ def _settings(path: str | None) -> Settings:
 
 # a node's name: it starts every Engine.IO session id, and a load balancer matches on it
 NODE_NAME = re.compile(r"[a-z0-9-]{1,32}")
+# what the distributed mode's keys start with ("{...}" keeps them in one Redis Cluster slot)
+PREFIX = re.compile(r"[A-Za-z0-9:_.{}-]{1,64}")
 
 
 def _database(settings: Settings, data: str | None) -> Path:
@@ -57,9 +63,6 @@ def _database(settings: Settings, data: str | None) -> Path:
 
 def serve(args: argparse.Namespace) -> int:
     settings = _settings(args.config)
-    if args.redis:
-        print("The distributed (Redis) mode is not available in this version yet.", file=sys.stderr)
-        return 2
     # aiosqlite logs every SQL parameter (message text!) at DEBUG: never let it
     logging.getLogger("aiosqlite").setLevel(logging.INFO)
     logging.basicConfig(
@@ -72,21 +75,93 @@ def serve(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 2
+    if args.redis:
+        if args.node is None:
+            print(
+                "--redis needs --node NAME: every node sharing a Redis needs a name of its own,"
+                " e.g. --node chat1 (docs/deployment.md)",
+                file=sys.stderr,
+            )
+            return 2
+        if not PREFIX.fullmatch(args.redis_prefix):
+            print(
+                f"--redis-prefix {args.redis_prefix!r}: expected 1 to 64 letters, digits or"
+                " ':_-.{}', e.g. chat: (the same on every node)",
+                file=sys.stderr,
+            )
+            return 2
+        return _serve_redis(args, settings)
     database = _database(settings, args.data)
     server = build_server(settings, SqliteStore(database), SystemClock(), node=args.node or "")
-    host = args.host or settings.server.host
-    port = args.port if args.port is not None else settings.server.port
+    return _listen(server, settings, args, [f"Data: {database}"])
+
+
+def _listen(server: Server, settings: Settings, args: argparse.Namespace, where: list[str]) -> int:
+    host, port = _address(settings, args)
 
     def announce(url: str) -> None:
         for lang in ("en", "nl"):
             print(i18n.t(lang, "server.started", url=url), flush=True)
-        print(f"Data: {database}", flush=True)
+        for line in where:
+            print(line, flush=True)
         for lang in ("en", "nl"):
             print(i18n.t(lang, "server.add_operator"), flush=True)
 
     # on SIGTERM: drain, flush the store, exit within server.shutdown_seconds (shutdown.py)
     try:
         return shutdown.serve(server, host, port, settings.server.shutdown_seconds, announce)
+    except OSError as error:  # the port is taken, the address is not this machine's ...
+        print(f"chatserver: cannot listen on {host}:{port}: {error.strerror}", file=sys.stderr)
+        return 1
+
+
+def _address(settings: Settings, args: argparse.Namespace) -> tuple[str, int]:
+    host = args.host or settings.server.host
+    return host, args.port if args.port is not None else settings.server.port
+
+
+def _serve_redis(args: argparse.Namespace, settings: Settings) -> int:
+    """The distributed mode: this node on the Redis every node shares (redis_mode.py)."""
+    host, port = _address(settings, args)
+
+    async def run() -> int:
+        clock = SystemClock()
+        mode = await open_redis_mode(
+            args.redis,
+            args.node,
+            settings,
+            clock,
+            default_limits(settings),
+            prefix=args.redis_prefix,
+        )
+        try:
+            server = build_server(
+                settings,
+                mode.store,
+                clock,
+                node=args.node,
+                edges=mode.edges,
+                floor=mode.floor,
+                client_manager=mode.manager,
+                life=mode.life,
+            )
+
+            def announce(url: str) -> None:
+                for lang in ("en", "nl"):
+                    print(i18n.t(lang, "server.started", url=url), flush=True)
+                print(
+                    f"Redis: {where(args.redis)}, prefix {args.redis_prefix}, node {args.node},"
+                    f" configuration {mode.config.fingerprint[:12]}",
+                    flush=True,
+                )
+
+            seconds = settings.server.shutdown_seconds
+            return await shutdown.serve_until_stopped(server, host, port, seconds, announce)
+        finally:
+            await mode.close()
+
+    try:
+        return asyncio.run(run())
     except OSError as error:  # the port is taken, the address is not this machine's ...
         print(f"chatserver: cannot listen on {host}:{port}: {error.strerror}", file=sys.stderr)
         return 1
@@ -124,7 +199,7 @@ def add_operator(args: argparse.Namespace) -> int:
         return 1
 
     async def store_it() -> None:
-        store = SqliteStore(_database(settings, args.data))
+        store = _records(settings, args)
         await store.open()
         try:
             await store.add_account(account)
@@ -155,14 +230,15 @@ def purge(args: argparse.Namespace) -> int:
     shortening a term. Erasing is idempotent: a second run finds nothing left to remove.
     """
     settings = _settings(args.config)
-    database = _database(settings, args.data)
-    if not database.exists():  # nothing stored yet: do not create an empty database
-        print(f"No database at {database}: nothing to purge.")
-        return 0
+    if not args.redis:
+        database = _database(settings, args.data)
+        if not database.exists():  # nothing stored yet: do not create an empty database
+            print(f"No database at {database}: nothing to purge.")
+            return 0
 
     async def run() -> list[str]:
         # scrub_delay=None: the purge scrubs itself (and close would), no timer to outlive us
-        store = SqliteStore(database, scrub_delay=None)
+        store = _records(settings, args)
         await store.open()
         try:
             clock = SystemClock()
@@ -179,6 +255,14 @@ def purge(args: argparse.Namespace) -> int:
     return 0
 
 
+def _records(settings: Settings, args: argparse.Namespace) -> SqliteStore | RedisStore:
+    """The records ``--redis`` names (the distributed mode's, under ``--redis-prefix``), or
+    the SQLite file in ``--data``; with ``scrub_delay=None`` close scrubs at once."""
+    if args.redis:
+        return RedisStore(args.redis, args.redis_prefix, scrub_delay=None)
+    return SqliteStore(_database(settings, args.data), scrub_delay=None)
+
+
 def check_config(args: argparse.Namespace) -> int:
     return check(args.config or DEFAULT_CONFIG)
 
@@ -192,7 +276,7 @@ def parser() -> argparse.ArgumentParser:
     run.add_argument("--data", help="folder for the SQLite file (default: server.data_dir)")
     run.add_argument("--host")
     run.add_argument("--port", type=int)
-    run.add_argument("--redis", help="redis://host:6379/0 for the distributed mode")
+    _redis_options(run, "for the distributed mode: every node on this Redis acts as one server")
     run.add_argument(
         "--node",
         help="this server's name behind a load balancer: session ids start with it, so "
@@ -215,6 +299,7 @@ def parser() -> argparse.ArgumentParser:
     add.add_argument("--password-stdin", action="store_true")
     add.add_argument("--config")
     add.add_argument("--data")
+    _redis_options(add, "the distributed mode's records, instead of --data")
     add.set_defaults(func=add_operator)
 
     erase = commands.add_parser(
@@ -223,6 +308,7 @@ def parser() -> argparse.ArgumentParser:
     erase.add_argument("--config")
     erase.add_argument("--data", help="folder for the SQLite file (default: server.data_dir)")
     erase.add_argument("--dry-run", action="store_true", help="only report what would be removed")
+    _redis_options(erase, "the distributed mode's records, instead of --data")
     erase.set_defaults(func=purge)
 
     check = commands.add_parser("check-config", help="validate the configuration")
@@ -231,12 +317,25 @@ def parser() -> argparse.ArgumentParser:
     return top
 
 
+def _redis_options(command: argparse.ArgumentParser, what: str) -> None:
+    command.add_argument("--redis", metavar="URL", help=f"redis://host:6379/0: {what}")
+    command.add_argument(
+        "--redis-prefix",
+        default=DEFAULT_PREFIX,
+        metavar="PREFIX",
+        help=f"what every key starts with (default {DEFAULT_PREFIX}; the same on every node)",
+    )
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     try:
         result: int = args.func(args)
-    except StoreUnusable as error:  # a damaged file, a folder that is a file: no traceback
+    except (StoreUnusable, NodeRefused) as error:  # a damaged file, another node's settings
         print(f"chatserver: {error}", file=sys.stderr)
+        return 1
+    except Unavailable:  # Redis went away during start-up
+        print(f"chatserver: Redis at {where(args.redis)} stopped answering.", file=sys.stderr)
         return 1
     return result
 

@@ -1,4 +1,6 @@
-"""While the server drains (a SIGTERM: ``chatserver/shutdown.py``), no new socket starts here.
+"""While the server drains (a SIGTERM: ``chatserver/shutdown.py``), or is not ready (a node
+whose lease lapsed, until it joined again: ``chatserver/node_life.py``), no new socket starts
+here.
 
 A new Engine.IO session (a request to ``/socket.io/`` without a ``sid``) is answered ``503``
 with ``Retry-After``: socket.io clients treat that as a failed attempt and try again by
@@ -25,8 +27,9 @@ RETRY_AFTER = "5"  # seconds: about when socket.io's back-off tries again anyway
 async def no_new_sockets_while_draining(
     request: web.Request, handler: Handler
 ) -> web.StreamResponse:
+    state = request.app[READY]
     if (
-        request.app[READY].get("draining")
+        (state.get("draining") or not state.get("ready"))
         and request.path.startswith("/socket.io/")
         and "sid" not in request.query
     ):
