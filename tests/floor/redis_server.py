@@ -55,6 +55,7 @@ def _alive(pid: int) -> bool:
 class RedisServer:
     port: int
     folder: Path
+    settings: tuple[str, ...] = NO_PERSISTENCE
 
     @property
     def url(self) -> str:
@@ -65,12 +66,15 @@ class RedisServer:
         return self.folder / "r.pid"
 
     @classmethod
-    def start(cls, folder: Path, settings: tuple[str, ...] = NO_PERSISTENCE) -> RedisServer:
-        """A server on ``folder``; started again on the same folder, it is the same Redis."""
+    def start(
+        cls, folder: Path, settings: tuple[str, ...] = NO_PERSISTENCE, port: int | None = None
+    ) -> RedisServer:
+        """A server on ``folder``; started again on the same folder, it is the same Redis
+        (and on the same ``port``, the same address: what a restart looks like to clients)."""
         binary = shutil.which("redis-server")
         if binary is None:
             pytest.fail("redis-server is missing: run `bash scripts/setup-redis.sh` (Debian).")
-        server = cls(_free_port(), folder)
+        server = cls(port or _free_port(), folder, settings)
         subprocess.run(
             [
                 binary,
@@ -117,6 +121,17 @@ class RedisServer:
             time.sleep(0.02)
         if _alive(pid):
             os.kill(pid, signal.SIGKILL)
+
+    def start_again(self) -> RedisServer:
+        """After ``stop`` or ``kill``: the same Redis again (folder, port and settings)."""
+        return RedisServer.start(self.folder, self.settings, self.port)
+
+    def pause(self) -> None:
+        """SIGSTOP: Redis answers nothing, but every connection stays open (a hung host)."""
+        os.kill(int(self.pidfile.read_text().strip()), signal.SIGSTOP)
+
+    def resume(self) -> None:
+        os.kill(int(self.pidfile.read_text().strip()), signal.SIGCONT)
 
     def kill(self) -> None:
         """SIGKILL, as a crash would: nothing is flushed on the way out."""

@@ -1,0 +1,132 @@
+"""A node's lease: one name, one live node; a lapsed lease drops the node's sockets.
+
+What people notice: a second server started by mistake under a running node's name refuses
+to start (two nodes under one name would reap each other's visitors); a node restarted
+under its own name after a crash comes back by itself; and a node cut off from Redis for
+longer than its lease lets its visitors go (their pages reconnect, through the load balancer
+to a live node) and then serves again, instead of writing over what the others did meanwhile.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable
+
+import aiohttp
+import pytest
+import redis.asyncio as aioredis
+
+from chatserver import shutdown
+from chatserver.backends.redis_floor import RedisFloor
+from chatserver.clock import SystemClock
+from chatserver.node_life import NodeLife, NodeRefused
+from tests.distributed.inprocess import LEASE, RedisEnv, redis_node
+from tests.floor.redis_server import RedisServer
+
+DEADLINE = 10.0
+
+
+async def until(condition: Callable[[], Awaitable[bool]], what: str) -> None:
+    """Poll a state that changes in another process or on a timer, with a deadline."""
+    deadline = time.monotonic() + DEADLINE
+    while not await condition():
+        assert time.monotonic() < deadline, f"not within {DEADLINE} s: {what}"
+        await asyncio.sleep(0.05)
+
+
+async def health(env: RedisEnv) -> int:
+    async with aiohttp.ClientSession() as http, http.get(f"{env.url}/healthz") as answer:
+        return answer.status
+
+
+async def serving_again(env: RedisEnv) -> None:
+    async def healthy() -> bool:
+        return await health(env) == 200
+
+    await until(healthy, "the node joined again")
+
+
+async def test_a_second_node_under_a_running_nodes_name_refuses_to_start(
+    redis_server: RedisServer,
+) -> None:
+    """Node n1 runs; another n1 waits one lease length for the name, then refuses, naming
+    the fix; the running n1 goes on serving."""
+    async with redis_node(redis_server.url, "n1") as env:
+        floor = RedisFloor(redis_server.url)
+        try:
+            twin = NodeLife(floor, "n1", SystemClock(), ttl=LEASE, interval=0.2)
+            began = time.monotonic()
+            with pytest.raises(NodeRefused, match="its own --node name"):
+                await twin.start()
+            assert time.monotonic() - began >= LEASE  # it did wait for a lapse
+        finally:
+            await floor.close()
+        assert await health(env) == 200
+        assert (await (await env.visitor()).call("start", {"consent": True}))["ok"]
+
+
+async def test_a_node_restarted_under_its_name_after_a_crash_joins(
+    redis_server: RedisServer,
+) -> None:
+    """The previous run of n1 died holding the name (its lease still runs, nobody renews
+    it): the new n1 starts once the lease lapsed, and serves."""
+    floor = RedisFloor(redis_server.url)
+    try:
+        assert await floor.join("n1", LEASE)  # the crashed run's lease
+    finally:
+        await floor.close()
+    began = time.monotonic()
+    async with redis_node(redis_server.url, "n1") as env:
+        assert time.monotonic() - began < LEASE + 3
+        assert await health(env) == 200
+        assert (await (await env.visitor()).call("start", {"consent": True}))["ok"]
+
+
+async def test_a_node_whose_lease_lapsed_lets_its_sockets_go_and_serves_again(
+    redis_server: RedisServer,
+) -> None:
+    """Redis hangs for longer than the lease: when it answers again the node finds its
+    lease gone. Its visitor is told (``draining``) and its connection closed, so the page
+    reconnects elsewhere; the node joins again by itself (``/healthz`` 200), and a new
+    visitor can start a chat on it."""
+    async with redis_node(redis_server.url, "n1") as env:
+        visitor = await env.visitor()
+        redis_server.pause()
+        await asyncio.sleep(LEASE * 1.5)  # a hang longer than the lease: what is tested
+        redis_server.resume()
+        assert await visitor.next("draining") == {"retry_after": 1}
+
+        async def dropped() -> bool:
+            return not visitor.client.connected
+
+        await until(dropped, "the visitor's connection is closed")
+
+        await serving_again(env)
+        again = await env.visitor()
+        assert (await again.call("start", {"consent": True}))["ok"]
+
+
+async def test_one_node_letting_go_leaves_the_other_nodes_clients_alone(
+    redis_server: RedisServer,
+) -> None:
+    """n1's lease is taken from it (as when the others reaped it), then n1 is stopped with
+    SIGTERM's drain: both times only n1's visitor is told and let go; the visitor on n2 hears
+    no ``draining`` and stays connected (the notice goes to this node's sockets, not through
+    the Redis manager to every node's)."""
+    async with redis_node(redis_server.url, "n1") as one, redis_node(redis_server.url, "n2") as two:
+        here, there = await one.visitor(), await two.visitor()
+        reaper = aioredis.Redis.from_url(redis_server.url)
+        try:
+            await reaper.delete("chat:node:n1")
+        finally:
+            await reaper.aclose()
+        assert await here.next("draining") == {"retry_after": 1}
+        await serving_again(one)
+        fresh = await one.visitor()
+        shutdown.stop_accepting(one.server)
+        await shutdown.release_clients(one.server, 10)
+        assert await fresh.next("draining") == {"retry_after": 10}
+        await there.settle()
+        assert there.pending("draining") == []
+        assert there.client.connected

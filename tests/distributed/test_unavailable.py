@@ -1,0 +1,85 @@
+"""While Redis cannot be reached, a node answers ``unavailable`` and keeps its clients.
+
+Issue 13: "While Redis is unreachable the nodes answer ``start`` with a clear ``unavailable``
+error, keep their clients connected, and recover by themselves." What a visitor notices: the
+chat says it cannot be reached for a moment (with the emergency numbers), the page does not
+lose its connection, and trying again once Redis is back starts the chat.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+import redis.asyncio as aioredis
+
+from chatserver.backends import redis_client
+from tests.distributed.inprocess import COMMAND_TIMEOUT, redis_node
+from tests.floor.redis_server import RedisServer
+
+START = {"consent": True}
+
+
+async def test_a_paused_redis_answers_unavailable_and_the_chat_starts_once_it_is_back(
+    redis_server: RedisServer,
+) -> None:
+    """Redis hangs (SIGSTOP): ``start`` is answered ``unavailable`` within the command
+    timeout, with the line's emergency numbers; the socket stays connected; after SIGCONT the
+    same socket starts its chat."""
+    async with redis_node(redis_server.url, "n1", lease=5.0) as env:
+        visitor = await env.visitor()
+        redis_server.pause()
+        try:
+            began = time.monotonic()
+            refused = await visitor.call("start", START)
+            took = time.monotonic() - began
+        finally:
+            redis_server.resume()
+        assert refused["ok"] is False
+        assert refused["error"]["code"] == "unavailable", refused
+        assert any(c.get("phone") == "112" for c in refused["error"]["emergency"])
+        assert took < 4 * COMMAND_TIMEOUT + 1, f"answered after {took:.1f} s"
+        assert visitor.client.connected
+        started = await visitor.call("start", START)
+        assert started["ok"], started
+
+
+async def test_a_restarted_redis_is_found_again_without_restarting_the_node(
+    redis_server: RedisServer,
+) -> None:
+    """Redis stops: ``start`` is answered ``unavailable`` at once (the connection is
+    refused), the socket stays; Redis restarts on its data: the next ``start`` works, on
+    connections the node made again by itself."""
+    async with redis_node(redis_server.url, "n1", lease=5.0) as env:
+        visitor = await env.visitor()
+        redis_server.stop()
+        refused = await visitor.call("start", START)
+        assert refused["error"]["code"] == "unavailable", refused
+        assert visitor.client.connected
+        redis_server.start_again()
+        started = await visitor.call("start", START)
+        assert started["ok"], started
+
+
+async def test_an_idle_subscription_outlives_the_command_timeout(
+    redis_server: RedisServer,
+) -> None:
+    """The fan-out and the floor's feed subscribe on clients with a command timeout. A
+    subscription that hears nothing for longer than that must not time out and resubscribe
+    (messages published meanwhile would be lost): redis-py 8.2 reads it with no timeout."""
+    listener = redis_client.connect(redis_server.url, 2, socket_timeout=0.2)
+    publisher = aioredis.Redis.from_url(redis_server.url)
+    pubsub = listener.pubsub()
+    try:
+        await pubsub.subscribe("probe")
+        assert (await pubsub.get_message(timeout=1))["type"] == "subscribe"
+        waiting = asyncio.ensure_future(pubsub.get_message(timeout=None))
+        await asyncio.sleep(1.0)  # idle for five command timeouts: the point of the test
+        assert not waiting.done(), waiting.result()
+        await publisher.publish("probe", "hello")
+        heard = await asyncio.wait_for(waiting, 2)
+        assert heard["type"] == "message" and heard["data"] == "hello"
+    finally:
+        await pubsub.aclose()
+        await listener.aclose()
+        await publisher.aclose()
