@@ -20,10 +20,14 @@ async def release_sockets(sio: Any, retry_after: int) -> None:
     for namespace in (VISITOR, OPERATOR):
         # this node's sockets only: through the Redis manager it would reach every node's
         await sio.emit("draining", notice, namespace=namespace, ignore_queue=True)
-    connections = list(sio.eio.sockets.values())
-    if not connections:
+    # the connections of now: a client that reconnects meanwhile (the relay's repair lets
+    # sockets go while the node serves on) keeps its new connection
+    sessions = dict(sio.eio.sockets)
+    if not sessions:
         return
-    await sio.eio.disconnect()  # each: the disconnect handlers, then a CLOSE packet
+    # each: the disconnect handlers, then a CLOSE packet
+    await asyncio.wait([asyncio.create_task(sio.eio.disconnect(sid)) for sid in sessions])
+    connections = sessions.values()
     for connection in connections:
         # End of queue: the transport's writer sends what is queued (the notice, the CLOSE)
         # and then closes the WebSocket itself. Otherwise it waits for the client to close
