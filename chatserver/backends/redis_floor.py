@@ -19,6 +19,8 @@ from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from importlib.resources import files
 from typing import Any
 
+from redis.exceptions import ConnectionError as RedisConnectionError
+
 from chatserver.backends import redis_client
 from chatserver.backends import redis_floor_codec as codec
 from chatserver.hub.floor import Presence
@@ -62,18 +64,31 @@ def _source(name: str) -> str:
     return (LUA / "_prelude.lua").read_text() + (LUA / f"{name}.lua").read_text()
 
 
+class SubscriptionLost(RedisConnectionError):
+    """The floor's channel was subscribed again after its connection dropped: what was
+    published in between is gone for this node (realtime/relay.py repairs)."""
+
+
 class RedisPostFeed:
     """Posted messages from the floor's channel. Pub/sub is at-most-once: a node that lost
     its subscription must have its clients resume from their last seq (the floor keeps the
-    messages for that)."""
+    messages for that).
+
+    redis-py reconnects a dropped subscription by itself, silently; the only trace is a
+    second ``subscribe`` confirmation. So the feed raises :class:`SubscriptionLost` on it,
+    rather than carry on as if nothing had been missed."""
 
     def __init__(self, pubsub: Any) -> None:
         self._pubsub = pubsub
 
     async def next(self) -> Posted | Notice:
         while True:
-            event = await self._pubsub.get_message(ignore_subscribe_messages=True, timeout=None)
-            if event is not None and event["type"] == "message":
+            event = await self._pubsub.get_message(timeout=None)
+            if event is None:
+                continue
+            if event["type"] == "subscribe":
+                raise SubscriptionLost("the floor's channel was subscribed again")
+            if event["type"] == "message":
                 if event["data"].startswith(codec.NOTICE):
                     return codec.notice(event["data"])
                 audience, record = event["data"].split("\n", 1)
