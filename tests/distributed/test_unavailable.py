@@ -48,8 +48,10 @@ async def test_a_restarted_redis_is_found_again_without_restarting_the_node(
     redis_server: RedisServer,
 ) -> None:
     """Redis stops: ``start`` is answered ``unavailable`` at once (the connection is
-    refused), the socket stays; Redis restarts on its data: the next ``start`` works, on
-    connections the node made again by itself."""
+    refused), the socket stays. Redis restarts on its data: the node subscribes again and
+    lets its sockets go (``draining``: what was published meanwhile is lost, and a client
+    that reconnects resumes from the last message it saw); the page reconnects and its
+    ``start`` works, on connections the node made again by itself."""
     async with redis_node(redis_server.url, "n1", lease=5.0) as env:
         visitor = await env.visitor()
         redis_server.stop()
@@ -57,7 +59,9 @@ async def test_a_restarted_redis_is_found_again_without_restarting_the_node(
         assert refused["error"]["code"] == "unavailable", refused
         assert visitor.client.connected
         redis_server.start_again()
-        started = await visitor.call("start", START)
+        assert await visitor.next("draining") == {"retry_after": 1}
+        again = await env.visitor()
+        started = await again.call("start", START)
         assert started["ok"], started
 
 
@@ -83,3 +87,33 @@ async def test_an_idle_subscription_outlives_the_command_timeout(
         await pubsub.aclose()
         await listener.aclose()
         await publisher.aclose()
+
+
+async def test_a_message_missed_while_the_feed_was_lost_reaches_the_visitor_on_resume(
+    redis_server: RedisServer,
+) -> None:
+    """The visitor is on n1, the volunteer on n2. Redis drops every subscription (as when it
+    closes pub/sub clients over their output limit), and the volunteer's next message is
+    posted before n1 subscribed again: pub/sub does not keep it for n1. Once subscribed again,
+    n1 lets its visitor go (``draining``); the page reconnects with its token and the last
+    seq it saw, and gets the message it missed, in order."""
+    async with redis_node(redis_server.url, "n1") as one, redis_node(redis_server.url, "n2") as two:
+        volunteer = await two.operator("anna", alias="Anna")
+        visitor, ack = await one.start()
+        conversation = (await volunteer.next("assigned"))["conversation"]["id"]
+        assert await visitor.until("assigned", lambda _: True) == {"operator": "Anna"}
+        said = await volunteer.call("message", {"conversation_id": conversation, "text": "eerst"})
+        seen = await visitor.until("message", lambda m: m["text"] == "eerst")
+        assert seen["seq"] == said["seq"]
+        killer = aioredis.Redis.from_url(redis_server.url)
+        try:
+            await killer.client_kill_filter(_type="pubsub")
+        finally:
+            await killer.aclose()
+        missed = await volunteer.call("message", {"conversation_id": conversation, "text": "toen"})
+        assert missed["ok"], missed
+        assert await visitor.next("draining") == {"retry_after": 1}
+        assert all(m["text"] != "toen" for m in visitor.pending("message"))
+        back = await one.visitor(token=ack["token"], since=seen["seq"])
+        resumed = await back.until("message", lambda m: m["seq"] > seen["seq"])
+        assert resumed["text"] == "toen" and resumed["seq"] == missed["seq"]
