@@ -212,7 +212,7 @@ async def _start_relay(hub: Hub, sio: GuardedServer) -> asyncio.Task[None]:
     """A shared floor's messages reach this node's sockets from its feed; serve nobody
     before the feed is subscribed, or the first messages could pass this node by."""
     subscribed = asyncio.Event()
-    relay = asyncio.create_task(relay_forever(hub, sio, (VISITOR, OPERATOR), subscribed))
+    relay = asyncio.create_task(relay_forever(hub, sio, subscribed), name="relay")
     await asyncio.wait_for(subscribed.wait(), RELAY_START_SECONDS)
     return relay
 

@@ -12,14 +12,15 @@ import socketio
 from chatserver.realtime.bridge import OPERATOR, VISITOR
 
 
-async def release_sockets(sio: Any, retry_after: int) -> None:
-    """Tell every socket (``draining``), then close every Engine.IO connection: clients
-    reconnect by themselves, as after a network drop (a socket.io disconnect would stop them).
-    """
-    notice = {"retry_after": retry_after}
-    for namespace in (VISITOR, OPERATOR):
+async def release_sockets(sio: Any, retry_after: int, notice: bool = True) -> None:
+    """Tell every socket (``draining``, unless ``notice`` is false), then close every
+    Engine.IO connection: clients reconnect by themselves, as after a network drop (a
+    socket.io disconnect would stop them)."""
+    for namespace in (VISITOR, OPERATOR) if notice else ():
         # this node's sockets only: through the Redis manager it would reach every node's
-        await sio.emit("draining", notice, namespace=namespace, ignore_queue=True)
+        await sio.emit(
+            "draining", {"retry_after": retry_after}, namespace=namespace, ignore_queue=True
+        )
     # the connections of now: a client that reconnects meanwhile (the relay's repair lets
     # sockets go while the node serves on) keeps its new connection
     sessions = dict(sio.eio.sockets)
