@@ -5,8 +5,10 @@ the hub and short leases and timeouts so that lapses and outages take a second, 
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
-from collections.abc import AsyncIterator
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
 
 from aiohttp import web
 
@@ -14,11 +16,31 @@ from chatserver.app import ACCESS_LOG_FORMAT, build_server
 from chatserver.backends.redis_mode import RedisMode, open_redis_mode
 from chatserver.clock import ManualClock
 from chatserver.settings import Settings, load_settings
-from tests.e2e.conftest import CONFIG, ONE_ADDRESS, WEDNESDAY_EVENING, Env, port_of
+from tests.e2e.conftest import CONFIG, ONE_ADDRESS, WEDNESDAY_EVENING, Env, Peer, port_of
 
 LEASE = 1.0
 HEARTBEAT = 0.2
 COMMAND_TIMEOUT = 0.5
+
+
+DEADLINE = 10.0
+
+
+async def until(condition: Callable[[], Awaitable[bool]], what: str) -> None:
+    """Poll a state that changes on a timer or in another task, with a deadline."""
+    deadline = time.monotonic() + DEADLINE
+    while not await condition():
+        assert time.monotonic() < deadline, f"not within {DEADLINE} s: {what}"
+        await asyncio.sleep(0.05)
+
+
+async def let_go(peer: Peer) -> None:
+    """The server closed ``peer``'s connection (as a network drop would)."""
+
+    async def gone() -> bool:
+        return not peer.client.connected
+
+    await until(gone, "the connection is closed")
 
 
 class RedisEnv(Env):

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Awaitable, Callable
 
 import aiohttp
 import pytest
@@ -21,18 +20,8 @@ from chatserver import shutdown
 from chatserver.backends.redis_floor import RedisFloor
 from chatserver.clock import SystemClock
 from chatserver.node_life import NodeLife, NodeRefused
-from tests.distributed.inprocess import LEASE, RedisEnv, redis_node
+from tests.distributed.inprocess import LEASE, RedisEnv, let_go, redis_node, until
 from tests.floor.redis_server import RedisServer
-
-DEADLINE = 10.0
-
-
-async def until(condition: Callable[[], Awaitable[bool]], what: str) -> None:
-    """Poll a state that changes in another process or on a timer, with a deadline."""
-    deadline = time.monotonic() + DEADLINE
-    while not await condition():
-        assert time.monotonic() < deadline, f"not within {DEADLINE} s: {what}"
-        await asyncio.sleep(0.05)
 
 
 async def health(env: RedisEnv) -> int:
@@ -97,10 +86,7 @@ async def test_a_node_whose_lease_lapsed_lets_its_sockets_go_and_serves_again(
         redis_server.resume()
         assert await visitor.next("draining") == {"retry_after": 1}
 
-        async def dropped() -> bool:
-            return not visitor.client.connected
-
-        await until(dropped, "the visitor's connection is closed")
+        await let_go(visitor)
 
         await serving_again(env)
         again = await env.visitor()
