@@ -161,6 +161,7 @@ def build_server(
     if life is not None:
         life.lapsed = _stop_serving(state, sio)
         life.rejoined = _serve_again(state)
+        life.reap = hub.reap_node  # a previous run's connections: its people hear they left
 
     async def lifecycle(app: web.Application) -> AsyncIterator[None]:
         await store.open()

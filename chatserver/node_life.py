@@ -88,6 +88,9 @@ class NodeLife:
         self.where = where
         self.lapsed: Step = _nothing
         self.rejoined: Step = _nothing
+        # takes a lapsed node's connections off the floor, ``False`` while its lease runs;
+        # the application sets the hub's ``reap_node``, which also tells who is gone
+        self.reap: Callable[[str], Awaitable[bool]] = self._reap_quietly
         self.serving = False
         self._beating: asyncio.Task[None] | None = None
 
@@ -131,11 +134,16 @@ class NodeLife:
     async def _join(self) -> bool:
         """Take the name: first take this name's leftover connections off the floor (a
         previous run that crashed), which the floor refuses while a live lease holds it."""
-        try:
-            await self.floor.reap(self.node, self.clock.now())
-        except FloorRefused:
+        if not await self.reap(self.node):
             return False  # alive: ours still lapsing, or another node's
         return await self.floor.join(self.node, self.ttl)
+
+    async def _reap_quietly(self, node: str) -> bool:
+        try:
+            await self.floor.reap(node, self.clock.now())
+        except FloorRefused:
+            return False
+        return True
 
     async def _beat_forever(self) -> None:
         unreachable = False

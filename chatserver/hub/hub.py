@@ -160,21 +160,28 @@ class Hub(
         await self._escalate_backup_requests()
 
     async def _reap_dead_nodes(self, now: float) -> None:
-        """A node that died (its heartbeat lease lapsed) keeps no one connected: whoever had
-        their last connection there starts the ordinary grace period now."""
         for node in await self.floor.dead_nodes():
-            try:
-                reaped = await self.floor.reap(node, now)
-            except FloorRefused:  # alive again, or reaped by another
-                continue
-            for operator_id in reaped.operators:
-                await self.bus.publish(OperatorConnection(operator_id, False))
-            for conversation_id in reaped.visitors:
-                live = await self.floor.conversation(conversation_id)
-                if live is not None:
-                    operators = await self._operators(live)
-                    await self.bus.publish(VisitorConnection(live.id, operators, False))
-            self._mark_all_dirty()
+            await self.reap_node(node)
+
+    async def reap_node(self, node: str) -> bool:
+        """A node that died (its heartbeat lease lapsed) keeps no one connected: whoever had
+        their last connection there starts the ordinary grace period now, and the people
+        on the other side hear that they are gone. Done by the leader for dead nodes, and
+        by a node restarting under its old name for what its previous run left. ``False``
+        while the node's lease still runs (or another reaped it first)."""
+        try:
+            reaped = await self.floor.reap(node, self.clock.now())
+        except FloorRefused:
+            return False
+        for operator_id in reaped.operators:
+            await self.bus.publish(OperatorConnection(operator_id, False))
+        for conversation_id in reaped.visitors:
+            live = await self.floor.conversation(conversation_id)
+            if live is not None:
+                operators = await self._operators(live)
+                await self.bus.publish(VisitorConnection(live.id, operators, False))
+        self._mark_all_dirty()
+        return True
 
     async def _alternatives_due(self, now: float) -> None:
         """A visitor here who has waited long enough is shown where else to turn."""
