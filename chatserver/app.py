@@ -30,9 +30,10 @@ from chatserver.privacy.abuse import Limits, SourceGuard
 from chatserver.privacy.sanitize import to_html
 from chatserver.realtime.bridge import OPERATOR, SUPERVISORS, VISITOR, Bridge
 from chatserver.realtime.dashboard import DashboardFeed
+from chatserver.realtime.fanout import NodeRedisManager
 from chatserver.realtime.operator import OperatorNamespace
 from chatserver.realtime.origins import OriginPolicy
-from chatserver.realtime.relay import relay_forever
+from chatserver.realtime.relay import drop_local_sockets, relay_forever
 from chatserver.realtime.release import release_sockets
 from chatserver.realtime.server import GuardedServer
 from chatserver.realtime.visitor import VisitorNamespace
@@ -107,6 +108,8 @@ def build_server(
         max_http_buffer_size=max(64 * 1024, settings.server.max_message_length * 8 + 4096),
         **({"client_manager": client_manager} if client_manager is not None else {}),
     )
+    if isinstance(client_manager, NodeRedisManager):  # its events missed: clients resume
+        client_manager.resubscribed = lambda: drop_local_sockets(sio)
     dashboard = DashboardFeed(sio, hub.dashboard, SUPERVISORS, OPERATOR)
     limits = limits or default_limits(settings)
     if edges is None:

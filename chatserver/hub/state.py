@@ -104,6 +104,15 @@ class HubState:
         no floor read, so it may be called for every message."""
         return self._aliases.get(operator_id)
 
+    async def alias_of(self, operator_id: str) -> str | None:
+        """The alias, from the floor when this node has not seen the operator yet (one who
+        connected on another node a moment ago)."""
+        known = self._aliases.get(operator_id)
+        if known is None:
+            presence = await self.presence(operator_id)
+            known = presence.account.alias if presence is not None else None
+        return known
+
     def _learn(self, presences: Iterable[Presence]) -> None:
         for presence in presences:
             self._aliases[presence.id] = presence.account.alias

@@ -77,7 +77,7 @@ class VisitorAppointments(_FollowUpEdge):
         """After a reload the visitor sees an unanswered offer again."""
         offer = self.followup.appointments.offered(conversation_id)
         if offer is not None:
-            alias = self.hub.alias(offer.operator_id) or ""
+            alias = await self.hub.alias_of(offer.operator_id) or ""
             await self.emit("appointment_offered", {"at": iso(offer.at), "alias": alias}, to=sid)
 
     @acknowledged

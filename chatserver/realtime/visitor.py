@@ -128,7 +128,7 @@ class VisitorNamespace(VisitorAppointments):
             await self._offer_again(sid, conversation_id)
             return
         if conversation.state is ConversationState.ACTIVE and conversation.operator_id:
-            alias = self.hub.alias(conversation.operator_id)
+            alias = await self.hub.alias_of(conversation.operator_id)
             await self.emit("assigned", {"operator": alias}, to=sid)
         await self._offer_again(sid, conversation_id)
         try:

@@ -14,6 +14,7 @@ import time
 import redis.asyncio as aioredis
 
 from chatserver.backends import redis_client
+from chatserver.realtime.fanout import FANOUT_CLIENT_NAME
 from tests.distributed.inprocess import COMMAND_TIMEOUT, let_go, redis_node
 from tests.floor.redis_server import RedisServer
 
@@ -118,3 +119,35 @@ async def test_a_message_missed_while_the_feed_was_lost_reaches_the_visitor_on_r
         back = await one.visitor(token=ack["token"], since=seen["seq"])
         resumed = await back.until("message", lambda m: m["seq"] > seen["seq"])
         assert resumed["text"] == "toen" and resumed["seq"] == missed["seq"]
+
+
+async def test_events_missed_by_a_lost_fan_out_reach_the_visitor_on_resume(
+    redis_server: RedisServer,
+) -> None:
+    """python-socketio's own Redis listener loses its subscription (the messages' feed is
+    fine) and subscribes again a second later; what other nodes published meanwhile is gone
+    for this node. Here: the visitor waits on n1 and a volunteer comes on duty on n2 in that
+    second, so n2 assigns and n1 never hears ``assigned``. The node lets its sockets go once
+    subscribed again, and the page, back with its token, learns who is with them."""
+    async with redis_node(redis_server.url, "n1") as one, redis_node(redis_server.url, "n2") as two:
+        visitor, ack = await one.start()
+        await visitor.until("queue", lambda _: True)
+        killer = aioredis.Redis.from_url(redis_server.url, decode_responses=True)
+        try:
+            listeners = [
+                c["id"]
+                for c in await killer.client_list(_type="pubsub")
+                if c.get("name") == FANOUT_CLIENT_NAME
+            ]
+            # n1 listens since its first socket; n2 has none yet (python-socketio starts the
+            # listener with a node's first connection)
+            assert listeners, "n1 listens to the fan-out"
+            for client in listeners:
+                await killer.client_kill_filter(_id=client)
+        finally:
+            await killer.aclose()
+        volunteer = await two.operator("anna", alias="Anna")
+        await volunteer.until("assigned", lambda _: True)
+        await let_go(visitor)  # the repair, whether or not the event got through
+        back = await one.visitor(token=ack["token"])
+        assert await back.until("assigned", lambda _: True) == {"operator": "Anna"}
