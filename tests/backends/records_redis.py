@@ -16,7 +16,7 @@ import uuid
 from pathlib import Path
 
 from chatserver.backends.redis_store import RedisStore
-from tests.floor.redis_server import PRODUCTION, RedisServer
+from tests.redis_server import PRODUCTION, RedisServer
 
 
 class _Running:

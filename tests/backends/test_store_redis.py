@@ -19,7 +19,7 @@ from chatserver.backends.base import StatsDelta, StoreUnusable
 from chatserver.backends.redis_store import RedisStore
 from chatserver.hub.followup.model import Letter, LetterThread, Space
 from chatserver.hub.model import Role
-from tests.floor.redis_server import NO_PERSISTENCE, PRODUCTION, RedisServer, _free_port
+from tests.redis_server import NO_PERSISTENCE, PRODUCTION, RedisServer, _free_port
 
 from .conftest import Opener
 from .records import T0, account, conversation, ended, hold, message

@@ -23,7 +23,7 @@ from pathlib import Path
 
 from tests.deploy.proxies import Proxy, running_proxy
 from tests.e2e.conftest import CONFIG, PASSWORD
-from tests.floor.redis_server import RedisServer
+from tests.redis_server import RedisServer
 
 STARTUP = 30.0  # seconds for a node to listen: Python start-up on a busy 2-core machine
 STOP = 15.0

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.floor.redis_server import PRODUCTION, RedisServer
+from tests.redis_server import PRODUCTION, RedisServer
 
 
 @pytest.fixture

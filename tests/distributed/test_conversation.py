@@ -11,7 +11,7 @@ import aiohttp
 
 from tests.distributed.cluster import cluster
 from tests.e2e.conftest import PASSWORD, Peer
-from tests.floor.redis_server import RedisServer
+from tests.redis_server import RedisServer
 
 
 async def visitor_on(url: str) -> Peer:

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from tests.distributed.cluster import chatserver, cluster, node_config
 from tests.e2e.conftest import CONFIG
-from tests.floor.redis_server import RedisServer
+from tests.redis_server import RedisServer
 
 
 async def test_redis_without_a_node_name_is_refused_with_the_fix() -> None:

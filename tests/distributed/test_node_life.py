@@ -21,7 +21,7 @@ from chatserver.backends.redis_floor import RedisFloor
 from chatserver.clock import SystemClock
 from chatserver.node_life import NodeLife, NodeRefused
 from tests.distributed.inprocess import LEASE, RedisEnv, let_go, redis_node, until
-from tests.floor.redis_server import RedisServer
+from tests.redis_server import RedisServer
 
 
 async def health(env: RedisEnv) -> int:

@@ -16,7 +16,7 @@ import redis.asyncio as aioredis
 from chatserver.backends import redis_client
 from chatserver.realtime.fanout import FANOUT_CLIENT_NAME
 from tests.distributed.inprocess import COMMAND_TIMEOUT, let_go, redis_node
-from tests.floor.redis_server import RedisServer
+from tests.redis_server import RedisServer
 
 START = {"consent": True}
 

@@ -2,7 +2,7 @@
 
 ``edges`` hands a test two nodes. For memory they are the same objects (one process); for
 Redis, two sets of objects with their own connections and their own copy of the pseudonym
-key, on the tests' own ``redis-server`` (ephemeral port, ``tests/floor/redis_server.py``),
+key, on the tests' own ``redis-server`` (ephemeral port, ``tests/redis_server.py``),
 each test under a fresh key prefix. That server persists like production (append-only,
 fsync on every write), so a test can look at the bytes in its data directory.
 """
@@ -17,7 +17,7 @@ import pytest_asyncio
 import redis
 
 from tests.edges.kit import EdgeKit, memory_kit, redis_kit
-from tests.floor.redis_server import RedisServer
+from tests.redis_server import RedisServer
 
 
 @pytest.fixture(scope="session")

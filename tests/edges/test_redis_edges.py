@@ -20,7 +20,7 @@ from chatserver.backends.redis_edges import connect
 from chatserver.backends.redis_edges.pseudonyms import RedisPseudonyms, next_secret
 from chatserver.clock import ManualClock
 from tests.edges.kit import ANSWER_WAIT, PERIOD, redis_kit, redis_node
-from tests.floor.redis_server import RedisServer
+from tests.redis_server import RedisServer
 
 ADDRESS = "203.0.113.7"
 

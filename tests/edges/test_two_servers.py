@@ -19,7 +19,7 @@ from chatserver.privacy.abuse import Limits
 from chatserver.settings import load_settings
 from tests.e2e.conftest import CONFIG, PASSWORD, WEDNESDAY_EVENING, Env, running
 from tests.edges.kit import ANSWER_WAIT
-from tests.floor.redis_server import RedisServer
+from tests.redis_server import RedisServer
 
 
 @contextlib.asynccontextmanager

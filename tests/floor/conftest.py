@@ -16,7 +16,7 @@ import pytest_asyncio
 from chatserver.backends.redis_floor import RedisFloor
 from chatserver.hub.floor_state import FloorState
 from tests.floor.kit import FloorKit, memory_kit, redis_kit
-from tests.floor.redis_server import RedisServer
+from tests.redis_server import RedisServer
 
 
 @pytest.fixture(scope="session")
