@@ -1,15 +1,17 @@
-"""Fixtures every test folder may use: one Chromium for the whole session, and the store
-backends the shared tests run against."""
+"""Fixtures every test folder may use: one Chromium for the whole session, the store backends
+and the floors the shared tests run against, and the tests' own ``redis-server``."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 
 import pytest
 from playwright.async_api import Browser, async_playwright
 
 from tests.backends.factories import BACKENDS, Backend
 from tests.chromium import ARGS, CHROMIUM
+from tests.floors import FLOOR_KINDS, FloorKind
+from tests.redis_server import RedisServer
 
 
 @pytest.fixture(scope="session")
@@ -31,3 +33,29 @@ def backend(request: pytest.FixtureRequest) -> Backend:
     """
     chosen: Backend = request.param
     return chosen
+
+
+@pytest.fixture(scope="session")
+def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """One ``redis-server`` of the tests' own for the session (ephemeral port, no
+    persistence), started only when a test needs it; tests keep apart by key prefix."""
+    server = RedisServer.start(tmp_path_factory.mktemp("redis"))
+    try:
+        yield server.url
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="session", params=FLOOR_KINDS)
+def floor_kind(request: pytest.FixtureRequest) -> FloorKind:
+    """Each floor in turn (``tests/floors.py``): the memory floor, then the Redis floor. A
+    test that asks for it, directly or through ``env`` and the like, runs on both, with the
+    floor's name in its id.
+
+    Session-scoped because it only describes how to make floors (every floor made from it is
+    the test's own, under a fresh key prefix), and so property tests can use it across their
+    examples.
+    """
+    if request.param == "memory":
+        return FloorKind("memory")
+    return FloorKind("redis", request.getfixturevalue("redis_url"))
