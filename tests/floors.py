@@ -10,6 +10,7 @@ is closed by whoever made it (``made``), in the event loop that used it.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import uuid
 from collections.abc import AsyncIterator
@@ -17,8 +18,11 @@ from dataclasses import dataclass
 
 from chatserver.backends.redis_floor import RedisFloor
 from chatserver.clock import Clock
+from chatserver.hub.events import Event, SessionEnded
 from chatserver.hub.floor_memory import MemoryFloor
+from chatserver.hub.floor_records import Notice
 from chatserver.hub.floor_state import FloorState
+from chatserver.hub.hub import Hub
 
 FLOOR_KINDS = ("memory", "redis")
 
@@ -58,3 +62,48 @@ async def close(floor: FloorState) -> None:
 
 
 MEMORY_FLOOR = FloorKind("memory")
+
+
+@contextlib.asynccontextmanager
+async def relaying(hub: Hub) -> AsyncIterator[None]:
+    """A hub on a shared floor hears messages and notices (an account changed, a session
+    ended) through the floor's feed, as every node does (``app.py`` starts the relay): the
+    feed is relayed to the hub's bus while the block runs. One process needs no relay."""
+    if not hub.floor_shared:
+        yield
+        return
+    subscribed = asyncio.Event()
+    relay = asyncio.create_task(hub.relay_posts(subscribed))
+    await asyncio.wait_for(subscribed.wait(), RELAY_SECONDS)
+    try:
+        yield
+    finally:
+        relay.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await relay
+
+
+RELAY_SECONDS = 5.0
+# a notice of the tests' own, told last: once it is back, everything told before it is too
+_LAST = Notice("session", "tests-floors-last", "last")
+
+
+async def told(hub: Hub, heard: list[Event]) -> list[Event]:
+    """``heard`` (what a listener on ``hub``'s bus has collected) once everything the hub sent
+    through the shared floor's feed so far has come back (``relaying``): the feed keeps its
+    order, so a notice of our own sent now arrives after them. One process: as it is."""
+    if not hub.floor_shared:
+        return list(heard)
+    back = asyncio.Event()
+
+    async def watch(event: Event) -> None:
+        if event == SessionEnded(_LAST.subject, _LAST.detail):
+            back.set()
+
+    hub.bus.subscribe(watch)
+    try:
+        await hub.floor.notify(_LAST)
+        await asyncio.wait_for(back.wait(), RELAY_SECONDS)
+    finally:
+        hub.bus.subscribers.remove(watch)
+    return [e for e in heard if e != SessionEnded(_LAST.subject, _LAST.detail)]

@@ -19,6 +19,7 @@ from chatserver.clock import ManualClock
 from chatserver.hub import events as ev
 from chatserver.hub.hub import Hub
 from chatserver.settings import load_settings
+from tests.floors import FloorKind, relaying, told
 
 CONFIG = Path(__file__).parent.parent / "e2e" / "test.toml"
 START = 1_795_662_000.0
@@ -26,11 +27,15 @@ PASSWORD = "correct horse battery"
 
 
 @pytest.fixture
-async def hub() -> AsyncIterator[Hub]:
+async def hub(floor_kind: FloorKind) -> AsyncIterator[Hub]:
     store = SqliteStore(":memory:")
     await store.open()
+    clock = ManualClock(START)
     try:
-        yield Hub(load_settings(CONFIG), store, ManualClock(START))
+        async with floor_kind.made(clock) as floor:
+            hub = Hub(load_settings(CONFIG), store, clock, floor)
+            async with relaying(hub):  # on a shared floor, announced through its feed
+                yield hub
     finally:
         await store.close()
 
@@ -53,7 +58,7 @@ async def test_deactivation_logs_out_audits_and_announces_once(hub: Hub) -> None
     stored = await hub.store.account(anna.id)
     assert stored is not None and not stored.active
     assert await accounts.authenticate(hub.store, hub.clock, token) is None
-    assert heard == [ev.AccountChanged(anna.id, "deactivated")]
+    assert await told(hub, heard) == [ev.AccountChanged(anna.id, "deactivated")]
     entries = await hub.store.audit_entries(0, START + 1)
     assert [(e.actor, e.action, e.conversation_id, e.detail) for e in entries] == [
         ("o-admin", "account_deactivate", None, anna.id)
@@ -83,5 +88,5 @@ async def test_a_role_or_lines_change_is_saved_audited_and_announced(hub: Hub) -
     assert stored is not None
     assert (stored.role, stored.lines, stored.capacity) == ("supervisor", ("chat",), 2)
     assert await accounts.authenticate(hub.store, hub.clock, token) is not None
-    assert heard == [ev.AccountChanged(bob.id, "edited")]
+    assert await told(hub, heard) == [ev.AccountChanged(bob.id, "edited")]
     assert [e.action for e in await hub.store.audit_entries(0, START + 1)] == ["account_edit"]

@@ -2,11 +2,12 @@
 
 Hypothesis drives arrivals, departures, dropped connections, status changes, handovers
 (offered, accepted, declined, timed out, back to the queue), chats ending and time passing
-through the hub (on each store backend, with throwaway storage per example) and checks, after
-each step: nobody is assigned twice, no volunteer exceeds capacity, nobody waits while a
-matching volunteer has a free slot, and nobody jumps the queue past an equal visitor (the one
-exception: a visitor just handed back to the queue is not given straight back to the volunteer
-who handed them back while a colleague could take them, for a bounded time).
+through the hub (on each store backend and each floor, with throwaway storage and a floor of
+its own per example) and checks, after each step: nobody is assigned twice, no volunteer
+exceeds capacity, nobody waits while a matching volunteer has a free slot, and nobody jumps
+the queue past an equal visitor (the one exception: a visitor just handed back to the queue is
+not given straight back to the volunteer who handed them back while a colleague could take
+them, for a bounded time).
 """
 
 from __future__ import annotations
@@ -25,11 +26,13 @@ from chatserver import accounts
 from chatserver.clock import ManualClock
 from chatserver.errors import ChatError
 from chatserver.hub import events as ev
+from chatserver.hub.floor_state import FloorState
 from chatserver.hub.hub import Hub
 from chatserver.hub.model import OperatorState
 from chatserver.hub.queue import Waiting
 from chatserver.settings import load_settings
 from tests.backends.factories import Backend
+from tests.floors import FloorKind
 
 CONFIG = Path(__file__).parent.parent / "e2e" / "test.toml"
 SETTINGS = load_settings(CONFIG)
@@ -100,12 +103,19 @@ async def may_pass(hub: Hub, passed: Waiting, operator_id: str, now: float) -> b
     )
 
 
-async def evening(actions: list[Action], backend: Backend) -> int:
+async def evening(actions: list[Action], backend: Backend, floor_kind: FloorKind) -> int:
     """Play ``actions``; return how many assignments happened (so examples are not vacuous)."""
     clock = ManualClock(START)
+    async with floor_kind.made(clock) as floor:
+        return await evening_on(actions, backend, clock, floor)
+
+
+async def evening_on(
+    actions: list[Action], backend: Backend, clock: ManualClock, floor: FloorState
+) -> int:
     store = backend.scratch()
     await store.open()
-    hub = Hub(SETTINGS, store, clock)
+    hub = Hub(SETTINGS, store, clock, floor)
     assigned: dict[str, str] = {}  # conversation -> volunteer, in this step
     total = 0
 
@@ -203,23 +213,40 @@ HANDED_BACK_BY_THE_ONLY_VOLUNTEER = [
 ]  # fmt: skip
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(actions=st.lists(ACTIONS, min_size=1, max_size=40))
-# --hypothesis-seed=2 found it: bob is away, so ann is the only volunteer on duty; she hands
-# c0001 back to the queue twice and, while the hand-back never lapsed, c0003 went first
-@example(actions=HANDED_BACK_BY_THE_ONLY_VOLUNTEER)
-# a declined offer freed bob's reserved slot, but nobody was routed to it until the next tick
-@example(actions=[("offer", 0, 1), ("arrive", "chat", "nl"), ("decline", 1)])
-def test_floor_invariants_hold_after_every_step(actions: list[Action], backend: Backend) -> None:
+# examples per floor: every step of an example is a few Redis round trips, so the Redis floor
+# plays fewer evenings (the floor's own contract is tested on it in tests/floor/)
+EXAMPLES = {"memory": 300, "redis": 60}
+
+
+def test_floor_invariants_hold_after_every_step(backend: Backend, floor_kind: FloorKind) -> None:
     """However an evening goes, the floor stays consistent and fair."""
     # the shift starts with two volunteers in a chat each, so handovers have somewhere to go
     start: list[Action] = [("connect", 0), ("connect", 1)]
     start += [("status", n, OperatorState.AVAILABLE) for n in (0, 1)]
     start += [("arrive", "chat", "nl"), ("arrive", "chat", "nl")]
-    asyncio.run(evening(start + actions, backend))
+
+    # given inside the test, so each floor has its own number of examples; each example has
+    # its own event loop, and so its own floor (a Redis floor's connections belong to a loop)
+    @settings(
+        max_examples=EXAMPLES[floor_kind.name],
+        deadline=None,
+        suppress_health_check=[HealthCheck.too_slow],
+    )
+    @given(actions=st.lists(ACTIONS, min_size=1, max_size=40))
+    # --hypothesis-seed=2 found it: bob is away, so ann is the only volunteer on duty; she
+    # hands c0001 back to the queue twice and, while the hand-back never lapsed, c0003 went
+    # first
+    @example(actions=HANDED_BACK_BY_THE_ONLY_VOLUNTEER)
+    # a declined offer freed bob's reserved slot, but nobody was routed to it until the next
+    # tick
+    @example(actions=[("offer", 0, 1), ("arrive", "chat", "nl"), ("decline", 1)])
+    def an_evening(actions: list[Action]) -> None:
+        asyncio.run(evening(start + actions, backend, floor_kind))
+
+    an_evening()
 
 
-def test_a_busy_evening_example(backend: Backend) -> None:
+def test_a_busy_evening_example(backend: Backend, floor_kind: FloorKind) -> None:
     """A fixed scenario that exercises every action, so the property is never vacuous."""
     actions = [
         ("connect", 0), ("status", 0, OperatorState.AVAILABLE),
@@ -229,10 +256,10 @@ def test_a_busy_evening_example(backend: Backend) -> None:
         ("status", 1, OperatorState.AVAILABLE), ("leave", 0), ("back", 1),
     ]  # fmt: skip
     # ann takes two chats in turn, cas one in English; a dropped chat is handed on
-    assert asyncio.run(evening(actions, backend)) >= 4
+    assert asyncio.run(evening(actions, backend, floor_kind)) >= 4
 
 
-def test_handovers_example(backend: Backend) -> None:
+def test_handovers_example(backend: Backend, floor_kind: FloorKind) -> None:
     """Offers declined, timed out and accepted, and a chat handed back to the queue."""
     actions = [
         ("connect", 0), ("connect", 1),
@@ -242,4 +269,4 @@ def test_handovers_example(backend: Backend) -> None:
         ("offer", 0, 1), ("accept", 1), ("to_queue", 1),
     ]  # fmt: skip
     # two first assignments, the accepted handover, and the re-queued chat going to ann
-    assert asyncio.run(evening(actions, backend)) == 4
+    assert asyncio.run(evening(actions, backend, floor_kind)) == 4

@@ -22,6 +22,7 @@ from chatserver.hub.hub import Hub
 from chatserver.hub.model import Account, OperatorState
 from chatserver.settings import load_settings
 from tests.backends.factories import Backend
+from tests.floors import FloorKind, relaying
 
 SETTINGS = load_settings(Path(__file__).parent.parent / "e2e" / "test.toml")
 START = 1_795_662_000.0  # a Wednesday, 20:00 in Amsterdam
@@ -46,20 +47,22 @@ class Floor:
 
 
 @pytest.fixture
-async def floor(backend: Backend) -> AsyncIterator[Floor]:
+async def floor(backend: Backend, floor_kind: FloorKind) -> AsyncIterator[Floor]:
     store = backend.scratch()
     await store.open()
     clock = ManualClock(START)
-    result = Floor(Hub(SETTINGS, store, clock), clock)
+    async with floor_kind.made(clock) as made:
+        result = Floor(Hub(SETTINGS, store, clock, made), clock)
 
-    async def record(event: ev.Event) -> None:
-        if isinstance(event, ev.Assigned) and event.to_visitor:
-            result.assigned[event.conversation.id] = event.operator_id
-        if isinstance(event, ev.QueueUpdate):
-            result.told[event.conversation_id] = event
+        async def record(event: ev.Event) -> None:
+            if isinstance(event, ev.Assigned) and event.to_visitor:
+                result.assigned[event.conversation.id] = event.operator_id
+            if isinstance(event, ev.QueueUpdate):
+                result.told[event.conversation_id] = event
 
-    result.hub.bus.subscribe(record)
-    yield result
+        result.hub.bus.subscribe(record)
+        async with relaying(result.hub):  # a shared floor's messages come through its feed
+            yield result
     await store.close()
 
 
