@@ -2,7 +2,8 @@
 
 The server runs in the test's own event loop so a test can move the clock and let the hub
 sweep (``await env.advance(seconds)``) instead of sleeping. ``env`` runs once per store backend
-(``tests/backends/factories.py``), and so does every test that uses it.
+(``tests/backends/factories.py``) and floor (``tests/floors.py``), and so does every test that
+uses it.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from chatserver.hub.hub import Hub
 from chatserver.privacy.abuse import Limits
 from chatserver.settings import Settings, load_settings
 from tests.backends.factories import EMBEDDED, Backend
+from tests.floors import MEMORY_FLOOR, FloorKind
 
 CONFIG = Path(__file__).with_name("test.toml")
 # a Wednesday evening in Amsterdam: both test lines are open
@@ -206,36 +208,41 @@ async def running(
     node: str = "",
     edges: Edges | None = None,
     clock: ManualClock | None = None,
+    floor: FloorKind = MEMORY_FLOOR,
 ) -> AsyncIterator[Env]:
     """The chat server on an ephemeral port of 127.0.0.1, with a manual clock.
 
-    End-to-end tests pass the ``backend`` fixture, so they run on every store backend. The
-    browser suites keep the embedded default: they check what a page shows, not what a store
+    End-to-end tests pass the ``backend`` and ``floor_kind`` fixtures, so they run on every
+    store backend and on both floors; each server gets a floor of its own (a fresh prefix on
+    Redis), closed after it, as a fresh process gets a fresh memory floor. The browser suites
+    keep the embedded defaults: they check what a page shows, not what a store or a floor
     keeps, and a browser run per backend would double the slowest tests for nothing.
     ``edges`` and ``clock``: several servers sharing limits and blocks (tests/edges/).
     """
     clock = clock or ManualClock(WEDNESDAY_EVENING)
-    server = build_server(
-        settings or load_settings(CONFIG),
-        backend.store_at(tmp_path),
-        clock,
-        sweep_interval=None,
-        limits=limits,
-        node=node,
-        edges=edges,
-    )
-    runner = web.AppRunner(server.app, access_log_format=ACCESS_LOG_FORMAT)  # as in production
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    environment = Env(f"http://127.0.0.1:{port_of(site)}", server, clock)
-    try:
-        yield environment
-    finally:
-        for peer in environment.peers:
-            if peer.client.connected:
-                await peer.disconnect()
-        await runner.cleanup()
+    async with floor.made(clock) as made:
+        server = build_server(
+            settings or load_settings(CONFIG),
+            backend.store_at(tmp_path),
+            clock,
+            sweep_interval=None,
+            limits=limits,
+            node=node,
+            edges=edges,
+            floor=made,
+        )
+        runner = web.AppRunner(server.app, access_log_format=ACCESS_LOG_FORMAT)  # as in prod
+        await runner.setup()
+        site = web.TCPSite(runner, "127.0.0.1", 0)
+        await site.start()
+        environment = Env(f"http://127.0.0.1:{port_of(site)}", server, clock)
+        try:
+            yield environment
+        finally:
+            for peer in environment.peers:
+                if peer.client.connected:
+                    await peer.disconnect()
+            await runner.cleanup()
 
 
 def port_of(site: web.TCPSite) -> int:
@@ -246,6 +253,6 @@ def port_of(site: web.TCPSite) -> int:
 
 
 @pytest.fixture
-async def env(tmp_path: Path, backend: Backend) -> AsyncIterator[Env]:
-    async with running(tmp_path, backend=backend) as environment:
+async def env(tmp_path: Path, backend: Backend, floor_kind: FloorKind) -> AsyncIterator[Env]:
+    async with running(tmp_path, backend=backend, floor=floor_kind) as environment:
         yield environment

@@ -20,6 +20,7 @@ from chatserver.clock import iso
 from chatserver.settings import FollowUpSettings, Settings, load_settings
 from tests.backends.factories import Backend
 from tests.e2e.conftest import CONFIG, Env, Peer, running
+from tests.floors import FloorKind
 
 HOUR = 3600
 NOTE = "Vraag hoe het slapen ging; ze wilde het over haar werk hebben."
@@ -34,8 +35,10 @@ def with_appointments(settings: Settings) -> Settings:
 
 
 @pytest.fixture
-async def env(tmp_path: Path, backend: Backend) -> AsyncIterator[Env]:
-    async with running(tmp_path, with_appointments(load_settings(CONFIG)), backend=backend) as e:
+async def env(tmp_path: Path, backend: Backend, floor_kind: FloorKind) -> AsyncIterator[Env]:
+    async with running(
+        tmp_path, with_appointments(load_settings(CONFIG)), backend=backend, floor=floor_kind
+    ) as e:
         yield e
 
 

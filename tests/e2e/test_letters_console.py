@@ -14,15 +14,16 @@ from chatserver.hub.followup.model import Appointment
 from chatserver.hub.model import Role
 from tests.e2e.conftest import running
 from tests.e2e.letters_settings import ANSWER_WITHIN_HOURS, with_letters
+from tests.floors import FloorKind
 
 HOUR = 3600.0
 
 
 @pytest.mark.asyncio
 async def test_a_letter_is_listed_read_answered_and_handed_over_on_its_line_only(
-    tmp_path: Path,
+    tmp_path: Path, floor_kind: FloorKind
 ) -> None:
-    async with running(tmp_path, with_letters()) as env:
+    async with running(tmp_path, with_letters(), floor=floor_kind) as env:
         anna = await env.operator("anna", status="paused", alias="Anna", lines=("chat",))
         ben = await env.operator("ben", status="paused", alias="Ben", lines=("chat",))
         eva = await env.operator("eva", status="paused", alias="Eva", lines=("evening",))
@@ -69,8 +70,10 @@ async def test_a_letter_is_listed_read_answered_and_handed_over_on_its_line_only
 
 
 @pytest.mark.asyncio
-async def test_bad_letter_payloads_are_refused_and_change_nothing(tmp_path: Path) -> None:
-    async with running(tmp_path, with_letters()) as env:
+async def test_bad_letter_payloads_are_refused_and_change_nothing(
+    tmp_path: Path, floor_kind: FloorKind
+) -> None:
+    async with running(tmp_path, with_letters(), floor=floor_kind) as env:
         anna = await env.operator("anna", status="paused")
         _, _, thread = await env.server.followup.letters.write_first("chat", "nl", "hoi", True)
         for event, body in (
@@ -92,9 +95,9 @@ async def test_bad_letter_payloads_are_refused_and_change_nothing(tmp_path: Path
 
 @pytest.mark.asyncio
 async def test_the_supervisor_sees_waiting_and_overdue_letters_and_closes_a_link(
-    tmp_path: Path,
+    tmp_path: Path, floor_kind: FloorKind
 ) -> None:
-    async with running(tmp_path, with_letters()) as env:
+    async with running(tmp_path, with_letters(), floor=floor_kind) as env:
         followup = env.server.followup
         _, key, thread = await followup.letters.write_first("chat", "nl", "eerste", True)
         env.clock.advance((ANSWER_WITHIN_HOURS + 1) * HOUR)  # past the line's promise
@@ -128,11 +131,11 @@ async def test_the_supervisor_sees_waiting_and_overdue_letters_and_closes_a_link
 
 @pytest.mark.asyncio
 async def test_the_overview_lists_todays_agreed_chats_and_closes_their_link(
-    tmp_path: Path,
+    tmp_path: Path, floor_kind: FloorKind
 ) -> None:
     """Today's appointments are those of the line's own day (Amsterdam): yesterday's and
     tomorrow's are left out; closing the link behind one cancels it and opens nothing."""
-    async with running(tmp_path, with_letters()) as env:
+    async with running(tmp_path, with_letters(), floor=floor_kind) as env:
         followup = env.server.followup
         space, key = await followup.spaces.create("chat", "nl")
         anna = await env.account("anna", alias="Anna")
@@ -166,11 +169,13 @@ async def test_the_overview_lists_todays_agreed_chats_and_closes_their_link(
 
 
 @pytest.mark.asyncio
-async def test_a_letter_can_go_to_a_colleague_who_is_not_online_now(tmp_path: Path) -> None:
+async def test_a_letter_can_go_to_a_colleague_who_is_not_online_now(
+    tmp_path: Path, floor_kind: FloorKind
+) -> None:
     """A letter waits for hours: the hand-over list has every active colleague of its line,
     online or not (said so), never another line's or a deactivated one, nor oneself; and a
     colleague who is off duty finds it under their letters when they come on."""
-    async with running(tmp_path, with_letters()) as env:
+    async with running(tmp_path, with_letters(), floor=floor_kind) as env:
         anna = await env.operator("anna", status="paused", alias="Anna", lines=("chat",))
         await env.operator("ben", status="paused", alias="Ben", lines=("chat",))
         await env.account("carla", alias="Carla", lines=("chat",))  # works tomorrow

@@ -16,6 +16,7 @@ from chatserver.privacy.abuse import Limits
 from chatserver.settings import Settings, load_settings
 from tests.backends.factories import Backend
 from tests.e2e.conftest import CONFIG, Env, running
+from tests.floors import FloorKind
 
 Samples = dict[tuple[str, frozenset[tuple[str, str]]], float]
 SECRET = "Ik woon op de Kerkstraat 12 en niemand weet het"
@@ -103,10 +104,12 @@ async def test_a_chat_shows_in_the_metrics_and_no_one_in_it(env: Env) -> None:
         assert secret not in body, secret
 
 
-async def test_refusals_for_writing_too_fast_are_counted(tmp_path: Path, backend: Backend) -> None:
+async def test_refusals_for_writing_too_fast_are_counted(
+    tmp_path: Path, backend: Backend, floor_kind: FloorKind
+) -> None:
     """A visitor over the message rate is refused, and monitoring sees the refusal."""
     tight = Limits(messages_per_minute=1, burst=1, conversations_per_source=10)
-    async with running(tmp_path, limits=tight, backend=backend) as env:
+    async with running(tmp_path, limits=tight, backend=backend, floor=floor_kind) as env:
         visitor, _ = await env.start()
         assert (await visitor.call("message", {"text": "een"}))["ok"]
         refused = await visitor.call("message", {"text": "twee"})
@@ -118,14 +121,16 @@ async def test_refusals_for_writing_too_fast_are_counted(tmp_path: Path, backend
         assert value(found, "chat_waiting", line="chat") == 1  # nobody on duty yet
 
 
-async def test_only_allowed_addresses_read_the_metrics(tmp_path: Path, backend: Backend) -> None:
+async def test_only_allowed_addresses_read_the_metrics(
+    tmp_path: Path, backend: Backend, floor_kind: FloorKind
+) -> None:
     """Through a trusted proxy only an allowed client reads the page; a forwarded request
     from an untrusted peer, or any request when nobody is allowed, sees no such page."""
     base = load_settings(CONFIG)
     proxied = dataclasses.replace(
         base, abuse=dataclasses.replace(base.abuse, trusted_proxies=("127.0.0.1",))
     )
-    async with running(tmp_path / "a", proxied, backend=backend) as env:
+    async with running(tmp_path / "a", proxied, backend=backend, floor=floor_kind) as env:
         status, body = await scrape(env, {"X-Forwarded-For": "203.0.113.7"})
         assert status == 404 and "chat_" not in body
         status, _ = await scrape(env, {"X-Forwarded-For": "203.0.113.7, 127.0.0.1"})
@@ -133,20 +138,23 @@ async def test_only_allowed_addresses_read_the_metrics(tmp_path: Path, backend: 
         status, body = await scrape(env, {"X-Forwarded-For": "::1"})
         assert status == 200 and "chat_waiting" in body  # a scraper on the machine, proxied
         assert (await scrape(env))[0] == 200  # the machine itself, directly
-    async with running(tmp_path / "b", backend=backend) as env:  # no trusted proxy
+    # no trusted proxy
+    async with running(tmp_path / "b", backend=backend, floor=floor_kind) as env:
         status, _ = await scrape(env, {"X-Forwarded-For": "127.0.0.1"})
         assert status == 404  # forwarded by someone we do not trust: who is asking?
         assert (await scrape(env, {"X-Real-IP": "127.0.0.1"}))[0] == 404
     nobody = allowing(base, ())
-    async with running(tmp_path / "c", nobody, backend=backend) as env:
+    async with running(tmp_path / "c", nobody, backend=backend, floor=floor_kind) as env:
         assert (await scrape(env))[0] == 404
 
 
-async def test_two_servers_in_one_process_count_their_own(tmp_path: Path, backend: Backend) -> None:
+async def test_two_servers_in_one_process_count_their_own(
+    tmp_path: Path, backend: Backend, floor_kind: FloorKind
+) -> None:
     """Each server has its own registry: a chat on one is not counted by the other."""
     async with (
-        running(tmp_path / "one", backend=backend) as one,
-        running(tmp_path / "two", backend=backend) as two,
+        running(tmp_path / "one", backend=backend, floor=floor_kind) as one,
+        running(tmp_path / "two", backend=backend, floor=floor_kind) as two,
     ):
         await one.start()
         found_one, _ = await samples(one)

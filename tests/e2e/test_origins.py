@@ -19,16 +19,17 @@ import socketio
 from chatserver.settings import load_settings
 from tests.backends.factories import Backend
 from tests.e2e.conftest import CONFIG, Env, running
+from tests.floors import FloorKind
 
 SITE = "https://www.example.nl"  # listed: embeds the widget
 OTHER = "https://evil.example"  # not listed
 
 
 @pytest.fixture
-async def listed(tmp_path: Path, backend: Backend) -> AsyncIterator[Env]:
+async def listed(tmp_path: Path, backend: Backend, floor_kind: FloorKind) -> AsyncIterator[Env]:
     settings = load_settings(CONFIG)
     settings = replace(settings, server=replace(settings.server, cors_allowed_origins=(SITE,)))
-    async with running(tmp_path, settings=settings, backend=backend) as env:
+    async with running(tmp_path, settings=settings, backend=backend, floor=floor_kind) as env:
         yield env
 
 

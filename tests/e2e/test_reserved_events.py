@@ -20,14 +20,15 @@ from chatserver.privacy.abuse import Limits
 from tests.backends.factories import Backend
 from tests.e2e.conftest import Env, running
 from tests.e2e.raw import RawSocket
+from tests.floors import FloorKind
 
 RESERVED = ["connect", "disconnect", "connect_error", "__disconnect_final"]
 
 
 @pytest.fixture
-async def guarded(tmp_path: Path, backend: Backend) -> AsyncIterator[Env]:
+async def guarded(tmp_path: Path, backend: Backend, floor_kind: FloorKind) -> AsyncIterator[Env]:
     """A server with the shipped limits (all test clients share one address: 127.0.0.1)."""
-    async with running(tmp_path, limits=Limits(), backend=backend) as env:
+    async with running(tmp_path, limits=Limits(), backend=backend, floor=floor_kind) as env:
         yield env
 
 

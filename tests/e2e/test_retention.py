@@ -13,19 +13,23 @@ import pytest
 from chatserver.settings import load_settings
 from tests.backends.factories import Backend
 from tests.e2e.conftest import CONFIG, Env, running
+from tests.floors import FloorKind
 
 DAY = 86400
 
 
 @pytest.fixture
-async def week(tmp_path: Path, backend: Backend) -> AsyncIterator[Env]:
+async def week(tmp_path: Path, backend: Backend, floor_kind: FloorKind) -> AsyncIterator[Env]:
     """Transcripts and notes kept for 7 days; holds for at most 30."""
     settings = load_settings(CONFIG)
     retention = dataclasses.replace(
         settings.retention, transcripts_days=7, notes_days=7, hold_max_days=30
     )
     async with running(
-        tmp_path, dataclasses.replace(settings, retention=retention), backend=backend
+        tmp_path,
+        dataclasses.replace(settings, retention=retention),
+        backend=backend,
+        floor=floor_kind,
     ) as env:
         yield env
 
@@ -84,14 +88,14 @@ async def test_scheduled_purge_and_a_safeguarding_hold(week: Env) -> None:
 
 
 async def test_redaction_keeps_the_live_chat_and_cleans_the_stored_copy(
-    tmp_path: Path, backend: Backend
+    tmp_path: Path, backend: Backend, floor_kind: FloorKind
 ) -> None:
     """With redact = true, the volunteer reads the number live; the transcript keeps none,
     not in its text and not in the HTML kept beside it."""
     settings = load_settings(CONFIG)
     lines = tuple(dataclasses.replace(line, redact=True) for line in settings.lines)
     async with running(
-        tmp_path, dataclasses.replace(settings, lines=lines), backend=backend
+        tmp_path, dataclasses.replace(settings, lines=lines), backend=backend, floor=floor_kind
     ) as env:
         anna = await env.operator("anna")
         visitor, ack = await env.start()

@@ -18,6 +18,7 @@ import socketio
 from chatserver import accounts
 from chatserver.settings import load_settings
 from tests.e2e.conftest import CONFIG, PASSWORD, TIMEOUT, Env, Peer, running
+from tests.floors import FloorKind
 
 
 async def log_in(
@@ -116,7 +117,9 @@ async def test_socket_activity_keeps_the_session_alive(env: Env) -> None:
     assert await page_status(env, cookie) == 200
 
 
-async def test_the_cookie_is_secure_behind_a_trusted_tls_proxy(tmp_path: Path) -> None:
+async def test_the_cookie_is_secure_behind_a_trusted_tls_proxy(
+    tmp_path: Path, floor_kind: FloorKind
+) -> None:
     """Behind a proxy that ends TLS the server sees plain HTTP: the session cookie is Secure
     when a trusted proxy says the browser used HTTPS, or when configured; a forged
     X-Forwarded-Proto from anyone else changes nothing."""
@@ -133,7 +136,8 @@ async def test_the_cookie_is_secure_behind_a_trusted_tls_proxy(tmp_path: Path) -
             abuse=replace(settings.abuse, trusted_proxies=trusted),
             server=replace(settings.server, secure_cookies=always),
         )
-        async with running(tmp_path / f"{len(trusted)}{always}{bool(headers)}", changed) as env:
+        folder = tmp_path / f"{len(trusted)}{always}{bool(headers)}"
+        async with running(folder, changed, floor=floor_kind) as env:
             await env.account("anna")
             _, _, response = await log_in(env, "anna", **headers)
             assert bool(response.cookies["chat_session"]["secure"]) is secure, (trusted, always)
