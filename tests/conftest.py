@@ -1,5 +1,5 @@
 """Fixtures every test folder may use: one Chromium for the whole session, the store backends
-and the floors the shared tests run against, and the tests' own ``redis-server``."""
+the shared tests run against, the tests' own ``redis-server``, and the default floor."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from playwright.async_api import Browser, async_playwright
 
 from tests.backends.factories import BACKENDS, Backend
 from tests.chromium import ARGS, CHROMIUM
-from tests.floors import FLOOR_KINDS, FloorKind
+from tests.floors import MEMORY_FLOOR, FloorKind
 from tests.redis_server import RedisServer
 
 
@@ -46,16 +46,10 @@ def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         server.stop()
 
 
-@pytest.fixture(scope="session", params=FLOOR_KINDS)
-def floor_kind(request: pytest.FixtureRequest) -> FloorKind:
-    """Each floor in turn (``tests/floors.py``): the memory floor, then the Redis floor. A
-    test that asks for it, directly or through ``env`` and the like, runs on both, with the
-    floor's name in its id.
-
-    Session-scoped because it only describes how to make floors (every floor made from it is
-    the test's own, under a fresh key prefix), and so property tests can use it across their
-    examples.
-    """
-    if request.param == "memory":
-        return FloorKind("memory")
-    return FloorKind("redis", request.getfixturevalue("redis_url"))
+@pytest.fixture(scope="session")
+def floor_kind() -> FloorKind:
+    """The floor of servers and hubs made by shared helpers (``env`` of tests/e2e, used by
+    the web, privacy and console suites too): the memory floor. The suites that run on both
+    floors, tests/floor, tests/hub and tests/e2e, override it with the parametrized
+    ``floor_kind`` of ``tests/floors.py``."""
+    return MEMORY_FLOOR

@@ -1,11 +1,17 @@
-"""The floors the hub's, end-to-end and property tests run on: one list, read by the
-``floor_kind`` fixture of ``tests/conftest.py``.
+"""The floors the floor's, hub's, end-to-end and property tests run on: the ``floor_kind``
+fixture, parametrized ``memory``/``redis``.
 
-A test that asks for ``floor_kind`` runs once on the memory floor (the embedded default) and
-once on the Redis floor, with the floor's name in its test id (``test_x[embedded-redis]``).
-The Redis floor lives on the tests' own ``redis-server`` (``tests/redis_server.py``, one per
-session); every floor made here has a fresh key prefix, so no test sees another's floor, and
-is closed by whoever made it (``made``), in the event loop that used it.
+The suites that run on both floors (tests/floor, tests/hub, tests/e2e) import ``floor_kind``
+into their ``conftest.py``, overriding the memory-only default of ``tests/conftest.py`` (which
+the web, privacy and console suites keep: they reuse ``env`` to check what pages and HTTP
+answer, not what a floor keeps). A test there that asks for ``floor_kind``, directly or
+through ``env`` and the like, runs once on the memory floor (the embedded default) and once on
+the Redis floor, with the floor's name in its id (``test_x[embedded-redis]``).
+
+The Redis floor lives on the tests' own ``redis-server`` (``redis_url``, one per session,
+started only when a Redis test runs); every floor made here has a fresh key prefix, so no test
+sees another's floor, and is closed by whoever made it (``made``), in the event loop that used
+it.
 """
 
 from __future__ import annotations
@@ -15,6 +21,8 @@ import contextlib
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+
+import pytest
 
 from chatserver.backends.redis_floor import RedisFloor
 from chatserver.clock import Clock
@@ -62,6 +70,18 @@ async def close(floor: FloorState) -> None:
 
 
 MEMORY_FLOOR = FloorKind("memory")
+
+
+@pytest.fixture(scope="session", params=FLOOR_KINDS)
+def floor_kind(request: pytest.FixtureRequest) -> FloorKind:
+    """Each floor in turn: the memory floor, then the Redis floor.
+
+    Session-scoped because it only describes how to make floors (every floor made from it is
+    the test's own), and so property tests can use it across their examples.
+    """
+    if request.param == "memory":
+        return MEMORY_FLOOR
+    return FloorKind("redis", request.getfixturevalue("redis_url"))
 
 
 @contextlib.asynccontextmanager

@@ -34,6 +34,7 @@ from chatserver.privacy.abuse import Limits
 from chatserver.settings import Settings, load_settings
 from tests.backends.factories import EMBEDDED, Backend
 from tests.floors import MEMORY_FLOOR, FloorKind
+from tests.floors import floor_kind as floor_kind  # both floors, parametrized
 
 CONFIG = Path(__file__).with_name("test.toml")
 # a Wednesday evening in Amsterdam: both test lines are open

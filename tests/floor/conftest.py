@@ -18,6 +18,7 @@ from chatserver.backends.redis_floor import RedisFloor
 from chatserver.hub.floor_state import FloorState
 from tests.floor.kit import FloorKit, memory_kit, redis_kit
 from tests.floors import FloorKind, fresh_prefix
+from tests.floors import floor_kind as floor_kind  # both floors, parametrized
 
 
 @pytest_asyncio.fixture
