@@ -12,6 +12,13 @@ Everything a client sends passes here before a namespace sees it:
   connection, counted; a connection that keeps sending them is closed.
 * **Oversized long-polling POSTs** are answered ``413`` at once, and the session closed.
 
+And one promise python-socketio does not keep by itself: **a client's events are handled in
+the order it sent them.** Each event runs in a task of its own (so a slow one blocks neither
+the connection's pings nor other clients), and those tasks used to overtake each other at
+their first real wait: on the Redis floor, messages a visitor sent without waiting for each
+ack were stored out of order, and a typing indicator could end in a state the visitor had
+already left. Each connection's events now take its turn, one after the other.
+
 The hooks overridden here are python-socketio's and python-engineio's own dispatch methods;
 the tests that send raw packets (``tests/e2e/raw.py``) pin their behaviour.
 """
@@ -27,6 +34,7 @@ from engineio.async_drivers import aiohttp as engineio_aiohttp
 from socketio import packet
 
 from chatserver.errors import ChatError, InvalidPayload, UnknownEvent
+from chatserver.hub.locks import KeyedLocks
 from chatserver.realtime.acks import failure
 from chatserver.realtime.packets import (
     CheckedPacket,
@@ -49,6 +57,24 @@ class GuardedServer(socketio.AsyncServer):
     def __init__(self, node: str = "", **options: Any) -> None:
         super().__init__(serializer=CheckedPacket, **options)
         self.eio.node = node
+        self._in_order = KeyedLocks()  # a connection's events, one at a time, as sent
+
+    async def _handle_event_internal(
+        self,
+        server: socketio.AsyncServer,
+        sid: str,
+        eio_sid: str,
+        data: Any,
+        namespace: str,
+        ack_id: int | None,
+    ) -> None:
+        """One event, in its own task, after the connection's earlier events.
+
+        Tasks start in the order the events arrived and take the connection's lock before
+        their first wait; the lock is first come, first served, so events run as sent.
+        """
+        async with self._in_order[sid]:
+            await super()._handle_event_internal(server, sid, eio_sid, data, namespace, ack_id)
 
     def _engineio_server_class(self) -> type[GuardedEngine]:
         return GuardedEngine

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-from tests.e2e.conftest import Env
+import asyncio
+from typing import Any
+
+from chatserver.hub.model import Role
+from tests.e2e.conftest import TIMEOUT, Env, Peer
 
 
 async def test_full_conversation(env: Env) -> None:
@@ -150,3 +154,45 @@ async def test_the_volunteer_can_tell_typing_after_a_message_from_typing_before_
     await visitor.call("typing", {"active": True})
     again = await anna.next("typing")
     assert again["active"] and again["after_seq"] == sent["seq"]
+
+
+async def pipelined(peer: Peer, texts: list[str], **fields: str) -> list[asyncio.Future[Any]]:
+    """Send ``texts`` one after the other without waiting for any acknowledgement."""
+    answers: list[asyncio.Future[Any]] = []
+    for text in texts:
+        answer: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        answers.append(answer)
+        await peer.client.emit(
+            "message",
+            {**fields, "text": text},
+            namespace=peer.namespace,
+            callback=lambda data, a=answer: a.set_result(data),
+        )
+    return answers
+
+
+async def test_messages_sent_without_waiting_for_acks_keep_their_order(env: Env) -> None:
+    """A client may send on before the server acknowledged its last message (a visitor who
+    types fast, a console on a slow line): each side's lines are stored and told in the order
+    they were sent, whatever the floor waits for while handling them. On the Redis floor
+    every event waits on Redis, and events handled side by side used to overtake each other."""
+    anna = await env.operator("anna")
+    visitor, ack = await env.start()
+    conversation = ack["conversation_id"]
+    await anna.next("assigned")
+    await anna.settle()
+    anna.pending("message")  # the greeting
+    visitor_lines = [f"v{n}" for n in range(40)]
+    anna_lines = [f"a{n}" for n in range(40)]
+    answers = await pipelined(visitor, visitor_lines)
+    answers += await pipelined(anna, anna_lines, conversation_id=conversation)
+    assert all(a["ok"] for a in await asyncio.wait_for(asyncio.gather(*answers), TIMEOUT))
+
+    stored = await env.hub.store.messages(conversation)
+    assert [m.text for m in stored if m.role is Role.VISITOR] == visitor_lines
+    assert [m.text for m in stored if m.role is Role.OPERATOR] == anna_lines
+    await anna.settle()
+    await visitor.settle()
+    assert [m["text"] for m in anna.pending("message") if m["role"] == "visitor"] == visitor_lines
+    told = [m["text"] for m in visitor.pending("message") if m["role"] == "operator"]
+    assert told == anna_lines
