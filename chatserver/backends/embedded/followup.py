@@ -3,6 +3,11 @@
 A mixin of :class:`~chatserver.backends.embedded.store.SqliteStore`, as the statistics and the
 oversight queries are. Erasing follows the store's rule (see ``store.py``): overwrite the text
 in place, delete, checkpoint before answering, VACUUM a little later.
+
+The steps that read before they write are one conditional statement each (``UPDATE ...
+WHERE`` the precondition, or an insert that a primary key refuses), judged by its row count:
+the group-commit writer runs it in its transaction, so nothing changes between the check and
+the write, and the speed is that of any other write.
 """
 
 from __future__ import annotations
@@ -11,12 +16,13 @@ import sqlite3
 from collections.abc import Callable
 from typing import TypeVar
 
-from chatserver.backends.embedded.writer import Queries
+from chatserver.backends.embedded.writer import Queries, Statement
 from chatserver.hub.followup.model import (
     Appointment,
     AppointmentState,
     Letter,
     LetterThread,
+    Offer,
     Space,
 )
 from chatserver.hub.model import Role
@@ -29,6 +35,7 @@ THREAD_COLUMNS = (
     "owner", "note",
 )  # fmt: skip
 LETTER_COLUMNS = ("thread_id", "seq", "role", "text", "html", "at", "author", "author_alias")
+OFFER_COLUMNS = ("conversation_id", "operator_id", "line", "lang", "at", "note", "made_at")
 APPOINTMENT_COLUMNS = (
     "id", "space_id", "line", "lang", "operator_id", "at", "note", "source_conversation",
     "created_at", "share", "keep", "state", "conversation_id",
@@ -65,6 +72,36 @@ class FollowUpQueries(Queries):
             )
         except sqlite3.IntegrityError as error:
             raise ValueError(f"Space {s.id} cannot be stored: {error}") from error
+
+    async def touch_space(self, space_id: str, at: float) -> None:
+        await self._write(
+            ("UPDATE spaces SET active_at = max(active_at, ?) WHERE id = ?", (at, space_id))
+        )
+
+    async def replace_space_key(
+        self, space_id: str, old_hash: str, new_hash: str, at: float
+    ) -> bool:
+        try:
+            changed = await self._write(
+                (
+                    "UPDATE spaces SET key_hash = ?, active_at = max(active_at, ?)"
+                    " WHERE id = ? AND key_hash = ?",
+                    (new_hash, at, space_id, old_hash),
+                )
+            )
+        except sqlite3.IntegrityError as error:
+            raise ValueError(f"Space {space_id} cannot be stored: {error}") from error
+        return changed == 1
+
+    async def revoke_space(self, space_id: str, at: float) -> bool:
+        changed = await self._write(
+            (
+                "UPDATE spaces SET key_hash = NULL, revoked_at = ?"
+                " WHERE id = ? AND key_hash IS NOT NULL",
+                (at, space_id),
+            )
+        )
+        return changed == 1
 
     async def space(self, space_id: str) -> Space | None:
         return _first(await self._read(_select("spaces", SPACE_COLUMNS, "id = ?"), (space_id,)),
@@ -180,7 +217,40 @@ class FollowUpQueries(Queries):
         self._schedule_scrub()
         return int(erased[0][0])
 
+    async def set_thread_owner(
+        self, thread_id: str, was: str | None, owner: str | None, note: str | None
+    ) -> bool:
+        changed = await self._write(
+            (
+                "UPDATE letter_threads SET owner = ?, note = ? WHERE id = ? AND owner IS ?",
+                (owner, note, thread_id, was),
+            )
+        )
+        return changed == 1
+
     async def add_letter(self, letter: Letter) -> None:
+        await self._add_letter(letter)
+
+    async def post_letter(self, letter: Letter, due_at: float | None) -> None:
+        x = letter
+        clock: Statement
+        if x.role is Role.VISITOR:  # every SET reads the row as it was before the update
+            clock = (
+                "UPDATE letter_threads SET active_at = max(active_at, ?),"
+                " due_at = CASE WHEN waiting_since IS NULL THEN ? ELSE due_at END,"
+                " waiting_since = coalesce(waiting_since, ?) WHERE id = ?",
+                (x.at, due_at, x.at, x.thread_id),
+            )
+        else:
+            clock = (
+                "UPDATE letter_threads SET active_at = max(active_at, ?), waiting_since = NULL,"
+                " due_at = NULL WHERE id = ?",
+                (x.at, x.thread_id),
+            )
+        await self._add_letter(letter, clock)
+
+    async def _add_letter(self, letter: Letter, *then: Statement) -> None:
+        """The letter, and ``then`` in the same transaction; a taken seq refuses both."""
         x = letter
         try:
             await self._write(
@@ -189,7 +259,8 @@ class FollowUpQueries(Queries):
                     f" VALUES ({', '.join('?' for _ in LETTER_COLUMNS)})",
                     (x.thread_id, x.seq, x.role.value, x.text, x.html, x.at, x.author,
                      x.author_alias),
-                )
+                ),
+                *then,
             )  # fmt: skip
         except sqlite3.IntegrityError as error:
             raise ValueError(f"Letter {x.thread_id}-{x.seq} cannot be stored: {error}") from error
@@ -234,6 +305,61 @@ class FollowUpQueries(Queries):
             (since, until),
         )
         return [_appointment(row) for row in rows]
+
+    async def change_appointment(
+        self, appointment: Appointment, state: AppointmentState, at: float
+    ) -> bool:
+        a = appointment
+        changed = await self._write(
+            (
+                "UPDATE appointments SET "
+                + ", ".join(f"{col} = ?" for col in APPOINTMENT_COLUMNS[1:])
+                + " WHERE id = ? AND state = ? AND at = ?",
+                (a.space_id, a.line, a.lang, a.operator_id, a.at, a.note, a.source_conversation,
+                 a.created_at, int(a.share), int(a.keep), a.state.value, a.conversation_id,
+                 a.id, state.value, at),
+            )
+        )  # fmt: skip
+        return changed == 1
+
+    # offers -----------------------------------------------------------------------------
+    async def save_offer(self, offer: Offer) -> None:
+        o = offer
+        await self._write(
+            (
+                f"INSERT INTO appointment_offers ({', '.join(OFFER_COLUMNS)})"
+                f" VALUES ({', '.join('?' for _ in OFFER_COLUMNS)})"
+                " ON CONFLICT (conversation_id) DO UPDATE SET "
+                + ", ".join(f"{col} = excluded.{col}" for col in OFFER_COLUMNS[1:]),
+                (o.conversation_id, o.operator_id, o.line, o.lang, o.at, o.note, o.made_at),
+            )
+        )
+
+    async def offer(self, conversation_id: str, since: float) -> Offer | None:
+        rows = await self._read(
+            _select("appointment_offers", OFFER_COLUMNS, "conversation_id = ? AND made_at >= ?"),
+            (conversation_id, since),
+        )
+        return _first(rows, Offer)
+
+    async def take_offer(self, conversation_id: str, since: float) -> Offer | None:
+        """Read it, then delete exactly what was read: a deletion that finds nothing lost
+        the race (or the offer was replaced meanwhile, and is read again)."""
+        while (found := await self.offer(conversation_id, since)) is not None:
+            o = found
+            taken = await self._write(
+                (
+                    "DELETE FROM appointment_offers WHERE conversation_id = ? AND operator_id = ?"
+                    " AND at = ? AND note = ? AND made_at = ?",
+                    (o.conversation_id, o.operator_id, o.at, o.note, o.made_at),
+                )
+            )
+            if taken == 1:
+                return found
+        return None
+
+    async def drop_offers(self, before: float) -> int:
+        return await self._write(("DELETE FROM appointment_offers WHERE made_at < ?", (before,)))
 
 
 def _select(table: str, columns: tuple[str, ...], where: str) -> str:

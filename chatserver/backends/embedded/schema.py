@@ -242,6 +242,22 @@ MIGRATIONS: list[tuple[str, ...]] = [
         "ALTER TABLE stats_hourly ADD COLUMN appointments_missed INTEGER NOT NULL DEFAULT 0",
         "ALTER TABLE stats_hourly ADD COLUMN appointments_cancelled INTEGER NOT NULL DEFAULT 0",
     ),
+    # 9: a next chat offered and not yet answered (issue 13), kept in the store instead of a
+    # node's memory, so the visitor may answer on any node and after a restart. One per
+    # conversation; it lapses an hour after ``made_at`` (the sweep drops it) and goes with
+    # the conversation's messages when they are erased.
+    (
+        """CREATE TABLE appointment_offers (
+            conversation_id TEXT PRIMARY KEY,
+            operator_id TEXT NOT NULL,
+            line TEXT NOT NULL,
+            lang TEXT NOT NULL,
+            at REAL NOT NULL,
+            note TEXT NOT NULL,  -- the volunteer's note for whoever takes the chat
+            made_at REAL NOT NULL
+        )""",
+        "CREATE INDEX appointment_offers_made ON appointment_offers(made_at)",
+    ),
 ]
 
 

@@ -210,7 +210,17 @@ class SqliteStore(AccountQueries, StatsQueries, OversightQueries, FollowUpQuerie
                 return 0
             where += f" AND role IN ({', '.join('?' for _ in roles)})"
             params.extend(str(role) for role in roles)
+        # the whole conversation: an offer of a next chat waiting in it goes too, note and all
+        offer = (
+            (
+                "UPDATE appointment_offers SET note = CAST(zeroblob(length(CAST(note AS BLOB)))"
+                " AS TEXT) WHERE conversation_id = ?",
+                (conversation_id,),
+            ),
+            ("DELETE FROM appointment_offers WHERE conversation_id = ?", (conversation_id,)),
+        )
         erased = await self._write(
+            *(offer if roles is None else ()),
             (_BLANK_TEXT + where, params),
             (f"DELETE FROM messages WHERE {where}", params),
             checkpoint=True,

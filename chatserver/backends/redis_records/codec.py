@@ -17,7 +17,7 @@ from enum import Enum
 from typing import Any, TypeVar, Union, get_args, get_origin, get_type_hints
 
 from chatserver.backends.base import AuditEntry, Hold, Session
-from chatserver.hub.followup.model import Appointment, Letter, LetterThread, Space
+from chatserver.hub.followup.model import Appointment, Letter, LetterThread, Offer, Space
 from chatserver.hub.model import Account, Conversation, Message, Wrapup
 
 R = TypeVar("R")
@@ -51,6 +51,7 @@ FIELDS: dict[type, tuple[str, ...]] = {
         "id", "space_id", "line", "lang", "operator_id", "at", "note", "source_conversation",
         "created_at", "share", "keep", "state", "conversation_id",
     ),
+    Offer: ("conversation_id", "operator_id", "line", "lang", "at", "note", "made_at"),
 }  # fmt: skip
 
 

@@ -125,7 +125,8 @@ class ConversationRecords(RecordsBase):
     ) -> int:
         """Gone from memory when this returns; from the disk after the scrub. Every role
         (``roles=None``, "delete my conversation") also marks the conversation erased, in the
-        same script: a message still on its way from another node is refused, not kept."""
+        same script: a message still on its way from another node is refused, not kept; and
+        a next chat offered in it goes too."""
         erase = ROLES if roles is None else tuple(str(r) for r in roles)
         if not erase:
             return 0
@@ -138,6 +139,8 @@ class ConversationRecords(RecordsBase):
                     self._key("erased", cid),
                     self._key("msg", cid),
                     *(self._key("holding", r) for r in ROLES),
+                    self._key("offer", cid),
+                    self._key("offers"),
                 ],
                 [cid, "1" if roles is None else "0", len(ROLES), *ROLES, *erase],
             )

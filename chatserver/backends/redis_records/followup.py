@@ -2,14 +2,24 @@
 of :class:`~chatserver.backends.redis_records.store.RedisStore`).
 
 Erasing a space or a thread is one script that finds and deletes everything in it; the
-append-only rewrite that removes the text from the disk follows (the scrub).
+append-only rewrite that removes the text from the disk follows (the scrub). The steps that
+read before they write (``FollowUpStore``'s conditional steps) are one script each that checks
+what the caller read, so two nodes cannot both take one letter or keep one appointment.
 """
 
 from __future__ import annotations
 
 from chatserver.backends.redis_records.codec import decode, decode_json, encode, encode_json, flat
 from chatserver.backends.redis_records.core import RecordsBase
-from chatserver.hub.followup.model import Appointment, Letter, LetterThread, Space
+from chatserver.hub.followup.model import (
+    Appointment,
+    AppointmentState,
+    Letter,
+    LetterThread,
+    Offer,
+    Space,
+)
+from chatserver.hub.model import Role
 
 
 class FollowUpRecords(RecordsBase):
@@ -23,6 +33,30 @@ class FollowUpRecords(RecordsBase):
         )
         if found == "taken":
             raise ValueError(f"Space {s.id} cannot be stored: its key hash is taken.")
+
+    async def touch_space(self, space_id: str, at: float) -> None:
+        await self._write(
+            "TOUCH_SPACE", [self._key("space", space_id), self._key("spaces")], [space_id, repr(at)]
+        )
+
+    async def replace_space_key(
+        self, space_id: str, old_hash: str, new_hash: str, at: float
+    ) -> bool:
+        found = await self._write(
+            "REKEY_SPACE",
+            [self._key("space", space_id), self._key("space_keys"), self._key("spaces")],
+            [space_id, old_hash, new_hash, repr(at)],
+        )
+        if found == "taken":
+            raise ValueError(f"Space {space_id} cannot be stored: its key hash is taken.")
+        return bool(found == "ok")
+
+    async def revoke_space(self, space_id: str, at: float) -> bool:
+        found = await self._write(
+            "REVOKE_SPACE", [self._key("space", space_id), self._key("space_keys")],
+            [space_id, repr(at)],
+        )  # fmt: skip
+        return bool(found)
 
     async def space(self, space_id: str) -> Space | None:
         return decode(Space, await self._client.hgetall(self._key("space", space_id)))
@@ -113,6 +147,28 @@ class FollowUpRecords(RecordsBase):
         if found != "ok":
             raise ValueError(f"Letter {x.thread_id}-{x.seq} cannot be stored: {found}")
 
+    async def set_thread_owner(
+        self, thread_id: str, was: str | None, owner: str | None, note: str | None
+    ) -> bool:
+        found = await self._write(
+            "SET_THREAD_OWNER",
+            args=[self._r, thread_id, was or "", owner or "", "0" if note is None else "1",
+                  note or ""],
+        )  # fmt: skip
+        return bool(found)
+
+    async def post_letter(self, letter: Letter, due_at: float | None) -> None:
+        x = letter
+        found = await self._write(
+            "POST_LETTER",
+            [self._key("thread", x.thread_id), self._key("let", x.thread_id),
+             self._key("threads"), self._key("letterq")],
+            [x.thread_id, str(x.seq), encode_json(x), repr(x.at),
+             "1" if x.role is Role.VISITOR else "0", "" if due_at is None else repr(due_at)],
+        )  # fmt: skip
+        if found != "ok":
+            raise ValueError(f"Letter {x.thread_id}-{x.seq} cannot be stored: {found}")
+
     async def letters(self, thread_id: str) -> list[Letter]:
         stored = await self._client.hgetall(self._key("let", thread_id))
         return sorted((decode_json(Letter, text) for text in stored.values()), key=lambda x: x.seq)
@@ -142,3 +198,40 @@ class FollowUpRecords(RecordsBase):
     async def appointments_between(self, since: float, until: float) -> list[Appointment]:
         ids = await self._client.zrangebyscore(self._key("appts"), repr(since), f"({until!r}")
         return await self._appointments([str(i) for i in ids])
+
+    async def change_appointment(
+        self, appointment: Appointment, state: AppointmentState, at: float
+    ) -> bool:
+        a = appointment
+        found = await self._write(
+            "CHANGE_APPOINTMENT",
+            [self._key("appt", a.id), self._key("appts")],
+            [a.id, state.value, repr(at), repr(a.at), *flat(encode(a))],
+        )
+        return bool(found)
+
+    # offers -----------------------------------------------------------------------------
+    async def save_offer(self, offer: Offer) -> None:
+        o = offer
+        pipe = self._multi()
+        pipe.delete(self._key("offer", o.conversation_id))
+        pipe.hset(self._key("offer", o.conversation_id), mapping=encode(o))
+        pipe.zadd(self._key("offers"), {o.conversation_id: o.made_at})
+        await self._commit(pipe.execute())
+
+    async def offer(self, conversation_id: str, since: float) -> Offer | None:
+        found = decode(Offer, await self._client.hgetall(self._key("offer", conversation_id)))
+        return found if found is not None and found.made_at >= since else None
+
+    async def take_offer(self, conversation_id: str, since: float) -> Offer | None:
+        fields = await self._write(
+            "TAKE_OFFER",
+            [self._key("offer", conversation_id), self._key("offers")],
+            [conversation_id, repr(since)],
+        )
+        if not fields:
+            return None
+        return decode(Offer, dict(zip(fields[::2], fields[1::2], strict=True)))
+
+    async def drop_offers(self, before: float) -> int:
+        return int(await self._write("DROP_OFFERS", args=[self._r, repr(before)]))

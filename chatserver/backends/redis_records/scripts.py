@@ -115,10 +115,11 @@ redis.call('SADD', KEYS[4], ARGV[3])
 return 'ok'
 """
 
-# KEYS: conv:{id}, erased:{id}, msg:{id}, then holding:{role} for each of n roles; ARGV:
-# conversation id, final ('1': every role goes and nothing may follow), n, the n role names
-# (as KEYS), then the roles to erase. Returns how many messages went. A final erase of a
-# known conversation leaves its mark (no text) for APPEND_MESSAGE to refuse by.
+# KEYS: conv:{id}, erased:{id}, msg:{id}, then holding:{role} for each of n roles, then
+# offer:{id}, offers; ARGV: conversation id, final ('1': every role goes and nothing may
+# follow), n, the n role names (as KEYS), then the roles to erase. Returns how many messages
+# went. A final erase of a known conversation leaves its mark (no text) for APPEND_MESSAGE to
+# refuse by, and takes a next chat offered in it (the offer's note) along.
 ERASE_MESSAGES = """
 local n = tonumber(ARGV[3])
 local erase = {}
@@ -139,8 +140,10 @@ for i = 1, n do
     redis.call('SREM', KEYS[3 + i], ARGV[1])
   end
 end
-if ARGV[2] == '1' and redis.call('EXISTS', KEYS[1]) == 1 then
-  redis.call('SET', KEYS[2], '1')
+if ARGV[2] == '1' then
+  if redis.call('EXISTS', KEYS[1]) == 1 then redis.call('SET', KEYS[2], '1') end
+  redis.call('DEL', KEYS[4 + n])
+  redis.call('ZREM', KEYS[5 + n], ARGV[1])
 end
 return #gone
 """
@@ -199,6 +202,124 @@ redis.call('HSET', KEYS[1], unpack(ARGV, 4))
 if ARGV[2] ~= '' then redis.call('HSET', KEYS[2], ARGV[2], ARGV[1]) end
 redis.call('ZADD', KEYS[3], ARGV[3], ARGV[1])
 return 'ok'
+"""
+
+# The conditional steps of the follow-up: each checks what its caller read and writes only
+# if that still holds, else answers so (0, 'changed', nil) and writes nothing.
+
+# KEYS: space:{id}, spaces; ARGV: id, at. ``active_at`` forward, never back.
+TOUCH_SPACE = """
+local active = redis.call('HGET', KEYS[1], 'active_at')
+if not active then return 0 end
+if tonumber(ARGV[2]) > tonumber(active) then
+  redis.call('HSET', KEYS[1], 'active_at', ARGV[2])
+  redis.call('ZADD', KEYS[2], ARGV[2], ARGV[1])
+end
+return 1
+"""
+
+# KEYS: space:{id}, space_keys, spaces; ARGV: id, old key hash, new key hash, at
+REKEY_SPACE = """
+if redis.call('HGET', KEYS[1], 'key_hash') ~= ARGV[2] then return 'changed' end
+local owner = redis.call('HGET', KEYS[2], ARGV[3])
+if owner and owner ~= ARGV[1] then return 'taken' end
+if redis.call('HGET', KEYS[2], ARGV[2]) == ARGV[1] then redis.call('HDEL', KEYS[2], ARGV[2]) end
+redis.call('HSET', KEYS[1], 'key_hash', ARGV[3])
+redis.call('HSET', KEYS[2], ARGV[3], ARGV[1])
+if tonumber(ARGV[4]) > tonumber(redis.call('HGET', KEYS[1], 'active_at')) then
+  redis.call('HSET', KEYS[1], 'active_at', ARGV[4])
+  redis.call('ZADD', KEYS[3], ARGV[4], ARGV[1])
+end
+return 'ok'
+"""
+
+# KEYS: space:{id}, space_keys; ARGV: id, at
+REVOKE_SPACE = """
+local key = redis.call('HGET', KEYS[1], 'key_hash')
+if not key then return 0 end
+if redis.call('HGET', KEYS[2], key) == ARGV[1] then redis.call('HDEL', KEYS[2], key) end
+redis.call('HDEL', KEYS[1], 'key_hash')
+redis.call('HSET', KEYS[1], 'revoked_at', ARGV[2])
+return 1
+"""
+
+# ARGV: R, thread id, owner it must have ('' nobody), new owner ('' nobody), note given
+# (1/0), note
+SET_THREAD_OWNER = """
+local R, tid = ARGV[1], ARGV[2]
+local t = R .. 'thread:' .. tid
+if redis.call('EXISTS', t) == 0 then return 0 end
+local old = redis.call('HGET', t, 'owner') or ''
+if old ~= ARGV[3] then return 0 end
+if old ~= '' then redis.call('SREM', R .. 'owned:' .. old, tid) end
+if ARGV[4] ~= '' then
+  redis.call('HSET', t, 'owner', ARGV[4])
+  redis.call('SADD', R .. 'owned:' .. ARGV[4], tid)
+else
+  redis.call('HDEL', t, 'owner')
+end
+if ARGV[5] == '1' then redis.call('HSET', t, 'note', ARGV[6]) else redis.call('HDEL', t, 'note') end
+return 1
+"""
+
+# KEYS: thread:{id}, let:{id}, threads, letterq; ARGV: thread id, seq, payload, at, visitor
+# (1/0), due_at or ''. The letter, and the thread's clock in the same step.
+POST_LETTER = """
+if redis.call('EXISTS', KEYS[1]) == 0 then return 'unknown' end
+if redis.call('HSETNX', KEYS[2], ARGV[2], ARGV[3]) == 0 then return 'taken' end
+local active = redis.call('HGET', KEYS[1], 'active_at')
+if not active or tonumber(ARGV[4]) > tonumber(active) then
+  redis.call('HSET', KEYS[1], 'active_at', ARGV[4])
+  redis.call('ZADD', KEYS[3], ARGV[4], ARGV[1])
+end
+if ARGV[5] == '1' then
+  if redis.call('HEXISTS', KEYS[1], 'waiting_since') == 0 then
+    redis.call('HSET', KEYS[1], 'waiting_since', ARGV[4])
+    if ARGV[6] ~= '' then
+      redis.call('HSET', KEYS[1], 'due_at', ARGV[6])
+    else
+      redis.call('HDEL', KEYS[1], 'due_at')
+    end
+    redis.call('ZADD', KEYS[4], ARGV[4], ARGV[1])
+  end
+else
+  redis.call('HDEL', KEYS[1], 'waiting_since', 'due_at')
+  redis.call('ZREM', KEYS[4], ARGV[1])
+end
+return 'ok'
+"""
+
+# KEYS: appt:{id}, appts; ARGV: id, state it must be in, time it must have, new time, field,
+# value, ... (the whole new record)
+CHANGE_APPOINTMENT = """
+if redis.call('HGET', KEYS[1], 'state') ~= ARGV[2] then return 0 end
+if tonumber(redis.call('HGET', KEYS[1], 'at')) ~= tonumber(ARGV[3]) then return 0 end
+redis.call('DEL', KEYS[1])
+redis.call('HSET', KEYS[1], unpack(ARGV, 5))
+redis.call('ZADD', KEYS[2], ARGV[4], ARGV[1])
+return 1
+"""
+
+# KEYS: offer:{conversation id}, offers; ARGV: conversation id, since. The offer's fields
+# (field, value, ...) once, to one caller; nil if there is none made at ``since`` or later.
+TAKE_OFFER = """
+local made = redis.call('HGET', KEYS[1], 'made_at')
+if not made or tonumber(made) < tonumber(ARGV[2]) then return false end
+local fields = redis.call('HGETALL', KEYS[1])
+redis.call('DEL', KEYS[1])
+redis.call('ZREM', KEYS[2], ARGV[1])
+return fields
+"""
+
+# ARGV: R, before; how many lapsed offers went
+DROP_OFFERS = """
+local R = ARGV[1]
+local lapsed = redis.call('ZRANGEBYSCORE', R .. 'offers', '-inf', '(' .. ARGV[2])
+for _, cid in ipairs(lapsed) do
+  redis.call('DEL', R .. 'offer:' .. cid)
+  redis.call('ZREM', R .. 'offers', cid)
+end
+return #lapsed
 """
 
 # KEYS: space_kept:{id}, space_convs:{id}; ARGV: conversation id, kept (1/0)

@@ -103,3 +103,20 @@ class Appointment:
     keep: bool = False
     state: AppointmentState = AppointmentState.BOOKED
     conversation_id: str | None = None  # the chat the link opened, once kept
+
+
+@dataclass
+class Offer:
+    """A next chat offered to the visitor of ``conversation_id``, not yet answered: what the
+    offer shows (the time, by whom) and the volunteer's note that goes with it. Kept in the
+    store, one per conversation, so the visitor may answer on any node and after a restart;
+    it lapses an hour after ``made_at`` (``appointments.OFFER_SECONDS``) and goes with the
+    conversation's messages when they are erased."""
+
+    conversation_id: str
+    operator_id: str
+    line: str
+    lang: str
+    at: float
+    note: str
+    made_at: float
