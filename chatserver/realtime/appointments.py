@@ -75,7 +75,7 @@ class VisitorAppointments(_FollowUpEdge):
 
     async def _offer_again(self, sid: str, conversation_id: str) -> None:
         """After a reload the visitor sees an unanswered offer again."""
-        offer = self.followup.appointments.offered(conversation_id)
+        offer = await self.followup.appointments.offered(conversation_id)
         if offer is not None:
             alias = await self.hub.alias_of(offer.operator_id) or ""
             await self.emit("appointment_offered", {"at": iso(offer.at), "alias": alias}, to=sid)

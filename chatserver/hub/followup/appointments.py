@@ -8,15 +8,20 @@ straight to that volunteer, or, if they are not on duty, at the front of the lin
 their note (``Hub.start_conversation(pinned=...)``). In between the visitor may cancel or move
 it in their space. Booked, kept, missed and cancelled are counted in the statistics.
 
-Offers waiting for the visitor's answer live in memory only, like handover offers: a restart
-loses them (the volunteer offers again). Appointments themselves are records in the store.
+Offers waiting for the visitor's answer are records in the store, like the appointments, so
+the visitor may answer on another node than the volunteer's, or after a restart; an offer
+lapses after an hour and goes with its chat's messages. Nothing here is ordered by a lock of
+this process (several nodes share the store, issue 13): an offer is answered once
+(``take_offer``), and a booked appointment is kept, cancelled, moved or missed by a write
+conditional on its being booked at the time read (``change_appointment``); a step refused
+reads again and answers as it would have after the other.
 """
 
 from __future__ import annotations
 
 import secrets
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import replace
 from datetime import datetime
 from typing import Protocol, TypeVar
 from zoneinfo import ZoneInfo
@@ -38,9 +43,8 @@ from chatserver.hub.events import (
     AppointmentOffered,
     EventBus,
 )
-from chatserver.hub.followup.model import Appointment, AppointmentState, Space
+from chatserver.hub.followup.model import Appointment, AppointmentState, Offer, Space
 from chatserver.hub.followup.spaces import FollowUpStores, Spaces
-from chatserver.hub.locks import KeyedLocks
 from chatserver.hub.model import VISITOR_ROLES, Conversation, ConversationState, Message
 from chatserver.hub.pinned import Pinned
 from chatserver.settings import LineSettings, Settings
@@ -53,6 +57,9 @@ MAX_NOTE = 1000
 OFFER_SECONDS = 3600
 # a chat opened by a link lasts less than this: how far back accept looks for it
 CHAT_LOOKBACK = 2 * DAY
+# a change refused because another step changed the appointment first is tried again on
+# what it then reads; this many refusals in a row and it gives up
+ATTEMPTS = 8
 
 T = TypeVar("T")
 
@@ -63,19 +70,6 @@ class Floor(Protocol):
     async def held(self, operator_id: str) -> list[Conversation]: ...
 
     def alias(self, operator_id: str) -> str | None: ...
-
-
-@dataclass
-class Offer:
-    """A time offered to the visitor of ``conversation_id``, not yet answered."""
-
-    conversation_id: str
-    operator_id: str
-    line: str
-    lang: str
-    at: float
-    note: str
-    made_at: float
 
 
 class AppointmentBook:
@@ -95,8 +89,8 @@ class AppointmentBook:
         self.clock = spaces.clock
         self.bus = bus
         self.floor = floor
-        self._offers: dict[str, Offer] = {}  # by conversation id
-        self._locks = KeyedLocks()  # per conversation (accept) and per space (open, change)
+        # how far the sweep looked, on this node; another node that leads looks back itself,
+        # and each missed appointment is marked by a conditional write, so once
         self._swept_until: float | None = None
 
     # ------------------------------------------------------------------ the volunteer offers
@@ -109,7 +103,6 @@ class AppointmentBook:
         note = note.strip()
         if len(note) > MAX_NOTE:
             raise TooLong(f"Keep the note under {MAX_NOTE} characters.", limit=MAX_NOTE)
-        self._drop_stale()
         offer = Offer(
             conversation.id,
             operator_id,
@@ -119,7 +112,7 @@ class AppointmentBook:
             note,
             self.clock.now(),
         )
-        self._offers[conversation.id] = offer
+        await self.store.save_offer(offer)
         alias = self.floor.alias(operator_id) if self.floor else None
         await self.bus.publish(AppointmentOffered(conversation.id, when, alias or ""))
         return offer
@@ -138,12 +131,9 @@ class AppointmentBook:
         ]
 
     # ------------------------------------------------------------------ the visitor answers
-    def offered(self, conversation_id: str) -> Offer | None:
+    async def offered(self, conversation_id: str) -> Offer | None:
         """The offer waiting for this conversation's visitor (shown again after a reload)."""
-        offer = self._offers.get(conversation_id)
-        if offer is None or self.clock.now() - offer.made_at > OFFER_SECONDS:
-            return None
-        return offer
+        return await self.store.offer(conversation_id, self.clock.now() - OFFER_SECONDS)
 
     async def accept(
         self, conversation_id: str, share: bool, keep: bool
@@ -152,35 +142,34 @@ class AppointmentBook:
         here once, or the space whose link opened this very chat: ``None``, their link stays).
 
         The space's ``active_at`` moves to the appointment's time, so the retention purge
-        cannot take the space (and the link) before the chat it promises.
+        cannot take the space (and the link) before the chat it promises. The offer is taken
+        from the store first: of two answers at once (two tabs, two nodes), one books it.
         """
-        async with self._locks[conversation_id]:
-            offer = self.offered(conversation_id)
-            if offer is None:
-                raise InvalidState("There is no offer to accept (any more).")
-            del self._offers[conversation_id]
-            now = self.clock.now()
-            space = await self._space_of_chat(conversation_id)
-            key: str | None = None
-            if space is None:
-                space, key = await self.spaces.create(offer.line, offer.lang)
-            appointment = Appointment(
-                id="a" + secrets.token_hex(8),
-                space_id=space.id,
-                line=offer.line,
-                lang=space.lang,
-                operator_id=offer.operator_id,
-                at=offer.at,
-                note=offer.note,
-                source_conversation=conversation_id,
-                created_at=now,
-                share=share,
-                keep=keep,
-            )
-            await self.store.save_appointment(appointment)
-            await self.store.attach_conversation(space.id, conversation_id, keep)
-            await self._keep_alive_until(space, appointment.at)
-            await self.spaces.record(StatsDelta(offer.line, now, appointments_booked=1))
+        now = self.clock.now()
+        offer = await self.store.take_offer(conversation_id, now - OFFER_SECONDS)
+        if offer is None:
+            raise InvalidState("There is no offer to accept (any more).")
+        space = await self._space_of_chat(conversation_id)
+        key: str | None = None
+        if space is None:
+            space, key = await self.spaces.create(offer.line, offer.lang)
+        appointment = Appointment(
+            id="a" + secrets.token_hex(8),
+            space_id=space.id,
+            line=offer.line,
+            lang=space.lang,
+            operator_id=offer.operator_id,
+            at=offer.at,
+            note=offer.note,
+            source_conversation=conversation_id,
+            created_at=now,
+            share=share,
+            keep=keep,
+        )
+        await self.store.save_appointment(appointment)
+        await self.store.attach_conversation(space.id, conversation_id, keep)
+        await self._keep_alive_until(space, appointment.at)
+        await self.spaces.record(StatsDelta(offer.line, now, appointments_booked=1))
         await self.bus.publish(
             AppointmentAnswered(conversation_id, offer.operator_id, offer.at, booked=True)
         )
@@ -188,8 +177,7 @@ class AppointmentBook:
         return appointment, key
 
     async def decline(self, conversation_id: str) -> None:
-        offer = self.offered(conversation_id)
-        self._offers.pop(conversation_id, None)
+        offer = await self.store.take_offer(conversation_id, self.clock.now() - OFFER_SECONDS)
         if offer is None:
             raise InvalidState("There is no offer to decline (any more).")
         await self.bus.publish(
@@ -200,65 +188,87 @@ class AppointmentBook:
     async def open_chat(
         self, space: Space, conversation_id: str, start: Callable[[Pinned], Awaitable[T]]
     ) -> tuple[Appointment, T]:
-        """At the agreed time the link opens the chat: ``start`` (the hub's, with ``pinned``)
-        runs under the space's lock, so two tabs cannot both keep one appointment; only if
-        it succeeds is the appointment kept and ``conversation_id`` attached to the space.
+        """At the agreed time the link opens the chat: the appointment is marked kept by
+        ``conversation_id`` first (conditional on its still being booked, so of two tabs, on
+        any nodes, one keeps it and the other hears it is not open now), then ``start`` (the
+        hub's, with ``pinned``) runs; if that fails the appointment is booked again. Once
+        started, the chat is attached to the space.
 
         Outside the window (from ``appointment_opens_minutes`` before the time until
         ``appointment_missed_minutes`` after) the answer is :class:`AppointmentNotNow`.
         """
-        async with self._locks[space.id]:
+        for attempt in range(1, ATTEMPTS + 1):
             appointment = await self._due(space)
-            earlier: tuple[Message, ...] = ()
-            if appointment.share:
-                messages = await self.store.messages(appointment.source_conversation)
-                earlier = tuple(m for m in messages if m.role in VISITOR_ROLES)
-            pinned = Pinned(
-                appointment.id, appointment.operator_id, appointment.at, appointment.note, earlier
+            kept = replace(
+                appointment, state=AppointmentState.KEPT, conversation_id=conversation_id
             )
+            if await self.store.change_appointment(kept, AppointmentState.BOOKED, kept.at):
+                break
+            if attempt == ATTEMPTS:
+                raise AppointmentNotNow(at=None)
+        earlier: tuple[Message, ...] = ()
+        if kept.share:
+            messages = await self.store.messages(kept.source_conversation)
+            earlier = tuple(m for m in messages if m.role in VISITOR_ROLES)
+        pinned = Pinned(kept.id, kept.operator_id, kept.at, kept.note, earlier)
+        try:
             started = await start(pinned)
-            await self._kept(appointment, conversation_id)
-        return appointment, started
+        except BaseException:  # not kept after all: booked again, for another try in time
+            await self.store.change_appointment(appointment, AppointmentState.KEPT, kept.at)
+            raise
+        await self._kept(kept, conversation_id)
+        return kept, started
 
     async def _kept(self, appointment: Appointment, conversation_id: str) -> None:
         """The chat the link opened: the appointment is kept, the chat belongs to the space
         (for the visitor to reread if they chose ``keep``)."""
         now = self.clock.now()
-        appointment.state = AppointmentState.KEPT
-        appointment.conversation_id = conversation_id
-        await self.store.save_appointment(appointment)
         await self.store.attach_conversation(
             appointment.space_id, conversation_id, appointment.keep
         )
-        space = await self.store.space(appointment.space_id)
-        if space is not None:
-            await self.spaces.touch(space)
+        await self.store.touch_space(appointment.space_id, now)
         await self.spaces.record(StatsDelta(appointment.line, now, appointments_kept=1))
         await self._changed(appointment)
 
     # ------------------------------------------------------------------ in the visitor's space
     async def cancel(self, space: Space, appointment_id: object) -> Appointment:
-        async with self._locks[space.id]:
-            appointment = await self._booked_in(space, appointment_id)
-            appointment.state = AppointmentState.CANCELLED
-            await self.store.save_appointment(appointment)
-            await self.spaces.touch(space)
-            await self.spaces.record(
-                StatsDelta(appointment.line, self.clock.now(), appointments_cancelled=1)
-            )
+        appointment = await self._change(
+            space, appointment_id, lambda a: replace(a, state=AppointmentState.CANCELLED)
+        )
+        await self.spaces.touch(space)
+        await self.spaces.record(
+            StatsDelta(appointment.line, self.clock.now(), appointments_cancelled=1)
+        )
         await self._changed(appointment)
         return appointment
 
     async def move(self, space: Space, appointment_id: object, at: object) -> Appointment:
         """A new time with the same volunteer, under the same rules as the offer."""
-        async with self._locks[space.id]:
-            appointment = await self._booked_in(space, appointment_id)
+
+        def moved(appointment: Appointment) -> Appointment:
             line = self._appointments_line(appointment.line)
-            appointment.at = self._valid_time(line, at)
-            await self.store.save_appointment(appointment)
-            await self._keep_alive_until(space, appointment.at)
+            return replace(appointment, at=self._valid_time(line, at))
+
+        appointment = await self._change(space, appointment_id, moved)
+        await self._keep_alive_until(space, appointment.at)
         await self._changed(appointment)
         return appointment
+
+    async def _change(
+        self,
+        space: Space,
+        appointment_id: object,
+        change: Callable[[Appointment], Appointment],
+    ) -> Appointment:
+        """A booked appointment of this space, changed by ``change`` if it is still booked
+        at the time read when the change is written; else read again (and refused if it is
+        no longer booked)."""
+        for _ in range(ATTEMPTS):
+            found = await self._booked_in(space, appointment_id)
+            changed = change(found)
+            if await self.store.change_appointment(changed, AppointmentState.BOOKED, found.at):
+                return changed
+        raise InvalidState("This appointment is no longer booked.")
 
     # ------------------------------------------------------------------ time passes
     async def sweep(self, now: float) -> None:
@@ -267,7 +277,7 @@ class AppointmentBook:
         Each sweep looks only at the stretch of time since the last one; the first after a
         start looks back as far as an appointment can be agreed ahead.
         """
-        self._drop_stale()
+        await self.store.drop_offers(now - OFFER_SECONDS)
         policy = self.settings.follow_up
         until = now - policy.appointment_missed_minutes * MINUTE
         since = self._swept_until
@@ -276,11 +286,13 @@ class AppointmentBook:
         if until <= since:
             return
         for appointment in await self.store.appointments_between(since, until):
-            if appointment.state is AppointmentState.BOOKED:
-                appointment.state = AppointmentState.MISSED
-                await self.store.save_appointment(appointment)
-                await self.spaces.record(StatsDelta(appointment.line, now, appointments_missed=1))
-                await self._changed(appointment)
+            if appointment.state is not AppointmentState.BOOKED:
+                continue
+            missed = replace(appointment, state=AppointmentState.MISSED)
+            # kept, cancelled or moved meanwhile (or missed by another leader): left alone
+            if await self.store.change_appointment(missed, AppointmentState.BOOKED, missed.at):
+                await self.spaces.record(StatsDelta(missed.line, now, appointments_missed=1))
+                await self._changed(missed)
         self._swept_until = until
 
     # ------------------------------------------------------------------ helpers
@@ -337,7 +349,7 @@ class AppointmentBook:
 
     async def _keep_alive_until(self, space: Space, at: float) -> None:
         space.active_at = max(space.active_at, self.clock.now(), at)
-        await self.store.save_space(space)
+        await self.store.touch_space(space.id, space.active_at)
 
     def window(self, appointment: Appointment) -> tuple[float, float]:
         """When the link opens the agreed chat: from a little before its time until it
@@ -386,9 +398,3 @@ class AppointmentBook:
                 appointment.operator_id, appointment.id, appointment.state.value, appointment.at
             )
         )
-
-    def _drop_stale(self) -> None:
-        now = self.clock.now()
-        for conversation_id, offer in list(self._offers.items()):
-            if now - offer.made_at > OFFER_SECONDS:
-                del self._offers[conversation_id]

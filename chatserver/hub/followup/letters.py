@@ -9,6 +9,11 @@ the line's promise (``[lines.follow_up] answer_within_hours``). A volunteer take
 Text follows the chat's rules: plain text, sanitized once into HTML by the one sanitizer,
 redacted in the stored copy where the line asks for it. Letters are the only copy, so a line
 with ``redact`` shows its volunteers the redacted letter too.
+
+Several nodes may serve the same letters (issue 13), so nothing here is ordered by a lock of
+this process: taking and handing a thread are conditional on the owner read
+(``FollowUpStore.set_thread_owner``), and a letter is numbered from the letters read and
+refused by the store if another took that number first (``post_letter``), then numbered anew.
 """
 
 from __future__ import annotations
@@ -28,7 +33,6 @@ from chatserver.errors import (
 from chatserver.hub.events import EventBus, LettersChanged
 from chatserver.hub.followup.model import Letter, LetterThread, Space
 from chatserver.hub.followup.spaces import FollowUpStores, Spaces
-from chatserver.hub.locks import KeyedLocks
 from chatserver.hub.model import Account, Role
 from chatserver.privacy.redaction import redact
 from chatserver.settings import LineSettings, Settings
@@ -36,6 +40,10 @@ from chatserver.settings import LineSettings, Settings
 HOUR = 3600
 SUPERVISOR_ROLES = ("supervisor", "admin")
 MAX_NOTE = 1000
+# a conditional step refused because another changed the record first is tried again on what
+# it then reads; this many refusals in a row and the step gives up
+ATTEMPTS = 8
+TAKEN = "A colleague has taken this letter; ask them to hand it over."
 
 
 class LetterDesk:
@@ -55,7 +63,6 @@ class LetterDesk:
         self.clock = spaces.clock
         self.bus = bus
         self.sanitize = sanitize
-        self._locks = KeyedLocks()  # one per thread: letters get their seq in order
 
     # ------------------------------------------------------------------ the visitor's side
     async def write_first(
@@ -103,16 +110,22 @@ class LetterDesk:
 
     async def take(self, operator: Account, thread_id: str) -> LetterThread:
         """The volunteer will answer this thread. A thread another colleague owns is theirs
-        to hand on; a supervisor may take it anyway (the owner may be gone for weeks)."""
-        thread = await self._thread_for(operator, thread_id)
-        if thread.owner not in (None, operator.id) and operator.role not in SUPERVISOR_ROLES:
-            raise Forbidden("A colleague has taken this letter; ask them to hand it over.")
-        if thread.owner != operator.id:
-            thread.owner, thread.note = operator.id, None
-            await self.store.save_thread(thread)
-            await self._audit(operator.id, "letter_take", thread)
-            await self.bus.publish(LettersChanged(thread.line))
-        return thread
+        to hand on; a supervisor may take it anyway (the owner may be gone for weeks).
+
+        Of two volunteers taking one thread at once, on any nodes, one gets it; the other
+        reads it again, finds it taken and hears so."""
+        for _ in range(ATTEMPTS):
+            thread = await self._thread_for(operator, thread_id)
+            if thread.owner == operator.id:
+                return thread
+            if thread.owner is not None and operator.role not in SUPERVISOR_ROLES:
+                raise Forbidden(TAKEN)
+            if await self.store.set_thread_owner(thread.id, thread.owner, operator.id, None):
+                thread.owner, thread.note = operator.id, None
+                await self._audit(operator.id, "letter_take", thread)
+                await self.bus.publish(LettersChanged(thread.line))
+                return thread
+        raise Forbidden(TAKEN)
 
     async def answer(self, operator: Account, thread_id: str, text: str) -> Letter:
         """The volunteer's letter to the visitor; taking the thread if nobody has."""
@@ -148,8 +161,9 @@ class LetterDesk:
         if len(note) > MAX_NOTE:
             raise TooLong(f"Keep the note under {MAX_NOTE} characters.", limit=MAX_NOTE)
         thread = await self.take(operator, thread_id)
+        if not await self.store.set_thread_owner(thread.id, operator.id, receiver.id, note or None):
+            raise Forbidden(TAKEN)  # a supervisor took it (or it was handed on) meanwhile
         thread.owner, thread.note = receiver.id, note or None
-        await self.store.save_thread(thread)
         await self._audit(operator.id, "letter_handover", thread, receiver.id)
         await self.bus.publish(LettersChanged(thread.line))
         return thread
@@ -200,39 +214,61 @@ class LetterDesk:
         self, thread: LetterThread, role: Role, text: str, author: Account | None = None
     ) -> Letter:
         """Keep the letter and move the thread's clock: waiting after a visitor's letter
-        (the first unanswered one sets the promise), answered after a volunteer's."""
+        (the first unanswered one sets the promise), answered after a volunteer's. Numbered
+        after the letters read; a number another letter took meanwhile is refused by the
+        store, and the letter is numbered again."""
         line = self.spaces.line(thread.line)
         stored = redact(text) if line.redact else text
-        async with self._locks[thread.id]:
+        letter, due = await self._post(thread, line, role, stored, author)
+        now = letter.at
+        thread.active_at = max(thread.active_at, now)
+        if role is Role.VISITOR:
+            if thread.waiting_since is None:
+                thread.waiting_since, thread.due_at = now, due
+            delta = StatsDelta(thread.line, now, letters_received=1)
+        else:
+            thread.waiting_since = thread.due_at = None
+            delta = StatsDelta(thread.line, now, letters_answered=1)
+        await self.store.touch_space(thread.space_id, now)  # a letter keeps its space alive
+        await self.spaces.record(delta)
+        await self.bus.publish(LettersChanged(thread.line))
+        return letter
+
+    async def _post(
+        self,
+        thread: LetterThread,
+        line: LineSettings,
+        role: Role,
+        text: str,
+        author: Account | None,
+    ) -> tuple[Letter, float]:
+        """Number the letter after those read and store it with the thread's clock in one
+        step (``post_letter``); if another letter took the number first, read and number
+        again. Returns the letter and the promise a visitor's letter sets."""
+        html = self.sanitize(text)
+        attempt = 1
+        while True:
             now = self.clock.now()
             letters = await self.store.letters(thread.id)
             letter = Letter(
                 thread_id=thread.id,
                 seq=(letters[-1].seq if letters else 0) + 1,
                 role=role,
-                text=stored,
-                html=self.sanitize(stored),
+                text=text,
+                html=html,
                 at=now,
                 author=author.id if author else None,
                 author_alias=author.alias if author else None,
             )
-            await self.store.add_letter(letter)
-            thread.active_at = now
-            if role is Role.VISITOR:
-                if thread.waiting_since is None:
-                    thread.waiting_since = now
-                    thread.due_at = now + line.follow_up.answer_within_hours * HOUR
-                delta = StatsDelta(thread.line, now, letters_received=1)
-            else:
-                thread.waiting_since = thread.due_at = None
-                delta = StatsDelta(thread.line, now, letters_answered=1)
-            await self.store.save_thread(thread)
-        space = await self.store.space(thread.space_id)
-        if space is not None:
-            await self.spaces.touch(space)
-        await self.spaces.record(delta)
-        await self.bus.publish(LettersChanged(thread.line))
-        return letter
+            due = now + line.follow_up.answer_within_hours * HOUR
+            try:
+                await self.store.post_letter(letter, due if role is Role.VISITOR else None)
+            except ValueError:  # the number was taken (or the thread is gone): again
+                if attempt == ATTEMPTS:
+                    raise
+                attempt += 1
+                continue
+            return letter, due
 
     async def _audit(
         self, actor: str, action: str, thread: LetterThread, detail: str | None = None

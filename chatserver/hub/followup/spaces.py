@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 import secrets
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Protocol
 
 from chatserver.backends.base import AuditEntry, StatsDelta, Store
@@ -103,9 +103,11 @@ class Spaces:
 
     async def touch(self, space: Space) -> Space:
         """Activity keeps a space alive: its retention runs from its last activity, or from
-        a booked appointment's time if that is later (``active_at`` never moves back)."""
-        space.active_at = max(space.active_at, self.clock.now())
-        await self.store.save_space(space)
+        a booked appointment's time if that is later (``active_at`` never moves back). Only
+        that moves: a key replaced or revoked meanwhile, on any node, stays as it is."""
+        now = self.clock.now()
+        await self.store.touch_space(space.id, now)
+        space.active_at = max(space.active_at, now)
         return space
 
     async def view(self, space: Space) -> SpaceView:
@@ -122,23 +124,28 @@ class Spaces:
         return view
 
     async def replace_key(self, space: Space) -> str:
-        """The visitor fears someone saw the link: a new one, the old one dead at once."""
+        """The visitor fears someone saw the link: a new one, the old one dead at once.
+        Only if the key that opened the space still is its key: replaced or revoked
+        meanwhile (on any node), the old link opens nothing, so :class:`LinkUnknown`."""
         key = secrets.token_urlsafe(KEY_BYTES)
+        now = self.clock.now()
+        if space.key_hash is None or not await self.store.replace_space_key(
+            space.id, space.key_hash, hash_token(key), now
+        ):
+            raise LinkUnknown()
         space.key_hash = hash_token(key)
-        space.active_at = max(space.active_at, self.clock.now())
-        await self.store.save_space(space)
+        space.active_at = max(space.active_at, now)
         return key
 
     async def revoke(self, space_id: str, supervisor: str) -> bool:
         """A supervisor closes a link (leaked, misused): it opens nothing from now on. What
         is behind it stays for the volunteers until the retention purge. Audited."""
         space = await self.store.space(space_id)
-        if space is None or space.key_hash is None:
-            return False
         now = self.clock.now()
+        if space is None or not await self.store.revoke_space(space_id, now):
+            return False  # no such space, or closed already (here or on another node)
         space.key_hash = None
         space.revoked_at = now
-        await self.store.save_space(space)
         await self._cancel_booked(space, now)
         await self.store.add_audit(AuditEntry(now, supervisor, "link_revoked", None, space.id))
         return True
@@ -190,12 +197,15 @@ class Spaces:
         return space.active_at < now - days * DAY
 
     async def _cancel_booked(self, space: Space, now: float) -> None:
-        """Booked appointments of a space that goes are cancelled (and counted as such)."""
+        """Booked appointments of a space that goes are cancelled (and counted as such, once:
+        one kept, cancelled or missed meanwhile by another step is left as it is)."""
         for appointment in await self.store.appointments_of_space(space.id):
             if appointment.state is AppointmentState.BOOKED:
-                appointment.state = AppointmentState.CANCELLED
-                await self.store.save_appointment(appointment)
-                await self.record(StatsDelta(appointment.line, now, appointments_cancelled=1))
+                cancelled = replace(appointment, state=AppointmentState.CANCELLED)
+                if await self.store.change_appointment(
+                    cancelled, AppointmentState.BOOKED, appointment.at
+                ):
+                    await self.record(StatsDelta(appointment.line, now, appointments_cancelled=1))
 
     async def record(self, delta: StatsDelta) -> None:
         """Statistics, numbers only, as the hub records them (``HubCore._record``)."""
