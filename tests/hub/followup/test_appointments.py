@@ -8,13 +8,20 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
 
 from chatserver.backends.embedded import MEMORY, SqliteStore
 from chatserver.clock import ManualClock, iso
-from chatserver.errors import AppointmentNotNow, FollowUpUnavailable, Forbidden, InvalidPayload
+from chatserver.errors import (
+    AppointmentNotNow,
+    FollowUpUnavailable,
+    Forbidden,
+    InvalidPayload,
+    InvalidState,
+)
 from chatserver.hub.events import EventBus
 from chatserver.hub.followup.model import AppointmentState
 from chatserver.hub.followup.service import FollowUp
@@ -151,4 +158,92 @@ async def test_forget_me_cancels_what_was_booked() -> None:
     stats = await store.hour_stats("chat", clock.now() - HOUR, clock.now() + HOUR)
     assert sum(s.appointments_cancelled for s in stats) == 1
     assert sum(s.appointments_booked for s in stats) == 1
+    await store.close()
+
+
+@pytest.mark.asyncio
+async def test_an_offer_outlives_a_restart_lapses_after_its_hour_and_goes_with_the_chat(
+    tmp_path: Path,
+) -> None:
+    """The offer is the store's: a server started again on the same file still has it; an
+    hour after it was made it is gone, and "delete my conversation" takes it along."""
+    settings = with_appointments(SETTINGS)
+    clock = ManualClock(WEDNESDAY_EVENING)
+    store = SqliteStore(tmp_path / "chat.sqlite")
+    await store.open()
+    first = FollowUp(settings, store, clock, EventBus(), to_html, OneChat("chat"))
+    await first.appointments.offer("op1", "c1", iso(clock.now() + DAY), "Vraag naar school")
+    await store.close()
+
+    store = SqliteStore(tmp_path / "chat.sqlite")
+    await store.open()
+    again = FollowUp(settings, store, clock, EventBus(), to_html, OneChat("chat"))
+    offer = await again.appointments.offered("c1")
+    assert offer is not None and offer.note == "Vraag naar school"
+    clock.advance(HOUR + 1)
+    assert await again.appointments.offered("c1") is None
+    with pytest.raises(InvalidState):
+        await again.appointments.accept("c1", share=False, keep=False)
+    await again.appointments.sweep(clock.now())
+    assert await store.offer("c1", 0.0) is None  # dropped, not just hidden
+
+    await again.appointments.offer("op1", "c1", iso(clock.now() + DAY), "")
+    await store.erase_messages("c1")
+    assert await again.appointments.offered("c1") is None
+    await store.close()
+
+
+@pytest.mark.asyncio
+async def test_a_step_on_a_stale_appointment_is_refused_as_no_longer_booked(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Read, then changed by another step (a tab, another node) before the write: the
+    cancel reads again and hears what it would have heard after the other."""
+    followup, store, clock = await book()
+    appointments = followup.appointments
+    await appointments.offer("op1", "c1", iso(clock.now() + 2 * HOUR), "")
+    booked, key = await appointments.accept("c1", share=False, keep=False)
+    assert key is not None
+    space = await followup.spaces.find(key)
+    other = replace(booked, state=AppointmentState.CANCELLED)
+    original = store.change_appointment
+
+    async def meanwhile(*args: Any) -> bool:  # another step gets there first, once
+        monkeypatch.undo()
+        assert await original(other, AppointmentState.BOOKED, booked.at)
+        return await original(*args)
+
+    monkeypatch.setattr(store, "change_appointment", meanwhile)
+    with pytest.raises(InvalidState, match="no longer booked"):
+        await appointments.move(space, booked.id, iso(clock.now() + 3 * HOUR))
+    assert await store.appointment(booked.id) == other
+    stats = await store.hour_stats("chat", clock.now() - HOUR, clock.now() + HOUR)
+    assert sum(s.appointments_cancelled for s in stats) == 0  # counted by whoever cancelled
+    await store.close()
+
+
+@pytest.mark.asyncio
+async def test_a_chat_that_fails_to_start_leaves_the_appointment_booked_for_another_try() -> None:
+    followup, store, clock = await book()
+    appointments = followup.appointments
+    await appointments.offer("op1", "c1", iso(clock.now() + HOUR), "")
+    booked, key = await appointments.accept("c1", share=False, keep=False)
+    assert key is not None
+    space = await followup.spaces.find(key)
+    clock.advance(HOUR)
+
+    async def refused(pinned: Pinned) -> str:
+        assert (await store.appointment(pinned.appointment_id)).state is AppointmentState.KEPT  # type: ignore[union-attr]
+        raise Forbidden()
+
+    with pytest.raises(Forbidden):
+        await appointments.open_chat(space, "c2", refused)
+    assert await store.appointment(booked.id) == booked
+
+    async def start(pinned: Pinned) -> str:
+        return pinned.operator_id
+
+    kept, _started = await appointments.open_chat(space, "c3", start)
+    assert (kept.state, kept.conversation_id) == (AppointmentState.KEPT, "c3")
+    assert await store.appointment(booked.id) == kept
     await store.close()
