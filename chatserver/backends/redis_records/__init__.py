@@ -47,6 +47,7 @@ key or field holds a visitor's address, user agent or cookie: there is none to h
 | ``letterq``, ``owned:{op}`` | sorted set, set | waiting threads by since; a volunteer's |
 | ``let:{thread}`` | hash | seq -> the letter as JSON |
 | ``appt:{id}``, ``appts`` | hash, sorted set | an appointment; appointments by time |
+| ``offer:{conv}``, ``offers`` | hash, sorted set | a next chat offered in a chat; by when made |
 
 Reads that follow an index (``tokens``, ``space_keys``, ``owned``) check the record they find,
 so an index entry a changed record left behind answers nothing.
