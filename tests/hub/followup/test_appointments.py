@@ -247,3 +247,17 @@ async def test_a_chat_that_fails_to_start_leaves_the_appointment_booked_for_anot
     assert (kept.state, kept.conversation_id) == (AppointmentState.KEPT, "c3")
     assert await store.appointment(booked.id) == kept
     await store.close()
+
+
+@pytest.mark.asyncio
+async def test_an_idle_sweep_commits_nothing() -> None:
+    """The sweep runs every second: with no offer lapsed and nothing missed it only reads,
+    so the embedded store makes no commit (and no fsync) for it."""
+    followup, store, clock = await book()
+    await followup.appointments.offer("op1", "c1", iso(clock.now() + HOUR), "")
+    commits = store.commits
+    for _ in range(5):
+        clock.advance(1)
+        await followup.appointments.sweep(clock.now())
+    assert store.commits == commits
+    await store.close()
