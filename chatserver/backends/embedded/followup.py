@@ -28,6 +28,7 @@ from chatserver.hub.followup.model import (
 from chatserver.hub.model import Role
 
 R = TypeVar("R")
+TAKE_ATTEMPTS = 8  # an offer replaced between the read and the delete is read again
 
 SPACE_COLUMNS = ("id", "line", "lang", "key_hash", "created_at", "active_at", "revoked_at")
 THREAD_COLUMNS = (
@@ -345,7 +346,10 @@ class FollowUpQueries(Queries):
     async def take_offer(self, conversation_id: str, since: float) -> Offer | None:
         """Read it, then delete exactly what was read: a deletion that finds nothing lost
         the race (or the offer was replaced meanwhile, and is read again)."""
-        while (found := await self.offer(conversation_id, since)) is not None:
+        for _ in range(TAKE_ATTEMPTS):
+            found = await self.offer(conversation_id, since)
+            if found is None:
+                return None
             o = found
             taken = await self._write(
                 (
