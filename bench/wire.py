@@ -174,11 +174,13 @@ class Socket:
             self._acks.pop(ident, None)
 
     async def close(self) -> None:
-        """Leave the namespace and close the WebSocket (no error if it is gone already)."""
+        """Leave the namespace, close the Engine.IO session and then the WebSocket, as
+        python-socketio's client does (no error if it is gone already)."""
         ws = self._ws
         if ws is not None and not ws.closed:
             with contextlib.suppress(ConnectionError, RuntimeError):
                 await ws.send_str(encode(DISCONNECT, self.namespace))
+                await ws.send_str("1")
             await ws.close()
         if self._reader is not None:
             await self._reader
