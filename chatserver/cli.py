@@ -16,7 +16,7 @@ from pathlib import Path
 
 import segno
 
-from chatserver import accounts, i18n, shutdown
+from chatserver import accounts, event_loop, i18n, shutdown
 from chatserver.app import Server, build_server, default_limits
 from chatserver.backends.base import StoreUnusable
 from chatserver.backends.embedded import SqliteStore
@@ -161,7 +161,7 @@ def _serve_redis(args: argparse.Namespace, settings: Settings) -> int:
             await mode.close()
 
     try:
-        return asyncio.run(run())
+        return event_loop.run(run())
     except OSError as error:  # the port is taken, the address is not this machine's ...
         print(f"chatserver: cannot listen on {host}:{port}: {error.strerror}", file=sys.stderr)
         return 1

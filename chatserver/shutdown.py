@@ -29,6 +29,7 @@ from collections.abc import Callable
 
 from aiohttp import web
 
+from chatserver import event_loop
 from chatserver.app import ACCESS_LOG_FORMAT, Server
 from chatserver.realtime.release import release_sockets
 from chatserver.web.keys import READY
@@ -97,4 +98,4 @@ def serve(
 
     ``started`` gets the URL once the server listens (with the real port when ``port`` is 0).
     """
-    return asyncio.run(serve_until_stopped(server, host, port, seconds, started))
+    return event_loop.run(serve_until_stopped(server, host, port, seconds, started))
