@@ -34,7 +34,7 @@ class BackupActions(HubCore):
     async def request_backup(self, operator_id: str, conversation_id: str, reason: str) -> None:
         if len(reason) > MAX_REASON:
             raise InvalidPayload(f"A reason may be at most {MAX_REASON} characters.")
-        async with self._lock:
+        async with self._changing_floor():
             live = ensure_holder(await self.floor.conversation(conversation_id), operator_id)
             try:
                 await self.floor.request_backup(live.id, operator_id, reason, self.clock.now())
@@ -61,7 +61,7 @@ class BackupActions(HubCore):
         else answers the same ``Forbidden``; only a backup colleague who came second to a
         request they were alerted to hears ``backup_taken``.
         """
-        async with self._lock:
+        async with self._changing_floor():
             live = await self.floor.conversation(conversation_id)
             if live is None:
                 raise Forbidden()
@@ -97,7 +97,7 @@ class BackupActions(HubCore):
         await self.bus.publish(Observed(live.id, holder, self.alias(operator_id) or "", kind, True))
 
     async def stop_watching(self, operator_id: str, conversation_id: str) -> None:
-        async with self._lock:
+        async with self._changing_floor():
             live = await self.floor.conversation(conversation_id)
             if live is None:
                 raise Forbidden()
@@ -125,7 +125,7 @@ class BackupActions(HubCore):
 
         Unlike routing this may exceed the taker's capacity: stepping in must not be blocked.
         """
-        async with self._lock:
+        async with self._changing_floor():
             live, _ = ensure_may_take_over(
                 await self.floor.conversation(conversation_id),
                 await self.presence(operator_id),
@@ -146,7 +146,6 @@ class BackupActions(HubCore):
             if transfer.voided is not None:
                 await self._voided(transfer.voided, "ended")
             await self._route()
-            await self._flush_positions()
             taken = await self.floor.conversation(conversation_id)
             return (taken or live).record()
 
@@ -156,7 +155,7 @@ class BackupActions(HubCore):
             level = Risk(risk)
         except ValueError:
             raise InvalidPayload(f"risk must be one of {[r.value for r in Risk]}") from None
-        async with self._lock:
+        async with self._changing_floor():
             live = ensure_participant(
                 await self.floor.conversation(conversation_id),
                 operator_id,

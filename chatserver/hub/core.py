@@ -17,7 +17,8 @@ between the switch and the transcript the new volunteer receives.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from dataclasses import replace
 
 from chatserver.backends.base import AuditEntry, StatsDelta
@@ -101,6 +102,7 @@ class HubCore(MessagePath):
             if live is None:  # cannot happen: it was just claimed
                 return True
             self._dirty.add(entry.line)
+            self._mark_taken(live.id)
             self._typing.forget(live.id)
             await self._announce_assignment(live, presence.id, True, claimed.note, switch=True)
         await self._assigned(live, presence.id, claimed)
@@ -159,18 +161,42 @@ class HubCore(MessagePath):
                     Observed(conversation_id, (holder,), self.alias(watcher) or "", kind, True)
                 )
 
-    async def _flush_positions(self) -> None:
-        """Tell this node's waiting visitors of changed places or estimates, nobody else.
+    @asynccontextmanager
+    async def _changing_floor(self) -> AsyncIterator[None]:
+        """One action at a time changes the floor from this node (the node's lock). Who
+        waits hears their new place after the lock is let go: with thousands waiting, every
+        assignment moves everyone up one, and the next volunteer's free slot must not wait
+        for those thousands of updates (a flush already running takes in what changed)."""
+        async with self._lock:
+            yield
+        await self._flush_positions()
 
-        A line marked dirty is looked at whole. A newcomer at the back of its line changes
+    async def _flush_positions(self) -> None:
+        """Tell this node's waiting visitors of changed places or estimates, nobody else,
+        until nothing is left to tell; one flush at a time (a second caller leaves the work
+        to the running one, which looks again before it stops)."""
+        if self._flushing:
+            return
+        self._flushing = True
+        started = self._generation
+        try:
+            while self._dirty or self._newcomers:
+                await self._flush_once()
+        finally:
+            self._flushing = False
+            # a mark matters only to a pass that read the queue before it was made
+            self._taken = {c: g for c, g in self._taken.items() if g > started}
+
+    async def _flush_once(self) -> None:
+        """A line marked dirty is looked at whole. A newcomer at the back of its line changes
         nobody else's place or estimate, so only the newcomer is told: with thousands
-        waiting, an arrival costs one position, not a pass over the queue.
-        """
+        waiting, an arrival costs one position, not a pass over the queue."""
         dirty, self._dirty = self._dirty, set()
         newcomers, self._newcomers = self._newcomers, {}
         if not dirty and not newcomers:
             return
         now = self.clock.now()
+        read_at = self._generation  # taken after this: our snapshot of them is out of date
         waiting = [e for e in await self.floor.waiting() if e.line in dirty] if dirty else []
         presences = await self.floor.presences()
         staffed: dict[tuple[str, str], Staffing] = {}
@@ -183,14 +209,27 @@ class HubCore(MessagePath):
         positions: dict[str, int] = {}
         for entry in waiting:
             position = positions[entry.line] = positions.get(entry.line, 0) + 1
-            if entry.conversation_id in self._here:  # else told by the node it is on
+            if self._tellable(entry.conversation_id, read_at):
                 await self._tell_place(entry, position, on_duty(entry.line, entry.lang), now)
         for entry in newcomers.values():
             if entry.line in dirty:
                 continue  # told above
             place = await self.floor.position(entry.conversation_id)
-            if place is not None:
+            if place is not None and self._tellable(entry.conversation_id, read_at):
                 await self._tell_place(entry, place, on_duty(entry.line, entry.lang), now)
+
+    def _tellable(self, conversation_id: str, read_at: int) -> bool:
+        """This node tells the visitor (it is connected here), and the visitor was not given
+        to a volunteer after the queue was read: a place told after ``assigned`` would send
+        the widget back to "waiting" in the middle of the chat."""
+        if conversation_id not in self._here:
+            return False  # told by the node the visitor is connected to
+        return self._taken.get(conversation_id, 0) <= read_at
+
+    def _mark_taken(self, conversation_id: str) -> None:
+        """The visitor left the queue for a volunteer: no place is told from older reads."""
+        self._generation += 1
+        self._taken[conversation_id] = self._generation
 
     async def _tell_place(
         self, entry: Waiting, position: int, on_duty: Staffing, now: float

@@ -32,7 +32,7 @@ class HandoverActions(HubCore):
         """Offer the conversation to colleague ``to``, or give it back to the queue (``queue``)."""
         if len(note) > MAX_NOTE:
             raise InvalidPayload(f"A handover note may be at most {MAX_NOTE} characters.")
-        async with self._lock:
+        async with self._changing_floor():
             live = ensure_holder(await self.floor.conversation(conversation_id), operator_id)
             if live.state is not ConversationState.ACTIVE:
                 raise InvalidState("Only an active conversation can be handed over.")
@@ -41,7 +41,6 @@ class HandoverActions(HubCore):
             else:
                 await self._offer(live, operator_id, to, note)
             await self._route()
-            await self._flush_positions()
 
     async def _offer(self, live: LiveConversation, sender: str, to: str, note: str) -> None:
         if to == sender:
@@ -102,7 +101,7 @@ class HandoverActions(HubCore):
         return [o.conversation_id for o in await self.floor.offers() if o.receiver == operator_id]
 
     async def accept_handover(self, operator_id: str, conversation_id: str) -> None:
-        async with self._lock:
+        async with self._changing_floor():
             now = self.clock.now()
             try:
                 transfer = await self._transfer(
@@ -116,10 +115,9 @@ class HandoverActions(HubCore):
                 operator_id, "handover_accept", conversation_id, detail=transfer.previous
             )
             await self._route()
-            await self._flush_positions()
 
     async def decline_handover(self, operator_id: str, conversation_id: str) -> None:
-        async with self._lock:
+        async with self._changing_floor():
             try:
                 offer = await self.floor.decline(conversation_id, operator_id)
             except FloorRefused:
@@ -127,7 +125,6 @@ class HandoverActions(HubCore):
             await self._voided(offer, "declined")
             # the slot the offer held is free again: someone waiting may take it now
             await self._route()
-            await self._flush_positions()
 
     async def _expire_offers(self) -> None:
         """Sweep: an offer nobody answered in time counts as declined."""

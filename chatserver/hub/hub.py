@@ -72,7 +72,7 @@ class Hub(
         is starting a chat on another node this very moment.
         """
         now = self.clock.now()
-        async with self._lock:
+        async with self._changing_floor():
             await self._read_durations(now)
             restoring = [] if self.floor_shared else await self.store.open_conversations()
             for conversation in sorted(restoring, key=lambda c: c.created_at):
@@ -80,7 +80,6 @@ class Hub(
                     await self._restore(conversation, now)
             self._mark_all_dirty()
             await self._route()
-            await self._flush_positions()
 
     async def _read_durations(self, now: float) -> None:
         """The wait estimate's recent chat durations, from the records (all nodes' chats)."""
@@ -124,7 +123,7 @@ class Hub(
         """
         now = self.clock.now()
         leading = await self.floor.lead(self.node, LEADER_LEASE_SECONDS)
-        async with self._lock:
+        async with self._changing_floor():
             if leading:
                 await self._sweep_floor(now)
             await self._alternatives_due(now)
@@ -133,7 +132,6 @@ class Hub(
                 if now - self._durations_read_at >= DURATIONS_EVERY_SECONDS:
                     await self._read_durations(now)  # and end chats, for the wait estimate
             await self._route()
-            await self._flush_positions()
             await self._tell_typing_due()
         if leading:
             await self._expire_sessions(now)

@@ -77,6 +77,9 @@ class HubState:
         self._durations_read_at = float("-inf")
         self._dirty: set[str] = set()  # lines whose waiting visitors here must hear again
         self._newcomers: dict[str, Waiting] = {}  # joined the back of a line: tell only them
+        self._flushing = False  # a flush of positions is running (``core._flush_positions``)
+        self._generation = 0  # counts assignments here, so a flush knows what it read before
+        self._taken: dict[str, int] = {}  # conversation id -> the assignment's generation
         self._told: dict[str, Told] = {}  # conversation id -> what its visitor last heard here
         self._here: dict[str, int] = {}  # conversation id -> its visitor's sockets on this node
         self._aliases: dict[str, str] = {}  # operator id -> alias, as last seen on the floor

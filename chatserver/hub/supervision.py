@@ -31,7 +31,7 @@ class Supervision(BackupActions):
         self, operator_id: str, conversation_id: str
     ) -> tuple[Conversation, list[Message]]:
         """A supervisor reads along (audited); the volunteer is told, the visitor never."""
-        async with self._lock:
+        async with self._changing_floor():
             supervisor = ensure_supervisor(await self.presence(operator_id))
             live = ensure_may_observe(await self.floor.conversation(conversation_id), supervisor)
             await self._audit(operator_id, "observe", conversation_id)

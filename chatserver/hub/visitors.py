@@ -106,7 +106,7 @@ class VisitorActions(HubCore):
             intake=intake,
             shared_connection=shared_connection,
         )
-        async with self._lock:
+        async with self._changing_floor():
             if not self._accepting:  # began draining while this start waited for the floor
                 raise Draining()
             if await self.floor.conversation(conversation_id) is not None:
@@ -126,7 +126,6 @@ class VisitorActions(HubCore):
                 self._newcomers[conversation.id] = placed
             await self._flush_positions()  # the newcomer hears its place at once
             await self._route()
-            await self._flush_positions()
         return conversation, token
 
     async def _arrive(
@@ -156,6 +155,7 @@ class VisitorActions(HubCore):
             live = await self.floor.conversation(conversation_id)
             if live is None:
                 return
+            self._mark_taken(conversation_id)
             await self._announce_assignment(live, claimed.operator_id, True, switch=True)
         now = self.clock.now()
         await self._record(StatsDelta(live.line, now, answered=1, wait=0.0))
@@ -200,7 +200,7 @@ class VisitorActions(HubCore):
         return live is not None and live.state in OPEN_STATES
 
     async def visitor_connected(self, conversation_id: str) -> None:
-        async with self._lock:
+        async with self._changing_floor():
             try:
                 connections = await self.floor.visitor_connected(conversation_id, self.node)
             except FloorRefused:
@@ -215,10 +215,9 @@ class VisitorActions(HubCore):
             if live.state is ConversationState.WAITING:
                 self._told.pop(live.id, None)  # a fresh connection must hear its place again
                 self._dirty.add(live.line)
-                await self._flush_positions()
 
     async def visitor_disconnected(self, conversation_id: str) -> None:
-        async with self._lock:
+        async with self._changing_floor():
             try:
                 connections = await self.floor.visitor_disconnected(
                     conversation_id, self.node, self.clock.now()
@@ -266,7 +265,7 @@ class VisitorActions(HubCore):
         )
         if not matches_any(text, words):
             return
-        async with self._lock:
+        async with self._changing_floor():
             try:
                 await self.floor.move_up(live.id, triage.boost)
             except FloorRefused:  # assigned meanwhile: nothing to move
@@ -275,7 +274,6 @@ class VisitorActions(HubCore):
             if moved is not None:
                 await self.store.save_conversation(moved.record())
             self._dirty.add(live.line)
-            await self._flush_positions()
 
     async def visitor_typing(self, conversation_id: str, active: bool) -> None:
         """Told to the volunteer side only while active, on change, a few times a second."""
@@ -287,13 +285,12 @@ class VisitorActions(HubCore):
         """The visitor ends the chat; ``quick_exit`` tells the volunteer it was about safety."""
         if reason not in LEAVE_REASONS:
             raise InvalidPayload(f"reason must be one of {sorted(LEAVE_REASONS)}")
-        async with self._lock:
+        async with self._changing_floor():
             live = await self.floor.conversation(conversation_id)
             if live is None:
                 raise ConversationEnded()
             await self._visitor_gone(live, reason, by="visitor")  # in wrap-up: nothing to do
             await self._route()
-            await self._flush_positions()
 
     async def forget(self, conversation_id: str) -> int:
         """End the conversation and erase its messages now; only statistics remain.
@@ -305,7 +302,7 @@ class VisitorActions(HubCore):
         before the floor's step is refused by the shared store once the erase is done, and
         its writer hears ``forgotten`` (``Store.append_message``).
         """
-        async with self._lock:
+        async with self._changing_floor():
             live = await self.floor.conversation(conversation_id)
             if live is not None:
                 await self._visitor_gone(live, "forgot", by="visitor", forgotten=True)
@@ -313,7 +310,6 @@ class VisitorActions(HubCore):
                 erased = await self.store.erase_messages(conversation_id)
                 await self.floor.erase_messages(conversation_id)
             await self._route()
-            await self._flush_positions()
         return erased
 
     async def _visitor_gone(

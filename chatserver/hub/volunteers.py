@@ -36,7 +36,7 @@ class VolunteerActions(HubCore):
     async def operator_connected(self, account: Account) -> Presence:
         """A volunteer's console connects: presence, and its chats again after a drop."""
         now = self.clock.now()
-        async with self._lock:
+        async with self._changing_floor():
             presence = await self.floor.connect(Profile.of(account), self.node, now)
             self._aliases[account.id] = account.alias
             await self._publish_status(presence)
@@ -48,12 +48,11 @@ class VolunteerActions(HubCore):
             await self._tell_open_backup_requests(presence)
             self._mark_all_dirty()
             await self._route()
-            await self._flush_positions()
             return presence
 
     async def operator_disconnected(self, operator_id: str) -> None:
         """Connection lost: no new chats; after the grace period its chats go back in line."""
-        async with self._lock:
+        async with self._changing_floor():
             try:
                 presence = await self.floor.disconnect(operator_id, self.node, self.clock.now())
             except FloorRefused:
@@ -63,11 +62,10 @@ class VolunteerActions(HubCore):
                 self._mark_all_dirty()
                 # one fewer on duty may lift a hand-back: its visitor must not wait for nobody
                 await self._route()
-                await self._flush_positions()
 
     async def set_status(self, operator_id: str, state: OperatorState) -> Presence:
         """Available, paused or away. Pausing keeps current chats and stops new offers."""
-        async with self._lock:
+        async with self._changing_floor():
             try:
                 presence = await self.floor.set_state(operator_id, state, self.clock.now())
             except FloorRefused:
@@ -75,7 +73,6 @@ class VolunteerActions(HubCore):
             await self._publish_status(presence)
             self._mark_all_dirty()
             await self._route()
-            await self._flush_positions()
             return presence
 
     async def operator_message(
@@ -109,7 +106,7 @@ class VolunteerActions(HubCore):
             risk_level = Risk(risk)
         except ValueError:
             raise InvalidPayload(f"risk must be one of {[r.value for r in Risk]}") from None
-        async with self._lock:
+        async with self._changing_floor():
             live = ensure_holder(await self.floor.conversation(conversation_id), operator_id)
             now = self.clock.now()
             # the record as stored: a wrap-up's end (who, when, why) was written when the
@@ -153,7 +150,6 @@ class VolunteerActions(HubCore):
                 await self._publish_status(presence, "debrief" if debrief else None)
             self._mark_all_dirty()
             await self._route()
-            await self._flush_positions()
 
     async def _volunteer_lost(self, operator_id: str, now: float, gone_before: float) -> None:
         """Past its grace period: the volunteer's chats go to the front of the queue."""
