@@ -96,6 +96,9 @@ class MessagePath(HubState):
                 raise refused_message(refused.reason, role) from None
             message = posted.message
             if posted.duplicate:
+                # the node that numbered the first copy may have died before storing it (and
+                # before answering, hence this retry): acknowledged must mean kept
+                await self._keep_once(conversation.line, message)
                 return message
             try:
                 await self.store.append_message(self._as_stored(conversation.line, message))
@@ -107,6 +110,23 @@ class MessagePath(HubState):
             if not self.floor_shared:  # else every node tells its own, from the feed
                 await self.bus.publish(MessagePosted(message, to_visitor, posted.operators))
             return message
+
+    async def _keep_once(self, line_id: str, message: Message) -> None:
+        """Store a message the floor numbered before, unless it is stored already."""
+
+        async def stored() -> bool:
+            after = await self.store.messages(message.conversation_id, message.seq - 1)
+            return any(m.seq == message.seq for m in after)
+
+        if await stored():
+            return
+        try:
+            await self.store.append_message(self._as_stored(line_id, message))
+        except ConversationErased:
+            raise Forgotten() from None
+        except ValueError:  # its first node stored it meanwhile: kept once
+            if not await stored():
+                raise
 
     async def relay_posts(self, subscribed: asyncio.Event | None = None) -> None:
         """The shared floor (several nodes): every message posted on any node reaches this

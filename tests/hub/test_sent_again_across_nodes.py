@@ -1,0 +1,69 @@
+"""A message sent again after its first node died is kept, once.
+
+The floor numbers a message (and tells its readers) in one step; the node that asked then
+stores it, and only then answers. A node killed between the two leaves a message numbered and
+seen but in no transcript, and a sender without an answer: the widget sends it again, with the
+same client id, to whichever node it reaches now. That node hears from the floor that the
+message is a duplicate, and answering "ok" then is a promise that it is kept. Found by the
+SIGKILL test (tests/distributed/test_node_killed.py): an acknowledged message was missing from
+the transcript.
+
+Two ``Hub`` objects on one Redis floor and one Redis store, as two processes would have; node
+B's store never finishes its write (the process died there).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from pathlib import Path
+
+from chatserver.backends.redis_floor import RedisFloor
+from chatserver.backends.redis_store import RedisStore
+from chatserver.clock import ManualClock
+from chatserver.hub.hub import Hub
+from chatserver.hub.model import Message
+from chatserver.settings import load_settings
+from tests.backends.records_redis import records_url
+
+SETTINGS = load_settings(Path(__file__).parent.parent / "e2e" / "test.toml")
+START = 1_795_662_000.0  # a Wednesday, 20:00 in Amsterdam
+
+
+class DyingStore(RedisStore):
+    """Node B's store: its first message write never lands, as if the process died there."""
+
+    def __init__(self, url: str, prefix: str) -> None:
+        super().__init__(url, prefix, scrub_delay=None)
+        self.numbered = asyncio.Event()
+
+    async def append_message(self, message: Message) -> None:
+        self.numbered.set()
+        await asyncio.Event().wait()  # never: cancelled with the rest of the node
+
+
+async def test_a_message_numbered_by_a_node_that_died_is_kept_when_sent_again() -> None:
+    url, prefix = records_url(), f"f{uuid.uuid4().hex[:10]}:"
+    clock = ManualClock(START)
+    store_a, dying = RedisStore(url, prefix, scrub_delay=None), DyingStore(url, prefix)
+    floor_a, floor_b = RedisFloor(url, prefix), RedisFloor(url, prefix)
+    await store_a.open()
+    await dying.open()
+    try:
+        a = Hub(SETTINGS, store_a, clock, floor=floor_a, node="a")
+        b = Hub(SETTINGS, dying, clock, floor=floor_b, node="b")
+        conversation, _ = await a.start_conversation("c1", "chat", "nl", True)
+
+        first = asyncio.create_task(b.visitor_message(conversation.id, "hallo?", "k1"))
+        await asyncio.wait_for(dying.numbered.wait(), timeout=10)
+        first.cancel()  # node B is gone; the widget had no answer
+        again = await a.visitor_message(conversation.id, "hallo?", "k1")
+
+        kept = await store_a.messages(conversation.id)
+        assert [(m.id, m.seq, m.text) for m in kept] == [(again.id, again.seq, "hallo?")]
+        twice = await a.visitor_message(conversation.id, "hallo?", "k1")  # and once more
+        assert twice.id == again.id
+        assert len(await store_a.messages(conversation.id)) == 1
+    finally:
+        for closing in (store_a.close(), dying.close(), floor_a.close(), floor_b.close()):
+            await closing
