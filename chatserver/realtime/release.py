@@ -26,8 +26,11 @@ async def release_sockets(sio: Any, retry_after: int, notice: bool = True) -> No
     sessions = dict(sio.eio.sockets)
     if not sessions:
         return
-    # each: the disconnect handlers, then a CLOSE packet
-    await asyncio.wait([asyncio.create_task(sio.eio.disconnect(sid)) for sid in sessions])
+    # each: the disconnect handlers, then a CLOSE packet, not waited for: a long-polling
+    # client gets it only with its next request, which may never come (behind a load
+    # balancer, each request is a new connection, and a draining node no longer listens);
+    # a long poll already waiting takes it now, the next request finds the session gone
+    await asyncio.wait([asyncio.create_task(_close(sio, sid, c)) for sid, c in sessions.items()])
     connections = sessions.values()
     for connection in connections:
         # End of queue: the transport's writer sends what is queued (the notice, the CLOSE)
@@ -35,6 +38,13 @@ async def release_sockets(sio: Any, retry_after: int, notice: bool = True) -> No
         # it, up to the ping timeout (45 s), and a stopping server must not depend on that.
         connection.queue.put_nowait(None)
     await handlers_done()
+
+
+async def _close(sio: Any, sid: str, connection: Any) -> None:
+    """What ``sio.eio.disconnect(sid)`` does, without waiting for the client to fetch the
+    CLOSE packet."""
+    await connection.close(wait=False, reason=sio.eio.reason.SERVER_DISCONNECT)
+    sio.eio.sockets.pop(sid, None)
 
 
 async def handlers_done() -> None:

@@ -15,6 +15,7 @@ import aiohttp
 
 from chatserver import shutdown
 from tests.e2e.conftest import TIMEOUT, Env, Peer
+from tests.e2e.raw import RawPolling
 
 
 def disconnect_reason(peer: Peer) -> asyncio.Future[Any]:
@@ -82,3 +83,23 @@ async def test_a_visitor_cut_off_by_draining_keeps_their_conversation(env: Env) 
     assert await env.hub.is_open(ack["conversation_id"])
     stored = await env.hub.store.conversation(ack["conversation_id"])
     assert stored is not None and stored.state.value == "waiting"
+
+
+async def test_a_long_polling_client_between_two_requests_does_not_hold_the_drain(
+    env: Env,
+) -> None:
+    """A long-polling client hears only what its next request fetches, and behind a load
+    balancer that request may never reach a server that stopped listening (a proxy opens a
+    new connection for each). Letting clients go does not wait for it (it used to, until the
+    shutdown's bound, and then exit 1): the drain goes on at once, and the client's next
+    request finds its session gone, so it reconnects, elsewhere."""
+    polling = await RawPolling.open(env.url)
+    try:
+        assert (await polling.post('40/visitor,{"line":"chat"}'))[0] == 200
+        assert (await polling.poll()).startswith("40/visitor,")
+        shutdown.stop_accepting(env.server)
+        await asyncio.wait_for(shutdown.release_clients(env.server, 10), TIMEOUT)
+        status, answer = await polling.post("3")  # anything: a pong
+        assert status == 400, answer
+    finally:
+        await polling.close()
