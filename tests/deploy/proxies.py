@@ -38,12 +38,38 @@ def free_port() -> int:
         return port
 
 
+def _more_nodes(text: str, count: int) -> str:
+    """The documented two-node file with nodes ``chat3`` .. ``chatN`` added as the docs say
+    ("add one line to each"): every line naming ``chat2`` or its address, and the block of
+    ``chat2``'s own upstream or backend, again for each further node, at the example address
+    ``127.0.0.1:808N``."""
+    second = EXAMPLE_NODES[1]
+
+    def copies(found: str) -> str:
+        return found + "".join(
+            found.replace("chat2", f"chat{n}").replace(second, f"127.0.0.1:{8080 + n}")
+            for n in range(3, count + 1)
+        )
+
+    block = r"^upstream chat_node_chat2 \{\n[^}]*\}\n|^backend chat_node_chat2\n(?:[ \t]+.*\n)+"
+    blocks = re.findall(block, text, flags=re.M)
+    text = re.sub(block, "@BLOCK@\n", text, flags=re.M)  # a block is copied whole, below
+    line = rf"^.*(?:chat2\b|{re.escape(second)}).*\n"
+    text = re.sub(line, lambda found: copies(found[0]), text, flags=re.M)
+    for found in blocks:
+        text = text.replace("@BLOCK@\n", copies(found), 1)
+    return text
+
+
 def rendered(name: str, listen: int, nodes: tuple[int, ...], sticky: bool = True) -> str:
-    """The documented configuration with this test's ports. ``sticky=False`` drops the
-    routing on the session id (the control that shows what it is for)."""
+    """The documented configuration with this test's ports, and more nodes than the two
+    documented if given. ``sticky=False`` drops the routing on the session id (the control
+    that shows what it is for)."""
     text = (DOCS / ("nginx.conf" if name == "nginx" else "haproxy.cfg")).read_text()
+    text = _more_nodes(text, len(nodes))
     text = text.replace(EXAMPLE_LISTEN, f"127.0.0.1:{listen}")
-    for example, port in zip(EXAMPLE_NODES, nodes, strict=True):
+    examples = [f"127.0.0.1:{8080 + n}" for n in range(1, len(nodes) + 1)]
+    for example, port in zip(examples, nodes, strict=True):
         text = text.replace(example, f"127.0.0.1:{port}")
     if not sticky:
         text = re.sub(r"^\s*~\^chat\d\\\..*$", "", text, flags=re.M)  # nginx map lines

@@ -6,8 +6,8 @@ the test's folder (shown when a node fails), accounts made with ``chatserver ope
 --redis``. The Redis has the production persistence settings (``PRODUCTION``). Stopping is
 SIGTERM and waiting, as systemd does; ``kill`` is SIGKILL, as a crash.
 
-``Cluster.behind(proxy)`` puts the documented nginx or HAProxy configuration in front of two
-nodes (``tests/deploy/proxies.py``), for tests that go through a load balancer.
+``Cluster.behind(proxy, *nodes)`` puts the documented nginx or HAProxy configuration in front of
+the nodes (``tests/deploy/proxies.py``), for tests that go through a load balancer.
 """
 
 from __future__ import annotations
@@ -155,9 +155,13 @@ class Cluster:
         assert code == 0, out + err
 
     @contextlib.asynccontextmanager
-    async def behind(self, proxy: str, one: Node, two: Node) -> AsyncIterator[Proxy]:
-        """nginx or HAProxy, configured as docs/deployment/ says, in front of two nodes."""
-        async with running_proxy(proxy, self.folder / proxy, (one.port, two.port)) as running:
+    async def behind(self, proxy: str, *nodes: Node) -> AsyncIterator[Proxy]:
+        """nginx or HAProxy, configured as docs/deployment/ says, in front of ``nodes``,
+        which must be named ``chat1``, ``chat2`` ... in that order (the names the
+        configuration routes long-polling on)."""
+        assert [node.name for node in nodes] == [f"chat{n}" for n in range(1, len(nodes) + 1)]
+        ports = tuple(node.port for node in nodes)
+        async with running_proxy(proxy, self.folder / proxy, ports) as running:
             yield running
 
     async def stop(self) -> None:
