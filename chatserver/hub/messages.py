@@ -11,6 +11,7 @@ holds the chat.
 from __future__ import annotations
 
 import asyncio
+import itertools
 from dataclasses import replace
 
 from chatserver import i18n
@@ -159,12 +160,17 @@ class MessagePath(HubState):
         """A conversation's messages so far, for whoever joins it now (a new volunteer, a
         reader-along, a returning visitor). The store has what it has stored; on a shared
         floor a message another node numbered a moment ago may not be stored yet, but the
-        floor keeps it, and it was numbered before this reader joined, so it is theirs."""
+        floor keeps it, and it was numbered before this reader joined, so it is theirs. Not
+        only after the last stored one: a message whose node died before storing it is
+        stored by its sender's retry (``_keep_once``), after later ones."""
         stored = await self.store.messages(conversation_id)
         if not self.floor_shared:  # one node: stored before anyone heard of it
             return stored
-        last = stored[-1].seq if stored else 0
-        return stored + await self.floor.messages(conversation_id, after_seq=last)
+        have = {m.seq for m in stored}
+        gap = next(seq for seq in itertools.count(1) if seq not in have)
+        numbered = await self.floor.messages(conversation_id, after_seq=gap - 1)
+        missing = [m for m in numbered if m.seq not in have]
+        return sorted(stored + missing, key=lambda m: m.seq) if missing else stored
 
     async def _say(
         self,

@@ -67,3 +67,28 @@ async def test_a_message_numbered_by_a_node_that_died_is_kept_when_sent_again() 
     finally:
         for closing in (store_a.close(), dying.close(), floor_a.close(), floor_b.close()):
             await closing
+
+
+async def test_a_message_numbered_by_a_node_that_died_is_in_the_transcript_meanwhile() -> None:
+    """Before the sender's retry stores it, the message is on the floor only, and newer
+    messages are stored already: whoever joins or resumes now still gets it, in its place."""
+    url, prefix = records_url(), f"f{uuid.uuid4().hex[:10]}:"
+    clock = ManualClock(START)
+    store_a, dying = RedisStore(url, prefix, scrub_delay=None), DyingStore(url, prefix)
+    floor_a, floor_b = RedisFloor(url, prefix), RedisFloor(url, prefix)
+    await store_a.open()
+    await dying.open()
+    try:
+        a = Hub(SETTINGS, store_a, clock, floor=floor_a, node="a")
+        b = Hub(SETTINGS, dying, clock, floor=floor_b, node="b")
+        conversation, _ = await a.start_conversation("c1", "chat", "nl", True)
+        first = asyncio.create_task(b.visitor_message(conversation.id, "eerst", "k1"))
+        await asyncio.wait_for(dying.numbered.wait(), timeout=10)
+        first.cancel()  # node B is gone before it stored "eerst"
+        await a.visitor_message(conversation.id, "daarna", "k2")
+
+        replay = await a.visitor_transcript(conversation.id)
+        assert [(m.seq, m.text) for m in replay] == [(1, "eerst"), (2, "daarna")]
+    finally:
+        for closing in (store_a.close(), dying.close(), floor_a.close(), floor_b.close()):
+            await closing
