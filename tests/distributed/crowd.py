@@ -137,10 +137,13 @@ class Person:
                 ) from None
 
     # ------------------------------------------------------------------ what it does
-    async def call(self, event: str, data: dict[str, Any]) -> dict[str, Any]:
+    async def call(
+        self, event: str, data: dict[str, Any], *, again_if_unavailable: bool = True
+    ) -> dict[str, Any]:
         """Send and wait for the answer. A connection lost on the way, or no answer: send
         the same again once connected (a message keeps its ``client_id``). ``unavailable``:
-        try again a moment later. Any other answer is returned."""
+        try again a moment later, unless ``again_if_unavailable`` is false. Any other answer
+        is returned."""
         loop = asyncio.get_running_loop()
         deadline = loop.time() + DEADLINE
         while True:
@@ -169,7 +172,8 @@ class Person:
                 answer: dict[str, Any] = sent.result()
             except socketio.exceptions.SocketIOError:  # not connected, or no answer in time
                 continue
-            if not answer.get("ok") and answer["error"]["code"] == "unavailable":
+            unavailable = not answer.get("ok") and answer["error"]["code"] == "unavailable"
+            if unavailable and again_if_unavailable:
                 self.unavailable += 1
                 await asyncio.sleep(0.2)  # a person trying again: nothing to wait for
                 continue
