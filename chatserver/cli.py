@@ -92,7 +92,8 @@ def serve(args: argparse.Namespace) -> int:
             return 2
         return _serve_redis(args, settings)
     database = _database(settings, args.data)
-    server = build_server(settings, SqliteStore(database), SystemClock(), node=args.node or "")
+    store = SqliteStore(database, scrub_delay=settings.retention.scrub_after_seconds)
+    server = build_server(settings, store, SystemClock(), node=args.node or "")
     return _listen(server, settings, args, [f"Data: {database}"])
 
 

@@ -98,6 +98,8 @@ BROKEN = [
      "retention.hold_max_days", "at least 1, got 0"),
     ("purge-interval", line_toml() + "[retention]\npurge_interval_minutes = 2000\n",
      "retention.purge_interval_minutes", "between 1 and 1440, got 2000"),
+    ("scrub-after", line_toml() + "[retention]\nscrub_after_seconds = 0\n",
+     "retention.scrub_after_seconds", "between 1 and 3600, got 0"),
     ("line-retention-days", line_toml() + "[lines.retention]\ntranscripts_days = -1\n",
      "lines[0].retention.transcripts_days", "at least 0, got -1"),
     ("line-retention-audit", line_toml() + "[lines.retention]\naudit_days = 10\n",

@@ -127,7 +127,8 @@ async def open_redis_mode(
     """Connect a node: the records first (a Redis that cannot keep them is refused with
     ``StoreUnusable``), then the configuration check (``NodeRefused``), then the rest.
     The node joins the floor when the application starts (``NodeLife.start``)."""
-    store = RedisStore(url, prefix, socket_timeout=socket_timeout)
+    scrub = settings.retention.scrub_after_seconds
+    store = RedisStore(url, prefix, socket_timeout=socket_timeout, scrub_delay=scrub)
     await store.open()
     opened: list[Callable[[], Awaitable[None]]] = [store.close]
     try:

@@ -189,7 +189,8 @@ class RetentionSettings:
 
     Globally in ``[retention]``; a line may set its own ``transcripts_days`` and ``notes_days``
     in ``[lines.retention]`` (a youth line may promise less than an adult line). The audit log,
-    the hold term and the purge interval are the organisation's, so they are global only.
+    the hold term, the purge interval and the scrub delay are the organisation's, so they are
+    global only.
     """
 
     transcripts_days: int = 30
@@ -200,6 +201,10 @@ class RetentionSettings:
     hold_max_days: int = 30
     # how often the running server purges; the purge erases at most this much later than due
     purge_interval_minutes: int = 60
+    # an erase ("delete my conversation", the purge) is gone from memory at once and from the
+    # store's files this much later: the VACUUM or append-only rewrite that follows gathers
+    # the erases of this many seconds (each rewrites the whole file)
+    scrub_after_seconds: int = 60
 
 
 @dataclass(frozen=True)

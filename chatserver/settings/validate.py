@@ -356,6 +356,7 @@ _RETENTION_SPEC: dict[str, Any] = {
     "audit_days": _int,
     "hold_max_days": partial(_int, low=1),  # a hold of 0 days would lapse before it helped
     "purge_interval_minutes": partial(_int, low=1, high=24 * 60),  # at least once a day
+    "scrub_after_seconds": partial(_int, low=1, high=60 * 60),  # erased on disk within the hour
 }
 # what a line may decide for itself; the rest of [retention] is the organisation's
 _LINE_RETENTION_SPEC: dict[str, Any] = {
