@@ -271,6 +271,7 @@ class Volunteer(Person):
         self.alias = name.title()
         self.statuses: list[dict[str, Any]] = []
         self.assigned: Counter[str] = Counter()  # conversation id -> times told
+        self.left: list[str] = []  # conversations whose visitor left
         self.chats: dict[str, dict[str, dict[str, Any]]] = {}  # conversation -> id -> message
 
     def record(self, event: str, data: Any) -> None:
@@ -283,6 +284,8 @@ class Volunteer(Person):
                 self._keep(conversation["id"], message)
         elif event == "message":
             self._keep(data["conversation_id"], data)
+        elif event == "visitor_left":
+            self.left.append(data["conversation_id"])
 
     def _keep(self, conversation_id: str, message: dict[str, Any]) -> None:
         self.chats.setdefault(conversation_id, {}).setdefault(message["id"], message)

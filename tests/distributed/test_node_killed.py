@@ -12,8 +12,9 @@ nobody). What the people notice, and what is checked:
 * a message whose answer was lost is sent again (same client id) and kept once; every
   acknowledged message is in the transcript once and shows once on the other side;
 * nobody's chat ends, nobody is told of another volunteer, no chat is given to two volunteers;
-* once the dead node's lease lapsed and the leader reaped it (the grace periods would start
-  now for whoever did not come back), the chats go on.
+* once the dead node's lease lapsed and the leader reaped it, the chats go on;
+* and the ordinary grace periods start then for whoever does not come back: a volunteer is
+  told their visitor left, a visitor whose volunteer is gone is taken by a colleague.
 """
 
 from __future__ import annotations
@@ -25,9 +26,9 @@ from pathlib import Path
 import pytest
 import redis.asyncio as aioredis
 
-from tests.distributed.busy import Progress, evening, exchange, talk
+from tests.distributed.busy import Chat, Progress, evening, everything_arrived, exchange, talk
 from tests.distributed.cluster import Node, cluster
-from tests.distributed.crowd import Person, closing_time
+from tests.distributed.crowd import Person, Visitor, Volunteer, closing_time, volunteer_accounts
 from tests.distributed.inprocess import until
 from tests.redis_server import RedisServer
 
@@ -104,3 +105,51 @@ async def reaped(url: str, node: str) -> None:
         await until(gone, f"node {node} is reaped")
     finally:
         await client.aclose()
+
+
+async def test_whoever_does_not_come_back_from_a_killed_node_is_let_go_after_the_grace(
+    redis_server: RedisServer, tmp_path: Path
+) -> None:
+    """Two nodes, two chats across them, both grace periods 3 s. Node chat2 is killed with a
+    volunteer and a visitor on it who do not come back (their pages went with it). Once the
+    node is reaped and the grace periods passed: the volunteer on chat1 is told their visitor
+    left, and the visitor on chat1, whose volunteer is gone, is back in line and taken by the
+    colleague on chat1 (capacity 2), with whom the chat goes on."""
+    async with cluster(redis_server, tmp_path / "nodes") as nodes:
+        config = nodes.config.read_text()
+        for grace in ("visitor_grace_seconds = 120", "operator_grace_seconds = 60"):
+            config = config.replace(grace, grace.split("=")[0] + "= 3")
+        nodes.config.write_text(config)
+        await volunteer_accounts(redis_server.url, ["weg"], capacity=1)
+        await volunteer_accounts(redis_server.url, ["blijft"], capacity=2)
+        one, two = await asyncio.gather(nodes.start("chat1"), nodes.start("chat2"))
+        leaving, staying = Volunteer("weg"), Volunteer("blijft")
+        waiting, gone = Visitor("blijft"), Visitor("weg")
+        try:
+            await leaving.connect(two.url)
+            await waiting.connect(one.url)
+            await waiting.start()
+            await waiting.until(waiting.answered, "a volunteer answers")
+            assert waiting.assigned == [leaving.alias]  # the only one on duty
+            await staying.connect(one.url)
+            await gone.connect(two.url)
+            await gone.start()
+            await gone.until(gone.answered, "a volunteer answers")
+            assert gone.assigned == [staying.alias]  # the other one is full
+
+            for person in (leaving, gone):
+                person.client.reconnection = False  # their pages go with the node
+            await two.kill()
+            await staying.until(
+                lambda: gone.conversation_id in staying.left, "told that the visitor left"
+            )
+            await waiting.until(
+                lambda: waiting.assigned[-1] == staying.alias, "a colleague takes the chat"
+            )
+            chat = Chat(waiting, staying)
+            await staying.until(chat.on_the_console, "the console shows the chat")
+            await exchange(chat, "verder")
+            await everything_arrived([chat])
+            assert waiting.ended == []
+        finally:
+            await closing_time((one,), [leaving, staying, waiting, gone])
