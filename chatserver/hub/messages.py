@@ -11,6 +11,7 @@ holds the chat.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 from dataclasses import replace
 
@@ -128,6 +129,19 @@ class MessagePath(HubState):
         except ValueError:  # its first node stored it meanwhile: kept once
             if not await stored():
                 raise
+
+    async def _keep_unstored(self, conversation_id: str, line_id: str) -> None:
+        """Before a conversation leaves a shared floor (and the floor's copy of its messages
+        with it): store what the floor numbered and no node stored, because the node that
+        numbered it died first and its sender never tried again (a closed tab). The other
+        side has read it; the transcript must have it too."""
+        if not self.floor_shared:
+            return
+        have = {m.seq for m in await self.store.messages(conversation_id)}
+        for message in await self.floor.messages(conversation_id):
+            if message.seq not in have:
+                with contextlib.suppress(ValueError):  # erased, or stored meanwhile
+                    await self.store.append_message(self._as_stored(line_id, message))
 
     async def relay_posts(self, subscribed: asyncio.Event | None = None) -> None:
         """The shared floor (several nodes): every message posted on any node reaches this

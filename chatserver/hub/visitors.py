@@ -323,6 +323,8 @@ class VisitorActions(HubCore):
         """The visitor is no longer there: out of the queue, or the chat moves to wrap-up.
         ``False`` when the floor refused (gone already, or back meanwhile: ``gone_before``)."""
         now = self.clock.now()
+        if live.state is ConversationState.WAITING and not forgotten:
+            await self._keep_unstored(live.id, live.line)  # a waiting chat leaves the floor
         try:
             left = await self.floor.leave(live.id, now, gone_before, forgotten)
         except FloorRefused:

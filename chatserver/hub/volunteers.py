@@ -127,6 +127,7 @@ class VolunteerActions(HubCore):
                 Risk.ACUTE,
             )
             cooldown_until = now + self.settings.routing.cooldown_seconds
+            await self._keep_unstored(live.id, live.line)
             try:
                 released = await self.floor.release(
                     live.id, operator_id, now, cooldown_until, debrief
@@ -153,6 +154,11 @@ class VolunteerActions(HubCore):
 
     async def _volunteer_lost(self, operator_id: str, now: float, gone_before: float) -> None:
         """Past its grace period: the volunteer's chats go to the front of the queue."""
+        presence = await self.floor.presence(operator_id)
+        for conversation_id in sorted(presence.held) if presence else ():
+            live = await self.floor.conversation(conversation_id)
+            if live is not None and live.state is ConversationState.WRAPUP:
+                await self._keep_unstored(live.id, live.line)  # its wrap-up leaves the floor
         try:
             lost = await self.floor.lose_volunteer(operator_id, now, gone_before)
         except FloorRefused:  # back meanwhile, or another node saw to it

@@ -92,3 +92,30 @@ async def test_a_message_numbered_by_a_node_that_died_is_in_the_transcript_meanw
     finally:
         for closing in (store_a.close(), dying.close(), floor_a.close(), floor_b.close()):
             await closing
+
+
+async def test_a_message_nobody_sent_again_is_kept_when_the_chat_leaves_the_floor() -> None:
+    """The sender never tries again (the tab was closed): the message was numbered and seen,
+    and only the floor has it. When the chat leaves the floor (here: the visitor gives up
+    waiting), it goes into the transcript rather than away with the floor's copy."""
+    url, prefix = records_url(), f"f{uuid.uuid4().hex[:10]}:"
+    clock = ManualClock(START)
+    store_a, dying = RedisStore(url, prefix, scrub_delay=None), DyingStore(url, prefix)
+    floor_a, floor_b = RedisFloor(url, prefix), RedisFloor(url, prefix)
+    await store_a.open()
+    await dying.open()
+    try:
+        a = Hub(SETTINGS, store_a, clock, floor=floor_a, node="a")
+        b = Hub(SETTINGS, dying, clock, floor=floor_b, node="b")
+        conversation, _ = await a.start_conversation("c1", "chat", "nl", True)
+        first = asyncio.create_task(b.visitor_message(conversation.id, "is daar iemand?"))
+        await asyncio.wait_for(dying.numbered.wait(), timeout=10)
+        first.cancel()  # node B is gone before it stored the message
+        await a.visitor_leaves(conversation.id)
+
+        kept = await store_a.messages(conversation.id)
+        assert [(m.seq, m.text) for m in kept] == [(1, "is daar iemand?")]
+        assert await floor_a.conversation(conversation.id) is None
+    finally:
+        for closing in (store_a.close(), dying.close(), floor_a.close(), floor_b.close()):
+            await closing
