@@ -204,7 +204,8 @@ class Store(Protocol):
     async def conversation_by_token(self, token_hash: str) -> Conversation | None: ...
 
     async def open_conversations(self) -> list[Conversation]:
-        """Every conversation not yet ended: what a restarted server must pick up again."""
+        """Every conversation not yet ended: what a restarted server must pick up again,
+        oldest first, each with ``last_seq`` at least its highest stored message's seq."""
 
     async def append_message(self, message: Message) -> None:
         """Durable when this returns. Every field is kept, ``author_alias`` included: the name

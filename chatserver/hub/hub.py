@@ -75,9 +75,10 @@ class Hub(
         async with self._changing_floor():
             await self._read_durations(now)
             restoring = [] if self.floor_shared else await self.store.open_conversations()
+            accounts: dict[str, Profile | None] = {}  # each volunteer's account read once
             for conversation in sorted(restoring, key=lambda c: c.created_at):
                 if self.settings.line(conversation.line) is not None:
-                    await self._restore(conversation, now)
+                    await self._restore(conversation, now, accounts)
             self._mark_all_dirty()
             await self._route()
 
@@ -91,13 +92,17 @@ class Hub(
             self._durations[line.id].clear()
             self._durations[line.id].extend(reversed(recent))
 
-    async def _restore(self, conversation: Conversation, now: float) -> None:
-        messages = await self.store.messages(conversation.id)
-        conversation.last_seq = max((m.seq for m in messages), default=conversation.last_seq)
+    async def _restore(
+        self, conversation: Conversation, now: float, accounts: dict[str, Profile | None]
+    ) -> None:
+        """``conversation.last_seq`` is its highest stored seq (``Store.open_conversations``)."""
         held_by = None
-        if conversation.state is not ConversationState.WAITING and conversation.operator_id:
-            account = await self.store.account(conversation.operator_id)
-            held_by = Profile.of(account) if account is not None else None
+        operator_id = conversation.operator_id
+        if conversation.state is not ConversationState.WAITING and operator_id:
+            if operator_id not in accounts:
+                account = await self.store.account(operator_id)
+                accounts[operator_id] = Profile.of(account) if account is not None else None
+            held_by = accounts[operator_id]
         try:
             await self.floor.restore(
                 Arrival.of(conversation),

@@ -64,6 +64,17 @@ async def test_open_conversations_leave_out_ended_ones(store: Store) -> None:
     assert sorted(c.id for c in await store.open_conversations()) == ["a", "u", "w"]
 
 
+async def test_open_conversations_know_their_last_stored_seq(store: Store) -> None:
+    """A restart picks up where the messages end, without reading every chat's messages:
+    the record's own counter may lag behind what was stored (it is saved less often)."""
+    await store.save_conversation(conversation("c1"))
+    await store.save_conversation(conversation("c2"))
+    for seq in (1, 2, 3):
+        await store.append_message(message("c1", seq))
+    found = {c.id: c.last_seq for c in await store.open_conversations()}
+    assert found == {"c1": 3, "c2": 0}
+
+
 @pytest.mark.asyncio
 async def test_wrapup_round_trip(store: Store) -> None:
     """A volunteer's wrap-up codes and risk level are kept for the statistics."""

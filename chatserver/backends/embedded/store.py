@@ -167,8 +167,13 @@ class SqliteStore(AccountQueries, StatsQueries, OversightQueries, FollowUpQuerie
         return to_conversation(rows[0]) if rows else None
 
     async def open_conversations(self) -> list[Conversation]:
+        # last_seq: the highest stored, in the same query (one index lookup a chat), so a
+        # restart with thousands of open chats does not read each one's messages
+        columns = ", ".join(f"c.{name}" for name in CONVERSATION_COLUMNS if name != "last_seq")
         rows = await self._read(
-            "SELECT * FROM conversations WHERE state != ? ORDER BY created_at",
+            f"SELECT {columns}, MAX(c.last_seq, COALESCE((SELECT MAX(m.seq) FROM messages m"
+            " WHERE m.conversation_id = c.id), 0)) AS last_seq FROM conversations c"
+            " WHERE c.state != ? ORDER BY c.created_at",
             (ConversationState.ENDED.value,),
         )
         return [to_conversation(row) for row in rows]

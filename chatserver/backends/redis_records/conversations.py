@@ -60,8 +60,14 @@ class ConversationRecords(RecordsBase):
         return found if found is not None and found.token_hash == token_hash else None
 
     async def open_conversations(self) -> list[Conversation]:
-        ids = await self._client.zrange(self._key("open"), 0, -1)
-        return await self._conversations([str(i) for i in ids])
+        ids = [str(i) for i in await self._client.zrange(self._key("open"), 0, -1)]
+        found = await self._conversations(ids)
+        pipe = self._client.pipeline(transaction=False)
+        for conversation in found:
+            pipe.hkeys(self._key("msg", conversation.id))
+        for conversation, seqs in zip(found, await pipe.execute(), strict=True):
+            conversation.last_seq = max([conversation.last_seq, *(int(s) for s in seqs)])
+        return found
 
     async def ended_conversations(
         self, before: float, line: str | None = None, with_roles: tuple[str, ...] | None = None
