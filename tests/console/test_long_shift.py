@@ -155,6 +155,7 @@ async def test_typing_shows_above_the_compose_box_and_a_message_does_not_hide_it
     await console.env.advance(1)  # a change within half a second is told by the next sweep
     await expect(typing).to_have_text("")
     await visitor.call("typing", {"active": True})
+    await console.env.advance(1)  # ... as is this one: the sweep told "stopped" just now
     await expect(typing).to_have_text("De hulpvrager typt…")
 
 
