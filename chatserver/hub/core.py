@@ -68,7 +68,7 @@ class HubCore(MessagePath):
             now = self.clock.now()
             presences = await self.floor.presences()
             self._learn(presences)
-            free = sum(p.free_slots for p in presences if p.online)
+            free = sum(p.open_slots(now) for p in presences)
             if not free:
                 return  # nobody has room: a long queue costs nothing
             plan = await self._plan(presences, free, now)

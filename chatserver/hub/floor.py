@@ -74,6 +74,13 @@ class Presence:
         """Slots for a new visitor; a takeover may push the load past capacity, never below 0."""
         return max(0, self.account.capacity - self.load - len(self.reserved))
 
+    def open_slots(self, now: float) -> int:
+        """Free slots routing may fill now: none while paused, away, offline or cooling down.
+        (Counting a paused volunteer's free slots made every routing pass read the whole
+        queue for a slot nobody could give: thousands of entries per start.)"""
+        ready = self.state is OperatorState.AVAILABLE and self.online and self.cooldown_until <= now
+        return self.free_slots if ready else 0
+
 
 def staffing(presences: Iterable[Presence], line: str, lang: str | None = None) -> Staffing:
     """Who is on duty for ``line`` (in ``lang``): the wait estimate's view of the floor."""

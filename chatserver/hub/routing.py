@@ -29,7 +29,7 @@ def plan_assignments(
     (say, a language no volunteer on duty speaks) does not block those behind them. Stops as
     soon as no volunteer has a free slot, so a long queue costs nothing while everyone is busy.
     """
-    free = {p.id: p.account.capacity - p.load - len(p.reserved) for p in presences if p.online}
+    free = {p.id: p.open_slots(now) for p in presences}
     pairs: list[tuple[Waiting, Presence]] = []
     for entry in waiting:
         if not any(slots > 0 for slots in free.values()):

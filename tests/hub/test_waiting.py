@@ -17,9 +17,11 @@ import pytest
 
 from chatserver import accounts
 from chatserver.clock import ManualClock
+from chatserver.hub import core
 from chatserver.hub import events as ev
 from chatserver.hub.hub import Hub
 from chatserver.hub.model import Account, OperatorState
+from chatserver.hub.queue import Waiting
 from chatserver.settings import load_settings
 from tests.backends.factories import Backend
 from tests.floors import FloorKind, relaying
@@ -145,3 +147,28 @@ async def test_nobody_on_duty_is_said_plainly_with_alternatives_at_once(floor: F
     assert floor.assigned[waiting] == ann.id
     again = await floor.arrive("c2")
     assert not floor.told[again].nobody_on_duty
+
+
+async def test_a_paused_volunteers_free_slot_costs_no_read_of_the_whole_queue(
+    floor: Floor, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Routing reads the whole queue only for a slot it could fill but found nobody for in
+    the front (a language, say). A paused (or cooling-down) volunteer's free slot is not
+    one: counted as free, every start read every waiting visitor, thousands of them."""
+    monkeypatch.setattr(core, "ROUTE_WINDOW", 1)  # a "long" queue of a few
+    resting = volunteer("rust")
+    await floor.hub.store.add_account(resting)
+    await floor.hub.operator_connected(resting)  # connected, paused, a slot free
+    for n in range(3):  # the line takes 5
+        await floor.arrive(f"c{n}")
+    reads: list[int | None] = []
+    read = floor.hub.floor.waiting
+
+    async def counted(limit: int | None = None) -> list[Waiting]:
+        reads.append(limit)
+        return await read(limit)
+
+    monkeypatch.setattr(floor.hub.floor, "waiting", counted)
+    await floor.arrive("late")
+    assert None not in reads
+    assert not floor.assigned
