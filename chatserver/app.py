@@ -110,7 +110,9 @@ def build_server(
     )
     if isinstance(client_manager, NodeRedisManager):  # its events missed: clients resume
         client_manager.resubscribed = lambda: drop_local_sockets(sio)
-    dashboard = DashboardFeed(sio, hub.dashboard, SUPERVISORS, OPERATOR)
+    dashboard = DashboardFeed(
+        sio, hub.dashboard, SUPERVISORS, OPERATOR, watched=hub.supervisor_online
+    )
     limits = limits or default_limits(settings)
     if edges is None:
         key_period = abuse.key_rotation_hours * 3600.0

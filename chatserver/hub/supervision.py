@@ -105,6 +105,11 @@ class Supervision(BackupActions):
             if p.online and p.id != operator_id
         ]
 
+    async def supervisor_online(self) -> bool:
+        """Someone could be watching the dashboard: only a supervisor (or admin) connected
+        on some node may (``monitor``)."""
+        return any(p.online and p.is_supervisor for p in await self.floor.presences())
+
     async def dashboard(self) -> dict[str, Any]:
         """The live floor, numbers and aliases only: no message text ever appears here."""
         now = self.clock.now()

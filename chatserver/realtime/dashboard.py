@@ -25,9 +25,11 @@ class DashboardFeed:
         room: str,
         namespace: str,
         interval: float = 0.25,
+        watched: Callable[[], Awaitable[bool]] | None = None,
     ) -> None:
         self.sio = sio
         self.snapshot = snapshot
+        self.watched = watched
         self.room = room
         self.namespace = namespace
         self.interval = interval
@@ -41,6 +43,10 @@ class DashboardFeed:
     async def _send_soon(self) -> None:
         await asyncio.sleep(self.interval)
         try:
+            # a snapshot reads the whole floor: with thousands waiting and nobody who could
+            # be watching, that read cost each node more than all its visitors together
+            if self.watched is not None and not await self.watched():
+                return
             await self.sio.emit(
                 "dashboard", await self.snapshot(), room=self.room, namespace=self.namespace
             )

@@ -5,6 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+import socketio
+
+from chatserver.realtime.dashboard import DashboardFeed
 from tests.e2e.conftest import Env, Peer
 
 
@@ -131,3 +134,31 @@ async def test_audit_log_follows_the_retention_policy(env: Env) -> None:
     await env.advance(3600)
     remaining = await env.hub.store.audit_entries(0, env.clock.now())
     assert [e.action for e in remaining] == ["backup_request"]
+
+
+async def test_no_dashboard_is_made_while_no_supervisor_is_online() -> None:
+    """A snapshot reads the whole floor (on a shared floor, a round trip per open chat):
+    nobody can be watching it unless a supervisor is online, so it is not made until then."""
+    sio = socketio.AsyncServer(async_mode="aiohttp")
+    sent: list[str] = []
+    made: list[int] = []
+    online = [False]
+
+    async def emit(event: str, data: Any, **_: Any) -> None:
+        sent.append(event)
+
+    async def snapshot() -> dict[str, Any]:
+        made.append(1)
+        return {}
+
+    async def watched() -> bool:
+        return online[0]
+
+    sio.emit = emit
+    feed = DashboardFeed(sio, snapshot, "supervisors", "/operator", 0.0, watched)
+    for someone_online in (False, True):
+        online[0] = someone_online
+        feed.changed()
+        assert feed._pending is not None
+        await feed._pending
+    assert (made, sent) == ([1], ["dashboard"])
