@@ -105,7 +105,8 @@ class Bridge:
                 }
                 if event.alternatives:
                     body["alternatives"] = [wire.contact(c, event.lang) for c in event.alternatives]
-                await self.to_visitor(event.conversation_id, "queue", body)
+                # told by the node the visitor is on (``Hub._here``), to its own sockets only
+                await self.to_visitor(event.conversation_id, "queue", body, local=True)
             case ev.Assigned():
                 if event.to_visitor:
                     await self.to_visitor(
