@@ -85,6 +85,8 @@ class HandoverActions(HubCore):
         except FloorRefused as refused:
             if refused.reason is Refusal.OFFER_PENDING:
                 raise HandoverPending() from None
+            if refused.reason is Refusal.NOT_ACTIVE:  # the visitor left (on another node)
+                raise InvalidState("Only an active conversation can be handed over.") from None
             raise Forbidden() from None
         await self._stopped_watching(live.id, sender, requeued.watchers, "handed_over")
         waiting = await self.floor.conversation(live.id)
