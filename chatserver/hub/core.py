@@ -132,18 +132,22 @@ class HubCore(MessagePath):
         conversation = live.record()
         if switch:
             await self.store.save_conversation(conversation)
-        messages = tuple(await self._transcript(live.id))
-        await self.bus.publish(
-            Assigned(
-                conversation,
-                operator_id,
-                self.alias(operator_id) or "",
-                messages,
-                note,
-                to_visitor,
-                self._appointment_for(live.pinned, operator_id),
+        # on a shared floor another node may number a message for the new volunteer right
+        # after the transcript is read: relayed before `assigned`, a console would drop it
+        # (a chat it does not know yet), so the relay waits (``relay_posts``)
+        async with self._announcing[live.id]:
+            messages = tuple(await self._transcript(live.id))
+            await self.bus.publish(
+                Assigned(
+                    conversation,
+                    operator_id,
+                    self.alias(operator_id) or "",
+                    messages,
+                    note,
+                    to_visitor,
+                    self._appointment_for(live.pinned, operator_id),
+                )
             )
-        )
 
     @staticmethod
     def _appointment_for(pinned: Pinned | None, operator_id: str) -> Pinned | None:

@@ -155,7 +155,9 @@ class MessagePath(HubState):
                 item = await feed.next()
                 if isinstance(item, Notice):
                     await self.bus.publish(noticed(item))
-                else:
+                    continue
+                # not while this node tells a volunteer the chat is theirs: after it
+                async with self._announcing[item.message.conversation_id]:
                     await self.bus.publish(
                         MessagePosted(item.message, item.to_visitor, item.operators, True)
                     )

@@ -69,6 +69,9 @@ class HubState:
         self.sanitize: Callable[[str], str] = to_html
         self._lock = asyncio.Lock()  # one floor-changing action at a time from this node
         self._conversation_locks = KeyedLocks()  # "store, then tell" in order, on this node
+        # a chat being announced to its new volunteer here (transcript, then `assigned`): the
+        # relay holds back the chat's next messages until the volunteer knows the chat
+        self._announcing = KeyedLocks()
         self._typing = TypingGate()  # who types, told on change and a few times a second
         self._durations: dict[str, deque[float]] = {
             line.id: deque(maxlen=settings.routing.estimate_window) for line in settings.lines
