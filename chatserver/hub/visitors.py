@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import secrets
 import unicodedata
+from dataclasses import replace
 
 from chatserver.backends.base import StatsDelta
 from chatserver.errors import (
@@ -329,6 +330,9 @@ class VisitorActions(HubCore):
             left = await self.floor.leave(live.id, now, gone_before, forgotten)
         except FloorRefused:
             return False
+        # who held it when the visitor left, as the floor says: ``live`` may be older than a
+        # handover or takeover on another node, whose volunteer must hear the visitor left
+        live = replace(live, operator_id=left.operator_id)
         conversation = live.record()
         if left.was is ConversationState.WAITING:
             conversation.state = ConversationState.ENDED
