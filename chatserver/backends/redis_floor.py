@@ -450,6 +450,7 @@ class RedisFloor:
             client_id or "",
             "1" if draft.to_visitor else "0",
             codec.AUDIENCE_NOW if draft.operators is None else codec.SEP.join(draft.operators),
+            draft.holder or "",
         )
         status, seq, record = reply[0], reply[1], reply[2]
         if status == "dup" and not record:  # the first copy was erased meanwhile

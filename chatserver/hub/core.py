@@ -17,11 +17,13 @@ between the switch and the transcript the new volunteer receives.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import replace
 
 from chatserver.backends.base import AuditEntry, StatsDelta
+from chatserver.errors import Forbidden
 from chatserver.hub.events import (
     Assigned,
     BackupRequested,
@@ -115,7 +117,10 @@ class HubCore(MessagePath):
             await self._record(StatsDelta(live.line, now, answered=1, wait=now - live.created_at))
         await self._tell_watchers(live.id, operator_id)
         await self._publish_status_of(operator_id)
-        await self._say(live, "assigned", alias=self.alias(operator_id) or "")
+        # not after a takeover or hand-back made meanwhile (on another node)
+        with contextlib.suppress(Forbidden):
+            alias = self.alias(operator_id) or ""
+            await self._say(live, "assigned", holder=operator_id, alias=alias)
 
     async def _announce_assignment(
         self,
@@ -353,7 +358,10 @@ class HubCore(MessagePath):
             await self.bus.publish(Released(live.id, transfer.previous, reason))
             await self._publish_status_of(transfer.previous)
         await self._publish_status_of(transfer.to)
-        await self._say(live, "colleague_takes_over", alias=self.alias(transfer.to) or "")
+        # not after a later takeover (another node's), which tells the visitor itself
+        with contextlib.suppress(Forbidden):
+            alias = self.alias(transfer.to) or ""
+            await self._say(live, "colleague_takes_over", holder=transfer.to, alias=alias)
         return transfer
 
     async def _stopped_watching(

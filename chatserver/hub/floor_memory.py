@@ -247,6 +247,8 @@ class MemoryFloor(MemoryArrivals):
         role, author, state = draft.role, draft.author, found.state
         if found.forgotten:
             raise FloorRefused(Refusal.FORGOTTEN)
+        if draft.holder is not None and found.operator_id != draft.holder:
+            raise FloorRefused(Refusal.NOT_HOLDER)
         if role is Role.VISITOR and state not in OPEN_STATES:
             raise FloorRefused(Refusal.NOT_ACTIVE)
         if role in (Role.OPERATOR, Role.NOTE) and found.operator_id != author:

@@ -289,6 +289,9 @@ class Draft:
     params: dict[str, str] = field(default_factory=dict)
     to_visitor: bool = True
     operators: tuple[str, ...] | None = None
+    # only while this volunteer holds the chat (``not_holder`` otherwise): a line about a
+    # handover or takeover must not come after a later one made on another node
+    holder: str | None = None
 
 
 @dataclass(frozen=True)

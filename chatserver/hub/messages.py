@@ -66,6 +66,7 @@ class MessagePath(HubState):
         code: str | None = None,
         params: dict[str, str] | None = None,
         client_id: str | None = None,
+        holder: str | None = None,
     ) -> Message:
         """Store, then tell: a message is durable before anyone, sender included, hears of it.
 
@@ -84,13 +85,13 @@ class MessagePath(HubState):
 
         ``client_id``: the sender's own id for the message. Sent again after a lost
         acknowledgement, the floor recognises it and the first copy is answered: stored and
-        told once.
+        told once. ``holder``: only while that volunteer holds the chat (``Draft.holder``).
         """
         async with self._conversation_locks[conversation.id]:
             alias = self.alias(author) if author else None
             draft = Draft(
                 role, text, self.clock.now(), author, alias, self.sanitize(text), code,
-                dict(params or {}), to_visitor, operators,
+                dict(params or {}), to_visitor, operators, holder,
             )  # fmt: skip
             try:
                 posted = await self.floor.post(conversation.id, draft, client_id)
@@ -195,6 +196,7 @@ class MessagePath(HubState):
         *,
         to_visitor: bool = True,
         operators: tuple[str, ...] | None = None,
+        holder: str | None = None,
         **params: str,
     ) -> Message:
         """A system line (``system.<code>``): its text in the visitor's language, as the
@@ -203,7 +205,7 @@ class MessagePath(HubState):
         text = i18n.t(conversation.lang, f"system.{code}", **params)
         return await self._post(
             conversation, Role.SYSTEM, text, to_visitor=to_visitor, operators=operators,
-            code=code, params=params,
+            code=code, params=params, holder=holder,
         )  # fmt: skip
 
     def _as_stored(self, line_id: str, message: Message) -> Message:

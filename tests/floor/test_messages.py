@@ -89,6 +89,24 @@ async def test_who_may_post_what(floor: FloorState) -> None:
     ]
 
 
+async def test_a_line_about_a_holder_is_posted_only_while_they_hold_the_chat(
+    floor: FloorState,
+) -> None:
+    """A line like "A colleague, Sue, takes over" must not come after a later takeover made
+    on another node: a system line may name the holder it is about, and is refused once that
+    volunteer no longer holds the chat."""
+    await on_duty(floor, volunteer("ann"))
+    await floor.connect(supervisor("sue"), "n1", NOW)
+    await arrive(floor, visitor("c1"))
+    await floor.claim("c1", "ann", NOW)
+    about_ann = replace(said("Ann is er.", Role.SYSTEM), holder="ann")
+    await floor.post("c1", about_ann)
+    await floor.take_over("c1", "sue", NOW)
+    assert await refusal(floor.post("c1", about_ann)) is Refusal.NOT_HOLDER
+    await floor.post("c1", replace(said("Sue neemt het over.", Role.SYSTEM), holder="sue"))
+    assert [m.text for m in await floor.messages("c1")] == ["Ann is er.", "Sue neemt het over."]
+
+
 async def test_a_message_sent_again_is_kept_once(floor: FloorState) -> None:
     """A message sent again after a lost acknowledgement (same client id) is stored and
     published once; the sender gets the first copy back, also after the chat moved on."""

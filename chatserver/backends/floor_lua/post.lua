@@ -1,5 +1,6 @@
 -- ARGV: prefix, conversation id, role, author, record (JSON without its opening brace), client id,
--- to visitor ('1' or '0'), operators (joined by SEP; '\30' alone: everyone on the operator side now)
+-- to visitor ('1' or '0'), operators (joined by SEP; '\30' alone: everyone on the operator side now),
+-- holder ('' or the operator id that must hold the chat at this step)
 -- Sequence, keep and publish in one step: seqs are unique and increasing, and every node's
 -- subscribers receive a conversation's messages in seq order (distributed-notes.md), each with
 -- its audience decided in this same step.
@@ -15,6 +16,7 @@ if client_id ~= '' then
   end
 end
 if c.forgotten == '1' then return refuse('forgotten') end
+if ARGV[9] ~= '' and c.op ~= ARGV[9] then return refuse('not_holder') end
 local open = c.state == 'waiting' or c.state == 'active'
 if role == 'visitor' and not open then return refuse('not_active') end
 if (role == 'operator' or role == 'note') and c.op ~= author then return refuse('not_holder') end
