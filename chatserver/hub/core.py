@@ -105,6 +105,7 @@ class HubCore(MessagePath):
                 return True
             self._dirty.add(entry.line)
             self._mark_taken(live.id)
+            self._told.pop(live.id, None)  # back in the queue later, it hears its place anew
             self._typing.forget(live.id)
             await self._announce_assignment(live, presence.id, True, claimed.note, switch=True)
         await self._assigned(live, presence.id, claimed)
@@ -215,6 +216,12 @@ class HubCore(MessagePath):
                 staffed[line, lang] = staffing(presences, line, lang)
             return staffed[line, lang]
 
+        if dirty >= {line.id for line in self.settings.lines}:
+            # the whole queue was read: whoever no longer waits (taken by another node's
+            # routing, say) must hear their place anew if they come back to the queue
+            still = {entry.conversation_id for entry in waiting}
+            for gone in [c for c in self._told if c not in still]:
+                del self._told[gone]
         positions: dict[str, int] = {}
         for entry in waiting:
             position = positions[entry.line] = positions.get(entry.line, 0) + 1

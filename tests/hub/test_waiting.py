@@ -172,3 +172,21 @@ async def test_a_paused_volunteers_free_slot_costs_no_read_of_the_whole_queue(
     await floor.arrive("late")
     assert None not in reads
     assert not floor.assigned
+
+
+async def test_a_visitor_handed_back_hears_their_place_even_the_same_as_before(
+    floor: Floor,
+) -> None:
+    """The widget shows the queue again on a `queue` event: a visitor handed back to the
+    front hears their place, also when it is the place and the estimate they heard before
+    the chat (first, help now), which the node remembered having told them."""
+    await floor.on_duty(volunteer("ann"))
+    await floor.on_duty(volunteer("bob"))
+    first = await floor.arrive("c1")
+    before = floor.told[first]
+    await floor.arrive("c2")
+    floor.told.clear()
+    await floor.hub.hand_over(floor.assigned[first], first, "queue", "")
+    assert (await floor.hub.position(first)) == 1
+    again = floor.told[first]
+    assert (again.position, again.estimated_wait_seconds) == (1, before.estimated_wait_seconds)
