@@ -154,6 +154,14 @@ class HubCore(MessagePath):
                     self._appointment_for(live.pinned, operator_id),
                 )
             )
+        if switch:
+            # a takeover on another node right after this switch sends its `released` from
+            # there, and it may reach the volunteer before this `assigned` did (the console
+            # would then show a chat that is no longer theirs): if so, say it again, after
+            current = await self.floor.conversation(live.id)
+            if current is None or current.operator_id != operator_id:
+                reason = "ended" if current is None else "taken_over"
+                await self.bus.publish(Released(live.id, operator_id, reason))
 
     @staticmethod
     def _appointment_for(pinned: Pinned | None, operator_id: str) -> Pinned | None:
