@@ -37,10 +37,23 @@ function markAlerted(id) {
   } catch (e) { /* private mode: alerts may repeat after a reload, nothing worse */ }
 }
 
+// A chat's first live messages can overtake the event that brings the chat: with several
+// server nodes, `assigned` and messages travel different ways. Kept here (a few, briefly)
+// and shown when the chat arrives; one shown already is skipped by its id.
+const early = new Map(); // conversation id -> messages
+function keepEarly(message) {
+  const kept = early.get(message.conversation_id) || [];
+  early.delete(message.conversation_id);
+  early.set(message.conversation_id, kept.concat(message).slice(-100));
+  if (early.size > 20) early.delete(early.keys().next().value);
+}
+
 /** A conversation from the server, on the page and wired up; see ensureConversation. */
 function open(data, mode) {
   const made = ensureConversation(data, mode);
   if (made.isNew) wirePanel(made.conv);
+  (early.get(made.conv.id) || []).forEach((message) => addMessage(made.conv, message, true));
+  early.delete(made.conv.id);
   return made;
 }
 
@@ -139,6 +152,7 @@ socket.on("assigned", (data) => {
 socket.on("message", (message) => {
   const conv = convFor(message);
   if (conv) addMessage(conv, message, true);
+  else if (message && typeof message.conversation_id === "string") keepEarly(message);
 });
 
 socket.on("typing", (data) => {
