@@ -33,8 +33,8 @@ LIFTED_LIMITS = """
 [abuse]
 messages_per_minute = 6000
 burst = 100
-conversations_per_source = 1000
-conversations_ceiling = 1000
+conversations_per_source = 10000
+conversations_ceiling = 10000
 trusted_proxies = ["127.0.0.1"]
 """
 
