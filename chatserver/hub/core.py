@@ -107,7 +107,9 @@ class HubCore(MessagePath):
             self._mark_taken(live.id)
             self._told.pop(live.id, None)  # back in the queue later, it hears its place anew
             self._typing.forget(live.id)
-            await self._announce_assignment(live, presence.id, True, claimed.note, switch=True)
+            await self._announce_assignment(
+                live, presence.id, True, claimed.note, switch=True, entered=entry.since
+            )
         await self._assigned(live, presence.id, claimed)
         return True
 
@@ -130,6 +132,7 @@ class HubCore(MessagePath):
         to_visitor: bool,
         note: str | None = None,
         switch: bool = False,
+        entered: float | None = None,
     ) -> None:
         """Send the volunteer the conversation with its transcript (``switch``: it just
         became theirs, so the record is saved with its new holder first). The caller holds
@@ -152,6 +155,7 @@ class HubCore(MessagePath):
                     note,
                     to_visitor,
                     self._appointment_for(live.pinned, operator_id),
+                    entered,
                 )
             )
         if switch:
@@ -282,6 +286,7 @@ class HubCore(MessagePath):
                 estimate,
                 line.alternatives if show_alternatives else (),
                 nobody_on_duty=on_duty.nobody_on_duty,
+                entered=entry.since,
             )
         )
 

@@ -31,6 +31,9 @@ class QueueUpdate:
     estimated_wait_seconds: int | None  # 0: now (a slot is free); None: nobody on duty
     alternatives: tuple[Contact, ...] = ()
     nobody_on_duty: bool = False  # an open line with no volunteer online for this visitor
+    # when this stay in the queue began: a place from a stay that ended in ``assigned`` is
+    # out of date, whichever node sent it (a hand-back starts a new stay, later)
+    entered: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -45,6 +48,8 @@ class Assigned:
     to_visitor: bool = True
     # an agreed chat (``pinned.py``): its time and note; ``earlier`` only for the agreed one
     appointment: Pinned | None = None
+    # the stay in the queue this assignment ended (``QueueUpdate.entered``), when it did
+    entered: float | None = None
 
 
 @dataclass(frozen=True)

@@ -102,6 +102,7 @@ class Bridge:
                     "position": event.position,
                     "estimated_wait_seconds": event.estimated_wait_seconds,
                     "nobody_on_duty": event.nobody_on_duty,
+                    "entered": event.entered,
                 }
                 if event.alternatives:
                     body["alternatives"] = [wire.contact(c, event.lang) for c in event.alternatives]
@@ -109,9 +110,10 @@ class Bridge:
                 await self.to_visitor(event.conversation_id, "queue", body, local=True)
             case ev.Assigned():
                 if event.to_visitor:
-                    await self.to_visitor(
-                        event.conversation.id, "assigned", {"operator": event.alias}
-                    )
+                    told: dict[str, Any] = {"operator": event.alias}
+                    if event.entered is not None:  # the stay in the queue that this ended
+                        told["entered"] = event.entered
+                    await self.to_visitor(event.conversation.id, "assigned", told)
                 messages = [wire.operator_message(m, self._author_alias(m)) for m in event.messages]
                 body = {
                     "conversation": wire.conversation(

@@ -58,7 +58,7 @@ async def test_a_visitor_on_one_node_and_a_volunteer_on_another_talk_in_order(
         try:
             started = await visitor.call("start", {"consent": True})
             assert started["ok"], started
-            assert await visitor.until("assigned", lambda _: True) == {"operator": "Anna"}
+            assert (await visitor.until("assigned", lambda _: True))["operator"] == "Anna"
             offered = (await volunteer.next("assigned"))["conversation"]
             assert offered["id"] == started["conversation_id"]
             chat = offered["id"]

@@ -103,7 +103,7 @@ async def test_a_message_missed_while_the_feed_was_lost_reaches_the_visitor_on_r
         volunteer = await two.operator("anna", alias="Anna")
         visitor, ack = await one.start()
         conversation = (await volunteer.next("assigned"))["conversation"]["id"]
-        assert await visitor.until("assigned", lambda _: True) == {"operator": "Anna"}
+        assert (await visitor.until("assigned", lambda _: True))["operator"] == "Anna"
         said = await volunteer.call("message", {"conversation_id": conversation, "text": "eerst"})
         seen = await visitor.until("message", lambda m: m["text"] == "eerst")
         assert seen["seq"] == said["seq"]

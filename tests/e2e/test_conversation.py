@@ -16,7 +16,7 @@ async def test_full_conversation(env: Env) -> None:
     assert ack["conversation_id"] and ack["token"]
 
     assert (await visitor.next("queue"))["position"] == 1
-    assert await visitor.next("assigned") == {"operator": "Anna"}
+    assert (await visitor.next("assigned"))["operator"] == "Anna"
     offered = (await volunteer.next("assigned"))["conversation"]
     assert offered["id"] == ack["conversation_id"]
     assert offered["intake"] == {"topic": "loneliness"}

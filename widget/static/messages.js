@@ -14,6 +14,9 @@ const seen = new Set(); // message ids already shown: a replay or a resend adds 
 
 export function onAssigned(data) {
   session.alias = (data && data.operator) || null;
+  // the stay in the queue this ended, so a late place from it is not shown (queue.js)
+  if (data && typeof data.entered === "number") session.served = data.entered;
+  else if (session.entered !== undefined) session.served = session.entered;
   show("chat");
 }
 
@@ -90,6 +93,7 @@ export function onEnded(data) {
 export function clearConversation() {
   dropSaved();
   session.token = session.conversationId = session.alias = null;
+  session.entered = session.served = undefined;
   session.maxSeq = 0;
   session.unread = 0;
   forgetPosition();

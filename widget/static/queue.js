@@ -44,6 +44,10 @@ function withEmergency(items) {
 
 export function onQueue(queue) {
   if (!queue || session.state === "ended") return;
+  // a place from the stay in the queue that "assigned" ended is out of date (another server
+  // may have sent it a moment late); a hand-back to the queue starts a later stay
+  if (session.state === "chat" && session.served !== undefined && queue.entered <= session.served) return;
+  session.entered = queue.entered;
   session.nobodyOnDuty = Boolean(queue.nobody_on_duty) || queue.estimated_wait_seconds === null;
   if (session.state === "letter" || session.state === "letter-sent") return; // writing instead
   if (session.state !== "waiting") {

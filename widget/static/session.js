@@ -16,6 +16,8 @@ export const session = {
   conversationId: null,
   maxSeq: 0, // the newest message seen: a reconnect asks for what came after it
   alias: null, // the volunteer's name, once one answers
+  entered: undefined, // when the visitor's current stay in the queue began (server time)
+  served: undefined, // the stay in the queue that the last "assigned" ended
   exiting: false, // the quick exit has begun: nothing may draw or send any more
   starting: false, // a start is on its way to the server
   leaving: false, // "yes, end" is on its way to the server
