@@ -17,6 +17,7 @@ between the switch and the transcript the new volunteer receives.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
@@ -55,6 +56,13 @@ REPLANS = 5
 # routing first plans over this many waiting visitors (plus one per free slot): with thousands
 # waiting, a free slot does not cost a read of the whole queue
 ROUTE_WINDOW = 200
+# the first this many in a line hear every move at once; those behind them hear a move of
+# their place alone (the estimate unchanged) at most every FAR_BACK_SECONDS
+TOLD_AT_ONCE = 20
+FAR_BACK_SECONDS = 5.0
+# a flush of places lets other work run after this many visitors (an emit that fits in the
+# socket's buffer does not give the loop away by itself)
+YIELD_EVERY = 100
 
 
 class HubCore(MessagePath):
@@ -235,7 +243,9 @@ class HubCore(MessagePath):
             for gone in [c for c in self._told if c not in still]:
                 del self._told[gone]
         positions: dict[str, int] = {}
-        for entry in waiting:
+        for count, entry in enumerate(waiting, start=1):
+            if count % YIELD_EVERY == 0:  # let an assignment in between thousands of places
+                await asyncio.sleep(0)
             position = positions[entry.line] = positions.get(entry.line, 0) + 1
             if self._tellable(entry.conversation_id, read_at):
                 await self._tell_place(entry, position, on_duty(entry.line, entry.lang), now)
@@ -275,9 +285,22 @@ class HubCore(MessagePath):
             on_duty.nobody_on_duty or now - entry.since >= line.alternatives_after_seconds
         )
         told = (position, estimate, show_alternatives)
-        if self._told.get(entry.conversation_id) == told:
+        before = self._told.get(entry.conversation_id)
+        if before == told:
+            return
+        if (
+            before is not None
+            and position > TOLD_AT_ONCE
+            and before[1:] == told[1:]
+            and now - self._told_at.get(entry.conversation_id, now) < FAR_BACK_SECONDS
+        ):
+            # far back in a long queue only the place moved (the estimate, in whole minutes,
+            # did not): told with the next sweep after a few seconds, not with every chat
+            # that ends, so an assignment costs thousands of emits at most every few seconds
+            self._owed.add(entry.line)
             return
         self._told[entry.conversation_id] = told
+        self._told_at[entry.conversation_id] = now
         await self.bus.publish(
             QueueUpdate(
                 entry.conversation_id,

@@ -132,6 +132,8 @@ class Hub(
             if leading:
                 await self._sweep_floor(now)
             await self._alternatives_due(now)
+            self._dirty |= self._owed  # far-back places held back by the last flushes
+            self._owed = set()
             if self.floor_shared:  # other nodes move the queue: look again every sweep
                 self._mark_all_dirty()
                 if now - self._durations_read_at >= DURATIONS_EVERY_SECONDS:

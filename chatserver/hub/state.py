@@ -84,6 +84,8 @@ class HubState:
         self._generation = 0  # counts assignments here, so a flush knows what it read before
         self._taken: dict[str, int] = {}  # conversation id -> the assignment's generation
         self._told: dict[str, Told] = {}  # conversation id -> what its visitor last heard here
+        self._told_at: dict[str, float] = {}  # ... and when
+        self._owed: set[str] = set()  # lines with a far-back place not told yet (the sweep's)
         self._here: dict[str, int] = {}  # conversation id -> its visitor's sockets on this node
         self._aliases: dict[str, str] = {}  # operator id -> alias, as last seen on the floor
         # the follow-up's part of the retention purge (spaces behind links), set by app.py
@@ -187,6 +189,7 @@ class HubState:
         """The conversation left the floor: this node forgets what it kept about it."""
         self._typing.forget(conversation_id)
         self._told.pop(conversation_id, None)
+        self._told_at.pop(conversation_id, None)
         self._here.pop(conversation_id, None)
 
     @property
