@@ -15,7 +15,10 @@ B's store never finishes its write (the process died there).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from pathlib import Path
 
 from chatserver.backends.redis_floor import RedisFloor
@@ -42,7 +45,18 @@ class DyingStore(RedisStore):
         await asyncio.Event().wait()  # never: cancelled with the rest of the node
 
 
-async def test_a_message_numbered_by_a_node_that_died_is_kept_when_sent_again() -> None:
+@dataclass
+class Nodes:
+    a: Hub  # alive
+    b: Hub  # dies in its first message's store write
+    store_a: RedisStore
+    dying: DyingStore
+    floor_a: RedisFloor
+
+
+@contextlib.asynccontextmanager
+async def two_nodes() -> AsyncIterator[Nodes]:
+    """Nodes "a" and "b" on one Redis floor and one Redis store, as two processes would be."""
     url, prefix = records_url(), f"f{uuid.uuid4().hex[:10]}:"
     clock = ManualClock(START)
     store_a, dying = RedisStore(url, prefix, scrub_delay=None), DyingStore(url, prefix)
@@ -52,70 +66,53 @@ async def test_a_message_numbered_by_a_node_that_died_is_kept_when_sent_again() 
     try:
         a = Hub(SETTINGS, store_a, clock, floor=floor_a, node="a")
         b = Hub(SETTINGS, dying, clock, floor=floor_b, node="b")
-        conversation, _ = await a.start_conversation("c1", "chat", "nl", True)
-
-        first = asyncio.create_task(b.visitor_message(conversation.id, "hallo?", "k1"))
-        await asyncio.wait_for(dying.numbered.wait(), timeout=10)
-        first.cancel()  # node B is gone; the widget had no answer
-        again = await a.visitor_message(conversation.id, "hallo?", "k1")
-
-        kept = await store_a.messages(conversation.id)
-        assert [(m.id, m.seq, m.text) for m in kept] == [(again.id, again.seq, "hallo?")]
-        twice = await a.visitor_message(conversation.id, "hallo?", "k1")  # and once more
-        assert twice.id == again.id
-        assert len(await store_a.messages(conversation.id)) == 1
+        yield Nodes(a, b, store_a, dying, floor_a)
     finally:
         for closing in (store_a.close(), dying.close(), floor_a.close(), floor_b.close()):
             await closing
+
+
+async def numbered_by_b(nodes: Nodes, conversation_id: str, text: str, key: str | None) -> None:
+    """Node B numbers the visitor's message on the floor and dies before storing it."""
+    first = asyncio.create_task(nodes.b.visitor_message(conversation_id, text, key))
+    await asyncio.wait_for(nodes.dying.numbered.wait(), timeout=10)
+    first.cancel()
+
+
+async def test_a_message_numbered_by_a_node_that_died_is_kept_when_sent_again() -> None:
+    async with two_nodes() as nodes:
+        conversation, _ = await nodes.a.start_conversation("c1", "chat", "nl", True)
+        await numbered_by_b(nodes, conversation.id, "hallo?", "k1")  # the widget had no answer
+        again = await nodes.a.visitor_message(conversation.id, "hallo?", "k1")
+
+        kept = await nodes.store_a.messages(conversation.id)
+        assert [(m.id, m.seq, m.text) for m in kept] == [(again.id, again.seq, "hallo?")]
+        twice = await nodes.a.visitor_message(conversation.id, "hallo?", "k1")  # and once more
+        assert twice.id == again.id
+        assert len(await nodes.store_a.messages(conversation.id)) == 1
 
 
 async def test_a_message_numbered_by_a_node_that_died_is_in_the_transcript_meanwhile() -> None:
     """Before the sender's retry stores it, the message is on the floor only, and newer
     messages are stored already: whoever joins or resumes now still gets it, in its place."""
-    url, prefix = records_url(), f"f{uuid.uuid4().hex[:10]}:"
-    clock = ManualClock(START)
-    store_a, dying = RedisStore(url, prefix, scrub_delay=None), DyingStore(url, prefix)
-    floor_a, floor_b = RedisFloor(url, prefix), RedisFloor(url, prefix)
-    await store_a.open()
-    await dying.open()
-    try:
-        a = Hub(SETTINGS, store_a, clock, floor=floor_a, node="a")
-        b = Hub(SETTINGS, dying, clock, floor=floor_b, node="b")
-        conversation, _ = await a.start_conversation("c1", "chat", "nl", True)
-        first = asyncio.create_task(b.visitor_message(conversation.id, "eerst", "k1"))
-        await asyncio.wait_for(dying.numbered.wait(), timeout=10)
-        first.cancel()  # node B is gone before it stored "eerst"
-        await a.visitor_message(conversation.id, "daarna", "k2")
+    async with two_nodes() as nodes:
+        conversation, _ = await nodes.a.start_conversation("c1", "chat", "nl", True)
+        await numbered_by_b(nodes, conversation.id, "eerst", "k1")  # gone before storing it
+        await nodes.a.visitor_message(conversation.id, "daarna", "k2")
 
-        replay = await a.visitor_transcript(conversation.id)
+        replay = await nodes.a.visitor_transcript(conversation.id)
         assert [(m.seq, m.text) for m in replay] == [(1, "eerst"), (2, "daarna")]
-    finally:
-        for closing in (store_a.close(), dying.close(), floor_a.close(), floor_b.close()):
-            await closing
 
 
 async def test_a_message_nobody_sent_again_is_kept_when_the_chat_leaves_the_floor() -> None:
     """The sender never tries again (the tab was closed): the message was numbered and seen,
     and only the floor has it. When the chat leaves the floor (here: the visitor gives up
     waiting), it goes into the transcript rather than away with the floor's copy."""
-    url, prefix = records_url(), f"f{uuid.uuid4().hex[:10]}:"
-    clock = ManualClock(START)
-    store_a, dying = RedisStore(url, prefix, scrub_delay=None), DyingStore(url, prefix)
-    floor_a, floor_b = RedisFloor(url, prefix), RedisFloor(url, prefix)
-    await store_a.open()
-    await dying.open()
-    try:
-        a = Hub(SETTINGS, store_a, clock, floor=floor_a, node="a")
-        b = Hub(SETTINGS, dying, clock, floor=floor_b, node="b")
-        conversation, _ = await a.start_conversation("c1", "chat", "nl", True)
-        first = asyncio.create_task(b.visitor_message(conversation.id, "is daar iemand?"))
-        await asyncio.wait_for(dying.numbered.wait(), timeout=10)
-        first.cancel()  # node B is gone before it stored the message
-        await a.visitor_leaves(conversation.id)
+    async with two_nodes() as nodes:
+        conversation, _ = await nodes.a.start_conversation("c1", "chat", "nl", True)
+        await numbered_by_b(nodes, conversation.id, "is daar iemand?", None)
+        await nodes.a.visitor_leaves(conversation.id)
 
-        kept = await store_a.messages(conversation.id)
+        kept = await nodes.store_a.messages(conversation.id)
         assert [(m.seq, m.text) for m in kept] == [(1, "is daar iemand?")]
-        assert await floor_a.conversation(conversation.id) is None
-    finally:
-        for closing in (store_a.close(), dying.close(), floor_a.close(), floor_b.close()):
-            await closing
+        assert await nodes.floor_a.conversation(conversation.id) is None
