@@ -1,8 +1,7 @@
-"""Who is on the floor right now: volunteers' presence and load, visitors' connections.
+"""A volunteer's presence on the floor, and who is on duty for a line.
 
-This is live state, not records: it can be rebuilt from the store after a restart (open
-conversations carry their volunteer) and, in the distributed mode, lives in Redis instead of
-this process. The hub is the only writer.
+Live state, not records: the floor (``floor_state.py``, in memory or in Redis) keeps it and
+hands out copies of it; routing and the wait estimate read those copies.
 """
 
 from __future__ import annotations
@@ -89,11 +88,3 @@ def staffing(presences: Iterable[Presence], line: str, lang: str | None = None) 
         slots=sum(p.account.capacity for p in on_duty),
         free=sum(p.free_slots for p in on_duty),
     )
-
-
-@dataclass
-class VisitorLink:
-    """How many connections a conversation's visitor has, and since when it has none."""
-
-    connections: int = 0
-    gone_since: float | None = None

@@ -125,9 +125,6 @@ class HubState:
         for presence in presences:
             self._aliases[presence.id] = presence.account.alias
 
-    async def _live(self, conversation_id: str) -> LiveConversation | None:
-        return await self.floor.conversation(conversation_id)
-
     def _line(self, line_id: str) -> LineSettings:
         line = self.settings.line(line_id)
         if line is None:
