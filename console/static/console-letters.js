@@ -70,6 +70,10 @@ function describe(thread) {
 }
 
 function renderList(list, empty, threads) {
+  // a list asked for again must not take the keyboard away from the row the volunteer is on
+  const focused = list.contains(document.activeElement)
+    ? document.activeElement.closest(".letter-item")?.dataset.thread
+    : null;
   list.textContent = "";
   empty.hidden = threads.length > 0;
   for (const thread of threads) {
@@ -84,6 +88,7 @@ function renderList(list, empty, threads) {
     open.addEventListener("click", () => openThread(thread.id));
     item.appendChild(open);
     list.appendChild(item);
+    if (String(thread.id) === focused) open.focus();
   }
 }
 

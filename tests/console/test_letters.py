@@ -120,7 +120,14 @@ async def test_the_letters_pane_works_by_keyboard_alone(letters_console: Console
     await expect(page.get_by_role("button", name="Brieven sluiten")).to_be_focused()
     await expect(page.locator("#letters-queue .letter-open")).to_be_visible()  # list fetched
     await page.keyboard.press("Tab")
-    await expect(page.locator("#letters-queue .letter-open")).to_be_focused()
+    first = page.locator("#letters-queue .letter-open").first
+    await expect(first).to_be_focused()
+    # another letter arrives while the volunteer is on this row: the list is drawn again,
+    # and the keyboard stays where it was
+    console.env.clock.advance(60)
+    await console.env.server.followup.letters.write_first("chat", "en", "Hello", True)
+    await expect(page.locator("#letters-queue .letter-open")).to_have_count(2)
+    await expect(first).to_be_focused()
     await page.keyboard.press("Enter")
     await expect(page.locator("#letter-title")).to_be_focused()
     await expect(page.locator("#letter-log")).to_contain_text("Hallo daar")
