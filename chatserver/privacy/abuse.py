@@ -73,6 +73,9 @@ class AbuseGuard:
     _blocked: set[str] = field(default_factory=set)
     _blocked_epoch: int = -1
     _source_of: dict[str, str] = field(default_factory=dict)  # conversation -> pseudonym
+    # conversation -> the pseudonym it is counted under in ``_conversations``: kept across a
+    # new key period (unlike ``_source_of``), so finishing finds its count in one step
+    _counted_under: dict[str, str] = field(default_factory=dict)
 
     async def check_message(self, conversation_id: str, source: str) -> None:
         """Raise ``RateLimited`` when a conversation, or all conversations from one source
@@ -121,12 +124,15 @@ class AbuseGuard:
         self._expire_blocks()
         self._conversations.setdefault(source, set()).add(conversation_id)
         self._source_of[conversation_id] = source
+        self._counted_under[conversation_id] = source
 
     async def finished(self, conversation_id: str) -> None:
         """It is over for the visitor: no longer counted, and it sends no more messages (its
         source's bucket stays, so starting over does not refill it)."""
         self._buckets.pop(conversation_id, None)
-        for source, conversations in list(self._conversations.items()):
+        source = self._counted_under.pop(conversation_id, None)
+        conversations = self._conversations.get(source or "")
+        if source is not None and conversations is not None:
             conversations.discard(conversation_id)
             if not conversations:
                 del self._conversations[source]
