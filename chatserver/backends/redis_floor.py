@@ -146,9 +146,16 @@ class RedisFloor:
         return [c for c in map(codec.conversation, rows) if c is not None]
 
     async def waiting(self, limit: int | None = None) -> list[Waiting]:
-        rows = (await self._run("read_waiting", -1 if limit is None else limit - 1))[1]
-        entries = sorted(map(codec.waiting, rows), key=lambda e: e.key)
+        entries = await self._heads(-1 if limit is None else limit - 1)
         return entries if limit is None else entries[:limit]
+
+    async def line_heads(self, count: int) -> list[Waiting]:
+        return await self._heads(count - 1) if count > 0 else []
+
+    async def _heads(self, last: int) -> list[Waiting]:
+        """Every line's entries up to index ``last`` (-1: all), merged in helping order."""
+        rows = (await self._run("read_waiting", last))[1]
+        return sorted(map(codec.waiting, rows), key=lambda e: e.key)
 
     async def queue_length(self, line: str) -> int:
         length: int = await self._redis.zcard(self._key("q", line))

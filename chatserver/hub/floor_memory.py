@@ -107,9 +107,9 @@ class MemoryFloor(MemoryArrivals):
         if found is None or queue is None or entry is None:
             raise FloorRefused(Refusal.NOT_WAITING)
         found.priority += boost
-        entry.priority = found.priority
+        entry = replace(entry, priority=found.priority)
         queue.add(entry)
-        return replace(entry, told=None)
+        return entry
 
     async def visitor_connected(self, conversation_id: str, node: str) -> int:
         found = self._conversation(conversation_id)

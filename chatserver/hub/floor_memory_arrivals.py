@@ -7,8 +7,6 @@ the same rule holds here: check and commit without awaiting in between.
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 from chatserver.hub.floor import Presence
 from chatserver.hub.floor_memory_parts import OpenConversation
 from chatserver.hub.floor_memory_teamwork import MemoryTeamwork
@@ -66,7 +64,7 @@ class MemoryArrivals(MemoryTeamwork):
             avoid=avoid, avoid_until=avoid_until,
         )  # fmt: skip
         self._queues[found.line].add(entry)
-        return replace(entry)
+        return entry
 
     @staticmethod
     def _hold(found: OpenConversation, presence: Presence, now: float, beyond: bool) -> None:

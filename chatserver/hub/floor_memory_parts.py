@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import heapq
+import itertools
 from collections import defaultdict
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -221,12 +222,11 @@ class MemoryFloorData(MemoryLeases):
 
     async def waiting(self, limit: int | None = None) -> list[Waiting]:
         merged = heapq.merge(*self._queues.values(), key=lambda e: e.key)
-        entries: list[Waiting] = []
-        for entry in merged:
-            if limit is not None and len(entries) >= limit:
-                break
-            entries.append(replace(entry, told=None))
-        return entries
+        return list(merged if limit is None else itertools.islice(merged, limit))
+
+    async def line_heads(self, count: int) -> list[Waiting]:
+        heads = (itertools.islice(queue, count) for queue in self._queues.values())
+        return list(heapq.merge(*heads, key=lambda e: e.key))
 
     async def queue_length(self, line: str) -> int:
         return len(self._queues[line])

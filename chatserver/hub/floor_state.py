@@ -71,8 +71,12 @@ class FloorState(Protocol):
 
     async def waiting(self, limit: int | None = None) -> list[Waiting]:
         """Everyone waiting, every line, in the order they are to be helped (the first
-        ``limit``): what routing plans over. ``told`` is always ``None``: what a node told its
-        own sockets is that node's business."""
+        ``limit``): what routing plans over."""
+        ...
+
+    async def line_heads(self, count: int) -> list[Waiting]:
+        """The first ``count`` of every line, in the order they are to be helped: the places
+        told at once after each move, without a read of the whole queue."""
         ...
 
     async def queue_length(self, line: str) -> int: ...

@@ -31,6 +31,9 @@ async def test_waiting_order_is_priority_then_arrival_across_lines(floor: FloorS
     order = [w.conversation_id for w in await floor.waiting()]
     assert order == ["c", "a", "b"]
     assert [w.conversation_id for w in await floor.waiting(limit=2)] == ["c", "a"]
+    await arrive(floor, visitor("d", line="jongeren"))
+    heads = [w.conversation_id for w in await floor.line_heads(1)]
+    assert heads == ["c", "b"]  # the first of each line, still in the order of helping
     assert await floor.position("c") == 1
     assert await floor.position("a") == 2
     assert await floor.position("b") == 1
