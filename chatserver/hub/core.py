@@ -18,6 +18,7 @@ between the switch and the transcript the new volunteer receives.
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
@@ -56,8 +57,9 @@ REPLANS = 5
 # routing first plans over this many waiting visitors (plus one per free slot): with thousands
 # waiting, a free slot does not cost a read of the whole queue
 ROUTE_WINDOW = 200
-# the first this many in a line hear every move at once; those behind them hear a move of
-# their place alone (the estimate unchanged) at most every FAR_BACK_SECONDS
+# the first this many in a line hear every move at once; those behind them hear what
+# changed at most every FAR_BACK_SECONDS (and at once when nobody, or somebody again, is on
+# duty): with thousands waiting, a chat that ends costs twenty places, not thousands
 TOLD_AT_ONCE = 20
 FAR_BACK_SECONDS = 5.0
 # a flush of places lets other work run after this many visitors (an emit that fits in the
@@ -218,16 +220,16 @@ class HubCore(MessagePath):
             self._taken = {c: g for c, g in self._taken.items() if g > started}
 
     async def _flush_once(self) -> None:
-        """A line marked dirty is looked at whole. A newcomer at the back of its line changes
-        nobody else's place or estimate, so only the newcomer is told: with thousands
-        waiting, an arrival costs one position, not a pass over the queue."""
+        """A line marked dirty is looked at: its first TOLD_AT_ONCE at once, the whole line
+        when it is due (``_look_whole``). A newcomer at the back of its line changes nobody
+        else's place or estimate, so only the newcomer is told: with thousands waiting, an
+        arrival costs one position, not a pass over the queue."""
         dirty, self._dirty = self._dirty, set()
         newcomers, self._newcomers = self._newcomers, {}
         if not dirty and not newcomers:
             return
         now = self.clock.now()
         read_at = self._generation  # taken after this: our snapshot of them is out of date
-        waiting = [e for e in await self.floor.waiting() if e.line in dirty] if dirty else []
         presences = await self.floor.presences()
         staffed: dict[tuple[str, str], Staffing] = {}
 
@@ -236,7 +238,15 @@ class HubCore(MessagePath):
                 staffed[line, lang] = staffing(presences, line, lang)
             return staffed[line, lang]
 
-        if dirty >= {line.id for line in self.settings.lines}:
+        whole = {line for line in dirty if self._look_whole(line, now, on_duty)}
+        waiting = [e for e in await self.floor.waiting() if e.line in whole] if whole else []
+        if front := dirty - whole:
+            heads = [e for e in await self.floor.line_heads(TOLD_AT_ONCE) if e.line in front]
+            waiting += heads
+            # more wait behind the first: they hear it with the sweep, when the line is due
+            counts = collections.Counter(entry.line for entry in heads)
+            self._owed |= {line for line, count in counts.items() if count >= TOLD_AT_ONCE}
+        if whole >= {line.id for line in self.settings.lines}:
             # the whole queue was read: whoever no longer waits (taken by another node's
             # routing, say) must hear their place anew if they come back to the queue
             still = {entry.conversation_id for entry in waiting}
@@ -249,12 +259,32 @@ class HubCore(MessagePath):
             position = positions[entry.line] = positions.get(entry.line, 0) + 1
             if self._tellable(entry.conversation_id, read_at):
                 await self._tell_place(entry, position, on_duty(entry.line, entry.lang), now)
+        looked_at = {entry.conversation_id for entry in waiting}
         for entry in newcomers.values():
-            if entry.line in dirty:
+            if entry.conversation_id in looked_at:
                 continue  # told above
             place = await self.floor.position(entry.conversation_id)
             if place is not None and self._tellable(entry.conversation_id, read_at):
                 await self._tell_place(entry, place, on_duty(entry.line, entry.lang), now)
+
+    def _look_whole(
+        self, line_id: str, now: float, on_duty: Callable[[str, str], Staffing]
+    ) -> bool:
+        """Whether a dirty line is looked at whole now, not only its first TOLD_AT_ONCE: when
+        FAR_BACK_SECONDS have passed since the last whole look, or when a language of the
+        line has somebody on duty where it had nobody (or the other way round), which
+        everyone waiting must hear at once (the widget then shows where else to turn)."""
+        line = self._line(line_id)
+        staffed = frozenset(
+            lang for lang in line.languages if not on_duty(line_id, lang).nobody_on_duty
+        )
+        due = now - self._whole_at.get(line_id, float("-inf")) >= FAR_BACK_SECONDS
+        if not due and self._on_duty_seen.get(line_id) == staffed:
+            return False
+        self._whole_at[line_id] = now
+        self._on_duty_seen[line_id] = staffed
+        self._owed.discard(line_id)
+        return True
 
     def _tellable(self, conversation_id: str, read_at: int) -> bool:
         """This node tells the visitor (it is connected here), and the visitor was not given
@@ -277,7 +307,7 @@ class HubCore(MessagePath):
         estimate = estimate_wait(
             position,
             on_duty,
-            list(self._durations[entry.line]),
+            self._durations[entry.line],
             self.settings.routing.assumed_chat_seconds,
         )
         # nobody on duty: say so and show where else to turn at once, not after a wait
@@ -285,22 +315,9 @@ class HubCore(MessagePath):
             on_duty.nobody_on_duty or now - entry.since >= line.alternatives_after_seconds
         )
         told = (position, estimate, show_alternatives)
-        before = self._told.get(entry.conversation_id)
-        if before == told:
-            return
-        if (
-            before is not None
-            and position > TOLD_AT_ONCE
-            and before[1:] == told[1:]
-            and now - self._told_at.get(entry.conversation_id, now) < FAR_BACK_SECONDS
-        ):
-            # far back in a long queue only the place moved (the estimate, in whole minutes,
-            # did not): told with the next sweep after a few seconds, not with every chat
-            # that ends, so an assignment costs thousands of emits at most every few seconds
-            self._owed.add(entry.line)
+        if self._told.get(entry.conversation_id) == told:
             return
         self._told[entry.conversation_id] = told
-        self._told_at[entry.conversation_id] = now
         await self.bus.publish(
             QueueUpdate(
                 entry.conversation_id,

@@ -132,8 +132,7 @@ class Hub(
             if leading:
                 await self._sweep_floor(now)
             await self._alternatives_due(now)
-            self._dirty |= self._owed  # far-back places held back by the last flushes
-            self._owed = set()
+            self._dirty |= self._owed  # far back in a line: told once the line is due
             if self.floor_shared:  # other nodes move the queue: look again every sweep
                 self._mark_all_dirty()
                 if now - self._durations_read_at >= DURATIONS_EVERY_SECONDS:

@@ -84,8 +84,12 @@ class HubState:
         self._generation = 0  # counts assignments here, so a flush knows what it read before
         self._taken: dict[str, int] = {}  # conversation id -> the assignment's generation
         self._told: dict[str, Told] = {}  # conversation id -> what its visitor last heard here
-        self._told_at: dict[str, float] = {}  # ... and when
-        self._owed: set[str] = set()  # lines with a far-back place not told yet (the sweep's)
+        # lines whose visitors behind the first TOLD_AT_ONCE were not looked at since a move
+        # (the sweep's); when each line's whole queue was last looked at; and which of its
+        # languages had someone on duty then (a change is told to everyone at once)
+        self._owed: set[str] = set()
+        self._whole_at: dict[str, float] = {}
+        self._on_duty_seen: dict[str, frozenset[str]] = {}
         self._here: dict[str, int] = {}  # conversation id -> its visitor's sockets on this node
         self._aliases: dict[str, str] = {}  # operator id -> alias, as last seen on the floor
         # the follow-up's part of the retention purge (spaces behind links), set by app.py
@@ -186,7 +190,6 @@ class HubState:
         """The conversation left the floor: this node forgets what it kept about it."""
         self._typing.forget(conversation_id)
         self._told.pop(conversation_id, None)
-        self._told_at.pop(conversation_id, None)
         self._here.pop(conversation_id, None)
 
     @property

@@ -10,7 +10,7 @@ says so and shows where else to turn at once.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import pytest
@@ -190,3 +190,39 @@ async def test_a_visitor_handed_back_hears_their_place_even_the_same_as_before(
     assert (await floor.hub.position(first)) == 1
     again = floor.told[first]
     assert (again.position, again.estimated_wait_seconds) == (1, before.estimated_wait_seconds)
+
+
+async def test_far_back_in_a_long_queue_a_move_is_told_with_the_sweep(floor: Floor) -> None:
+    """With thousands waiting, a chat that ends must not cost thousands of updates: the
+    first ``TOLD_AT_ONCE`` of a line hear their new place at once, those behind them with
+    the sweep within ``FAR_BACK_SECONDS``. That nobody is on duty any more everyone hears at
+    once: it changes what they should do (the widget shows where else to turn)."""
+    settings = floor.hub.settings
+    floor.hub.settings = replace(  # a line that takes a long queue
+        settings, lines=tuple(replace(line, queue_limit=100) for line in settings.lines)
+    )
+    ann = volunteer("ann")
+    await floor.on_duty(ann)
+    ids = [await floor.arrive(f"c{n}") for n in range(core.TOLD_AT_ONCE + 5)]
+    queued = ids[1:]  # the first went to Ann
+    assert {c: floor.told[c].position for c in queued} == {c: p for p, c in enumerate(queued, 1)}
+    floor.told.clear()
+
+    await floor.hub.end_conversation(ann.id, ids[0], ["other"], "none")
+    assert floor.assigned[queued[0]] == ann.id
+    queued = queued[1:]
+    front, behind = queued[: core.TOLD_AT_ONCE], queued[core.TOLD_AT_ONCE :]
+    assert {c: floor.told[c].position for c in front} == {c: p for p, c in enumerate(front, 1)}
+    assert not any(c in floor.told for c in behind)
+    floor.clock.advance(core.FAR_BACK_SECONDS - 1)
+    await floor.hub.sweep()
+    assert not any(c in floor.told for c in behind)  # not yet
+    floor.clock.advance(1)
+    await floor.hub.sweep()
+    assert [floor.told[c].position for c in behind] == [
+        p for p, _ in enumerate(behind, core.TOLD_AT_ONCE + 1)
+    ]
+
+    floor.told.clear()
+    await floor.hub.set_status(ann.id, OperatorState.PAUSED)
+    assert all(floor.told[c].nobody_on_duty for c in queued)
