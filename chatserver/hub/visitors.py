@@ -107,18 +107,18 @@ class VisitorActions(HubCore):
             intake=intake,
             shared_connection=shared_connection,
         )
+        if await self.floor.conversation(conversation_id) is not None:
+            raise InvalidPayload("Conversation id already in use.")
+        if pinned is None and await self.floor.queue_length(line.id) >= line.queue_limit:
+            raise QueueFull()
+        # stored before it is on the floor (whoever takes it from there finds the record), and
+        # before the node's lock: starts arriving together share one commit instead of
+        # queueing for the lock one fsync at a time. What changed meanwhile (the queue filled
+        # up, the server began draining) ends the stored record again (``_arrive``).
+        await self.store.save_conversation(conversation)
         async with self._changing_floor():
-            if not self._accepting:  # began draining while this start waited for the floor
-                raise Draining()
-            if await self.floor.conversation(conversation_id) is not None:
-                raise InvalidPayload("Conversation id already in use.")
-            if pinned is None and await self.floor.queue_length(line.id) >= line.queue_limit:
-                raise QueueFull()
-            # stored before it is on the floor: whoever takes it from there finds the record
-            await self.store.save_conversation(conversation)
             placed = await self._arrive(conversation, line.queue_limit, pinned)
             self._here[conversation.id] = self._here.get(conversation.id, 0) + 1
-            await self._record(StatsDelta(line.id, now, offered=1))
             if isinstance(placed, Claimed):
                 await self._agreed_chat_taken(conversation.id, placed)
             elif pinned is not None:  # an agreed chat at the front: everyone moves down one
@@ -127,6 +127,7 @@ class VisitorActions(HubCore):
                 self._newcomers[conversation.id] = placed
             await self._flush_positions()  # the newcomer hears its place at once
             await self._route()
+        await self._record(StatsDelta(line.id, now, offered=1))  # counted, outside the lock
         return conversation, token
 
     async def _arrive(
@@ -138,13 +139,18 @@ class VisitorActions(HubCore):
         arrival = Arrival.of(conversation)
         now = conversation.created_at
         try:
+            if not self._accepting:  # began draining while this start waited for the floor
+                raise Draining()
             if pinned is not None:
                 return await self.floor.arrive_agreed(arrival, self.node, now, pinned)
             return await self.floor.enqueue(arrival, self.node, now, queue_limit)
-        except FloorRefused as refused:
+        except (FloorRefused, Draining) as refused:
+            reason = refused.reason.value if isinstance(refused, FloorRefused) else "draining"
             conversation.state = ConversationState.ENDED
-            self._close(conversation, now, "system", refused.reason.value)
+            self._close(conversation, now, "system", reason)
             await self.store.save_conversation(conversation)
+            if isinstance(refused, Draining):
+                raise
             if refused.reason is Refusal.QUEUE_FULL:
                 raise QueueFull() from None
             raise InvalidPayload("Conversation id already in use.") from None
