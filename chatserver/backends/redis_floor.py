@@ -145,6 +145,17 @@ class RedisFloor:
         rows = (await self._run("read_conversations", ""))[1]
         return [c for c in map(codec.conversation, rows) if c is not None]
 
+    async def visitors_gone(self, since: float) -> list[LiveConversation]:
+        """Read whole and filtered here: a sorted set of gone times would make this cost
+        what is gone, not what is open (not yet needed: the leader alone reads it)."""
+        return [
+            c
+            for c in await self.open_conversations()
+            if c.visitor_gone_since is not None
+            and c.visitor_gone_since <= since
+            and not c.visitor_connections
+        ]
+
     async def waiting(self, limit: int | None = None) -> list[Waiting]:
         entries = await self._heads(-1 if limit is None else limit - 1)
         return entries if limit is None else entries[:limit]

@@ -220,6 +220,13 @@ class MemoryFloorData(MemoryLeases):
     async def open_conversations(self) -> list[LiveConversation]:
         return [c.live() for c in self._open.values()]
 
+    async def visitors_gone(self, since: float) -> list[LiveConversation]:
+        return [
+            c.live()
+            for c in self._open.values()
+            if c.gone_since is not None and c.gone_since <= since and not c.connections
+        ]
+
     async def waiting(self, limit: int | None = None) -> list[Waiting]:
         merged = heapq.merge(*self._queues.values(), key=lambda e: e.key)
         return list(merged if limit is None else itertools.islice(merged, limit))

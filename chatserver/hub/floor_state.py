@@ -69,6 +69,12 @@ class FloorState(Protocol):
 
     async def open_conversations(self) -> list[LiveConversation]: ...
 
+    async def visitors_gone(self, since: float) -> list[LiveConversation]:
+        """Open conversations whose visitor has had no connection since ``since`` or
+        earlier: what the sweep ends when the grace period is over, read every second
+        without a snapshot of every open conversation."""
+        ...
+
     async def waiting(self, limit: int | None = None) -> list[Waiting]:
         """Everyone waiting, every line, in the order they are to be helped (the first
         ``limit``): what routing plans over."""

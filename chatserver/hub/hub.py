@@ -150,10 +150,8 @@ class Hub(
         routing = self.settings.routing
         await self._reap_dead_nodes(now)
         visitors_due = now - routing.visitor_grace_seconds
-        for live in await self.floor.open_conversations():
-            gone = live.visitor_gone_since
-            gone_long = gone is not None and gone <= visitors_due
-            if live.state in OPEN_STATES and live.visitor_connections == 0 and gone_long:
+        for live in await self.floor.visitors_gone(visitors_due):
+            if live.state in OPEN_STATES:
                 await self._visitor_gone(live, "disconnected", "system", False, visitors_due)
         volunteers_due = now - routing.operator_grace_seconds
         for presence in await self.floor.presences():

@@ -102,13 +102,17 @@ async def test_a_gone_visitor_leaves_only_while_still_gone(kit: FloorKit) -> Non
     """The sweep's visitor-gone: refused once the visitor came back on another node, or
     before the grace period; committed when still gone."""
     one, two = kit.nodes[0], kit.nodes[1]
-    await arrive(one, visitor("c1"))
+    await arrive(one, visitor("c1"), visitor("c2"))
     assert await refusal(one.leave("c1", NOW + 99, gone_before=NOW + 50)) is Refusal.NOT_DUE
     await one.visitor_disconnected("c1", "n1", NOW + 1)
+    assert [c.id for c in await two.visitors_gone(NOW + 1)] == ["c1"]  # what the sweep reads
     await two.visitor_connected("c1", "n2")
+    assert await two.visitors_gone(NOW + 1) == []
     assert await refusal(one.leave("c1", NOW + 99, gone_before=NOW + 50)) is Refusal.NOT_DUE
     await two.visitor_disconnected("c1", "n2", NOW + 60)
+    assert await one.visitors_gone(NOW + 50) == []  # gone, but not long enough
     assert await refusal(one.leave("c1", NOW + 99, gone_before=NOW + 50)) is Refusal.NOT_DUE
+    assert [c.id for c in await one.visitors_gone(NOW + 60)] == ["c1"]
     left = await one.leave("c1", NOW + 99, gone_before=NOW + 60)
     assert left.was is ConversationState.WAITING and await two.conversation("c1") is None
 
