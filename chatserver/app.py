@@ -35,6 +35,7 @@ from chatserver.realtime.operator import OperatorNamespace
 from chatserver.realtime.origins import OriginPolicy
 from chatserver.realtime.relay import drop_local_sockets, relay_forever
 from chatserver.realtime.release import release_sockets
+from chatserver.realtime.rooms import RoomIndexed
 from chatserver.realtime.server import GuardedServer
 from chatserver.realtime.visitor import VisitorNamespace
 from chatserver.settings import Settings
@@ -106,7 +107,7 @@ def build_server(
         engineio_logger=False,
         # room for the longest allowed message, escaped, plus the envelope
         max_http_buffer_size=max(64 * 1024, settings.server.max_message_length * 8 + 4096),
-        **({"client_manager": client_manager} if client_manager is not None else {}),
+        client_manager=client_manager if client_manager is not None else RoomIndexed(),
     )
     if isinstance(client_manager, NodeRedisManager):  # its events missed: clients resume
         client_manager.resubscribed = lambda: drop_local_sockets(sio)

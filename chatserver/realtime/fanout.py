@@ -20,6 +20,7 @@ from redis.backoff import NoBackoff
 from redis.exceptions import ConnectionError as RedisConnectionError
 
 from chatserver.backends.redis_client import CONNECT_TIMEOUT
+from chatserver.realtime.rooms import RoomIndexed
 
 log = logging.getLogger(__name__)
 
@@ -28,7 +29,7 @@ RETRY_FIRST_SECONDS = 0.5  # the listener subscribes again after this, doubling 
 RETRY_LONGEST_SECONDS = 30.0
 
 
-class NodeRedisManager(socketio.AsyncRedisManager):
+class NodeRedisManager(RoomIndexed, socketio.AsyncRedisManager):
     """``socketio.AsyncRedisManager`` on channel ``<prefix>sio``, with bounded publishes and a
     way to stop its listener at shutdown.
 
