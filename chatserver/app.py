@@ -24,6 +24,7 @@ from chatserver.hub.floor_state import FloorState
 from chatserver.hub.followup.service import FollowUp
 from chatserver.hub.followup.spaces import FollowUpStores
 from chatserver.hub.hub import Hub
+from chatserver.hub.places import FAR_BACK_BATCH, FAR_BACK_PER_SECOND
 from chatserver.monitoring import Metrics
 from chatserver.node_life import NodeLife
 from chatserver.privacy.abuse import Limits, SourceGuard
@@ -187,11 +188,12 @@ def build_server(
             if sweep_interval
             else None
         )
+        teller = asyncio.create_task(_tell_far_back_forever(hub), name="far-back places")
         state["ready"] = True
         yield
         state["draining"] = True
         await dashboard.close()
-        for task in (sweeper, relay):
+        for task in (sweeper, relay, teller):
             if task is not None:
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
@@ -251,6 +253,19 @@ def _serve_again(state: dict[str, bool]) -> Callable[[], Awaitable[None]]:
         state["ready"] = True
 
     return serve
+
+
+async def _tell_far_back_forever(hub: Hub) -> None:
+    """Far-back places (``hub/places.py``) at their pace: a batch, then a pause, so a long
+    queue's places are spread over the seconds between two looks at the line."""
+    pause = FAR_BACK_BATCH / FAR_BACK_PER_SECOND
+    while True:
+        await hub.far_back_owed.wait()
+        try:
+            await hub.tell_far_back(FAR_BACK_BATCH)
+        except Exception:  # one failed batch must not stop the places for good
+            log.exception("telling far-back places failed")
+        await asyncio.sleep(pause)
 
 
 async def _sweep_forever(hub: Hub, interval: float, state: dict[str, bool]) -> None:

@@ -1,10 +1,11 @@
-"""The floor's mechanics: routing, positions, offers, watchers and transfers.
+"""The floor's mechanics: routing, offers, watchers and transfers.
 
 :class:`HubCore` is the part every helpline action stands on; the actions themselves live in
 ``visitors.py``, ``volunteers.py``, ``handover.py``, ``backup.py`` and ``supervision.py``, each
 a mixin over this core, and :class:`chatserver.hub.hub.Hub` puts them together. The floor's
-state lives in ``self.floor`` (see ``state.py``); the message path is ``messages.py``. One
-class stack: ``HubState`` <- ``MessagePath`` <- ``HubCore`` <- the mixins.
+state lives in ``self.floor`` (see ``state.py``); the message path is ``messages.py``, what
+waiting visitors are told of their place ``places.py``. One class stack: ``HubState`` <-
+``MessagePath`` <- ``QueuePlaces`` <- ``HubCore`` <- the mixins.
 
 Concurrency: every change to the floor is one floor operation that checks its preconditions
 and commits atomically, or is refused (``FloorRefused``) and changes nothing. Routing plans
@@ -17,8 +18,6 @@ between the switch and the transcript the new volunteer receives.
 
 from __future__ import annotations
 
-import asyncio
-import collections
 import contextlib
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
@@ -33,11 +32,10 @@ from chatserver.hub.events import (
     HandoverWithdrawn,
     Observed,
     OperatorStatus,
-    QueueUpdate,
     Released,
     StatsRecorded,
 )
-from chatserver.hub.floor import Presence, staffing
+from chatserver.hub.floor import Presence
 from chatserver.hub.floor_records import (
     Claimed,
     FloorRefused,
@@ -45,10 +43,10 @@ from chatserver.hub.floor_records import (
     LiveConversation,
     Transfer,
 )
-from chatserver.hub.messages import MessagePath
 from chatserver.hub.model import Conversation, ConversationState, Risk
 from chatserver.hub.pinned import Pinned
-from chatserver.hub.queue import Staffing, Waiting, estimate_wait
+from chatserver.hub.places import QueuePlaces
+from chatserver.hub.queue import Waiting
 from chatserver.hub.routing import plan_assignments, shuns
 
 # how often routing plans again in one go when other nodes took its planned pairs first; the
@@ -57,17 +55,9 @@ REPLANS = 5
 # routing first plans over this many waiting visitors (plus one per free slot): with thousands
 # waiting, a free slot does not cost a read of the whole queue
 ROUTE_WINDOW = 200
-# the first this many in a line hear every move at once; those behind them hear what
-# changed at most every FAR_BACK_SECONDS (and at once when nobody, or somebody again, is on
-# duty): with thousands waiting, a chat that ends costs twenty places, not thousands
-TOLD_AT_ONCE = 20
-FAR_BACK_SECONDS = 5.0
-# a flush of places lets other work run after this many visitors (an emit that fits in the
-# socket's buffer does not give the loop away by itself)
-YIELD_EVERY = 100
 
 
-class HubCore(MessagePath):
+class HubCore(QueuePlaces):
     # ------------------------------------------------------------------ queue and routing
     async def waiting(self) -> list[Waiting]:
         """Everyone waiting, on every line, in the order they are to be helped."""
@@ -202,139 +192,6 @@ class HubCore(MessagePath):
         async with self._lock:
             yield
         await self._flush_positions()
-
-    async def _flush_positions(self) -> None:
-        """Tell this node's waiting visitors of changed places or estimates, nobody else,
-        until nothing is left to tell; one flush at a time (a second caller leaves the work
-        to the running one, which looks again before it stops)."""
-        if self._flushing:
-            return
-        self._flushing = True
-        started = self._generation
-        try:
-            while self._dirty or self._newcomers:
-                await self._flush_once()
-        finally:
-            self._flushing = False
-            # a mark matters only to a pass that read the queue before it was made
-            self._taken = {c: g for c, g in self._taken.items() if g > started}
-
-    async def _flush_once(self) -> None:
-        """A line marked dirty is looked at: its first TOLD_AT_ONCE at once, the whole line
-        when it is due (``_look_whole``). A newcomer at the back of its line changes nobody
-        else's place or estimate, so only the newcomer is told: with thousands waiting, an
-        arrival costs one position, not a pass over the queue."""
-        dirty, self._dirty = self._dirty, set()
-        newcomers, self._newcomers = self._newcomers, {}
-        if not dirty and not newcomers:
-            return
-        now = self.clock.now()
-        read_at = self._generation  # taken after this: our snapshot of them is out of date
-        presences = await self.floor.presences()
-        staffed: dict[tuple[str, str], Staffing] = {}
-
-        def on_duty(line: str, lang: str) -> Staffing:
-            if (line, lang) not in staffed:
-                staffed[line, lang] = staffing(presences, line, lang)
-            return staffed[line, lang]
-
-        whole = {line for line in dirty if self._look_whole(line, now, on_duty)}
-        waiting = [e for e in await self.floor.waiting() if e.line in whole] if whole else []
-        if front := dirty - whole:
-            heads = [e for e in await self.floor.line_heads(TOLD_AT_ONCE) if e.line in front]
-            waiting += heads
-            # more wait behind the first: they hear it with the sweep, when the line is due
-            counts = collections.Counter(entry.line for entry in heads)
-            self._owed |= {line for line, count in counts.items() if count >= TOLD_AT_ONCE}
-        if whole >= {line.id for line in self.settings.lines}:
-            # the whole queue was read: whoever no longer waits (taken by another node's
-            # routing, say) must hear their place anew if they come back to the queue
-            still = {entry.conversation_id for entry in waiting}
-            for gone in [c for c in self._told if c not in still]:
-                del self._told[gone]
-        positions: dict[str, int] = {}
-        for count, entry in enumerate(waiting, start=1):
-            if count % YIELD_EVERY == 0:  # let an assignment in between thousands of places
-                await asyncio.sleep(0)
-            position = positions[entry.line] = positions.get(entry.line, 0) + 1
-            if self._tellable(entry.conversation_id, read_at):
-                await self._tell_place(entry, position, on_duty(entry.line, entry.lang), now)
-        looked_at = {entry.conversation_id for entry in waiting}
-        for entry in newcomers.values():
-            if entry.conversation_id in looked_at:
-                continue  # told above
-            place = await self.floor.position(entry.conversation_id)
-            if place is not None and self._tellable(entry.conversation_id, read_at):
-                await self._tell_place(entry, place, on_duty(entry.line, entry.lang), now)
-
-    def _look_whole(
-        self, line_id: str, now: float, on_duty: Callable[[str, str], Staffing]
-    ) -> bool:
-        """Whether a dirty line is looked at whole now, not only its first TOLD_AT_ONCE: when
-        FAR_BACK_SECONDS have passed since the last whole look, or when a language of the
-        line has somebody on duty where it had nobody (or the other way round), which
-        everyone waiting must hear at once (the widget then shows where else to turn)."""
-        line = self._line(line_id)
-        staffed = frozenset(
-            lang for lang in line.languages if not on_duty(line_id, lang).nobody_on_duty
-        )
-        due = now - self._whole_at.get(line_id, float("-inf")) >= FAR_BACK_SECONDS
-        if not due and self._on_duty_seen.get(line_id) == staffed:
-            return False
-        self._whole_at[line_id] = now
-        self._on_duty_seen[line_id] = staffed
-        self._owed.discard(line_id)
-        return True
-
-    def _tellable(self, conversation_id: str, read_at: int) -> bool:
-        """This node tells the visitor (it is connected here), and the visitor was not given
-        to a volunteer after the queue was read: a place told after ``assigned`` would send
-        the widget back to "waiting" in the middle of the chat."""
-        if conversation_id not in self._here:
-            return False  # told by the node the visitor is connected to
-        return self._taken.get(conversation_id, 0) <= read_at
-
-    def _mark_taken(self, conversation_id: str) -> None:
-        """The visitor left the queue for a volunteer: no place is told from older reads."""
-        self._generation += 1
-        self._taken[conversation_id] = self._generation
-
-    async def _tell_place(
-        self, entry: Waiting, position: int, on_duty: Staffing, now: float
-    ) -> None:
-        """One waiting visitor's place, estimate and alternatives, if they changed."""
-        line = self._line(entry.line)
-        estimate = estimate_wait(
-            position,
-            on_duty,
-            self._durations[entry.line],
-            self.settings.routing.assumed_chat_seconds,
-        )
-        # nobody on duty: say so and show where else to turn at once, not after a wait
-        show_alternatives = bool(line.alternatives) and (
-            on_duty.nobody_on_duty or now - entry.since >= line.alternatives_after_seconds
-        )
-        told = (position, estimate, show_alternatives)
-        if self._told.get(entry.conversation_id) == told:
-            return
-        self._told[entry.conversation_id] = told
-        await self.bus.publish(
-            QueueUpdate(
-                entry.conversation_id,
-                entry.lang,
-                position,
-                estimate,
-                line.alternatives if show_alternatives else (),
-                nobody_on_duty=on_duty.nobody_on_duty,
-                entered=entry.since,
-            )
-        )
-
-    def _mark_all_dirty(self) -> None:
-        self._dirty.update(line.id for line in self.settings.lines)
-
-    async def position(self, conversation_id: str) -> int | None:
-        return await self.floor.position(conversation_id)
 
     # ------------------------------------------------------------------ helpers
     async def _voided(self, offer: HandoverOffer, reason: str) -> None:

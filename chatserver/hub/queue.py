@@ -112,3 +112,14 @@ def estimate_wait(
     mean = sum(durations) / len(durations) if durations else assumed
     seconds = needed * mean / staffing.slots
     return int(math.ceil(seconds / 60.0) * 60)
+
+
+@dataclass(frozen=True, slots=True)
+class Owed:
+    """A far-back place a whole look at the line found, to be told at the outbox's pace
+    (``places.tell_far_back``)."""
+
+    entry: Waiting
+    position: int
+    staffing: Staffing
+    read_at: int  # the assignment generation when the queue was read (``places._tellable``)

@@ -34,7 +34,7 @@ from chatserver.hub.floor_records import LiveConversation
 from chatserver.hub.floor_state import FloorState
 from chatserver.hub.locks import KeyedLocks
 from chatserver.hub.model import Conversation, ConversationState
-from chatserver.hub.queue import Waiting
+from chatserver.hub.queue import Owed, Waiting
 from chatserver.hub.typing_gate import TypingGate
 from chatserver.privacy.retention import SpacePurge
 from chatserver.privacy.sanitize import to_html
@@ -90,6 +90,10 @@ class HubState:
         self._owed: set[str] = set()
         self._whole_at: dict[str, float] = {}
         self._on_duty_seen: dict[str, frozenset[str]] = {}
+        # far-back places found by a whole look, told at a pace (``places.tell_far_back``)
+        self._far_back: dict[str, Owed] = {}  # conversation id -> what it is owed, in order
+        self._far_back_read_at: int | None = None  # the oldest read in the outbox
+        self.far_back_owed = asyncio.Event()  # set while the outbox holds something
         self._here: dict[str, int] = {}  # conversation id -> its visitor's sockets on this node
         self._aliases: dict[str, str] = {}  # operator id -> alias, as last seen on the floor
         # the follow-up's part of the retention purge (spaces behind links), set by app.py
@@ -190,6 +194,7 @@ class HubState:
         """The conversation left the floor: this node forgets what it kept about it."""
         self._typing.forget(conversation_id)
         self._told.pop(conversation_id, None)
+        self._far_back.pop(conversation_id, None)
         self._here.pop(conversation_id, None)
 
     @property

@@ -17,7 +17,7 @@ import pytest
 
 from chatserver import accounts
 from chatserver.clock import ManualClock
-from chatserver.hub import core
+from chatserver.hub import core, places
 from chatserver.hub import events as ev
 from chatserver.hub.hub import Hub
 from chatserver.hub.model import Account, OperatorState
@@ -195,15 +195,16 @@ async def test_a_visitor_handed_back_hears_their_place_even_the_same_as_before(
 async def test_far_back_in_a_long_queue_a_move_is_told_with_the_sweep(floor: Floor) -> None:
     """With thousands waiting, a chat that ends must not cost thousands of updates: the
     first ``TOLD_AT_ONCE`` of a line hear their new place at once, those behind them with
-    the sweep within ``FAR_BACK_SECONDS``. That nobody is on duty any more everyone hears at
-    once: it changes what they should do (the widget shows where else to turn)."""
+    the sweep within ``FAR_BACK_SECONDS`` (told at the far-back pace, which the server
+    drives and this test drives by hand). That nobody is on duty any more is looked at
+    at once: it changes what they should do (the widget shows where else to turn)."""
     settings = floor.hub.settings
     floor.hub.settings = replace(  # a line that takes a long queue
         settings, lines=tuple(replace(line, queue_limit=100) for line in settings.lines)
     )
     ann = volunteer("ann")
     await floor.on_duty(ann)
-    ids = [await floor.arrive(f"c{n}") for n in range(core.TOLD_AT_ONCE + 5)]
+    ids = [await floor.arrive(f"c{n}") for n in range(places.TOLD_AT_ONCE + 5)]
     queued = ids[1:]  # the first went to Ann
     assert {c: floor.told[c].position for c in queued} == {c: p for p, c in enumerate(queued, 1)}
     floor.told.clear()
@@ -211,18 +212,25 @@ async def test_far_back_in_a_long_queue_a_move_is_told_with_the_sweep(floor: Flo
     await floor.hub.end_conversation(ann.id, ids[0], ["other"], "none")
     assert floor.assigned[queued[0]] == ann.id
     queued = queued[1:]
-    front, behind = queued[: core.TOLD_AT_ONCE], queued[core.TOLD_AT_ONCE :]
+    front, behind = queued[: places.TOLD_AT_ONCE], queued[places.TOLD_AT_ONCE :]
     assert {c: floor.told[c].position for c in front} == {c: p for p, c in enumerate(front, 1)}
     assert not any(c in floor.told for c in behind)
-    floor.clock.advance(core.FAR_BACK_SECONDS - 1)
+    floor.clock.advance(places.FAR_BACK_SECONDS - 1)
     await floor.hub.sweep()
+    assert not await floor.hub.tell_far_back()
     assert not any(c in floor.told for c in behind)  # not yet
     floor.clock.advance(1)
     await floor.hub.sweep()
+    assert floor.hub.far_back_owed.is_set()
+    while await floor.hub.tell_far_back(batch=2):
+        pass
     assert [floor.told[c].position for c in behind] == [
-        p for p, _ in enumerate(behind, core.TOLD_AT_ONCE + 1)
+        p for p, _ in enumerate(behind, places.TOLD_AT_ONCE + 1)
     ]
 
     floor.told.clear()
     await floor.hub.set_status(ann.id, OperatorState.PAUSED)
-    assert all(floor.told[c].nobody_on_duty for c in queued)
+    assert all(floor.told[c].nobody_on_duty for c in front)
+    while await floor.hub.tell_far_back():
+        pass
+    assert all(floor.told[c].nobody_on_duty for c in behind)
