@@ -5,7 +5,9 @@
   connect, events and acks), with none of python-socketio's machinery: each event is decoded,
   given the sender's role and written to every socket in its room.
 * ``sio``: a bare python-socketio relay with default settings: rooms, emit to the room, no
-  logic.
+  logic. It also answers ``start`` the way the server's wire does (an acknowledgement with a
+  conversation id, then one ``queue`` event with a place), so the capacity scenario can time
+  10,000 joins on the bare stack beside the server's.
 
 Both relay the way the server under test does, so the same clients and scenarios run against
 all three: a visitor connects to ``/visitor`` and a volunteer to ``/operator`` with
@@ -84,11 +86,18 @@ def sio_relay() -> web.Application:
     """python-socketio with its default settings: rooms, emit to the room, no logic."""
     sio = socketio.AsyncServer(async_mode="aiohttp")
     rooms: dict[tuple[str, str], str] = {}  # (namespace, sid) -> room
+    joined: list[str] = []  # who started, in order: their places
 
     def handlers(namespace: str, role: str) -> None:
         async def connect(sid: str, environ: dict[str, Any], auth: dict[str, Any]) -> None:
-            rooms[namespace, sid] = str(auth["room"])
+            rooms[namespace, sid] = str(auth.get("room") or sid)  # a visitor who will start
             await sio.enter_room(sid, rooms[namespace, sid], namespace=namespace)
+
+        async def start(sid: str, data: dict[str, Any]) -> dict[str, Any]:
+            joined.append(sid)
+            place = {"position": len(joined), "estimated_wait_seconds": None}
+            await sio.emit("queue", place, to=sid, namespace=namespace)
+            return {"ok": True, "conversation_id": sid}
 
         async def message(sid: str, data: dict[str, Any]) -> dict[str, bool]:
             room = rooms[namespace, sid]
@@ -101,6 +110,7 @@ def sio_relay() -> web.Application:
             rooms.pop((namespace, sid), None)
 
         sio.on("connect", connect, namespace=namespace)
+        sio.on("start", start, namespace=namespace)
         sio.on("message", message, namespace=namespace)
         sio.on("disconnect", disconnect, namespace=namespace)
 

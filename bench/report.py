@@ -58,7 +58,7 @@ def summary(
     rounds: Sequence[dict[str, Any]],
     group: str,
     keys: Sequence[str],
-    against: Sequence[tuple[str, str]] = (),
+    against: Sequence[tuple[Any, Any]] = (),
 ) -> tuple[list[dict[str, Any]], list[str]]:
     """Medians of ``keys`` per value of ``group`` (a target, a node count ...), and lines
     giving the ratio of the medians for each ``(numerator, denominator)`` pair in ``against``."""

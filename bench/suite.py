@@ -413,27 +413,75 @@ async def capacity(plan: CapacityPlan, out: Say = say) -> dict[str, Any]:
         run.out(report.header(CAPACITY_COLUMNS))
         rows = []
         for number in range(1, plan.rounds + 1):
-            for lines in plan.lines:
-                row = await capacity_round(run, plan, lines, f"c{number}-{lines}")
+            joins = [baseline_join(run, plan, f"c{number}-sio")]
+            joins += [capacity_round(run, plan, n, f"c{number}-{n}") for n in plan.lines]
+            for join in joins:
+                row = await join
                 row["round"] = number
                 rows.append(row)
                 run.out(report.line(row, CAPACITY_COLUMNS))
                 if row["errors"]:
                     run.out(f"  errors: {row['errors']}")
         medians, _ = report.summary(rows, "lines", CAPACITY_KEYS)
+        against = [(n, "sio") for n in plan.lines]  # joining: the bare stack's is the ceiling
+        _, ratios = report.summary(rows, "lines", ("join_s", "starts_s"), against)
         run.out("medians:")
         run.out(report.header(("lines", "rounds", *CAPACITY_KEYS)))
         for median in medians:
             run.out(report.line(median, ("lines", "rounds", *CAPACITY_KEYS)))
+        for ratio in ratios:
+            run.out(ratio)
         return {
             "scenario": "capacity",
             "plan": dataclasses.asdict(plan),
             "machine": machine(),
             "rounds": rows,
             "medians": medians,
+            "ratios": ratios,
         }
 
     return await running(scenario, plan.workers, out)
+
+
+async def baseline_join(run: Run, plan: CapacityPlan, name: str) -> dict[str, Any]:
+    """The same joins against the bare python-socketio baseline (connect, ``start`` with its
+    acknowledgement, one ``queue`` event): what joining costs this stack with no work done.
+    Its row's "lines" is ``sio``."""
+    service = procs.baseline("sio", run.folder)
+    await service.start()
+    try:
+        await asyncio.sleep(0.5)
+        rss_before = procs.rss_bytes(service.pid)
+        row = await join(run, plan, name, service.url, procs.line_ids(1))
+        rss_after = procs.rss_bytes(service.pid)
+    finally:
+        await run.gen.all({"op": "close", "target": name})
+        await service.stop()
+    kb = round((rss_after - rss_before) / 1024 / max(1, row["visitors"]), 1)
+    return {"lines": "sio", **row, "rss_mb": round(rss_after / 2**20, 1), "kb_per_visitor": kb}
+
+
+async def join(
+    run: Run, plan: CapacityPlan, name: str, url: str, lines: list[str]
+) -> dict[str, Any]:
+    """``plan.visitors`` visitors connect and start, from the generator processes."""
+    answers = await run.gen.each(
+        [
+            {"op": "visitors", "target": name, "urls": [url], "first": f, "count": c,
+             "lines": lines, "concurrency": plan.concurrency}
+            for f, c in run.gen.split(plan.visitors)
+        ]
+    )  # fmt: skip
+    started = sum(a["started"] for a in answers)
+    began = min(a["began"] for a in answers if a["began"] is not None)
+    answered = max(a["answered"] for a in answers if a["answered"] is not None)
+    took = answered - began
+    return {
+        "visitors": started,
+        "join_s": round(took, 3),
+        "starts_s": round(started / took, 1) if took > 0 else None,
+        "errors": merged(answers),
+    }
 
 
 async def capacity_round(run: Run, plan: CapacityPlan, lines: int, name: str) -> dict[str, Any]:
@@ -445,35 +493,24 @@ async def capacity_round(run: Run, plan: CapacityPlan, lines: int, name: str) ->
     try:
         await asyncio.sleep(0.5)  # the server at rest, before anyone comes
         rss_before = procs.rss_bytes(server.pid)
-        answers = await run.gen.each(
-            [
-                {"op": "visitors", "target": name, "urls": [server.url], "first": f,
-                 "count": c, "lines": procs.line_ids(lines), "concurrency": plan.concurrency}
-                for f, c in run.gen.split(plan.visitors)
-            ]
-        )  # fmt: skip
-        started = sum(a["started"] for a in answers)
-        began = min(a["began"] for a in answers if a["began"] is not None)
-        answered = max(a["answered"] for a in answers if a["answered"] is not None)
+        joined = await join(run, plan, name, server.url, procs.line_ids(lines))
         await asyncio.sleep(1.0)  # the last queue updates go out
         waiting = (await procs.metrics(run.http, server.url)).get("chat_waiting", 0.0)
         rss_after = procs.rss_bytes(server.pid)
-        times = min(plan.assignments, max(0, started - 1))
+        times = min(plan.assignments, max(0, joined["visitors"] - 1))
         slots = await free_slots(run.http, server.url, volunteer, times)
     finally:
         await run.gen.all({"op": "close", "target": name})
         await server.stop()
-    join = answered - began
+    errors = joined.pop("errors")
     return {
         "lines": lines,
-        "visitors": started,
-        "join_s": round(join, 3),
-        "starts_s": round(started / join, 1) if join > 0 else None,
+        **joined,
         "waiting": int(waiting),
         "rss_mb": round(rss_after / 2**20, 1),
-        "kb_per_visitor": round((rss_after - rss_before) / 1024 / max(1, started), 1),
+        "kb_per_visitor": round((rss_after - rss_before) / 1024 / max(1, joined["visitors"]), 1),
         **slots,
-        "errors": merged(answers),
+        "errors": errors,
     }
 
 

@@ -81,11 +81,14 @@ async def test_the_capacity_scenario_queues_visitors_and_assigns_freed_slots() -
     plan = CapacityPlan(visitors=12, lines=(1, 3), assignments=3, rounds=2, concurrency=4)
     result = await measure(plan, quiet)
 
-    for row in every_round(result, "lines", [1, 3]):
+    rows = every_round(result, "lines", ["sio", 1, 3])
+    for row in rows:
         assert row["errors"] == {}, row
-        assert row["visitors"] == row["waiting"] == 12  # all started, all waiting: no volunteer
-        assert row["join_s"] > 0 and row["starts_s"] > 0 and row["rss_mb"] > 0
-        assert row["kb_per_visitor"] is not None
+        assert row["visitors"] == 12 and row["join_s"] > 0 and row["starts_s"] > 0
+    assert [r.split(" ")[0] for r in result["ratios"]] == ["1/sio", "3/sio"]
+    for row in (row for row in rows if row["lines"] != "sio"):  # the server's rounds
+        assert row["waiting"] == 12  # all started, all waiting: no volunteer
+        assert row["rss_mb"] > 0 and row["kb_per_visitor"] is not None
         assert row["available_ms"] > 0  # the volunteer went available and got a visitor
         assert 0 < row["free_p50_ms"] <= row["free_p99_ms"] <= row["free_max_ms"]
 
