@@ -102,14 +102,30 @@ def _open_ranges(line: LineSettings, first: date, days: int) -> Iterator[Range]:
         yield pending[0], (math.inf if pending[1] >= horizon else pending[1])
 
 
-def _day_ranges(line: LineSettings, tz: ZoneInfo, day: date) -> list[Range]:
+# (id of the line's settings, date) -> (those settings, that date's ranges). Every start asks
+# whether its line is open, and working out three days' ranges in the line's time zone was
+# 13% of a start; the settings are immutable, so a date's ranges are worked out once. The
+# settings are kept beside their id, so an id that Python reuses for other settings after a
+# reload cannot find ranges that were not theirs.
+_DAY_RANGES: dict[tuple[int, date], tuple[LineSettings, tuple[Range, ...]]] = {}
+_DAY_RANGES_KEPT = 4096
+
+
+def _day_ranges(line: LineSettings, tz: ZoneInfo, day: date) -> tuple[Range, ...]:
     """Instant ranges of one local date; empty ones (inside a skipped hour) are dropped."""
-    ranges = []
+    cached = _DAY_RANGES.get((id(line), day))
+    if cached is not None and cached[0] is line:
+        return cached[1]
+    found = []
     for interval in hours_on(line, day):
         start = _instant(tz, day, interval.start, latest=False)
         end = _instant(tz, day, interval.end, latest=True)
         if end > start:
-            ranges.append((start, end))
+            found.append((start, end))
+    ranges = tuple(found)
+    if len(_DAY_RANGES) >= _DAY_RANGES_KEPT:
+        _DAY_RANGES.clear()
+    _DAY_RANGES[id(line), day] = (line, ranges)
     return ranges
 
 
