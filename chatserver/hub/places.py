@@ -131,8 +131,8 @@ class QueuePlaces(MessagePath):
         (``app.py``); tests call it until it returns ``False``."""
         now = self.clock.now()
         for conversation_id in list(itertools.islice(self._far_back, batch)):
-            owed = self._far_back.pop(conversation_id)
-            if self._tellable(conversation_id, owed.read_at):
+            owed = self._far_back.pop(conversation_id, None)  # gone while we told others
+            if owed is not None and self._tellable(conversation_id, owed.read_at):
                 await self._tell_place(owed.entry, owed.position, owed.staffing, now)
         if self._far_back:
             return True
