@@ -234,3 +234,31 @@ async def test_far_back_in_a_long_queue_a_move_is_told_with_the_sweep(floor: Flo
     while await floor.hub.tell_far_back():
         pass
     assert all(floor.told[c].nobody_on_duty for c in behind)
+
+
+async def test_a_visitor_who_leaves_while_far_back_places_are_told_hears_nothing_more(
+    floor: Floor,
+) -> None:
+    """Far-back places go out in batches, each an event the server sends; a visitor further
+    back who leaves while a batch is told is skipped, and the others still hear their place."""
+    settings = floor.hub.settings
+    floor.hub.settings = replace(
+        settings, lines=tuple(replace(line, queue_limit=100) for line in settings.lines)
+    )
+    ids = [await floor.arrive(f"c{n}") for n in range(places.TOLD_AT_ONCE + 4)]
+    floor.told.clear()
+    ann = volunteer("ann")
+    await floor.on_duty(ann)  # somebody on duty: everyone hears a new estimate
+    assert floor.assigned[ids[0]] == ann.id
+    first, second, leaving = ids[places.TOLD_AT_ONCE + 1 :]  # places 21, 22 and 23
+    assert not {first, second, leaving} & floor.told.keys()  # owed, not told yet
+
+    async def leave_at_first_far_place(event: ev.Event) -> None:
+        if isinstance(event, ev.QueueUpdate) and event.conversation_id == first:
+            await floor.hub.visitor_leaves(leaving)
+
+    floor.hub.bus.subscribe(leave_at_first_far_place)
+    while await floor.hub.tell_far_back():
+        pass
+    assert leaving not in floor.told
+    assert (floor.told[first].position, floor.told[second].position) == (21, 22)
