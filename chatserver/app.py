@@ -32,11 +32,11 @@ from chatserver.privacy.sanitize import to_html
 from chatserver.realtime.bridge import OPERATOR, SUPERVISORS, VISITOR, Bridge
 from chatserver.realtime.dashboard import DashboardFeed
 from chatserver.realtime.fanout import NodeRedisManager
+from chatserver.realtime.manager import LocalManager
 from chatserver.realtime.operator import OperatorNamespace
 from chatserver.realtime.origins import OriginPolicy
 from chatserver.realtime.relay import drop_local_sockets, relay_forever
 from chatserver.realtime.release import release_sockets
-from chatserver.realtime.rooms import RoomIndexed
 from chatserver.realtime.server import GuardedServer
 from chatserver.realtime.visitor import VisitorNamespace
 from chatserver.settings import Settings
@@ -108,7 +108,8 @@ def build_server(
         engineio_logger=False,
         # room for the longest allowed message, escaped, plus the envelope
         max_http_buffer_size=max(64 * 1024, settings.server.max_message_length * 8 + 4096),
-        client_manager=client_manager if client_manager is not None else RoomIndexed(),
+        # one node: rooms indexed per client, emits queued in line (the Redis manager: both)
+        client_manager=client_manager if client_manager is not None else LocalManager(),
     )
     if isinstance(client_manager, NodeRedisManager):  # its events missed: clients resume
         client_manager.resubscribed = lambda: drop_local_sockets(sio)

@@ -20,6 +20,7 @@ from redis.backoff import NoBackoff
 from redis.exceptions import ConnectionError as RedisConnectionError
 
 from chatserver.backends.redis_client import CONNECT_TIMEOUT
+from chatserver.realtime.manager import DirectManager
 from chatserver.realtime.rooms import RoomIndexed
 
 log = logging.getLogger(__name__)
@@ -29,9 +30,10 @@ RETRY_FIRST_SECONDS = 0.5  # the listener subscribes again after this, doubling 
 RETRY_LONGEST_SECONDS = 30.0
 
 
-class NodeRedisManager(RoomIndexed, socketio.AsyncRedisManager):
+class NodeRedisManager(RoomIndexed, socketio.AsyncRedisManager, DirectManager):
     """``socketio.AsyncRedisManager`` on channel ``<prefix>sio``, with bounded publishes and a
-    way to stop its listener at shutdown.
+    way to stop its listener at shutdown; what it delivers to this node's sockets is queued
+    in line (``manager.py``).
 
     A publish gives up after ``socket_timeout`` like every other command (one retry on a broken
     connection only), so an emit never holds a handler for long while Redis is unreachable.
