@@ -76,9 +76,17 @@ class WireJson:
 
 
 class CheckedPacket(packet.Packet):
-    """A Socket.IO packet whose decoding fails with :class:`MalformedPacket` only."""
+    """A Socket.IO packet whose decoding fails with :class:`MalformedPacket` only.
+
+    No binary events either way: a client's are refused in :meth:`decode`, and the server's
+    own payloads are JSON made by ``wire.py``. So python-socketio's walk through every
+    payload in search of bytes, for every packet it builds (each emit and each ack), is left
+    out; bytes put in one by mistake fail loudly in ``wire_dumps`` instead of going out as
+    attachments no client of ours reads.
+    """
 
     json = WireJson
+    uses_binary_events = False
 
     def decode(self, encoded_packet: Any) -> int:
         if not isinstance(encoded_packet, str):
