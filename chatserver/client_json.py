@@ -49,12 +49,17 @@ def _constant(name: str) -> Any:
     raise BadJson(f"{name} is not a JSON number.")
 
 
+# made once: ``json.loads`` with hooks builds a new decoder on every call, and every event a
+# client sends is parsed here (a BOM, which ``json.loads`` names, fails here as any bad JSON)
+_DECODER = json.JSONDecoder(parse_int=_int, parse_constant=_constant)
+
+
 def loads(text: str | bytes) -> Any:
     """``text`` as JSON; :class:`BadJson` for anything the server cannot hold."""
     try:
         if isinstance(text, bytes | bytearray):
             text = text.decode("utf-8")
-        value = json.loads(text, parse_int=_int, parse_constant=_constant)
+        value = _DECODER.decode(text)
         if _SURROGATE_ESCAPE.search(text) and not _storable(value):
             raise BadJson(NOT_TEXT)
     except BadJson:
