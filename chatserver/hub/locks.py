@@ -10,9 +10,9 @@ Here the lock goes away by itself when its last user leaves, and never before.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
-from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
+from types import TracebackType
 
 
 @dataclass
@@ -28,22 +28,50 @@ class KeyedLocks:
         self._entries: dict[str, _Entry] = {}
 
     def __getitem__(self, key: str) -> AbstractAsyncContextManager[None]:
-        return self._hold(key)
+        return _Hold(self._entries, key)
 
     def __len__(self) -> int:
         """How many keys have a lock now: those held or waited for, no others."""
         return len(self._entries)
 
-    @asynccontextmanager
-    async def _hold(self, key: str) -> AsyncIterator[None]:
-        entry = self._entries.get(key)
+
+class _Hold:
+    """One ``async with``: a plain class, not ``@asynccontextmanager``, because every message
+    passes two of these (its connection's turn and its conversation's lock) and a generator
+    with its wrapper cost more than the lock itself."""
+
+    __slots__ = ("_entries", "_entry", "_key")
+
+    def __init__(self, entries: dict[str, _Entry], key: str) -> None:
+        self._entries = entries
+        self._key = key
+        self._entry: _Entry | None = None
+
+    async def __aenter__(self) -> None:
+        entry = self._entries.get(self._key)
         if entry is None:
-            entry = self._entries[key] = _Entry()
+            entry = self._entries[self._key] = _Entry()
         entry.users += 1
         try:
-            async with entry.lock:
-                yield
-        finally:
-            entry.users -= 1
-            if entry.users == 0:
-                del self._entries[key]
+            await entry.lock.acquire()
+        except BaseException:  # cancelled while waiting: no longer a user
+            self._leave(entry)
+            raise
+        self._entry = entry
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        entry = self._entry
+        assert entry is not None
+        self._entry = None
+        entry.lock.release()
+        self._leave(entry)
+
+    def _leave(self, entry: _Entry) -> None:
+        entry.users -= 1
+        if entry.users == 0:
+            del self._entries[self._key]
