@@ -117,7 +117,12 @@ def engine_frame_ok(frame: str | bytes) -> bool:
     Engine.IO decodes frames outside any ``try``: an empty frame, or a message whose JSON
     nests too deeply, would end the request with a traceback; a packet type above NOOP
     (``7``) is decoded and then logs a traceback for each frame while naming its type.
+
+    A Socket.IO packet (``4`` and then its own type, a digit) is told apart without decoding
+    it: Engine.IO takes such a frame as text as it stands, and it is nearly every frame.
     """
+    if isinstance(frame, str) and frame[:1] == "4" and frame[1:2].isnumeric():
+        return True
     try:
         decoded = engine_packet.Packet(encoded_packet=frame)
     except Exception:
