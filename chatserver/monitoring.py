@@ -129,8 +129,8 @@ class Metrics:
             for family in (self.started, self.abandoned, self.wait, self.duration):
                 family.labels(line)
             self.assignments.labels(line)
-        for role in Role:
-            self.messages.labels(role.value)
+        # each role's series looked up once: counted for every message the server relays
+        self._messages_by_role = {role: self.messages.labels(role.value) for role in Role}
         for namespace in namespaces:
             self.rate_limited.labels(namespace)
         self.live = _Live(hub, sio, namespaces)
@@ -152,7 +152,7 @@ class Metrics:
             case ev.Assigned() if event.to_visitor:  # not the re-send after a reconnect
                 self.assignments.labels(event.conversation.line).inc()
             case ev.MessagePosted():
-                self.messages.labels(event.message.role.value).inc()
+                self._messages_by_role[event.message.role].inc()
             case ev.Purged():
                 self.purges.inc()
                 self.purged.inc(event.conversations)
