@@ -125,17 +125,18 @@ class Bridge:
                 await self.to_operators((event.operator_id,), "assigned", body)
             case ev.MessagePosted():
                 alias = self._author_alias(event.message)
+                fields = wire.message_fields(event.message)  # one for both sides
                 if event.to_visitor:
                     await self.to_visitor(
                         event.message.conversation_id,
                         "message",
-                        wire.visitor_message(event.message, alias),
+                        wire.visitor_message(event.message, alias, fields),
                         event.relayed,
                     )
                 await self.to_operators(
                     event.operators,
                     "message",
-                    wire.operator_message(event.message, alias),
+                    wire.operator_message(event.message, alias, fields),
                     event.relayed,
                 )
             case ev.TypingChanged():

@@ -28,14 +28,11 @@ def contact(item: Contact, lang: str) -> dict[str, Any]:
     return body
 
 
-def visitor_message(message: Message, alias: str | None = None) -> dict[str, Any]:
-    """The message's ``html`` was made once when it was posted; only a message from before
-    the hub kept it (or made elsewhere) has it made here.
-
-    The author is named by the alias stored with the message (what the visitor saw when it was
-    posted); ``alias``, the author's alias now, only stands in where none was stored.
-    """
-    body: dict[str, Any] = {
+def message_fields(message: Message) -> dict[str, Any]:
+    """What every reader of a message gets. The relay makes it once per message for both
+    sides (:func:`visitor_message`, :func:`operator_message` take it as ``fields``), so the
+    time is formatted once."""
+    return {
         "id": message.id,
         "seq": message.seq,
         "role": message.role.value,
@@ -43,19 +40,34 @@ def visitor_message(message: Message, alias: str | None = None) -> dict[str, Any
         "html": to_html(message.text) if message.html is None else message.html,
         "at": iso(message.at),
     }
+
+
+def visitor_message(
+    message: Message, alias: str | None = None, fields: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """The message's ``html`` was made once when it was posted; only a message from before
+    the hub kept it (or made elsewhere) has it made here.
+
+    The author is named by the alias stored with the message (what the visitor saw when it was
+    posted); ``alias``, the author's alias now, only stands in where none was stored.
+    ``fields``: :func:`message_fields` of this message, if made already.
+    """
+    body = dict(fields) if fields is not None else message_fields(message)
     name = message.author_alias or alias
     if message.role is Role.OPERATOR and name:
         body["author"] = name
     return body
 
 
-def operator_message(message: Message, alias: str | None = None) -> dict[str, Any]:
+def operator_message(
+    message: Message, alias: str | None = None, fields: dict[str, Any] | None = None
+) -> dict[str, Any]:
     """Every role, with the author's alias as stored (else ``alias``, else the author's id).
 
     A system line also carries its ``code`` and ``params``: its ``text`` is in the visitor's
     language, and the console words it in the volunteer's own (falling back to ``text``).
     """
-    body = visitor_message(message)
+    body = visitor_message(message, fields=fields)
     body["conversation_id"] = message.conversation_id
     if message.author:
         body["author"] = message.author_alias or alias or message.author
