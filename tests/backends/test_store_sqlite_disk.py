@@ -163,6 +163,22 @@ async def test_concurrent_writes_share_commits(sqlite_store: SqliteStore) -> Non
 
 
 @pytest.mark.asyncio
+async def test_a_write_whose_caller_gave_up_is_still_kept(sqlite_store: SqliteStore) -> None:
+    """A handler cancelled while its message waits for the disk (its client went away)
+    does not take the message back: once queued, it is stored, and the rest of the batch
+    with it."""
+    await sqlite_store.save_conversation(conversation("c1"))
+    given_up = asyncio.ensure_future(sqlite_store.append_message(message("c1", 1)))
+    waited = asyncio.ensure_future(sqlite_store.append_message(message("c1", 2)))
+    await asyncio.sleep(0)  # both queued
+    given_up.cancel()
+    await waited
+    with pytest.raises(asyncio.CancelledError):
+        await given_up
+    assert [m.seq for m in await sqlite_store.messages("c1")] == [1, 2]
+
+
+@pytest.mark.asyncio
 async def test_a_failing_write_in_a_batch_commits_the_rest_once(
     sqlite_store: SqliteStore,
 ) -> None:

@@ -95,8 +95,11 @@ class GroupCommit:
         done: asyncio.Future[int] = asyncio.get_running_loop().create_future()
         done.add_done_callback(_retrieved)
         self._queue.put_nowait(_Write(statements, done, checkpoint))
-        # Shielded: once queued, a write is carried out even if its caller gives up waiting.
-        return await asyncio.shield(done)
+        # Once queued, a write is carried out even if its caller gives up waiting: a caller
+        # cancelled here cancels ``done``, which only means nobody is answered (``_answer``
+        # skips it); the batch still holds the write. No ``shield`` needed for that, and
+        # every message passes here.
+        return await done
 
     async def read(self, sql: str, params: Sequence[Any] = ()) -> list[sqlite3.Row]:
         """One statement in one hop to aiosqlite's thread, never inside an open batch."""
