@@ -53,6 +53,12 @@ log = logging.getLogger(__name__)
 MEMORY = ":memory:"
 SCRUB_DELAY = 60.0  # seconds from an erase to the VACUUM that removes stale fragments
 
+# every message is one of these: the statement made once, not per message
+INSERT_MESSAGE = (
+    f"INSERT INTO messages ({', '.join(MESSAGE_COLUMNS)})"
+    f" VALUES ({', '.join('?' for _ in MESSAGE_COLUMNS)})"
+)
+
 
 class SqliteStore(AccountQueries, StatsQueries, OversightQueries, FollowUpQueries):
     """The ``Store`` on one SQLite file (or ``":memory:"`` for tests).
@@ -181,13 +187,7 @@ class SqliteStore(AccountQueries, StatsQueries, OversightQueries, FollowUpQuerie
     async def append_message(self, message: Message) -> None:
         """Durable when this returns; ``ValueError`` if the seq is taken or the chat unknown."""
         try:
-            await self._write(
-                (
-                    f"INSERT INTO messages ({', '.join(MESSAGE_COLUMNS)})"
-                    f" VALUES ({', '.join('?' for _ in MESSAGE_COLUMNS)})",
-                    message_values(message),
-                )
-            )
+            await self._write((INSERT_MESSAGE, message_values(message)))
         except sqlite3.IntegrityError as error:
             # sqlite's message names the constraint, never the bound values (no visitor text)
             raise ValueError(f"Message {message.id} cannot be stored: {error}") from error
