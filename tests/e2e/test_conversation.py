@@ -196,3 +196,32 @@ async def test_messages_sent_without_waiting_for_acks_keep_their_order(env: Env)
     assert [m["text"] for m in anna.pending("message") if m["role"] == "visitor"] == visitor_lines
     told = [m["text"] for m in visitor.pending("message") if m["role"] == "operator"]
     assert told == anna_lines
+
+
+async def test_every_tab_hears_every_message_in_order(env: Env) -> None:
+    """A visitor with the chat open in two tabs reads the same lines in the same order in
+    both, and a tab closed mid-conversation takes nothing from the other (an emit reaches
+    each socket of the room in turn, ``realtime/manager.py``)."""
+    volunteer = await env.operator("anna", alias="Anna")
+    first, ack = await env.start()
+    await first.next("assigned")
+    offered = (await volunteer.next("assigned"))["conversation"]
+    await first.next("message")  # the greeting
+    second = await env.visitor(token=ack["token"])
+    await second.next("message")  # the greeting again: the transcript a resumed tab gets
+
+    async def say(n: int) -> None:
+        reply = await volunteer.call("message", {"conversation_id": offered["id"], "text": f"r{n}"})
+        assert reply["ok"]
+
+    for n in range(5):
+        await say(n)
+    for tab in (first, second):
+        assert [(await tab.next("message"))["text"] for _ in range(5)] == [
+            f"r{n}" for n in range(5)
+        ]
+
+    closing = asyncio.ensure_future(first.disconnect())
+    await say(5)
+    await closing
+    assert (await second.next("message"))["text"] == "r5"
