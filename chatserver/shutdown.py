@@ -29,7 +29,7 @@ from collections.abc import Callable
 
 from aiohttp import web
 
-from chatserver import event_loop
+from chatserver import collector, event_loop
 from chatserver.app import ACCESS_LOG_FORMAT, Server
 from chatserver.realtime.release import release_sockets
 from chatserver.web.keys import READY
@@ -98,4 +98,5 @@ def serve(
 
     ``started`` gets the URL once the server listens (with the real port when ``port`` is 0).
     """
+    collector.settle_for_serving()
     return event_loop.run(serve_until_stopped(server, host, port, seconds, started))
