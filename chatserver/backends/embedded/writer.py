@@ -65,12 +65,16 @@ class GroupCommit:
         self._queue: asyncio.Queue[_Write | None] = asyncio.Queue()
         self._task: asyncio.Task[None] | None = None
         self._closing = False
+        self._event_loop: asyncio.AbstractEventLoop | None = None
 
     def start(self, db: aiosqlite.Connection) -> None:
         """Begin committing on ``db``; queue and gate are fresh, as a reopened store may run on
         another event loop."""
         self._db = db
         self._closing = False
+        # kept: asyncio.get_running_loop() asks the kernel for the process id each time (a
+        # fork check), a system call for every message on the relay path (py-spy --native)
+        self._event_loop = asyncio.get_running_loop()
         self._queue = asyncio.Queue()
         self.gate = asyncio.Lock()
         self._task = asyncio.create_task(self._loop(), name="sqlite-writer")
@@ -90,9 +94,10 @@ class GroupCommit:
 
     async def write(self, *statements: Statement, checkpoint: bool = False) -> int:
         """Queue one atomic write and wait until it is committed (or rejected)."""
-        if self._db is None or self._closing or self._task is None or self._task.done():
+        loop, task = self._event_loop, self._task
+        if self._db is None or self._closing or loop is None or task is None or task.done():
             raise RuntimeError("The store is not open.")
-        done: asyncio.Future[int] = asyncio.get_running_loop().create_future()
+        done: asyncio.Future[int] = loop.create_future()
         done.add_done_callback(_retrieved)
         self._queue.put_nowait(_Write(statements, done, checkpoint))
         # Once queued, a write is carried out even if its caller gives up waiting: a caller
