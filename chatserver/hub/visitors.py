@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 import secrets
 import unicodedata
@@ -114,8 +115,12 @@ class VisitorActions(HubCore):
         # stored before it is on the floor (whoever takes it from there finds the record), and
         # before the node's lock: starts arriving together share one commit instead of
         # queueing for the lock one fsync at a time. What changed meanwhile (the queue filled
-        # up, the server began draining) ends the stored record again (``_arrive``).
-        await self.store.save_conversation(conversation)
+        # up, the server began draining) ends the stored record again (``_arrive``); such a
+        # start, refused in that instant, still counts as offered to the line.
+        await asyncio.gather(
+            self.store.save_conversation(conversation),
+            self._record(StatsDelta(line.id, now, offered=1)),
+        )
         async with self._changing_floor():
             placed = await self._arrive(conversation, line.queue_limit, pinned)
             self._here[conversation.id] = self._here.get(conversation.id, 0) + 1
@@ -127,7 +132,6 @@ class VisitorActions(HubCore):
                 self._newcomers[conversation.id] = placed
             await self._flush_positions()  # the newcomer hears its place at once
             await self._route()
-        await self._record(StatsDelta(line.id, now, offered=1))  # counted, outside the lock
         return conversation, token
 
     async def _arrive(
