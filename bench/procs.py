@@ -28,6 +28,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from bench.load import PASSWORD
 from chatserver import accounts
+from chatserver.backends.base import Store
 from chatserver.backends.embedded import SqliteStore
 from chatserver.backends.redis_store import RedisStore
 from chatserver.hub.model import Account
@@ -238,19 +239,15 @@ def _volunteers(count: int, capacity: int) -> list[Account]:
 
 async def sqlite_volunteers(folder: Path, count: int, capacity: int = 1) -> list[str]:
     """Volunteer accounts straight into the store ``chatserver serve --data folder`` opens."""
-    store = SqliteStore(folder / "chatserver.db")
-    await store.open()
-    try:
-        for account in _volunteers(count, capacity):
-            await store.add_account(account)
-    finally:
-        await store.close()
-    return volunteer_names(count)
+    return await _add_volunteers(SqliteStore(folder / "chatserver.db"), count, capacity)
 
 
 async def redis_volunteers(url: str, count: int, capacity: int = 1) -> list[str]:
     """The same in the distributed mode's records (what ``operator add --redis`` writes)."""
-    store = RedisStore(url, "chat:", scrub_delay=None)
+    return await _add_volunteers(RedisStore(url, "chat:", scrub_delay=None), count, capacity)
+
+
+async def _add_volunteers(store: Store, count: int, capacity: int) -> list[str]:
     await store.open()
     try:
         for account in _volunteers(count, capacity):

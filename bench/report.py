@@ -80,6 +80,14 @@ def summary(
     return medians, lines
 
 
+def medians_table(
+    medians: Sequence[dict[str, Any]], group: str, keys: Sequence[str], ratios: Sequence[str] = ()
+) -> list[str]:
+    """The lines every scenario ends with: the medians per ``group``, then the ratios."""
+    columns = (group, "rounds", *keys)
+    return ["medians:", header(columns), *(line(m, columns) for m in medians), *ratios]
+
+
 def write_json(path: Path, data: dict[str, Any]) -> None:
     path.write_text(json.dumps(data, indent=1) + "\n")
 

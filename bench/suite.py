@@ -330,12 +330,8 @@ async def rounds(run: Run, plan: RelayPlan, targets: list[Target]) -> dict[str, 
     servers = [t.name for t in targets if t.server]
     against = [(s, b) for s in servers for b in (t.name for t in targets if not t.server)]
     medians, ratios = report.summary(rows, "target", keys, against)
-    run.out("medians:")
-    run.out(report.header(("target", "rounds", *keys)))
-    for median in medians:
-        run.out(report.line(median, ("target", "rounds", *keys)))
-    for ratio in ratios:
-        run.out(ratio)
+    for text in report.medians_table(medians, "target", keys, ratios):
+        run.out(text)
     return {
         "scenario": plan.mode,
         "plan": dataclasses.asdict(plan),
@@ -425,12 +421,8 @@ async def capacity(plan: CapacityPlan, out: Say = say) -> dict[str, Any]:
         medians, _ = report.summary(rows, "lines", CAPACITY_KEYS)
         against = [(n, "sio") for n in plan.lines]  # joining: the bare stack's is the ceiling
         _, ratios = report.summary(rows, "lines", ("join_s", "starts_s"), against)
-        run.out("medians:")
-        run.out(report.header(("lines", "rounds", *CAPACITY_KEYS)))
-        for median in medians:
-            run.out(report.line(median, ("lines", "rounds", *CAPACITY_KEYS)))
-        for ratio in ratios:
-            run.out(ratio)
+        for text in report.medians_table(medians, "lines", CAPACITY_KEYS, ratios):
+            run.out(text)
         return {
             "scenario": "capacity",
             "plan": dataclasses.asdict(plan),
@@ -567,12 +559,8 @@ async def startup(plan: StartupPlan, out: Say = say) -> dict[str, Any]:
                 rows.append(row)
                 run.out(report.line(row, STARTUP_COLUMNS))
         medians, ratios = report.summary(rows, "store", STARTUP_KEYS, [("full", "empty")])
-        run.out("medians:")
-        run.out(report.header(("store", "rounds", *STARTUP_KEYS)))
-        for median in medians:
-            run.out(report.line(median, ("store", "rounds", *STARTUP_KEYS)))
-        for ratio in ratios:
-            run.out(ratio)
+        for text in report.medians_table(medians, "store", STARTUP_KEYS, ratios):
+            run.out(text)
         return {
             "scenario": "startup",
             "plan": dataclasses.asdict(plan),
@@ -640,10 +628,8 @@ async def nodes(plan: NodesPlan, out: Say = say) -> dict[str, Any]:
                 if row["errors"]:
                     run.out(f"  errors: {row['errors']}")
         medians, _ = report.summary(rows, "nodes", keys)
-        run.out("medians:")
-        run.out(report.header(("nodes", "rounds", *keys)))
-        for median in medians:
-            run.out(report.line(median, ("nodes", "rounds", *keys)))
+        for text in report.medians_table(medians, "nodes", keys):
+            run.out(text)
         first = keys[0]
         one = medians[0][first] if medians else None
         for median in medians[1:]:
