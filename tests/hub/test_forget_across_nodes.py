@@ -15,27 +15,18 @@ finished, which is the interleaving that used to leak.
 from __future__ import annotations
 
 import asyncio
-import uuid
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import pytest
 import redis.asyncio as aioredis
 
 from chatserver import accounts
-from chatserver.backends.redis_floor import RedisFloor
 from chatserver.backends.redis_store import RedisStore
-from chatserver.clock import ManualClock
 from chatserver.errors import Forgotten
-from chatserver.hub.hub import Hub
 from chatserver.hub.model import Message, OperatorState, Role
-from chatserver.settings import load_settings
-from tests.backends.records_redis import records_url
+from tests.hub.two_nodes import TwoNodes, two_redis_hubs
 
-SETTINGS = load_settings(Path(__file__).parent.parent / "e2e" / "test.toml")
-START = 1_795_662_000.0  # a Wednesday, 20:00 in Amsterdam
 SECRET = "OKAPI-7731 what the volunteer wrote as the visitor pressed delete"
 
 
@@ -54,41 +45,27 @@ class LateStore(RedisStore):
         await super().append_message(message)
 
 
-@dataclass
-class Nodes:
-    a: Hub
-    b: Hub
-    late: LateStore
-    raw: aioredis.Redis
-    prefix: str
+Nodes = TwoNodes[LateStore]
 
 
 @pytest.fixture
 async def nodes() -> AsyncIterator[Nodes]:
-    url, prefix = records_url(), f"f{uuid.uuid4().hex[:10]}:"
-    clock = ManualClock(START)
-    store_a, late = RedisStore(url, prefix, scrub_delay=None), LateStore(url, prefix)
-    floor_a, floor_b = RedisFloor(url, prefix), RedisFloor(url, prefix)
+    async with two_redis_hubs(LateStore) as made:
+        yield made
+
+
+async def _everything_under(url: str, prefix: str) -> str:
+    """Every value of every key under the prefix, floor and records, as one text."""
     raw = aioredis.Redis.from_url(url, decode_responses=True)
-    await store_a.open()
-    await late.open()
     try:
-        yield Nodes(
-            Hub(SETTINGS, store_a, clock, floor=floor_a, node="a"),
-            Hub(SETTINGS, late, clock, floor=floor_b, node="b"),
-            late,
-            raw,
-            prefix,
-        )
+        return await _values_under(raw, prefix)
     finally:
-        for closing in (store_a.close(), late.close(), floor_a.close(), floor_b.close()):
-            await closing
         await raw.aclose()
 
 
-async def _everything_under(raw: Any, prefix: str) -> str:
-    """Every value of every key under the prefix, floor and records, as one text. ``raw``:
-    with ``decode_responses`` every reply is ``str``, which redis-py's annotations cannot say."""
+async def _values_under(raw: Any, prefix: str) -> str:
+    """``raw``: with ``decode_responses`` every reply is ``str``, which redis-py's annotations
+    cannot say."""
     found: list[str] = []
     async for key in raw.scan_iter(match=f"{prefix}*"):
         kind = await raw.type(key)
@@ -120,17 +97,17 @@ async def test_a_message_in_flight_on_another_node_does_not_outlive_forget(
     await nodes.a.visitor_message(conversation.id, "the visitor's first words")
 
     sending = asyncio.create_task(nodes.b.operator_message(ann.id, conversation.id, SECRET))
-    await asyncio.wait_for(nodes.late.numbered.wait(), timeout=10)  # numbered on the floor
+    await asyncio.wait_for(nodes.store_b.numbered.wait(), timeout=10)  # numbered on the floor
     stored = await nodes.a.store.messages(conversation.id)
     assert SECRET not in [m.text for m in stored]  # still on its way from B
     assert await nodes.a.forget(conversation.id) == len(stored)
-    nodes.late.go.set()
+    nodes.store_b.go.set()
     with pytest.raises(Forgotten):
         await sending  # the volunteer hears it was not kept
 
     assert await nodes.a.store.messages(conversation.id) == []
     assert await nodes.b.store.messages(conversation.id) == []
-    everything = await _everything_under(nodes.raw, nodes.prefix)
+    everything = await _everything_under(nodes.url, nodes.prefix)
     assert "first words" not in everything and "OKAPI-7731" not in everything
     with pytest.raises(Forgotten):  # and nothing more gets in from either node
         await nodes.a.visitor_message(conversation.id, "one more")

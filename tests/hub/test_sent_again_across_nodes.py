@@ -16,21 +16,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import uuid
-from collections.abc import AsyncIterator
-from dataclasses import dataclass
-from pathlib import Path
 
-from chatserver.backends.redis_floor import RedisFloor
 from chatserver.backends.redis_store import RedisStore
-from chatserver.clock import ManualClock
-from chatserver.hub.hub import Hub
 from chatserver.hub.model import Message
-from chatserver.settings import load_settings
-from tests.backends.records_redis import records_url
-
-SETTINGS = load_settings(Path(__file__).parent.parent / "e2e" / "test.toml")
-START = 1_795_662_000.0  # a Wednesday, 20:00 in Amsterdam
+from tests.hub.two_nodes import TwoNodes, two_redis_hubs
 
 
 class DyingStore(RedisStore):
@@ -45,37 +34,17 @@ class DyingStore(RedisStore):
         await asyncio.Event().wait()  # never: cancelled with the rest of the node
 
 
-@dataclass
-class Nodes:
-    a: Hub  # alive
-    b: Hub  # dies in its first message's store write
-    store_a: RedisStore
-    dying: DyingStore
-    floor_a: RedisFloor
+Nodes = TwoNodes[DyingStore]  # b dies in its first message's store write
 
 
-@contextlib.asynccontextmanager
-async def two_nodes() -> AsyncIterator[Nodes]:
-    """Nodes "a" and "b" on one Redis floor and one Redis store, as two processes would be."""
-    url, prefix = records_url(), f"f{uuid.uuid4().hex[:10]}:"
-    clock = ManualClock(START)
-    store_a, dying = RedisStore(url, prefix, scrub_delay=None), DyingStore(url, prefix)
-    floor_a, floor_b = RedisFloor(url, prefix), RedisFloor(url, prefix)
-    await store_a.open()
-    await dying.open()
-    try:
-        a = Hub(SETTINGS, store_a, clock, floor=floor_a, node="a")
-        b = Hub(SETTINGS, dying, clock, floor=floor_b, node="b")
-        yield Nodes(a, b, store_a, dying, floor_a)
-    finally:
-        for closing in (store_a.close(), dying.close(), floor_a.close(), floor_b.close()):
-            await closing
+def two_nodes() -> contextlib.AbstractAsyncContextManager[Nodes]:
+    return two_redis_hubs(DyingStore)
 
 
 async def numbered_by_b(nodes: Nodes, conversation_id: str, text: str, key: str | None) -> None:
     """Node B numbers the visitor's message on the floor and dies before storing it."""
     first = asyncio.create_task(nodes.b.visitor_message(conversation_id, text, key))
-    await asyncio.wait_for(nodes.dying.numbered.wait(), timeout=10)
+    await asyncio.wait_for(nodes.store_b.numbered.wait(), timeout=10)
     first.cancel()
 
 
