@@ -13,11 +13,15 @@ Everything a client sends passes here before a namespace sees it:
 * **Oversized long-polling POSTs** are answered ``413`` at once, and the session closed.
 
 And one promise python-socketio does not keep by itself: **a client's events are handled in
-the order it sent them.** Each event runs in a task of its own (so a slow one blocks neither
-the connection's pings nor other clients), and those tasks used to overtake each other at
-their first real wait: on the Redis floor, messages a visitor sent without waiting for each
-ack were stored out of order, and a typing indicator could end in a state the visitor had
-already left. Each connection's events now take its turn, one after the other.
+the order it sent them.** By default each event runs in a task of its own, and those tasks
+overtook each other at their first real wait: on the Redis floor, messages a visitor sent
+without waiting for each ack were stored out of order, and a typing indicator could end in a
+state the visitor had already left. Here each event is handled in its connection's own
+reading task (``async_handlers=False``), one after the other, as sent; the connection reads
+its next frame when the handler is done. That also saves a task per event (issue 14). Other
+clients are not held up, and pings are sent by a task of their own; only a handler slower
+than the ping timeout (20 s; Redis waits are bounded at a few seconds) would cost its own
+connection. The WebSocket session itself runs in ``ws_session.py``.
 
 The hooks overridden here are python-socketio's and python-engineio's own dispatch methods;
 the tests that send raw packets (``tests/e2e/raw.py``) pin their behaviour.
@@ -31,10 +35,11 @@ import engineio
 import socketio
 from aiohttp import web
 from engineio.async_drivers import aiohttp as engineio_aiohttp
+from engineio.async_socket import AsyncSocket
 from socketio import packet
 
 from chatserver.errors import ChatError, InvalidPayload, UnknownEvent
-from chatserver.hub.locks import KeyedLocks
+from chatserver.realtime import ws_session
 from chatserver.realtime.acks import failure
 from chatserver.realtime.packets import (
     CheckedPacket,
@@ -55,26 +60,9 @@ class GuardedServer(socketio.AsyncServer):
     eio: GuardedEngine
 
     def __init__(self, node: str = "", **options: Any) -> None:
-        super().__init__(serializer=CheckedPacket, **options)
+        # each event handled in the connection's own reading task, so in the order sent
+        super().__init__(serializer=CheckedPacket, async_handlers=False, **options)
         self.eio.node = node
-        self._in_order = KeyedLocks()  # a connection's events, one at a time, as sent
-
-    async def _handle_event_internal(
-        self,
-        server: socketio.AsyncServer,
-        sid: str,
-        eio_sid: str,
-        data: Any,
-        namespace: str,
-        ack_id: int | None,
-    ) -> None:
-        """One event, in its own task, after the connection's earlier events.
-
-        Tasks start in the order the events arrived and take the connection's lock before
-        their first wait; the lock is first come, first served, so events run as sent.
-        """
-        async with self._in_order[sid]:
-            await super()._handle_event_internal(server, sid, eio_sid, data, namespace, ack_id)
 
     def _engineio_server_class(self) -> type[GuardedEngine]:
         return GuardedEngine
@@ -248,9 +236,26 @@ class CheckedWebSocket(engineio_aiohttp.WebSocket):
     go on talking to a connection the server has given up.
     """
 
+    def __init__(self, handler: Any, server: Any) -> None:
+        super().__init__(handler, server)
+        self.socket: AsyncSocket | None = getattr(handler, "__self__", None)  # the one it serves
+
+    async def __call__(self, environ: dict[str, Any]) -> web.WebSocketResponse:
+        """The session runs in ``ws_session`` (no task and timer per frame), not in
+        Engine.IO's own loop; the response is prepared as Engine.IO's driver does."""
+        if self.socket is None:
+            response: web.WebSocketResponse = await super().__call__(environ)
+            return response
+        response = web.WebSocketResponse(max_msg_size=self.server.max_http_buffer_size)
+        await response.prepare(environ["aiohttp.request"])
+        self._sock = response
+        self.environ = environ
+        await ws_session.serve(self.socket, self)
+        return response
+
     async def wait(self) -> Any:
         engine = self.server
-        socket = getattr(self.handler, "__self__", None)  # the Engine.IO socket it serves
+        socket = self.socket
         while True:
             frame = await super().wait()
             if socket is not None and socket.closed:
