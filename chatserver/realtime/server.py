@@ -253,6 +253,14 @@ class CheckedWebSocket(engineio_aiohttp.WebSocket):
         await ws_session.serve(self.socket, self)
         return response
 
+    async def send(self, message: str | bytes) -> None:
+        """As Engine.IO's driver, without asking ``inspect`` for every frame whether aiohttp's
+        send methods are coroutines (they are)."""
+        if isinstance(message, str):
+            await self._sock.send_str(message)
+        else:
+            await self._sock.send_bytes(message)
+
     async def wait(self) -> Any:
         engine = self.server
         socket = self.socket
