@@ -42,7 +42,7 @@ from chatserver.realtime.visitor import VisitorNamespace
 from chatserver.settings import Settings
 from chatserver.web.compression import compress_text
 from chatserver.web.cross_site import refuse_cross_site
-from chatserver.web.draining import no_new_sockets_while_draining
+from chatserver.web.draining import no_new_sockets_while_draining, no_writes_while_lapsed
 from chatserver.web.error_pages import chat_errors
 from chatserver.web.keys import (
     ENROLMENTS,
@@ -142,8 +142,8 @@ def build_server(
     app = web.Application(
         client_max_size=64 * 1024,
         # outermost first: text compressed, one warning for an unlisted proxy, headers on every
-        # answer, errors as answers, forged writes refused, and no new socket while the server
-        # drains (shutdown.py)
+        # answer, errors as answers, forged writes refused, no new socket while the server
+        # drains (shutdown.py), and no write while its lease lapsed (node_life.py)
         middlewares=[
             compress_text,
             proxy_warning(abuse.trusted_proxies),
@@ -151,6 +151,7 @@ def build_server(
             chat_errors,
             refuse_cross_site,
             no_new_sockets_while_draining,
+            no_writes_while_lapsed,
         ],
     )
     app[HUB] = hub
@@ -240,7 +241,8 @@ def default_limits(settings: Settings) -> Limits:
 
 def _stop_serving(state: dict[str, bool], sio: GuardedServer) -> Callable[[], Awaitable[None]]:
     """The node's lease lapsed (``node_life.py``): not ready (``/healthz`` 503, no new socket,
-    the sweeper pauses), and every socket let go, so its client resumes on a live node."""
+    every HTTP write ``unavailable``, the sweeper pauses), and every socket let go, so its
+    client resumes on a live node."""
 
     async def stop() -> None:
         state["ready"] = False

@@ -9,8 +9,9 @@ volunteers carry on from whichever node they reconnect to.
 The other side of that bargain is what this module enforces: **a node that finds its own
 lease gone must write nothing more**, because the others may already have reaped it. It may
 only have been paused (a long GC, a stalled VM, Redis unreachable longer than the lease), so it
-does not exit: it stops serving (``/healthz`` answers 503, no new socket is taken, the sweeper
-pauses), drops every socket it holds (their clients reconnect through the load balancer to a
+does not exit: it stops serving (``/healthz`` answers 503, no new socket is taken, every HTTP
+write is answered ``unavailable``, the sweeper pauses, the leader lease is given up), drops
+every socket it holds (their clients reconnect through the load balancer to a
 survivor, or back here later, and resume), takes what is left of its old connections off the
 floor itself, and joins again under the same name. Then it serves again.
 
@@ -180,6 +181,10 @@ class NodeLife:
         )
         self.serving = False
         await self.lapsed()
+        try:  # the sweep's work must not wait a leader lease out on a node that writes nothing
+            await self.floor.resign(self.node)
+        except Exception:  # Redis unreachable: the leader lease lapses by itself
+            log.warning("node %s: could not resign the leader lease", self.node)
 
     async def _rejoin(self) -> None:
         if self.settings is not None:

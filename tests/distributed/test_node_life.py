@@ -21,6 +21,7 @@ from chatserver.backends.redis_floor import RedisFloor
 from chatserver.clock import SystemClock
 from chatserver.node_life import NodeLife, NodeRefused
 from tests.distributed.inprocess import LEASE, RedisEnv, let_go, redis_node, until
+from tests.e2e.conftest import PASSWORD
 from tests.redis_server import RedisServer
 
 
@@ -116,3 +117,60 @@ async def test_one_node_letting_go_leaves_the_other_nodes_clients_alone(
         await there.settle()
         assert there.pending("draining") == []
         assert there.client.connected
+
+
+async def test_a_lapsed_node_writes_nothing_over_http_until_it_serves_again(
+    redis_server: RedisServer,
+) -> None:
+    """n1 lapses and cannot join again for as long as another configuration is claimed on the
+    shared Redis (the settings are checked with every heartbeat). Meanwhile a volunteer's
+    login there is answered ``503 unavailable`` and leaves no session in Redis, and so is a
+    logout; once the other configuration is gone, n1 joins again and the same login works."""
+    async with redis_node(redis_server.url, "n1") as env:
+        await env.account("anna")
+        visitor = await env.visitor()
+        shared = aioredis.Redis.from_url(redis_server.url)
+        try:
+            await shared.set("chat:config", "another configuration's fingerprint")
+            assert await visitor.next("draining") == {"retry_after": 1}
+            assert await health(env) == 503
+
+            async with aiohttp.ClientSession() as http:
+                login = {"username": "anna", "password": PASSWORD}
+                async with http.post(f"{env.url}/api/session", json=login) as answer:
+                    assert answer.status == 503
+                    assert (await answer.json())["error"]["code"] == "unavailable"
+                    assert "chat_session" not in answer.cookies
+                async with http.delete(f"{env.url}/api/session") as answer:
+                    assert answer.status == 503
+            assert [key async for key in shared.scan_iter("chat:rec:sess:*")] == []
+
+            await shared.delete("chat:config")
+            await serving_again(env)
+            async with (
+                aiohttp.ClientSession() as http,
+                http.post(f"{env.url}/api/session", json=login) as answer,
+            ):
+                assert answer.status == 200
+            assert len([key async for key in shared.scan_iter("chat:rec:sess:*")]) == 1
+        finally:
+            await shared.aclose()
+
+
+async def test_a_lapsed_node_gives_up_the_leader_lease(redis_server: RedisServer) -> None:
+    """n1 leads the sweep; when its lease lapses it resigns at once, so another node can take
+    the floor-wide work (reaping, grace periods) without waiting out n1's leader lease."""
+    async with redis_node(redis_server.url, "n1") as env:
+        assert await env.mode.floor.lead("n1", 60.0)  # a lease that would outlast the test
+        shared = aioredis.Redis.from_url(redis_server.url)
+        try:
+            assert await shared.get("chat:leader") == b"n1"
+            await shared.delete("chat:node:n1")
+
+            async def resigned() -> bool:
+                return await shared.get("chat:leader") is None
+
+            await until(resigned, "n1 gave up the leader lease")
+        finally:
+            await shared.aclose()
+
