@@ -206,6 +206,12 @@ class Unavailable(ChatError):
     )
 
 
+class NodeLapsed(Unavailable):
+    """This node's lease on the shared floor lapsed (``node_life.py``): the floor registers no
+    connection of it until it joined again. The socket that asked is let go, so its client
+    reconnects, through the load balancer to a live node, and resumes."""
+
+
 class OperatorUnavailable(ChatError):
     """Handover target is offline, paused or away (``reason`` says which)."""
 

@@ -23,6 +23,7 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 
 from chatserver.backends import redis_client
 from chatserver.backends import redis_floor_codec as codec
+from chatserver.errors import NodeLapsed
 from chatserver.hub.floor import Presence
 from chatserver.hub.floor_records import (
     Arrival,
@@ -50,6 +51,7 @@ from chatserver.hub.pinned import Pinned
 from chatserver.hub.queue import Waiting
 
 LUA = files("chatserver.backends") / "floor_lua"
+LAPSED = "lapsed"  # the scripts' refusal of a lapsed node's connection (``lapsed`` in _prelude)
 
 
 def _script_names() -> list[str]:
@@ -123,9 +125,13 @@ class RedisFloor:
         await self._pool.aclose()
 
     async def _run(self, name: str, *args: str | int | float) -> list[Any]:
-        """Run one operation's script; its first answer is ``ok``, ``dup`` or ``refused``."""
+        """Run one operation's script; its first answer is ``ok``, ``dup`` or ``refused``.
+        A connection of a node whose lease lapsed is no plan to make again but this node's
+        end of serving: :class:`NodeLapsed`, answered ``unavailable``."""
         reply: list[Any] = await self._scripts[name](keys=[], args=[self._prefix, *args])
         if reply[0] == "refused":
+            if reply[1] == LAPSED:
+                raise NodeLapsed()
             raise FloorRefused(Refusal(reply[1]))
         return reply
 

@@ -14,11 +14,11 @@ import socketio
 
 from chatserver import accounts
 from chatserver.clock import iso
-from chatserver.errors import InvalidPayload, Unauthorized
+from chatserver.errors import InvalidPayload, NodeLapsed, Unauthorized
 from chatserver.hub.followup.oversight import letter_lines
 from chatserver.hub.followup.service import FollowUp
 from chatserver.hub.hub import Hub
-from chatserver.hub.model import Conversation, Message, OperatorState
+from chatserver.hub.model import Account, Conversation, Message, OperatorState
 from chatserver.privacy.abuse import SourceGuard
 from chatserver.realtime import wire
 from chatserver.realtime.acks import (
@@ -43,6 +43,7 @@ from chatserver.realtime.bridge import (
 )
 from chatserver.realtime.operator_letters import LetterEvents
 from chatserver.realtime.origins import OriginPolicy
+from chatserver.realtime.release import release_socket
 
 SESSION_COOKIE = "chat_session"
 # socket activity refreshes the session's idle timer; more often than this would be a write
@@ -101,10 +102,16 @@ class OperatorNamespace(LetterEvents, OperatorAppointments):
         await self.enter_room(sid, ALL_OPERATORS)
         for line in letter_lines(self.hub.settings, account):  # their `letters_changed`
             await self.enter_room(sid, letters_room(line))
-        task = asyncio.ensure_future(self.hub.operator_connected(account))
+        task = asyncio.ensure_future(self._connected(sid, account))
         self._tasks.add(task)  # after the CONNECT packet: status and held chats follow it
         task.add_done_callback(self._tasks.discard)
         return True
+
+    async def _connected(self, sid: str, account: Account) -> None:
+        try:
+            await self.hub.operator_connected(account)
+        except NodeLapsed:  # not on the floor from this node: the console reconnects elsewhere
+            await release_socket(self.server, sid, OPERATOR)
 
     async def on_disconnect(self, sid: str, reason: Any = None) -> None:
         session = await self.get_session(sid)

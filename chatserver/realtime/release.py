@@ -40,6 +40,21 @@ async def release_sockets(sio: Any, retry_after: int, notice: bool = True) -> No
     await handlers_done()
 
 
+async def release_socket(sio: Any, sid: str, namespace: str, retry_after: int = 1) -> None:
+    """Let one socket go as :func:`release_sockets` lets them all go: told, and its Engine.IO
+    connection closed, so that its client reconnects and resumes. For a socket the floor
+    would not register (``NodeLapsed``: this node's lease lapsed as it connected)."""
+    # here, not through the Redis manager: the notice must be queued before the CLOSE
+    await sio.emit(
+        "draining", {"retry_after": retry_after}, to=sid, namespace=namespace, ignore_queue=True
+    )
+    eio_sid = sio.manager.eio_sid_from_sid(sid, namespace)
+    connection = sio.eio.sockets.get(eio_sid) if eio_sid is not None else None
+    if connection is not None:
+        await _close(sio, eio_sid, connection)
+        connection.queue.put_nowait(None)
+
+
 async def _close(sio: Any, sid: str, connection: Any) -> None:
     """What ``sio.eio.disconnect(sid)`` does, without waiting for the client to fetch the
     CLOSE packet."""

@@ -25,6 +25,7 @@ from chatserver.errors import (
     InvalidToken,
     LineClosed,
     NoConversation,
+    NodeLapsed,
     QueueFull,
     Unavailable,
 )
@@ -48,6 +49,7 @@ from chatserver.realtime.acks import (
 from chatserver.realtime.appointments import VisitorAppointments
 from chatserver.realtime.bridge import VISITOR
 from chatserver.realtime.origins import OriginPolicy
+from chatserver.realtime.release import release_socket
 
 LANGS = ("nl", "en")
 
@@ -137,7 +139,10 @@ class VisitorNamespace(VisitorAppointments):
             return  # the socket dropped during the replay: nothing to count in, or out again
         session["counted"] = True  # only a counted connection may be counted out again
         await self.save_session(sid, session)
-        await self.hub.visitor_connected(conversation_id)
+        try:
+            await self.hub.visitor_connected(conversation_id)
+        except NodeLapsed:  # not on the floor from this node: the page resumes elsewhere
+            await release_socket(self.server, sid, VISITOR)
 
     async def on_disconnect(self, sid: str, reason: Any = None) -> None:
         session = await self.get_session(sid)

@@ -21,7 +21,7 @@ from chatserver.backends.redis_floor import RedisFloor
 from chatserver.clock import SystemClock
 from chatserver.node_life import NodeLife, NodeRefused
 from tests.distributed.inprocess import LEASE, RedisEnv, let_go, redis_node, until
-from tests.e2e.conftest import PASSWORD
+from tests.e2e.conftest import PASSWORD, TIMEOUT, Peer
 from tests.redis_server import RedisServer
 
 
@@ -174,3 +174,47 @@ async def test_a_lapsed_node_gives_up_the_leader_lease(redis_server: RedisServer
         finally:
             await shared.aclose()
 
+
+async def test_a_node_that_missed_its_lapse_lets_new_connections_go(
+    redis_server: RedisServer,
+) -> None:
+    """n1 stops renewing its lease (paused) but still serves: it has not noticed yet. The
+    others find its lease gone and reap it. A volunteer's console and a returning visitor
+    that reach n1 now are not put on the floor from it: each is told ``draining`` and let go,
+    so it reconnects to a live node, and neither looks online from n1 for ever."""
+    async with redis_node(redis_server.url, "n1") as env:
+        visitor, ack = await env.start()
+        await visitor.disconnect()
+        anna = await env.account("anna")
+        cookie = await env.cookie("anna")
+
+        await env.mode.life.stop()  # no more heartbeats; the node itself goes on serving
+        floor = env.mode.floor
+
+        async def reaped() -> bool:
+            if "n1" not in await floor.dead_nodes():
+                return False
+            await floor.reap("n1", env.clock.now())
+            return True
+
+        await until(reaped, "n1's lease lapsed and n1 was reaped")
+
+        console = Peer("/operator")
+        await console.client.connect(
+            env.url,
+            namespaces=["/operator"],
+            headers={"Cookie": cookie},
+            transports=["websocket"],
+            wait_timeout=TIMEOUT,
+        )
+        env.peers.append(console)
+        assert await console.next("draining") == {"retry_after": 1}
+        await let_go(console)
+        assert await floor.presence(anna) is None
+
+        back = await env.visitor(token=ack["token"])
+        assert await back.next("draining") == {"retry_after": 1}
+        await let_go(back)
+        conversation = await floor.conversation(ack["conversation_id"])
+        assert conversation is not None and conversation.visitor_connections == 0
+        assert await floor.dead_nodes() == []

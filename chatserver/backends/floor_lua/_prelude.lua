@@ -54,6 +54,15 @@ local function serves(p, line, lang)
   return (p.lines == '' or member(p.lines, line)) and member(p.langs, lang)
 end
 
+-- a node that joined this floor is held to its lease: once it lapsed (and the node may have
+-- been reaped already), nothing of that node is registered until it joined again, or its
+-- connections would stay on the floor with no node listed to reap them. A handle that never
+-- joined (one hub on a Redis floor, the tests) has no lease to lose.
+local function lapsed(node)
+  return node ~= '' and redis.call('SISMEMBER', k('joined'), node) == 1
+    and redis.call('EXISTS', k('node', node)) == 0
+end
+
 local function on_duty_for(op, p, line, lang)
   return p.state == 'available' and links(k('pc', op)) > 0 and serves(p, line, lang)
 end
@@ -99,11 +108,14 @@ local function transfer(cid, c, to, now)
 end
 
 -- the arrival's fields are ARGV[2..10]: id, line, lang, token hash, priority, last seq,
--- created at, intake (JSON), shared connection (enqueue, arrive_agreed and restore alike)
+-- created at, intake (JSON), shared connection (enqueue, arrive_agreed and restore alike).
+-- From a node whose lease lapsed, the visitor arrives with no connection (its grace period
+-- runs, as after a restore): that node lets its sockets go, and the visitor resumes on a
+-- live one.
 local function put_on_floor(node, now)
   local cid, line, token = ARGV[2], ARGV[3], ARGV[5]
   local gone = now
-  if node ~= '' then
+  if node ~= '' and not lapsed(node) then
     redis.call('HSET', k('cv', cid), node, 1)
     redis.call('SADD', k('nv', node), cid)
     gone = ''

@@ -1,5 +1,6 @@
 -- ARGV: prefix, operator id, node, now, alias, role, lines, languages, capacity, backup
 local op, node, now = ARGV[2], ARGV[3], ARGV[4]
+if lapsed(node) then return refuse('lapsed') end
 if redis.call('EXISTS', k('p', op)) == 0 then
   redis.call('HSET', k('p', op), 'state', 'paused', 'idle', now, 'cool', '0')
 end
