@@ -21,7 +21,7 @@ from chatserver.app import Server, build_server, default_limits
 from chatserver.backends.base import StoreUnusable
 from chatserver.backends.embedded import SqliteStore
 from chatserver.backends.embedded.store import not_a_folder
-from chatserver.backends.redis_mode import DEFAULT_PREFIX, open_redis_mode
+from chatserver.backends.redis_mode import DEFAULT_PREFIX, check_shared_config, open_redis_mode
 from chatserver.backends.redis_records.store import where
 from chatserver.backends.redis_store import RedisStore
 from chatserver.cli_config import check_config as check
@@ -200,8 +200,7 @@ def add_operator(args: argparse.Namespace) -> int:
         return 1
 
     async def store_it() -> None:
-        store = _records(settings, args)
-        await store.open()
+        store = await _records(settings, args, "operator add")
         try:
             await store.add_account(account)
         finally:
@@ -239,8 +238,7 @@ def purge(args: argparse.Namespace) -> int:
 
     async def run() -> list[str]:
         # scrub_delay=None: the purge scrubs itself (and close would), no timer to outlive us
-        store = _records(settings, args)
-        await store.open()
+        store = await _records(settings, args, "purge")
         try:
             clock = SystemClock()
             spaces = Spaces(settings, store, clock, EventBus())
@@ -256,12 +254,23 @@ def purge(args: argparse.Namespace) -> int:
     return 0
 
 
-def _records(settings: Settings, args: argparse.Namespace) -> SqliteStore | RedisStore:
+async def _records(
+    settings: Settings, args: argparse.Namespace, command: str
+) -> SqliteStore | RedisStore:
     """The records ``--redis`` names (the distributed mode's, under ``--redis-prefix``), or
-    the SQLite file in ``--data``; with ``scrub_delay=None`` close scrubs at once."""
+    the SQLite file in ``--data``, opened; with ``scrub_delay=None`` close scrubs at once.
+
+    The shared records are touched only with the running nodes' configuration, as a node
+    joins only with it (``NodeRefused`` otherwise): a purge by other retention terms would
+    erase what the nodes keep, an account for a line they do not have would wait for ever."""
+    store: SqliteStore | RedisStore
     if args.redis:
-        return RedisStore(args.redis, args.redis_prefix, scrub_delay=None)
-    return SqliteStore(_database(settings, args.data), scrub_delay=None)
+        await check_shared_config(args.redis, args.redis_prefix, settings, command)
+        store = RedisStore(args.redis, args.redis_prefix, scrub_delay=None)
+    else:
+        store = SqliteStore(_database(settings, args.data), scrub_delay=None)
+    await store.open()
+    return store
 
 
 def check_config(args: argparse.Namespace) -> int:

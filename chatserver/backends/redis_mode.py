@@ -12,7 +12,14 @@ the other thinks is closed, purge what the other keeps. So a node stores the fin
 settings (:func:`fingerprint`) under ``<prefix>config`` if none is there, and refuses to start
 when another one is. The key lapses ``ttl`` seconds after the last node holding it stopped
 renewing it (every heartbeat renews it), so a deliberate change is: stop every node, start them
-with the new file.
+with the new file. Beside it, ``<prefix>config:sections`` holds a digest of each section of
+the settings, so that a refusal can name the sections that differ (digests only: no setting's
+value is stored).
+
+The administrator's commands on the shared records (``chatserver purge --redis``,
+``chatserver operator add --redis``) are held to the same configuration (:meth:`SharedConfig.
+check`): a purge with other retention terms would erase what the running nodes keep. They do
+not claim it: with no node running there is nothing to differ from.
 """
 
 from __future__ import annotations
@@ -23,6 +30,7 @@ import hashlib
 import json
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from typing import Any
 
 from chatserver.backends import redis_client
 from chatserver.backends.redis_edges.build import redis_edges
@@ -40,23 +48,47 @@ DEFAULT_PREFIX = "chat:"
 CONFIG_KEY = "config"
 
 
-def fingerprint(settings: Settings) -> str:
-    """SHA-256 of the settings in a canonical form (sorted JSON), leaving out what is each
-    node's own: the file's path, the address it listens on and the unused SQLite folder."""
+def _shared_tree(settings: Settings) -> dict[str, Any]:
+    """The settings every node must agree on, leaving out what is each node's own: the
+    file's path, the address it listens on and the unused SQLite folder."""
     tree = dataclasses.asdict(settings)
     del tree["source"]
     for key in ("host", "port", "data_dir"):
         del tree["server"][key]
-    text = json.dumps(tree, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return tree
+
+
+def _digest(value: Any) -> str:
+    text = json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
     return hashlib.sha256(text.encode()).hexdigest()
 
 
-# set if absent or the same, with the lease's expiry; otherwise answer what is there
+def fingerprint(settings: Settings) -> str:
+    """SHA-256 of the shared settings in a canonical form (sorted JSON)."""
+    return _digest(_shared_tree(settings))
+
+
+def section_digests(settings: Settings) -> dict[str, str]:
+    """A digest per section of the shared settings (``retention``, ``lines`` ...)."""
+    return {name: _digest(value) for name, value in _shared_tree(settings).items()}
+
+
+# set if absent or the same, with the lease's expiry, and the sections' digests beside it;
+# otherwise answer what is there
 _CLAIM = """
 local held = redis.call('GET', KEYS[1])
 if held and held ~= ARGV[1] then return held end
 redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+if redis.call('EXISTS', KEYS[2]) == 0 then
+  redis.call('HSET', KEYS[2], unpack(ARGV, 3))
+end
+redis.call('PEXPIRE', KEYS[2], ARGV[2])
 return ''
+"""
+
+# what the running nodes hold: their fingerprint and their sections' digests
+_HELD = """
+return {redis.call('GET', KEYS[1]) or '', redis.call('HGETALL', KEYS[2])}
 """
 
 
@@ -73,14 +105,21 @@ class SharedConfig:
     ) -> None:
         self._client = client
         self.key = prefix + CONFIG_KEY
+        self.sections_key = self.key + ":sections"
         self.fingerprint = fingerprint(settings)
+        self.sections = section_digests(settings)
         self.source = settings.source
         self.ttl = ttl
         self.url = url
         self._claim = client.register_script(_CLAIM)
+        self._held = client.register_script(_HELD)
 
     async def claim(self) -> None:
-        held = await self._claim(keys=[self.key], args=[self.fingerprint, int(self.ttl * 1000)])
+        flat = [part for pair in sorted(self.sections.items()) for part in pair]
+        held = await self._claim(
+            keys=[self.key, self.sections_key],
+            args=[self.fingerprint, int(self.ttl * 1000), *flat],
+        )
         if held:
             raise NodeRefused(
                 f"This node's configuration ({self.source}, fingerprint {self.fingerprint[:12]})"
@@ -90,6 +129,37 @@ class SharedConfig:
                 f" node, then start them with the new file (the old one is forgotten {self.ttl:g}"
                 " s after the last node stopped)."
             )
+
+    async def check(self, command: str) -> None:
+        """For an administrator's ``command`` on the shared records: raise
+        :class:`NodeRefused` when the running nodes hold another configuration, naming the
+        sections that differ and the fix. Claims nothing."""
+        held, flat = await self._held(keys=[self.key, self.sections_key])
+        if not held or held == self.fingerprint:
+            return
+        theirs = dict(zip(flat[::2], flat[1::2], strict=True))
+        differ = sorted(
+            name for name in self.sections.keys() | theirs.keys()
+            if self.sections.get(name) != theirs.get(name)
+        )  # fmt: skip
+        what = ", ".join(f"[{name}]" for name in differ) if differ else "some setting"
+        raise NodeRefused(
+            f"{self.source} (fingerprint {self.fingerprint[:12]}) is not the configuration the "
+            f"running nodes on {where(self.url)} use (fingerprint {str(held)[:12]}): {what} "
+            f"differ{'s' if len(differ) == 1 else ''}. `chatserver {command}` acts on the "
+            "records those nodes share, so it must use their configuration: run it again with "
+            "--config naming the same file as the nodes'. Nothing was changed."
+        )
+
+
+async def check_shared_config(url: str, prefix: str, settings: Settings, command: str) -> None:
+    """``chatserver {command} --redis``: the running nodes' configuration, or
+    :class:`NodeRefused` (see :meth:`SharedConfig.check`)."""
+    client = redis_client.connect(url, 1)
+    try:
+        await SharedConfig(client, prefix, settings, LEASE_SECONDS, url).check(command)
+    finally:
+        await client.aclose()
 
 
 @dataclass

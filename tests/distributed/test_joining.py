@@ -11,7 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from tests.distributed.cluster import chatserver, cluster, node_config
-from tests.e2e.conftest import CONFIG
+from tests.e2e.conftest import CONFIG, PASSWORD
 from tests.redis_server import RedisServer
 
 
@@ -46,3 +46,33 @@ async def test_a_node_with_another_configuration_refuses_to_join(
         assert "same configuration file" in output
         nodes.nodes.remove(refused)
         assert (await nodes.start("n2")).url  # the same file as n1: it joins
+
+
+async def test_commands_on_the_shared_records_need_the_nodes_configuration(
+    redis_server: RedisServer, tmp_path: Path
+) -> None:
+    """n1 runs with the default retention terms. ``chatserver purge --redis`` with a file
+    that keeps transcripts 0 days would erase what the nodes keep: it exits 1, naming its
+    file, the section that differs and the fix, and so does ``operator add`` with that file.
+    The same commands with the nodes' own file run."""
+    async with cluster(redis_server, tmp_path / "nodes") as nodes:
+        await nodes.start("n1")
+        other = tmp_path / "other"
+        other.mkdir()
+        shorter = node_config(other, "\n[retention]\ntranscripts_days = 0\n")
+        redis = ["--config", str(shorter), "--redis", redis_server.url]
+
+        code, out, err = await chatserver("purge", *redis)
+        assert code == 1, out + err
+        assert "Traceback" not in err and out == ""
+        assert str(shorter) in err and "[retention] differs" in err
+        assert "--config naming the same file as the nodes'" in err
+
+        add = ["operator", "add", "anna", "--role", "volunteer", "--password-stdin"]
+        code, out, err = await chatserver(*add, *redis, stdin=PASSWORD + "\n")
+        assert code == 1, out + err
+        assert "[retention] differs" in err and "Created" not in out
+
+        code, out, err = await chatserver("purge", *nodes.redis_args())
+        assert code == 0, out + err
+        await nodes.account("anna")  # ``operator add`` with the nodes' file
