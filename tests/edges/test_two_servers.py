@@ -1,6 +1,7 @@
 """Two chat servers sharing their edges through Redis: what a visitor or an attacker notices.
 
-Each server has its own store and hub (the floor is not shared yet); only the edges are, as
+Each server has its own store and hub (the floor stays each server's own here, to show the
+edges alone at work; tests/distributed shares the floor too); only the edges are, as
 ``build_server(edges=...)`` takes them. A visitor blocked through one server is refused by
 the other; a password guessed on one is locked on the other.
 """
