@@ -71,7 +71,7 @@ class AbuseGuard:
     _source_buckets: dict[str, _Bucket] = field(default_factory=dict)  # by pseudonym
     _conversations: dict[str, set[str]] = field(default_factory=dict)
     _blocked: set[str] = field(default_factory=set)
-    _blocked_epoch: int = -1
+    _blocked_epoch: str = ""
     _source_of: dict[str, str] = field(default_factory=dict)  # conversation -> pseudonym
     # conversation -> the pseudonym it is counted under in ``_conversations``: kept across a
     # new key period (unlike ``_source_of``), so finishing finds its count in one step

@@ -28,7 +28,10 @@ class PseudonymKey(Protocol):
     (``backends/redis_edges/pseudonyms.py``). Synchronous: the key is always in memory."""
 
     @property
-    def epoch(self) -> int: ...
+    def epoch(self) -> str:
+        """Which key is in use: blocks and per-source counts remember it and lapse when it
+        changes (a new period, or a new key for the same period after a restart)."""
+        ...
 
     def of(self, address: str) -> str: ...
 
@@ -41,10 +44,11 @@ class Pseudonyms:
         self._key = b""
 
     @property
-    def epoch(self) -> int:
-        """Which key period it is; blocks remember it and lapse when it changes."""
+    def epoch(self) -> str:
+        """Which key period it is; blocks remember it and lapse when it changes (a restart
+        forgets the blocks with the key)."""
         self._rotate()
-        return self._epoch
+        return str(self._epoch)
 
     def _rotate(self) -> None:
         epoch = int(self.clock.now() // self.period)

@@ -168,11 +168,14 @@ async def test_when_every_node_stops_the_key_and_its_blocks_are_gone(
     edge_redis: RedisServer, prefix: str
 ) -> None:
     """The key exists only in the nodes' memory: after all of them stop, the next node
-    makes a new one, the address is a new pseudonym, and its block no longer holds."""
+    makes a new one, the address is a new pseudonym, and its block no longer holds. A chat
+    started under the old key cannot be blocked any more, and the volunteer is told so
+    (``blocked: false``) instead of being promised a block that would stop nobody."""
     kit = await redis_kit(edge_redis.url, prefix)
     a, _ = kit.nodes
     old = a.pseudonyms.of(ADDRESS)
     await a.guard.started(old, "c1")
+    await a.guard.started(old, "c2")
     await a.guard.block_conversation("c1")
     await kit.close()
     again = await redis_kit(edge_redis.url, prefix, nodes=1)
@@ -181,6 +184,7 @@ async def test_when_every_node_stops_the_key_and_its_blocks_are_gone(
         new = fresh.pseudonyms.of(ADDRESS)
         assert new != old
         assert await fresh.guard.check_start(new) == 0
+        assert await fresh.guard.block_conversation("c2") is False  # same period, new key
     finally:
         await again.close()
 

@@ -1,8 +1,8 @@
 """The abuse limits in Redis (``SourceGuard``): a block or a rate holds on every node.
 
 Same rules as ``privacy/abuse.py``'s ``AbuseGuard`` (its docstring says why), the state in
-Redis. ``{source}`` is a pseudonym; ``{epoch}`` the pseudonym key's period, so what belongs
-to one key lapses with it, as in memory:
+Redis. ``{source}`` is a pseudonym; ``{epoch}`` names the pseudonym key in use (its period and
+the key), so what belongs to one key lapses with it, as in memory:
 
 * ``P ab:cb:{conversation}``, ``P ab:sb:{epoch}:{source}``: token buckets (hash ``tokens``,
   ``at``) of a conversation and of a source. ``CHECK_MESSAGE`` refills both and takes one
@@ -131,7 +131,7 @@ class RedisAbuseGuard:
         if not started_by:
             return False
         epoch, source = started_by.split("|", 1)
-        if int(epoch) != self._pseudonyms.epoch:
+        if epoch != self._pseudonyms.epoch:
             return False  # the key was replaced since: that pseudonym is nobody now
         async with self._redis.pipeline(transaction=True) as steps:
             steps.sadd(self._blocked(), source)

@@ -65,6 +65,9 @@ RECONNECT_WAIT = 1.0
 CLOSE_WAIT = 1.0
 
 
+KEY_NAME = "the key in use"  # no address looks like this: its pseudonym names the key
+
+
 def next_secret(secret: bytes) -> bytes:
     """One period forward; the older secret cannot be computed back from the newer."""
     return hmac.new(secret, b"next period", hashlib.sha256).digest()
@@ -100,10 +103,15 @@ class RedisPseudonyms:
 
     # ------------------------------------------------------------------ the key
     @property
-    def epoch(self) -> int:
-        """Which key period it is; blocks remember it and lapse when it changes."""
+    def epoch(self) -> str:
+        """Which key is in use: its period and a name of the key itself (the key's own
+        pseudonym of a fixed word: it tells no more of the key than any pseudonym stored
+        beside it). Blocks remember it and lapse when it changes: at the turn of a period,
+        and when every node stopped and the next one made a new key for the same period (the
+        pseudonyms under the old key then belong to nobody; a block under it would stop
+        nobody)."""
         self._advance(self._now_period())
-        return self._at
+        return f"{self._at}.{self.of(KEY_NAME)}"
 
     def of(self, address: str) -> str:
         if not self._secret:
