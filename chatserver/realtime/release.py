@@ -7,8 +7,6 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-import socketio
-
 from chatserver.realtime.bridge import OPERATOR, VISITOR
 
 
@@ -37,7 +35,9 @@ async def release_sockets(sio: Any, retry_after: int, notice: bool = True) -> No
         # and then closes the WebSocket itself. Otherwise it waits for the client to close
         # it, up to the ping timeout (45 s), and a stopping server must not depend on that.
         connection.queue.put_nowait(None)
-    await handlers_done()
+    # the events under way finish before the store closes (a message on its way into it):
+    # their acks go nowhere now, what they wrote is there for the client's resume
+    await sio.handlers_done()
 
 
 async def release_socket(sio: Any, sid: str, namespace: str, retry_after: int = 1) -> None:
@@ -60,14 +60,3 @@ async def _close(sio: Any, sid: str, connection: Any) -> None:
     CLOSE packet."""
     await connection.close(wait=False, reason=sio.eio.reason.SERVER_DISCONNECT)
     sio.eio.sockets.pop(sid, None)
-
-
-async def handlers_done() -> None:
-    """Let the event handlers already running finish (a message on its way into the store)
-    before the store closes: python-socketio runs each event as a task of its own and keeps
-    the running ones in ``task_reference_holder``. Their acks go nowhere now; what they
-    wrote is there for the client's resume."""
-    holder = getattr(socketio.async_server, "task_reference_holder", ())
-    running = [task for task in holder if not task.done()]
-    if running:
-        await asyncio.wait(running)

@@ -29,6 +29,7 @@ the tests that send raw packets (``tests/e2e/raw.py``) pin their behaviour.
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import engineio
@@ -63,6 +64,32 @@ class GuardedServer(socketio.AsyncServer):
         # each event handled in the connection's own reading task, so in the order sent
         super().__init__(serializer=CheckedPacket, async_handlers=False, **options)
         self.eio.node = node
+        self.handling = 0  # events being handled right now, each in its connection's task
+        self._none_handling = asyncio.Event()
+        self._none_handling.set()
+
+    async def _handle_event_internal(
+        self,
+        server: socketio.AsyncServer,
+        sid: str,
+        eio_sid: str,
+        data: Any,
+        namespace: str,
+        ack_id: int | None,
+    ) -> None:
+        """One event; counted while it runs, so a drain can wait for the ones under way."""
+        self.handling += 1
+        self._none_handling.clear()
+        try:
+            await super()._handle_event_internal(server, sid, eio_sid, data, namespace, ack_id)
+        finally:
+            self.handling -= 1
+            if not self.handling:
+                self._none_handling.set()
+
+    async def handlers_done(self) -> None:
+        """Until no event is being handled (a message on its way into the store)."""
+        await self._none_handling.wait()
 
     def _engineio_server_class(self) -> type[GuardedEngine]:
         return GuardedEngine

@@ -14,6 +14,7 @@ from typing import Any
 import aiohttp
 
 from chatserver import shutdown
+from chatserver.backends.embedded.store import SqliteStore
 from tests.e2e.conftest import TIMEOUT, Env, Peer
 from tests.e2e.raw import RawPolling
 
@@ -103,3 +104,33 @@ async def test_a_long_polling_client_between_two_requests_does_not_hold_the_drai
         assert status == 400, answer
     finally:
         await polling.close()
+
+
+async def test_a_message_on_its_way_into_the_store_is_kept_before_the_drain_ends(
+    env: Env,
+) -> None:
+    """The drain lets clients go, then waits for the events under way (each is handled in its
+    connection's own task): the store closes after them, so a message that was being stored
+    when SIGTERM came is kept for the visitor's resume, though its ack went nowhere."""
+    volunteer = await env.operator("anna")
+    visitor, ack = await env.start()
+    await volunteer.next("assigned")
+    store = env.hub.store
+    assert isinstance(store, SqliteStore)
+    async with store._writer.gate:  # no commit for now: the message waits on its way in
+        await visitor.client.emit("message", {"text": "ben je er nog?"}, namespace="/visitor")
+        await asyncio.wait_for(handling(env), TIMEOUT)  # the server is storing it now
+        shutdown.stop_accepting(env.server)
+        drained = asyncio.ensure_future(shutdown.release_clients(env.server, 10))
+        await visitor.next("draining")
+        assert not drained.done()  # the client is let go, the drain waits for the message
+    await asyncio.wait_for(drained, TIMEOUT)
+    texts = [m.text for m in await store.messages(ack["conversation_id"])]
+    assert "ben je er nog?" in texts
+
+
+async def handling(env: Env) -> None:
+    """Until the server is handling an event. Nothing marks the start of a handler, and the
+    server runs in this event loop: each turn yields to it, none sleeps."""
+    while env.server.sio.handling == 0:  # noqa: ASYNC110
+        await asyncio.sleep(0)
