@@ -64,9 +64,14 @@ class GuardedServer(socketio.AsyncServer):
         # each event handled in the connection's own reading task, so in the order sent
         super().__init__(serializer=CheckedPacket, async_handlers=False, **options)
         self.eio.node = node
-        self.handling = 0  # events being handled right now, each in its connection's task
-        self._none_handling = asyncio.Event()
-        self._none_handling.set()
+        # the tasks handling an event right now (each connection's own, one event at a time),
+        # with a future for whoever waits for that event to end (``handlers_done``)
+        self._handling: dict[asyncio.Task[Any] | None, asyncio.Future[None] | None] = {}
+
+    @property
+    def handling(self) -> int:
+        """How many events are being handled right now."""
+        return len(self._handling)
 
     async def _handle_event_internal(
         self,
@@ -77,19 +82,28 @@ class GuardedServer(socketio.AsyncServer):
         namespace: str,
         ack_id: int | None,
     ) -> None:
-        """One event; counted while it runs, so a drain can wait for the ones under way."""
-        self.handling += 1
-        self._none_handling.clear()
+        """One event, noted while it runs, so a drain can wait for the ones under way."""
+        task = asyncio.current_task()
+        self._handling[task] = None
         try:
             await super()._handle_event_internal(server, sid, eio_sid, data, namespace, ack_id)
         finally:
-            self.handling -= 1
-            if not self.handling:
-                self._none_handling.set()
+            waiter = self._handling.pop(task, None)
+            if waiter is not None and not waiter.done():
+                waiter.set_result(None)
 
     async def handlers_done(self) -> None:
-        """Until no event is being handled (a message on its way into the store)."""
-        await self._none_handling.wait()
+        """Until the events being handled now have ended (a message on its way into the
+        store). Events that start meanwhile are not waited for: under steady traffic there
+        may never be a moment with none."""
+        loop = asyncio.get_running_loop()
+        waiters = []
+        for task, waiter in list(self._handling.items()):
+            if waiter is None:
+                waiter = self._handling[task] = loop.create_future()
+            waiters.append(waiter)
+        if waiters:
+            await asyncio.wait(waiters)
 
     def _engineio_server_class(self) -> type[GuardedEngine]:
         return GuardedEngine
