@@ -64,14 +64,14 @@ def test_every_key_the_pages_and_the_script_use_exists() -> None:
 
 def audit_actions() -> set[str]:
     """Every action the server writes into the audit log, read from the code that writes it:
-    ``_audit(actor, "action", ...)``, ``_account_changed(by, account, "action", ...)``,
+    ``audit(actor, "action", ...)``, ``_account_changed(by, account, "action", ...)``,
     ``AuditEntry(at, actor, "action", ...)``, and the handover offers' ``handover_{reason}``."""
     code = "\n".join(m.read_text() for m in (CONSOLE.parent / "chatserver").rglob("*.py"))
-    found = set(re.findall(r"_audit\(\s*[\w.]+,\s*\"([a-z_]+)\"", code))
+    found = set(re.findall(r"\b_?audit\(\s*[\w.]+,\s*\"([a-z_]+)\"", code))
     found |= set(re.findall(r"_account_changed\([^)\"]*\"([a-z_]+)\"", code))
     found |= set(re.findall(r"AuditEntry\([^\"\n]*\"([a-z_]+)\"", code))
     assert 'f"handover_{reason}"' in code
-    found |= {f"handover_{r}" for r in re.findall(r"_voided\([^)]*\"([a-z]+)\"\)", code)}
+    found |= {f"handover_{r}" for r in re.findall(r"\b_?voided\([^)]*\"([a-z]+)\"\)", code)}
     return found
 
 

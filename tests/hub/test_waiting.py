@@ -10,6 +10,7 @@ says so and shows where else to turn at once.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -22,7 +23,7 @@ from chatserver.hub import events as ev
 from chatserver.hub.hub import Hub
 from chatserver.hub.model import Account, OperatorState
 from chatserver.hub.queue import Waiting
-from chatserver.settings import load_settings
+from chatserver.settings import Settings, load_settings
 from tests.backends.factories import Backend
 from tests.floors import FloorKind, relaying
 
@@ -48,13 +49,21 @@ class Floor:
         return conversation.id
 
 
-@pytest.fixture
-async def floor(backend: Backend, floor_kind: FloorKind) -> AsyncIterator[Floor]:
+# a line that takes a long queue
+LONG_QUEUE = replace(
+    SETTINGS, lines=tuple(replace(line, queue_limit=100) for line in SETTINGS.lines)
+)
+
+
+@asynccontextmanager
+async def floor_of(
+    settings: Settings, backend: Backend, floor_kind: FloorKind
+) -> AsyncIterator[Floor]:
     store = backend.scratch()
     await store.open()
     clock = ManualClock(START)
     async with floor_kind.made(clock) as made:
-        result = Floor(Hub(SETTINGS, store, clock, made), clock)
+        result = Floor(Hub(settings, store, clock, made), clock)
 
         async def record(event: ev.Event) -> None:
             if isinstance(event, ev.Assigned) and event.to_visitor:
@@ -66,6 +75,18 @@ async def floor(backend: Backend, floor_kind: FloorKind) -> AsyncIterator[Floor]
         async with relaying(result.hub):  # a shared floor's messages come through its feed
             yield result
     await store.close()
+
+
+@pytest.fixture
+async def floor(backend: Backend, floor_kind: FloorKind) -> AsyncIterator[Floor]:
+    async with floor_of(SETTINGS, backend, floor_kind) as made:
+        yield made
+
+
+@pytest.fixture
+async def long_floor(backend: Backend, floor_kind: FloorKind) -> AsyncIterator[Floor]:
+    async with floor_of(LONG_QUEUE, backend, floor_kind) as made:
+        yield made
 
 
 def volunteer(name: str, capacity: int = 1) -> Account:
@@ -192,16 +213,13 @@ async def test_a_visitor_handed_back_hears_their_place_even_the_same_as_before(
     assert (again.position, again.estimated_wait_seconds) == (1, before.estimated_wait_seconds)
 
 
-async def test_far_back_in_a_long_queue_a_move_is_told_with_the_sweep(floor: Floor) -> None:
+async def test_far_back_in_a_long_queue_a_move_is_told_with_the_sweep(long_floor: Floor) -> None:
     """With thousands waiting, a chat that ends must not cost thousands of updates: the
     first ``TOLD_AT_ONCE`` of a line hear their new place at once, those behind them with
     the sweep within ``FAR_BACK_SECONDS`` (told at the far-back pace, which the server
     drives and this test drives by hand). That nobody is on duty any more is looked at
     at once: it changes what they should do (the widget shows where else to turn)."""
-    settings = floor.hub.settings
-    floor.hub.settings = replace(  # a line that takes a long queue
-        settings, lines=tuple(replace(line, queue_limit=100) for line in settings.lines)
-    )
+    floor = long_floor
     ann = volunteer("ann")
     await floor.on_duty(ann)
     ids = [await floor.arrive(f"c{n}") for n in range(places.TOLD_AT_ONCE + 5)]
@@ -237,14 +255,11 @@ async def test_far_back_in_a_long_queue_a_move_is_told_with_the_sweep(floor: Flo
 
 
 async def test_a_visitor_who_leaves_while_far_back_places_are_told_hears_nothing_more(
-    floor: Floor,
+    long_floor: Floor,
 ) -> None:
     """Far-back places go out in batches, each an event the server sends; a visitor further
     back who leaves while a batch is told is skipped, and the others still hear their place."""
-    settings = floor.hub.settings
-    floor.hub.settings = replace(
-        settings, lines=tuple(replace(line, queue_limit=100) for line in settings.lines)
-    )
+    floor = long_floor
     ids = [await floor.arrive(f"c{n}") for n in range(places.TOLD_AT_ONCE + 4)]
     floor.told.clear()
     ann = volunteer("ann")
