@@ -25,12 +25,22 @@ import asyncio
 from dataclasses import replace
 
 from chatserver import accounts
-from chatserver.hub.core import HubCore
+from chatserver.hub.core import FloorMechanics
 from chatserver.hub.events import AccountChanged
+from chatserver.hub.messages import Messages
 from chatserver.hub.model import Account
+from chatserver.hub.state import Node
 
 
-class AccountChanges(HubCore):
+class AccountChanges:
+    """Account changes: saved, audited and announced in one step each."""
+
+    def __init__(self, node: Node, messages: Messages, mechanics: FloorMechanics) -> None:
+        self.node = node
+        self.messages = messages
+        self.mechanics = mechanics
+        self.store = node.store
+
     async def create_account(self, by: str, account: Account) -> None:
         """A new account (``ValueError`` when the username is taken)."""
         await self.store.add_account(account)
@@ -91,5 +101,5 @@ class AccountChanges(HubCore):
         await self.store.delete_sessions_of(account.id)
 
     async def _account_changed(self, by: str, account: Account, action: str, change: str) -> None:
-        await self._audit(by, action, None, account.id)
-        await self._everywhere(AccountChanged(account.id, change))
+        await self.mechanics.audit(by, action, None, account.id)
+        await self.messages.everywhere(AccountChanged(account.id, change))

@@ -15,7 +15,7 @@ from chatserver.hub.access import (
     ensure_may_take_over,
     ensure_participant,
 )
-from chatserver.hub.core import HubCore
+from chatserver.hub.core import FloorMechanics
 from chatserver.hub.events import (
     BackupAnswered,
     BackupRequested,
@@ -24,28 +24,42 @@ from chatserver.hub.events import (
     RiskRaised,
 )
 from chatserver.hub.floor_records import FloorRefused, LiveConversation, Refusal
+from chatserver.hub.messages import Messages
 from chatserver.hub.model import Conversation, ConversationState, Message, Risk, Role
+from chatserver.hub.state import Node
 from chatserver.i18n import localized
 
 MAX_REASON = 500
 
 
-class BackupActions(HubCore):
+class Backup:
+    """Backup calls, reading along, whispers, takeovers, risk flags and blocks."""
+
+    def __init__(self, node: Node, messages: Messages, mechanics: FloorMechanics) -> None:
+        self.node = node
+        self.messages = messages
+        self.mechanics = mechanics
+        self.settings = node.settings
+        self.store = node.store
+        self.clock = node.clock
+        self.floor = node.floor
+        self.bus = node.bus
+
     async def request_backup(self, operator_id: str, conversation_id: str, reason: str) -> None:
         if len(reason) > MAX_REASON:
             raise InvalidPayload(f"A reason may be at most {MAX_REASON} characters.")
-        async with self._changing_floor():
+        async with self.mechanics.changing_floor():
             live = ensure_holder(await self.floor.conversation(conversation_id), operator_id)
             try:
                 await self.floor.request_backup(live.id, operator_id, reason, self.clock.now())
             except FloorRefused:
                 raise Forbidden() from None
-            await self._audit(operator_id, "backup_request", live.id)
+            await self.mechanics.audit(operator_id, "backup_request", live.id)
             await self.bus.publish(
                 BackupRequested(
                     live.id,
                     await self._backup_colleagues(exclude=operator_id),
-                    self.alias(operator_id) or "",
+                    self.node.alias(operator_id) or "",
                     reason,
                     live.line,
                 )
@@ -61,43 +75,45 @@ class BackupActions(HubCore):
         else answers the same ``Forbidden``; only a backup colleague who came second to a
         request they were alerted to hears ``backup_taken``.
         """
-        async with self._changing_floor():
+        async with self.mechanics.changing_floor():
             live = await self.floor.conversation(conversation_id)
             if live is None:
                 raise Forbidden()
-            asked, messages = await self._start_watching(live, operator_id, "backup")
-            await self._audit(operator_id, "backup_join", conversation_id)
+            asked, messages = await self.start_watching(live, operator_id, "backup")
+            await self.mechanics.audit(operator_id, "backup_join", conversation_id)
             if asked:
                 alerted = await self._backup_colleagues(exclude=live.operator_id or "")
                 others = tuple(o for o in alerted if o != operator_id)
                 await self.bus.publish(
-                    BackupAnswered(conversation_id, others, self.alias(operator_id) or "")
+                    BackupAnswered(conversation_id, others, self.node.alias(operator_id) or "")
                 )
-            await self._tell_observed(live, operator_id, "backup")
+            await self.tell_observed(live, operator_id, "backup")
             return live.record(), messages
 
-    async def _start_watching(
+    async def start_watching(
         self, live: LiveConversation, operator_id: str, kind: str
     ) -> tuple[bool, list[Message]]:
         """Read along from now on, transcript first; under the conversation's lock, so no
         message falls between the transcript and the live stream. Returns whether it
         answered a request for backup, and the transcript."""
-        async with self._conversation_locks[live.id]:
+        async with self.node.conversation_locks[live.id]:
             try:
                 call = await self.floor.watch(live.id, operator_id, kind)
             except FloorRefused as refused:
                 if refused.reason is Refusal.BACKUP_TAKEN:
                     raise BackupTaken() from None
                 raise Forbidden() from None
-            messages = await self._transcript(live.id)
+            messages = await self.messages.transcript(live.id)
         return call is not None, messages
 
-    async def _tell_observed(self, live: LiveConversation, operator_id: str, kind: str) -> None:
+    async def tell_observed(self, live: LiveConversation, operator_id: str, kind: str) -> None:
         holder = (live.operator_id,) if live.operator_id else ()
-        await self.bus.publish(Observed(live.id, holder, self.alias(operator_id) or "", kind, True))
+        await self.bus.publish(
+            Observed(live.id, holder, self.node.alias(operator_id) or "", kind, True)
+        )
 
     async def stop_watching(self, operator_id: str, conversation_id: str) -> None:
-        async with self._changing_floor():
+        async with self.mechanics.changing_floor():
             live = await self.floor.conversation(conversation_id)
             if live is None:
                 raise Forbidden()
@@ -107,7 +123,7 @@ class BackupActions(HubCore):
                 raise Forbidden() from None
             holder = (live.operator_id,) if live.operator_id else ()
             await self.bus.publish(
-                Observed(conversation_id, holder, self.alias(operator_id) or "", kind, False)
+                Observed(conversation_id, holder, self.node.alias(operator_id) or "", kind, False)
             )
 
     async def whisper(self, operator_id: str, conversation_id: str, text: str) -> Message:
@@ -117,35 +133,37 @@ class BackupActions(HubCore):
             operator_id,
             await self.floor.watchers(conversation_id),
         )
-        text = self._valid_text(text)
-        return await self._post(live, Role.WHISPER, text, to_visitor=False, author=operator_id)
+        text = self.node.valid_text(text)
+        return await self.messages.post(
+            live, Role.WHISPER, text, to_visitor=False, author=operator_id
+        )
 
     async def take_over(self, operator_id: str, conversation_id: str) -> Conversation:
         """A backup colleague or supervisor becomes the conversation's volunteer, at once.
 
         Unlike routing this may exceed the taker's capacity: stepping in must not be blocked.
         """
-        async with self._changing_floor():
+        async with self.mechanics.changing_floor():
             live, _ = ensure_may_take_over(
                 await self.floor.conversation(conversation_id),
-                await self.presence(operator_id),
+                await self.node.presence(operator_id),
                 await self.floor.watchers(conversation_id),
             )
             if live.state is not ConversationState.ACTIVE:
                 raise Forbidden("The visitor has already left this conversation.")
             now = self.clock.now()
             try:
-                transfer = await self._transfer(
+                transfer = await self.mechanics.transfer(
                     conversation_id,
                     lambda: self.floor.take_over(conversation_id, operator_id, now),
                     "taken_over",
                 )
             except FloorRefused:
                 raise Forbidden() from None
-            await self._audit(operator_id, "takeover", conversation_id, transfer.previous)
+            await self.mechanics.audit(operator_id, "takeover", conversation_id, transfer.previous)
             if transfer.voided is not None:
-                await self._voided(transfer.voided, "ended")
-            await self._route()
+                await self.mechanics.voided(transfer.voided, "ended")
+            await self.mechanics.route()
             taken = await self.floor.conversation(conversation_id)
             return (taken or live).record()
 
@@ -155,7 +173,7 @@ class BackupActions(HubCore):
             level = Risk(risk)
         except ValueError:
             raise InvalidPayload(f"risk must be one of {[r.value for r in Risk]}") from None
-        async with self._changing_floor():
+        async with self.mechanics.changing_floor():
             live = ensure_participant(
                 await self.floor.conversation(conversation_id),
                 operator_id,
@@ -171,21 +189,21 @@ class BackupActions(HubCore):
             stored = await self.store.conversation(conversation_id) or live.record()
             stored.risk = level
             await self.store.save_conversation(stored)
-            await self._audit(operator_id, "flag", conversation_id, level.value)
+            await self.mechanics.audit(operator_id, "flag", conversation_id, level.value)
             alerted = await self._supervisors() if level is Risk.ACUTE else ()
-            operators = await self._operators(live)
+            operators = await self.messages.operators(live)
             await self.bus.publish(
                 RiskRaised(
                     conversation_id,
                     alerted,
                     level.value,
-                    self.alias(operator_id) or "",
+                    self.node.alias(operator_id) or "",
                     live.line,
                     operators,
                 )
             )
             if level is Risk.ACUTE:
-                line = self._line(live.line)
+                line = self.node.line(live.line)
                 text = localized(line.emergency_procedure, live.lang)
                 if text:
                     await self.bus.publish(EmergencyProcedure(conversation_id, operators, text))
@@ -195,12 +213,12 @@ class BackupActions(HubCore):
         """A volunteer blocks an abusive visitor: only its own conversations; audited."""
         ensure_holder_or_supervisor(
             await self.floor.conversation(conversation_id),
-            await self.presence(operator_id),
+            await self.node.presence(operator_id),
             operator_id,
         )
-        await self._audit(operator_id, "block", conversation_id)
+        await self.mechanics.audit(operator_id, "block", conversation_id)
 
-    async def _escalate_backup_requests(self) -> None:
+    async def escalate_backup_requests(self) -> None:
         """Sweep: a request nobody joined within the configured time goes to supervisors."""
         now = self.clock.now()
         due_before = now - self.settings.routing.backup_timeout_seconds
@@ -216,7 +234,7 @@ class BackupActions(HubCore):
                 BackupRequested(
                     call.conversation_id,
                     await self._supervisors(),
-                    self.alias(call.requester) or "",
+                    self.node.alias(call.requester) or "",
                     call.reason,
                     live.line if live else "",
                     escalated=True,

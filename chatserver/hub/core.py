@@ -1,19 +1,22 @@
 """The floor's mechanics: routing, offers, watchers and transfers.
 
-:class:`HubCore` is the part every helpline action stands on; the actions themselves live in
-``visitors.py``, ``volunteers.py``, ``handover.py``, ``backup.py`` and ``supervision.py``, each
-a mixin over this core, and :class:`chatserver.hub.hub.Hub` puts them together. The floor's
-state lives in ``self.floor`` (see ``state.py``); the message path is ``messages.py``, what
-waiting visitors are told of their place ``places.py``. One class stack: ``HubState`` <-
-``MessagePath`` <- ``QueuePlaces`` <- ``HubCore`` <- the mixins.
+:class:`FloorMechanics` is the service every helpline action stands on; the actions themselves
+are services in ``visitors.py``, ``volunteers.py``, ``handover.py``, ``backup.py`` and
+``supervision.py``, each given this one in its constructor, and :class:`chatserver.hub.hub.Hub`
+builds them all. The floor's state lives in ``node.floor`` and what only this node keeps in
+the :class:`~chatserver.hub.state.Node`; the message path is ``messages.py``
+(:class:`~chatserver.hub.messages.Messages`), what waiting visitors are told of their place
+``places.py`` (:class:`~chatserver.hub.places.QueuePlaces`). Who depends on whom: ``Node`` <-
+``Messages``, ``QueuePlaces`` <- ``FloorMechanics`` <- the actions.
 
 Concurrency: every change to the floor is one floor operation that checks its preconditions
 and commits atomically, or is refused (``FloorRefused``) and changes nothing. Routing plans
 from a snapshot of the floor and commits each pair with ``claim``; a pair another node took
 first is refused and routing plans again. On this node one action at a time changes the
-floor (``self._lock``), which keeps the order of what people hear the order of what
-happened. A conversation changes hands under its own lock, so no message of this node falls
-between the switch and the transcript the new volunteer receives.
+floor (``node.lock``, taken by :meth:`FloorMechanics.changing_floor`), which keeps the order
+of what people hear the order of what happened. A conversation changes hands under its own
+lock, so no message of this node falls between the switch and the transcript the new
+volunteer receives.
 """
 
 from __future__ import annotations
@@ -43,11 +46,13 @@ from chatserver.hub.floor_records import (
     LiveConversation,
     Transfer,
 )
+from chatserver.hub.messages import Messages
 from chatserver.hub.model import Conversation, ConversationState, Risk
 from chatserver.hub.pinned import Pinned
 from chatserver.hub.places import QueuePlaces
 from chatserver.hub.queue import Waiting
 from chatserver.hub.routing import plan_assignments, shuns
+from chatserver.hub.state import Node
 
 # how often routing plans again in one go when other nodes took its planned pairs first; the
 # next action or the sweep (every second) routes again anyway
@@ -57,19 +62,31 @@ REPLANS = 5
 ROUTE_WINDOW = 200
 
 
-class HubCore(QueuePlaces):
+class FloorMechanics:
+    """Routing, assignment, transfers and what every action tells after changing the floor."""
+
+    def __init__(self, node: Node, messages: Messages, places: QueuePlaces) -> None:
+        self.node = node
+        self.messages = messages
+        self.places = places
+        self.settings = node.settings
+        self.store = node.store
+        self.clock = node.clock
+        self.floor = node.floor
+        self.bus = node.bus
+
     # ------------------------------------------------------------------ queue and routing
     async def waiting(self) -> list[Waiting]:
         """Everyone waiting, on every line, in the order they are to be helped."""
         return await self.floor.waiting()
 
-    async def _route(self) -> None:
+    async def route(self) -> None:
         """Give waiting visitors to free volunteers: plan from a snapshot, commit each pair
         with one ``claim``, and plan again when another node was faster."""
         for _ in range(REPLANS):
             now = self.clock.now()
             presences = await self.floor.presences()
-            self._learn(presences)
+            self.node.learn(presences)
             free = sum(p.open_slots(now) for p in presences)
             if not free:
                 return  # nobody has room: a long queue costs nothing
@@ -95,7 +112,7 @@ class HubCore(QueuePlaces):
 
     async def _assign(self, entry: Waiting, presence: Presence, now: float) -> bool:
         """Commit one planned pair; ``False`` when the floor refused it (plan again)."""
-        async with self._conversation_locks[entry.conversation_id]:
+        async with self.node.conversation_locks[entry.conversation_id]:
             try:
                 claimed = await self.floor.claim(entry.conversation_id, presence.id, now)
             except FloorRefused:
@@ -103,11 +120,11 @@ class HubCore(QueuePlaces):
             live = await self.floor.conversation(entry.conversation_id)
             if live is None:  # cannot happen: it was just claimed
                 return True
-            self._dirty.add(entry.line)
-            self._mark_taken(live.id)
-            self._told.pop(live.id, None)  # back in the queue later, it hears its place anew
-            self._typing.forget(live.id)
-            await self._announce_assignment(
+            self.node.dirty.add(entry.line)
+            self.places.mark_taken(live.id)
+            self.node.told.pop(live.id, None)  # back in the queue later, it hears its place anew
+            self.node.typing.forget(live.id)
+            await self.announce_assignment(
                 live, presence.id, True, claimed.note, switch=True, entered=entry.since
             )
         await self._assigned(live, presence.id, claimed)
@@ -117,15 +134,15 @@ class HubCore(QueuePlaces):
         """What follows an assignment: statistics, the volunteer's status, the system line."""
         now = self.clock.now()
         if claimed.first:
-            await self._record(StatsDelta(live.line, now, answered=1, wait=now - live.created_at))
-        await self._tell_watchers(live.id, operator_id)
-        await self._publish_status_of(operator_id)
+            await self.record(StatsDelta(live.line, now, answered=1, wait=now - live.created_at))
+        await self.tell_watchers(live.id, operator_id)
+        await self.publish_status_of(operator_id)
         # not after a takeover or hand-back made meanwhile (on another node)
         with contextlib.suppress(Forbidden):
-            alias = self.alias(operator_id) or ""
-            await self._say(live, "assigned", holder=operator_id, alias=alias)
+            alias = self.node.alias(operator_id) or ""
+            await self.messages.say(live, "assigned", holder=operator_id, alias=alias)
 
-    async def _announce_assignment(
+    async def announce_assignment(
         self,
         live: LiveConversation,
         operator_id: str,
@@ -144,13 +161,13 @@ class HubCore(QueuePlaces):
         # on a shared floor another node may number a message for the new volunteer right
         # after the transcript is read: relayed before `assigned`, a console would drop it
         # (a chat it does not know yet), so the relay waits (``relay_posts``)
-        async with self._announcing[live.id]:
-            messages = tuple(await self._transcript(live.id))
+        async with self.node.announcing[live.id]:
+            messages = tuple(await self.messages.transcript(live.id))
             await self.bus.publish(
                 Assigned(
                     conversation,
                     operator_id,
-                    self.alias(operator_id) or "",
+                    self.node.alias(operator_id) or "",
                     messages,
                     note,
                     to_visitor,
@@ -175,39 +192,42 @@ class HubCore(QueuePlaces):
             return pinned
         return replace(pinned, earlier=())
 
-    async def _tell_watchers(self, conversation_id: str, holder: str) -> None:
+    async def tell_watchers(self, conversation_id: str, holder: str) -> None:
         """The volunteer always knows who reads along, also after a handover or reconnect."""
         for watcher, kind in (await self.floor.watchers(conversation_id)).items():
             if watcher != holder:
                 await self.bus.publish(
-                    Observed(conversation_id, (holder,), self.alias(watcher) or "", kind, True)
+                    Observed(conversation_id, (holder,), self.node.alias(watcher) or "", kind, True)
                 )
 
     @asynccontextmanager
-    async def _changing_floor(self) -> AsyncIterator[None]:
+    async def changing_floor(self) -> AsyncIterator[None]:
         """One action at a time changes the floor from this node (the node's lock). Who
         waits hears their new place after the lock is let go: with thousands waiting, every
         assignment moves everyone up one, and the next volunteer's free slot must not wait
         for those thousands of updates (a flush already running takes in what changed)."""
-        async with self._lock:
+        async with self.node.lock:
             yield
-        await self._flush_positions()
+        await self.places.flush_positions()
 
     # ------------------------------------------------------------------ helpers
-    async def _voided(self, offer: HandoverOffer, reason: str) -> None:
+    async def voided(self, offer: HandoverOffer, reason: str) -> None:
         """The floor ended an offer (``reason``); the sender keeps the chat and hears why."""
-        await self._audit(offer.receiver, f"handover_{reason}", offer.conversation_id)
+        await self.audit(offer.receiver, f"handover_{reason}", offer.conversation_id)
         if reason != "declined":
             await self.bus.publish(HandoverWithdrawn(offer.conversation_id, offer.receiver, reason))
         if reason in ("declined", "timeout", "unavailable"):
             await self.bus.publish(
                 HandoverDeclined(
-                    offer.conversation_id, offer.sender, self.alias(offer.receiver) or "", reason
+                    offer.conversation_id,
+                    offer.sender,
+                    self.node.alias(offer.receiver) or "",
+                    reason,
                 )
             )
-        self._mark_all_dirty()
+        self.node.mark_all_dirty()
 
-    async def _tell_open_backup_requests(self, presence: Presence) -> None:
+    async def tell_open_backup_requests(self, presence: Presence) -> None:
         """A colleague who comes on duty (or reloads the console) hears of every call for
         backup nobody has answered yet, as if they had been there when it was made: a
         volunteer asking for help must not depend on who happened to be connected then.
@@ -221,14 +241,14 @@ class HubCore(QueuePlaces):
                     BackupRequested(
                         request.conversation_id,
                         (presence.id,),
-                        self.alias(request.requester) or "",
+                        self.node.alias(request.requester) or "",
                         request.reason,
                         conversation.line,
                         escalated=request.escalated and presence.is_supervisor,
                     )
                 )
 
-    async def _publish_status(self, presence: Presence, reason: str | None = None) -> None:
+    async def publish_status(self, presence: Presence, reason: str | None = None) -> None:
         await self.bus.publish(
             OperatorStatus(
                 presence.id,
@@ -239,12 +259,12 @@ class HubCore(QueuePlaces):
             )
         )
 
-    async def _publish_status_of(self, operator_id: str) -> None:
-        presence = await self.presence(operator_id)
+    async def publish_status_of(self, operator_id: str) -> None:
+        presence = await self.node.presence(operator_id)
         if presence is not None:
-            await self._publish_status(presence)
+            await self.publish_status(presence)
 
-    async def _audit(
+    async def audit(
         self, actor: str, action: str, conversation_id: str | None, detail: str | None = None
     ) -> None:
         """Record who did what to which conversation; never any text of the conversation."""
@@ -252,7 +272,7 @@ class HubCore(QueuePlaces):
             AuditEntry(self.clock.now(), actor, action, conversation_id, detail)
         )
 
-    async def _transfer(
+    async def transfer(
         self, conversation_id: str, commit: Callable[[], Awaitable[Transfer]], reason: str
     ) -> Transfer:
         """Let the floor give an active conversation to another volunteer (``commit``: an
@@ -262,53 +282,53 @@ class HubCore(QueuePlaces):
         transcript is read under it too: whatever this node stored before is in the
         transcript, whatever comes after reaches the new volunteer live.
         """
-        async with self._conversation_locks[conversation_id]:
+        async with self.node.conversation_locks[conversation_id]:
             transfer = await commit()  # FloorRefused goes to the caller, nothing changed
             live = await self.floor.conversation(conversation_id)
-            self._typing.forget(conversation_id)
+            self.node.typing.forget(conversation_id)
             if live is not None:
-                await self._announce_assignment(live, transfer.to, True, transfer.note, True)
+                await self.announce_assignment(live, transfer.to, True, transfer.note, True)
         if live is None:
             return transfer
-        await self._tell_watchers(live.id, transfer.to)
+        await self.tell_watchers(live.id, transfer.to)
         if transfer.previous is not None and transfer.previous != transfer.to:
             await self.bus.publish(Released(live.id, transfer.previous, reason))
-            await self._publish_status_of(transfer.previous)
-        await self._publish_status_of(transfer.to)
+            await self.publish_status_of(transfer.previous)
+        await self.publish_status_of(transfer.to)
         # not after a later takeover (another node's), which tells the visitor itself
         with contextlib.suppress(Forbidden):
-            alias = self.alias(transfer.to) or ""
-            await self._say(live, "colleague_takes_over", holder=transfer.to, alias=alias)
+            alias = self.node.alias(transfer.to) or ""
+            await self.messages.say(live, "colleague_takes_over", holder=transfer.to, alias=alias)
         return transfer
 
-    async def _stopped_watching(
+    async def stopped_watching(
         self, conversation_id: str, holder: str | None, watchers: dict[str, str], reason: str
     ) -> None:
         """Reading along ended (chat over, or back in the queue); the holder hears it too."""
         holders = (holder,) if holder else ()
         for operator_id, kind in watchers.items():
             await self.bus.publish(
-                Observed(conversation_id, holders, self.alias(operator_id) or "", kind, False)
+                Observed(conversation_id, holders, self.node.alias(operator_id) or "", kind, False)
             )
             await self.bus.publish(Released(conversation_id, operator_id, reason))
 
-    async def _record(self, delta: StatsDelta) -> None:
+    async def record(self, delta: StatsDelta) -> None:
         """Statistics, numbers only: into the store, and on the bus for whoever measures."""
         await self.store.add_stats(delta)
         await self.bus.publish(StatsRecorded(delta))
 
-    async def _count_duration(self, conversation: Conversation, now: float) -> None:
+    async def count_duration(self, conversation: Conversation, now: float) -> None:
         if conversation.assigned_at is None:
             return
         duration = now - conversation.assigned_at
-        self._durations[conversation.line].append(duration)
-        await self._record(StatsDelta(conversation.line, now, duration=duration))
-        self._dirty.add(conversation.line)
+        self.node.durations[conversation.line].append(duration)
+        await self.record(StatsDelta(conversation.line, now, duration=duration))
+        self.node.dirty.add(conversation.line)
 
     async def check_invariants(self) -> None:
         """Raise AssertionError if the floor is inconsistent; used by the property tests,
         between operations (so no conversation's lock may be held or waited for)."""
-        assert len(self._conversation_locks) == 0, "a conversation lock was left behind"
+        assert len(self.node.conversation_locks) == 0, "a conversation lock was left behind"
         presences = await self.floor.presences()
         holders: dict[str, str] = {}
         for presence in presences:

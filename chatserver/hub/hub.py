@@ -5,230 +5,217 @@ Everything a helpline does with a conversation is a method here, named in its ow
 transport and no SQL: it reads the clock it is given, writes through the ``Store`` and tells
 the world what happened by publishing events on its bus.
 
-Concurrency: the floor (queue, assignments, presence) lives in ``self.floor`` and changes only
+:class:`Hub` is a facade. It builds one :class:`~chatserver.hub.state.Node` (what belongs to
+this node: settings, store, clock, floor, bus, its locks and caches) and the services over it,
+each given what it calls in its constructor:
+
+* ``Messages`` (messages.py, the message path) and ``QueuePlaces`` (places.py, what waiting
+  visitors hear of their place) over the node;
+* ``FloorMechanics`` (core.py: routing, assignment, transfers) over both;
+* the actions over those: ``VisitorActions``, ``VolunteerActions``, ``Handovers``, ``Backup``,
+  then ``Supervision`` (over ``Backup``), ``AccountChanges`` and ``Sessions``;
+* ``Upkeep`` (upkeep.py: ``recover``, ``sweep``), which calls the actions' own steps.
+
+The edges (realtime/, web/, app.py, the CLI) call the actions under the names below; each is
+the service's own bound method, so what they see and what mypy checks is the service's.
+
+Concurrency: the floor (queue, assignments, presence) lives in ``node.floor`` and changes only
 by its own atomic operations, so no visitor reaches two volunteers and no volunteer exceeds
 capacity, also with several nodes on one Redis (see ``core.py``). On one node, one action at
-a time changes the floor (``self._lock``); messages take only their conversation's lock, which
+a time changes the floor (``node.lock``); messages take only their conversation's lock, which
 keeps them in order without making one chat wait for another. Lock order is always the node's
 lock, then a conversation's.
 """
 
 from __future__ import annotations
 
-import logging
-from dataclasses import dataclass
+import asyncio
+from collections.abc import Awaitable, Callable
 
-from chatserver.clock import iso
-from chatserver.hub import lines as opening
+from chatserver.backends.base import Store
+from chatserver.clock import Clock
 from chatserver.hub.account_changes import AccountChanges
-from chatserver.hub.events import OperatorConnection, Purged, VisitorConnection
-from chatserver.hub.floor import staffing
-from chatserver.hub.floor_records import Arrival, FloorRefused, Profile
-from chatserver.hub.handover import HandoverActions
-from chatserver.hub.model import Conversation, ConversationState
-from chatserver.hub.queue import estimate_wait
-from chatserver.hub.sessions import SessionActions
-from chatserver.hub.state import OPEN_STATES
+from chatserver.hub.backup import Backup
+from chatserver.hub.core import FloorMechanics
+from chatserver.hub.events import EventBus
+from chatserver.hub.floor_state import FloorState
+from chatserver.hub.handover import Handovers
+from chatserver.hub.messages import Messages
+from chatserver.hub.places import QueuePlaces
+from chatserver.hub.sessions import Sessions
+from chatserver.hub.state import Node
 from chatserver.hub.supervision import Supervision
-from chatserver.hub.visitors import VisitorActions
+from chatserver.hub.upkeep import Upkeep
+from chatserver.hub.visitors import LineStatus, VisitorActions
 from chatserver.hub.volunteers import VolunteerActions
-from chatserver.privacy.retention import purge
-from chatserver.settings import LineSettings
+from chatserver.privacy.retention import SpacePurge
+from chatserver.settings import Settings
 
-log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class LineStatus:
-    line: LineSettings
-    open: bool
-    next_open: str | None  # ISO 8601, when closed now
-    waiting: int
-    estimated_wait_seconds: int | None  # for someone joining now; None: nobody on duty
+__all__ = ["Hub", "LineStatus"]
 
 
-# the sweep's leader lease: whichever node holds it applies what is due on the whole floor
-# (grace periods, offer timeouts, backup escalation, the purge); renewed every sweep
-LEADER_LEASE_SECONDS = 5.0
-# on a shared floor other nodes end chats too: the durations behind the wait estimate are read
-# from the records this often
-DURATIONS_EVERY_SECONDS = 60.0
+class Hub:
+    """The services of one node, put together, and their actions under one name."""
 
-
-class Hub(
-    VisitorActions, VolunteerActions, HandoverActions, Supervision, AccountChanges, SessionActions
-):
-    # ------------------------------------------------------------------ start-up
-    async def recover(self) -> None:
-        """Pick up the conversations a previous run left open (after a crash or a restart).
-
-        Waiting visitors return to their lines in their old order, and volunteers' chats stay
-        theirs for the grace period; whoever does not come back is handled by :meth:`sweep`.
-
-        Only the embedded floor forgets when the process ends. A shared floor lives in Redis
-        beside the records, with the same persistence, so a node starting (alone or beside
-        running ones) finds it as it was: connections of nodes that died are reaped by the
-        leader and the ordinary grace periods run. Restoring there could race a visitor who
-        is starting a chat on another node this very moment.
-        """
-        now = self.clock.now()
-        async with self._changing_floor():
-            await self._read_durations(now)
-            restoring = [] if self.floor_shared else await self.store.open_conversations()
-            accounts: dict[str, Profile | None] = {}  # each volunteer's account read once
-            for conversation in sorted(restoring, key=lambda c: c.created_at):
-                if self.settings.line(conversation.line) is not None:
-                    await self._restore(conversation, now, accounts)
-            self._mark_all_dirty()
-            await self._route()
-
-    async def _read_durations(self, now: float) -> None:
-        """The wait estimate's recent chat durations, from the records (all nodes' chats)."""
-        self._durations_read_at = now
-        for line in self.settings.lines:
-            recent = await self.store.recent_durations(
-                line.id, self.settings.routing.estimate_window
-            )
-            self._durations[line.id].clear()
-            self._durations[line.id].extend(reversed(recent))
-
-    async def _restore(
-        self, conversation: Conversation, now: float, accounts: dict[str, Profile | None]
+    def __init__(
+        self,
+        settings: Settings,
+        store: Store,
+        clock: Clock,
+        floor: FloorState | None = None,
+        node: str = "",
     ) -> None:
-        """``conversation.last_seq`` is its highest stored seq (``Store.open_conversations``)."""
-        held_by = None
-        operator_id = conversation.operator_id
-        if conversation.state is not ConversationState.WAITING and operator_id:
-            if operator_id not in accounts:
-                account = await self.store.account(operator_id)
-                accounts[operator_id] = Profile.of(account) if account is not None else None
-            held_by = accounts[operator_id]
-        try:
-            await self.floor.restore(
-                Arrival.of(conversation),
-                conversation.state,
-                held_by,
-                conversation.answered,
-                conversation.assigned_at,
-                conversation.risk,
-                now,
-            )
-        except FloorRefused:  # on the floor already (cannot happen on a fresh memory floor)
-            return
-
-    # ------------------------------------------------------------------ time passes
-    async def sweep(self) -> None:
-        """Apply everything that is due by the clock: grace periods, cool-downs, alternatives,
-        typing indicators held back.
-
-        Called every second by the server and directly by tests after moving a manual clock,
-        so no behaviour depends on sleeping. What is due on the whole floor is applied by the
-        node holding the leader lease, each item a check-and-set (a stale leader's step is
-        refused); what this node told its own clients it checks itself.
-        """
-        now = self.clock.now()
-        leading = await self.floor.lead(self.node, LEADER_LEASE_SECONDS)
-        async with self._changing_floor():
-            if leading:
-                await self._sweep_floor(now)
-            await self._alternatives_due(now)
-            self._dirty |= self._owed  # far back in a line: told once the line is due
-            if self.floor_shared:  # other nodes move the queue: look again every sweep
-                self._mark_all_dirty()
-                if now - self._durations_read_at >= DURATIONS_EVERY_SECONDS:
-                    await self._read_durations(now)  # and end chats, for the wait estimate
-            await self._route()
-            await self._tell_typing_due()
-        if leading:
-            await self._expire_sessions(now)
-            if self.followup_sweep is not None:  # appointments past their time: missed
-                await self.followup_sweep(now)
-            await self._purge_due(now)
-
-    async def _sweep_floor(self, now: float) -> None:
-        """The leader's part: dead nodes, grace periods, offers, backup escalation."""
-        routing = self.settings.routing
-        await self._reap_dead_nodes(now)
-        visitors_due = now - routing.visitor_grace_seconds
-        for live in await self.floor.visitors_gone(visitors_due):
-            if live.state in OPEN_STATES:
-                await self._visitor_gone(live, "disconnected", "system", False, visitors_due)
-        volunteers_due = now - routing.operator_grace_seconds
-        for presence in await self.floor.presences():
-            gone = presence.disconnected_at
-            if not presence.online and gone is not None and gone <= volunteers_due:
-                await self._volunteer_lost(presence.id, now, volunteers_due)
-        await self._expire_offers()
-        await self._escalate_backup_requests()
-
-    async def _reap_dead_nodes(self, now: float) -> None:
-        for node in await self.floor.dead_nodes():
-            await self.reap_node(node)
-
-    async def reap_node(self, node: str) -> bool:
-        """A node that died (its heartbeat lease lapsed) keeps no one connected: whoever had
-        their last connection there starts the ordinary grace period now, and the people
-        on the other side hear that they are gone. Done by the leader for dead nodes, and
-        by a node restarting under its old name for what its previous run left. ``False``
-        while the node's lease still runs (or another reaped it first)."""
-        try:
-            reaped = await self.floor.reap(node, self.clock.now())
-        except FloorRefused:
-            return False
-        for operator_id in reaped.operators:
-            await self.bus.publish(OperatorConnection(operator_id, False))
-        for conversation_id in reaped.visitors:
-            live = await self.floor.conversation(conversation_id)
-            if live is not None:
-                operators = await self._operators(live)
-                await self.bus.publish(VisitorConnection(live.id, operators, False))
-        self._mark_all_dirty()
-        return True
-
-    async def _alternatives_due(self, now: float) -> None:
-        """A visitor here who has waited long enough is shown where else to turn."""
-        lines = {line.id: line for line in self.settings.lines if line.alternatives}
-        if not lines or not self._told:
-            return
-        for entry in await self.floor.waiting():
-            line = lines.get(entry.line)
-            told = self._told.get(entry.conversation_id)
-            if line is None or told is None or told[2]:
-                continue
-            if now - entry.since >= line.alternatives_after_seconds:
-                self._dirty.add(entry.line)
-
-    async def _purge_due(self, now: float) -> None:
-        """Transcripts, notes and the audit log follow the retention policy.
-
-        Due every ``retention.purge_interval_minutes`` by the hub's clock (so tests move the
-        clock instead of waiting); ``chatserver purge`` runs the same purge on demand.
-        """
-        interval = self.settings.retention.purge_interval_minutes * 60
-        if now - self._purged_at < interval:
-            return
-        self._purged_at = now
-        report = await purge(self.store, self.settings, now, spaces=self.space_purge)
-        await self.bus.publish(
-            Purged(report.conversations, report.messages, report.notes, report.audit_entries)
+        self.node = Node(settings, store, clock, floor, node)
+        self.messages = Messages(self.node)
+        self.places = QueuePlaces(self.node)
+        self.mechanics = FloorMechanics(self.node, self.messages, self.places)
+        self.visitors = VisitorActions(self.node, self.messages, self.places, self.mechanics)
+        self.volunteers = VolunteerActions(self.node, self.messages, self.mechanics)
+        self.handovers = Handovers(self.node, self.messages, self.mechanics)
+        self.backup = Backup(self.node, self.messages, self.mechanics)
+        self.supervision = Supervision(self.node, self.mechanics, self.backup)
+        self.account_changes = AccountChanges(self.node, self.messages, self.mechanics)
+        self.sessions = Sessions(self.node, self.messages)
+        self.upkeep = Upkeep(
+            self.node,
+            self.messages,
+            self.mechanics,
+            self.visitors,
+            self.volunteers,
+            self.handovers,
+            self.backup,
+            self.sessions,
         )
-        if report.anything:
-            log.info("retention purge: %s", "; ".join(report.lines()))
 
-    # ------------------------------------------------------------------ lines (public API)
-    async def line_status(self, line_id: str) -> LineStatus:
-        """What the public API says about a line: open now, next opening, wait."""
-        line = self._line(line_id)
-        now = self.clock.now()
-        is_open = opening.is_open(line, now)
-        next_open = None if is_open else opening.next_open(line, now)
-        waiting = await self.floor.queue_length(line.id)
-        estimate = estimate_wait(
-            waiting + 1,
-            staffing(await self.floor.presences(), line.id),
-            list(self._durations[line.id]),
-            self.settings.routing.assumed_chat_seconds,
-        )
-        return LineStatus(
-            line, is_open, iso(next_open) if next_open is not None else None, waiting, estimate
-        )
+        # what the node keeps and knows
+        self.far_back_owed: asyncio.Event = self.node.far_back_owed
+        self.held = self.node.held
+        self.presence = self.node.presence
+        self.alias = self.node.alias
+        self.alias_of = self.node.alias_of
+
+        # start-up and time passing
+        self.recover = self.upkeep.recover
+        self.sweep = self.upkeep.sweep
+        self.reap_node = self.upkeep.reap_node
+
+        # the queue and the messages between nodes
+        self.waiting = self.mechanics.waiting
+        self.check_invariants = self.mechanics.check_invariants
+        self.position = self.places.position
+        self.tell_far_back = self.places.tell_far_back
+        self.relay_posts = self.messages.relay_posts
+
+        # visitors
+        self.line_status = self.visitors.line_status
+        self.stop_accepting = self.visitors.stop_accepting
+        self.start_conversation = self.visitors.start_conversation
+        self.resume = self.visitors.resume
+        self.resume_state = self.visitors.resume_state
+        self.visitor_transcript = self.visitors.visitor_transcript
+        self.is_open = self.visitors.is_open
+        self.visitor_connected = self.visitors.visitor_connected
+        self.visitor_disconnected = self.visitors.visitor_disconnected
+        self.visitor_message = self.visitors.visitor_message
+        self.visitor_typing = self.visitors.visitor_typing
+        self.visitor_leaves = self.visitors.visitor_leaves
+        self.forget = self.visitors.forget
+
+        # volunteers
+        self.operator_connected = self.volunteers.operator_connected
+        self.operator_disconnected = self.volunteers.operator_disconnected
+        self.set_status = self.volunteers.set_status
+        self.operator_message = self.volunteers.operator_message
+        self.operator_typing = self.volunteers.operator_typing
+        self.note = self.volunteers.note
+        self.end_conversation = self.volunteers.end_conversation
+
+        # handovers
+        self.hand_over = self.handovers.hand_over
+        self.offers_to = self.handovers.offers_to
+        self.accept_handover = self.handovers.accept_handover
+        self.decline_handover = self.handovers.decline_handover
+
+        # backup
+        self.request_backup = self.backup.request_backup
+        self.join_as_backup = self.backup.join_as_backup
+        self.stop_watching = self.backup.stop_watching
+        self.whisper = self.backup.whisper
+        self.take_over = self.backup.take_over
+        self.flag = self.backup.flag
+        self.record_block = self.backup.record_block
+
+        # supervision
+        self.observe = self.supervision.observe
+        self.place_hold = self.supervision.place_hold
+        self.release_hold = self.supervision.release_hold
+        self.read_transcript = self.supervision.read_transcript
+        self.broadcast = self.supervision.broadcast
+        self.ensure_may_monitor = self.supervision.ensure_may_monitor
+        self.colleagues = self.supervision.colleagues
+        self.supervisor_online = self.supervision.supervisor_online
+        self.dashboard = self.supervision.dashboard
+
+        # account changes and login sessions
+        self.create_account = self.account_changes.create_account
+        self.edit_account = self.account_changes.edit_account
+        self.set_password = self.account_changes.set_password
+        self.reset_two_factor = self.account_changes.reset_two_factor
+        self.deactivate_account = self.account_changes.deactivate_account
+        self.reactivate_account = self.account_changes.reactivate_account
+        self.log_out = self.sessions.log_out
+
+    new_conversation_id = staticmethod(VisitorActions.new_conversation_id)
+
+    # what the node works with: read-only, since every service was given the same ones
+    @property
+    def settings(self) -> Settings:
+        return self.node.settings
+
+    @property
+    def store(self) -> Store:
+        return self.node.store
+
+    @property
+    def clock(self) -> Clock:
+        return self.node.clock
+
+    @property
+    def floor(self) -> FloorState:
+        return self.node.floor
+
+    @property
+    def bus(self) -> EventBus:
+        return self.node.bus
+
+    @property
+    def floor_shared(self) -> bool:
+        """Other nodes change this floor too (the Redis mode)."""
+        return self.node.floor_shared
+
+    @property
+    def sanitize(self) -> Callable[[str], str]:
+        """The one road from visitor text to HTML; app.py wraps it in a timer for /metrics."""
+        return self.node.sanitize
+
+    @sanitize.setter
+    def sanitize(self, sanitize: Callable[[str], str]) -> None:
+        self.node.sanitize = sanitize
+
+    @property
+    def space_purge(self) -> SpacePurge | None:
+        """The follow-up's part of the retention purge (spaces behind links), set by app.py."""
+        return self.upkeep.space_purge
+
+    @space_purge.setter
+    def space_purge(self, purge: SpacePurge | None) -> None:
+        self.upkeep.space_purge = purge
+
+    @property
+    def followup_sweep(self) -> Callable[[float], Awaitable[None]] | None:
+        """The follow-up's part of the sweep (appointments past their time), set by app.py."""
+        return self.upkeep.followup_sweep
+
+    @followup_sweep.setter
+    def followup_sweep(self, sweep: Callable[[float], Awaitable[None]] | None) -> None:
+        self.upkeep.followup_sweep = sweep

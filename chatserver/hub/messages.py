@@ -1,11 +1,11 @@
 """The message path: a line into a conversation is stored, then told; and who is typing.
 
-:class:`MessagePath` sits between the floor's state (``state.py``) and its mechanics
-(``core.py``): routing and transfers announce themselves with :meth:`MessagePath._say`, and
-every action that writes into a conversation goes through :meth:`MessagePath._post`. Kept in
-one place because the ordering promises live here: durable before anyone hears of it, in
-order per conversation, redacted in the copy that is kept, never to a volunteer who no longer
-holds the chat.
+:class:`Messages` is a service over this node (``state.py``) that the floor's mechanics
+(``core.py``) and every action receive: routing and transfers announce themselves with
+:meth:`Messages.say`, and every action that writes into a conversation goes through
+:meth:`Messages.post`. Kept in one place because the ordering promises live here: durable
+before anyone hears of it, in order per conversation, redacted in the copy that is kept, never
+to a volunteer who no longer holds the chat.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from chatserver.errors import ChatError, ConversationEnded, Forbidden, Forgotten
 from chatserver.hub.events import AccountChanged, MessagePosted, SessionEnded, TypingChanged
 from chatserver.hub.floor_records import Draft, FloorRefused, LiveConversation, Notice, Refusal
 from chatserver.hub.model import ConversationState, Message, Role
-from chatserver.hub.state import HubState
+from chatserver.hub.state import Node
 from chatserver.privacy.redaction import redact
 
 REDACTED_ROLES = frozenset({Role.VISITOR, Role.OPERATOR, Role.NOTE, Role.WHISPER})
@@ -47,14 +47,24 @@ def refused_message(refusal: Refusal, role: Role) -> ChatError:
     return ConversationEnded()
 
 
-class MessagePath(HubState):
-    async def _operators(self, conversation: LiveConversation) -> tuple[str, ...]:
+class Messages:
+    """The message path of one node: store, then tell; who hears; who is typing."""
+
+    def __init__(self, node: Node) -> None:
+        self.node = node
+        self.settings = node.settings
+        self.store = node.store
+        self.clock = node.clock
+        self.floor = node.floor
+        self.bus = node.bus
+
+    async def operators(self, conversation: LiveConversation) -> tuple[str, ...]:
         """Who on the operator side hears about this conversation: holder, backup, observers."""
         holder = (conversation.operator_id,) if conversation.operator_id else ()
         watchers = await self.floor.watchers(conversation.id)
         return holder + tuple(w for w in watchers if w != conversation.operator_id)
 
-    async def _post(
+    async def post(
         self,
         conversation: LiveConversation,
         role: Role,
@@ -87,10 +97,10 @@ class MessagePath(HubState):
         acknowledgement, the floor recognises it and the first copy is answered: stored and
         told once. ``holder``: only while that volunteer holds the chat (``Draft.holder``).
         """
-        async with self._conversation_locks[conversation.id]:
-            alias = self.alias(author) if author else None
+        async with self.node.conversation_locks[conversation.id]:
+            alias = self.node.alias(author) if author else None
             draft = Draft(
-                role, text, self.clock.now(), author, alias, self.sanitize(text), code,
+                role, text, self.clock.now(), author, alias, self.node.sanitize(text), code,
                 dict(params or {}), to_visitor, operators, holder,
             )  # fmt: skip
             try:
@@ -109,8 +119,8 @@ class MessagePath(HubState):
                 # another node erased the chat after the floor numbered this: not kept
                 raise Forgotten() from None
             if role in (Role.VISITOR, Role.OPERATOR):  # a message ends its author's typing
-                self._typing.sent((conversation.id, role is Role.OPERATOR))
-            if not self.floor_shared:  # else every node tells its own, from the feed
+                self.node.typing.sent((conversation.id, role is Role.OPERATOR))
+            if not self.node.floor_shared:  # else every node tells its own, from the feed
                 await self.bus.publish(MessagePosted(message, to_visitor, posted.operators))
             return message
 
@@ -131,12 +141,12 @@ class MessagePath(HubState):
             if not await stored():
                 raise
 
-    async def _keep_unstored(self, conversation_id: str, line_id: str) -> None:
+    async def keep_unstored(self, conversation_id: str, line_id: str) -> None:
         """Before a conversation leaves a shared floor (and the floor's copy of its messages
         with it): store what the floor numbered and no node stored, because the node that
         numbered it died first and its sender never tried again (a closed tab). The other
         side has read it; the transcript must have it too."""
-        if not self.floor_shared:
+        if not self.node.floor_shared:
             return
         have = {m.seq for m in await self.store.messages(conversation_id)}
         for message in await self.floor.messages(conversation_id):
@@ -158,22 +168,22 @@ class MessagePath(HubState):
                     await self.bus.publish(noticed(item))
                     continue
                 # not while this node tells a volunteer the chat is theirs: after it
-                async with self._announcing[item.message.conversation_id]:
+                async with self.node.announcing[item.message.conversation_id]:
                     await self.bus.publish(
                         MessagePosted(item.message, item.to_visitor, item.operators, True)
                     )
 
-    async def _everywhere(self, event: AccountChanged | SessionEnded) -> None:
+    async def everywhere(self, event: AccountChanged | SessionEnded) -> None:
         """An event every node must act on (close an operator's sockets): on a shared floor
         told through every node's feed, else published here."""
-        if not self.floor_shared:
+        if not self.node.floor_shared:
             await self.bus.publish(event)
         elif isinstance(event, AccountChanged):
             await self.floor.notify(Notice("account", event.operator_id, event.change))
         else:
             await self.floor.notify(Notice("session", event.session, event.reason))
 
-    async def _transcript(self, conversation_id: str) -> list[Message]:
+    async def transcript(self, conversation_id: str) -> list[Message]:
         """A conversation's messages so far, for whoever joins it now (a new volunteer, a
         reader-along, a returning visitor). The store has what it has stored; on a shared
         floor a message another node numbered a moment ago may not be stored yet, but the
@@ -181,7 +191,7 @@ class MessagePath(HubState):
         only after the last stored one: a message whose node died before storing it is
         stored by its sender's retry (``_keep_once``), after later ones."""
         stored = await self.store.messages(conversation_id)
-        if not self.floor_shared:  # one node: stored before anyone heard of it
+        if not self.node.floor_shared:  # one node: stored before anyone heard of it
             return stored
         have = {m.seq for m in stored}
         gap = next(seq for seq in itertools.count(1) if seq not in have)
@@ -189,7 +199,7 @@ class MessagePath(HubState):
         missing = [m for m in numbered if m.seq not in have]
         return sorted(stored + missing, key=lambda m: m.seq) if missing else stored
 
-    async def _say(
+    async def say(
         self,
         conversation: LiveConversation,
         code: str,
@@ -203,7 +213,7 @@ class MessagePath(HubState):
         visitor reads it, stored with the code and parameters, so a volunteer's console or a
         transcript can word it in the reader's own language instead."""
         text = i18n.t(conversation.lang, f"system.{code}", **params)
-        return await self._post(
+        return await self.post(
             conversation, Role.SYSTEM, text, to_visitor=to_visitor, operators=operators,
             code=code, params=params, holder=holder,
         )  # fmt: skip
@@ -218,19 +228,17 @@ class MessagePath(HubState):
         if line is None or not line.redact or message.role not in REDACTED_ROLES:
             return message
         text = redact(message.text)
-        return replace(message, text=text, html=self.sanitize(text))
+        return replace(message, text=text, html=self.node.sanitize(text))
 
-    async def _typed(
-        self, conversation: LiveConversation, by_volunteer: bool, active: bool
-    ) -> None:
+    async def typed(self, conversation: LiveConversation, by_volunteer: bool, active: bool) -> None:
         """Someone types (or stopped): the other side hears of a change, a few times a second
-        at most; a change held back is told by the sweep (:meth:`_tell_typing_due`)."""
+        at most; a change held back is told by the sweep (:meth:`tell_typing_due`)."""
         side = (conversation.id, by_volunteer)
-        if self._typing.offer(side, active, self.clock.now()):
+        if self.node.typing.offer(side, active, self.clock.now()):
             await self._publish_typing(conversation, by_volunteer, active)
 
-    async def _tell_typing_due(self) -> None:
-        for (conversation_id, by_volunteer), active in self._typing.due(self.clock.now()):
+    async def tell_typing_due(self) -> None:
+        for (conversation_id, by_volunteer), active in self.node.typing.due(self.clock.now()):
             conversation = await self.floor.conversation(conversation_id)
             if conversation is not None and conversation.state is ConversationState.ACTIVE:
                 await self._publish_typing(conversation, by_volunteer, active)
@@ -238,7 +246,7 @@ class MessagePath(HubState):
     async def _publish_typing(
         self, conversation: LiveConversation, by_volunteer: bool, active: bool
     ) -> None:
-        operators = () if by_volunteer else await self._operators(conversation)
+        operators = () if by_volunteer else await self.operators(conversation)
         await self.bus.publish(
             TypingChanged(
                 conversation.id, active, by_volunteer, operators, after_seq=conversation.last_seq

@@ -26,8 +26,8 @@ from collections.abc import Callable
 
 from chatserver.hub.events import QueueUpdate
 from chatserver.hub.floor import staffing
-from chatserver.hub.messages import MessagePath
 from chatserver.hub.queue import Owed, Staffing, Waiting, estimate_wait
+from chatserver.hub.state import Node
 
 # the first this many in a line hear every move at once
 TOLD_AT_ONCE = 20
@@ -42,8 +42,25 @@ FAR_BACK_BATCH = 50
 YIELD_EVERY = 100
 
 
-class QueuePlaces(MessagePath):
-    async def _flush_positions(self) -> None:
+class QueuePlaces:
+    """What this node tells its own waiting visitors of their place, and when."""
+
+    def __init__(self, node: Node) -> None:
+        self.node = node
+        self.settings = node.settings
+        self.clock = node.clock
+        self.floor = node.floor
+        self.bus = node.bus
+        self._flushing = False  # a flush of positions is running (``flush_positions``)
+        self._generation = 0  # counts assignments here, so a flush knows what it read before
+        self._taken: dict[str, int] = {}  # conversation id -> the assignment's generation
+        # when each line's whole queue was last looked at, and which of its languages had
+        # someone on duty then (a change is told to everyone at once)
+        self._whole_at: dict[str, float] = {}
+        self._on_duty_seen: dict[str, frozenset[str]] = {}
+        self._far_back_read_at: int | None = None  # the oldest read in the outbox
+
+    async def flush_positions(self) -> None:
         """Tell this node's waiting visitors of changed places or estimates, nobody else,
         until nothing is left to tell; one flush at a time (a second caller leaves the work
         to the running one, which looks again before it stops)."""
@@ -52,7 +69,7 @@ class QueuePlaces(MessagePath):
         self._flushing = True
         started = self._generation
         try:
-            while self._dirty or self._newcomers:
+            while self.node.dirty or self.node.newcomers:
                 await self._flush_once()
         finally:
             self._flushing = False
@@ -70,8 +87,8 @@ class QueuePlaces(MessagePath):
         when it is due (``_look_whole``), its far back then through the outbox. A newcomer
         at the back of its line changes nobody else's place or estimate, so only the
         newcomer is told: with thousands waiting, an arrival costs one position."""
-        dirty, self._dirty = self._dirty, set()
-        newcomers, self._newcomers = self._newcomers, {}
+        dirty, self.node.dirty = self.node.dirty, set()
+        newcomers, self.node.newcomers = self.node.newcomers, {}
         if not dirty and not newcomers:
             return
         now = self.clock.now()
@@ -91,13 +108,13 @@ class QueuePlaces(MessagePath):
             waiting += heads
             # more wait behind the first: they hear it with the sweep, when the line is due
             counts = collections.Counter(entry.line for entry in heads)
-            self._owed |= {line for line, count in counts.items() if count >= TOLD_AT_ONCE}
+            self.node.owed |= {line for line, count in counts.items() if count >= TOLD_AT_ONCE}
         if whole >= {line.id for line in self.settings.lines}:
             # the whole queue was read: whoever no longer waits (taken by another node's
             # routing, say) must hear their place anew if they come back to the queue
             still = {entry.conversation_id for entry in waiting}
-            for gone in [c for c in self._told if c not in still]:
-                del self._told[gone]
+            for gone in [c for c in self.node.told if c not in still]:
+                del self.node.told[gone]
         positions: dict[str, int] = {}
         for count, entry in enumerate(waiting, start=1):
             if count % YIELD_EVERY == 0:  # let an assignment in between thousands of places
@@ -109,7 +126,7 @@ class QueuePlaces(MessagePath):
             if position > TOLD_AT_ONCE:
                 self._owe(Owed(entry, position, on, read_at))
             else:
-                self._far_back.pop(entry.conversation_id, None)  # older news
+                self.node.far_back.pop(entry.conversation_id, None)  # older news
                 await self._tell_place(entry, position, on, now)
         looked_at = {entry.conversation_id for entry in waiting}
         for entry in newcomers.values():
@@ -122,22 +139,22 @@ class QueuePlaces(MessagePath):
     def _owe(self, owed: Owed) -> None:
         if self._far_back_read_at is None:
             self._far_back_read_at = owed.read_at
-        self._far_back[owed.entry.conversation_id] = owed  # a newer look replaces an older
-        self.far_back_owed.set()
+        self.node.far_back[owed.entry.conversation_id] = owed  # a newer look replaces an older
+        self.node.far_back_owed.set()
 
     async def tell_far_back(self, batch: int = FAR_BACK_BATCH) -> bool:
         """Tell up to ``batch`` far-back places from the outbox, in order of place; ``True``
         while more are owed. The server calls this at ``FAR_BACK_PER_SECOND``
         (``app.py``); tests call it until it returns ``False``."""
         now = self.clock.now()
-        for conversation_id in list(itertools.islice(self._far_back, batch)):
-            owed = self._far_back.pop(conversation_id, None)  # gone while we told others
+        for conversation_id in list(itertools.islice(self.node.far_back, batch)):
+            owed = self.node.far_back.pop(conversation_id, None)  # gone while we told others
             if owed is not None and self._tellable(conversation_id, owed.read_at):
                 await self._tell_place(owed.entry, owed.position, owed.staffing, now)
-        if self._far_back:
+        if self.node.far_back:
             return True
         self._far_back_read_at = None
-        self.far_back_owed.clear()
+        self.node.far_back_owed.clear()
         return False
 
     def _look_whole(
@@ -147,7 +164,7 @@ class QueuePlaces(MessagePath):
         FAR_BACK_SECONDS have passed since the last whole look, or when a language of the
         line has somebody on duty where it had nobody (or the other way round), which
         everyone waiting must hear (the widget then shows where else to turn)."""
-        line = self._line(line_id)
+        line = self.node.line(line_id)
         staffed = frozenset(
             lang for lang in line.languages if not on_duty(line_id, lang).nobody_on_duty
         )
@@ -156,18 +173,18 @@ class QueuePlaces(MessagePath):
             return False
         self._whole_at[line_id] = now
         self._on_duty_seen[line_id] = staffed
-        self._owed.discard(line_id)
+        self.node.owed.discard(line_id)
         return True
 
     def _tellable(self, conversation_id: str, read_at: int) -> bool:
         """This node tells the visitor (it is connected here), and the visitor was not given
         to a volunteer after the queue was read: a place told after ``assigned`` would send
         the widget back to "waiting" in the middle of the chat."""
-        if conversation_id not in self._here:
+        if conversation_id not in self.node.here:
             return False  # told by the node the visitor is connected to
         return self._taken.get(conversation_id, 0) <= read_at
 
-    def _mark_taken(self, conversation_id: str) -> None:
+    def mark_taken(self, conversation_id: str) -> None:
         """The visitor left the queue for a volunteer: no place is told from older reads."""
         self._generation += 1
         self._taken[conversation_id] = self._generation
@@ -176,11 +193,11 @@ class QueuePlaces(MessagePath):
         self, entry: Waiting, position: int, on_duty: Staffing, now: float
     ) -> None:
         """One waiting visitor's place, estimate and alternatives, if they changed."""
-        line = self._line(entry.line)
+        line = self.node.line(entry.line)
         estimate = estimate_wait(
             position,
             on_duty,
-            self._durations[entry.line],
+            self.node.durations[entry.line],
             self.settings.routing.assumed_chat_seconds,
         )
         # nobody on duty: say so and show where else to turn at once, not after a wait
@@ -188,9 +205,9 @@ class QueuePlaces(MessagePath):
             on_duty.nobody_on_duty or now - entry.since >= line.alternatives_after_seconds
         )
         told = (position, estimate, show_alternatives)
-        if self._told.get(entry.conversation_id) == told:
+        if self.node.told.get(entry.conversation_id) == told:
             return
-        self._told[entry.conversation_id] = told
+        self.node.told[entry.conversation_id] = told
         await self.bus.publish(
             QueueUpdate(
                 entry.conversation_id,
@@ -202,9 +219,6 @@ class QueuePlaces(MessagePath):
                 entered=entry.since,
             )
         )
-
-    def _mark_all_dirty(self) -> None:
-        self._dirty.update(line.id for line in self.settings.lines)
 
     async def position(self, conversation_id: str) -> int | None:
         return await self.floor.position(conversation_id)

@@ -14,25 +14,32 @@ namespace); the sweep ends the sessions that saw none for ``accounts.SESSION_IDL
 from __future__ import annotations
 
 from chatserver import accounts
-from chatserver.hub.core import HubCore
 from chatserver.hub.events import SessionEnded
+from chatserver.hub.messages import Messages
+from chatserver.hub.state import Node
 
 # how often the sweep looks for idle sessions: an idle session ends at most this much late
 EXPIRY_CHECK_SECONDS = 60.0
 
 
-class SessionActions(HubCore):
-    _sessions_checked_at = float("-inf")
+class Sessions:
+    """Login sessions ending: a logout, or idle too long."""
+
+    def __init__(self, node: Node, messages: Messages) -> None:
+        self.node = node
+        self.messages = messages
+        self.store = node.store
+        self._checked_at = float("-inf")  # when the sweep last looked for idle sessions
 
     async def log_out(self, session: str) -> None:
         """End the session (its token hash) and close every socket opened with it."""
         await self.store.delete_session(session)
-        await self._everywhere(SessionEnded(session, "logout"))
+        await self.messages.everywhere(SessionEnded(session, "logout"))
 
-    async def _expire_sessions(self, now: float) -> None:
+    async def expire_sessions(self, now: float) -> None:
         """Due from the sweep: end the sessions idle too long, and close their sockets."""
-        if now - self._sessions_checked_at < EXPIRY_CHECK_SECONDS:
+        if now - self._checked_at < EXPIRY_CHECK_SECONDS:
             return
-        self._sessions_checked_at = now
+        self._checked_at = now
         for session in await self.store.expire_sessions(now - accounts.SESSION_IDLE_SECONDS):
-            await self._everywhere(SessionEnded(session, "expired"))
+            await self.messages.everywhere(SessionEnded(session, "expired"))

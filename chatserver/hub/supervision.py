@@ -12,7 +12,8 @@ from chatserver.hub.access import (
     ensure_stored,
     ensure_supervisor,
 )
-from chatserver.hub.backup import BackupActions
+from chatserver.hub.backup import Backup
+from chatserver.hub.core import FloorMechanics
 from chatserver.hub.events import Broadcast
 from chatserver.hub.model import (
     Account,
@@ -21,22 +22,35 @@ from chatserver.hub.model import (
     Message,
     OperatorState,
 )
+from chatserver.hub.state import Node
 from chatserver.privacy.retention import new_hold
 
 MAX_BROADCAST = 1000
 
 
-class Supervision(BackupActions):
+class Supervision:
+    """What a supervisor does: observe, hold, read back, broadcast, watch the floor."""
+
+    def __init__(self, node: Node, mechanics: FloorMechanics, backup: Backup) -> None:
+        self.node = node
+        self.mechanics = mechanics
+        self.backup = backup
+        self.settings = node.settings
+        self.store = node.store
+        self.clock = node.clock
+        self.floor = node.floor
+        self.bus = node.bus
+
     async def observe(
         self, operator_id: str, conversation_id: str
     ) -> tuple[Conversation, list[Message]]:
         """A supervisor reads along (audited); the volunteer is told, the visitor never."""
-        async with self._changing_floor():
-            supervisor = ensure_supervisor(await self.presence(operator_id))
+        async with self.mechanics.changing_floor():
+            supervisor = ensure_supervisor(await self.node.presence(operator_id))
             live = ensure_may_observe(await self.floor.conversation(conversation_id), supervisor)
-            await self._audit(operator_id, "observe", conversation_id)
-            _, messages = await self._start_watching(live, operator_id, "observer")
-            await self._tell_observed(live, operator_id, "observer")
+            await self.mechanics.audit(operator_id, "observe", conversation_id)
+            _, messages = await self.backup.start_watching(live, operator_id, "observer")
+            await self.backup.tell_observed(live, operator_id, "observer")
             return live.record(), messages
 
     async def place_hold(
@@ -46,18 +60,18 @@ class Supervision(BackupActions):
 
         Audited and listed for administrators; it lapses by itself at the end of its term.
         """
-        ensure_supervisor(await self.presence(operator_id))
+        ensure_supervisor(await self.node.presence(operator_id))
         ensure_stored(await self.store.conversation(conversation_id))
         hold = new_hold(self.settings, conversation_id, operator_id, reason, self.clock.now(), days)
         await self.store.add_hold(hold)
-        await self._audit(operator_id, "hold", conversation_id, str(days or ""))
+        await self.mechanics.audit(operator_id, "hold", conversation_id, str(days or ""))
         return hold
 
     async def release_hold(self, operator_id: str, conversation_id: str) -> None:
-        ensure_supervisor(await self.presence(operator_id))
+        ensure_supervisor(await self.node.presence(operator_id))
         if not await self.store.release_hold(conversation_id):
             raise Forbidden("There is no hold on this conversation.")
-        await self._audit(operator_id, "hold_released", conversation_id)
+        await self.mechanics.audit(operator_id, "hold_released", conversation_id)
 
     async def read_transcript(
         self, account: Account, conversation_id: str
@@ -72,23 +86,23 @@ class Supervision(BackupActions):
             account, await self.store.conversation(conversation_id), still_open
         )
         messages = await self.store.messages(conversation_id)
-        await self._audit(account.id, "transcript_read", conversation_id)
+        await self.mechanics.audit(account.id, "transcript_read", conversation_id)
         return conversation, messages
 
     async def broadcast(self, operator_id: str, text: str) -> None:
         """A message from a supervisor to every operator online (e.g. "busy night, hold on")."""
-        supervisor = ensure_supervisor(await self.presence(operator_id))
+        supervisor = ensure_supervisor(await self.node.presence(operator_id))
         if not text.strip() or len(text) > MAX_BROADCAST:
             raise InvalidPayload(f"A broadcast is 1 to {MAX_BROADCAST} characters.")
         await self.bus.publish(Broadcast(text, supervisor.account.alias))
 
     async def ensure_may_monitor(self, operator_id: str) -> None:
-        ensure_supervisor(await self.presence(operator_id))
+        ensure_supervisor(await self.node.presence(operator_id))
 
     async def colleagues(self, operator_id: str) -> list[dict[str, Any]]:
         """Who is online, for choosing a handover target: alias, state and free slots."""
         presences = await self.floor.presences()
-        self._learn(presences)
+        self.node.learn(presences)
         if not any(p.id == operator_id for p in presences):
             raise Forbidden()
         return [
@@ -114,7 +128,7 @@ class Supervision(BackupActions):
         """The live floor, numbers and aliases only: no message text ever appears here."""
         now = self.clock.now()
         presences = await self.floor.presences()
-        self._learn(presences)
+        self.node.learn(presences)
         online = [p for p in presences if p.online]
         waiting = await self.floor.waiting()
         open_conversations = sorted(
@@ -162,21 +176,23 @@ class Supervision(BackupActions):
                 "id": c.id,
                 "line": c.line,
                 "state": c.state.value,
-                "operator": self.alias(c.operator_id) if c.operator_id else None,
+                "operator": self.node.alias(c.operator_id) if c.operator_id else None,
                 "operator_id": c.operator_id,
                 "priority": c.priority,
                 "risk": c.risk.value,
                 "shared_connection": c.shared_connection,
                 "waited_seconds": int((c.assigned_at or now) - c.created_at),
                 "duration_seconds": int(now - c.assigned_at) if c.assigned_at else 0,
-                "watchers": sorted(self.alias(w) or "" for w in await self.floor.watchers(c.id)),
+                "watchers": sorted(
+                    self.node.alias(w) or "" for w in await self.floor.watchers(c.id)
+                ),
             }
             for c in open_conversations
         ]
         requests = [
             {
                 "conversation_id": r.conversation_id,
-                "operator": self.alias(r.requester),
+                "operator": self.node.alias(r.requester),
                 "reason": r.reason,
                 "waiting_seconds": int(now - r.at),
                 "escalated": r.escalated,

@@ -1,4 +1,5 @@
-"""What a visitor can do: start, write, type, leave, forget, drop and come back."""
+"""What a visitor can do: start, write, type, leave, forget, drop and come back; and what a
+line says before anyone starts (open now, the wait: ``line_status``)."""
 
 from __future__ import annotations
 
@@ -6,9 +7,10 @@ import asyncio
 import re
 import secrets
 import unicodedata
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 from chatserver.backends.base import StatsDelta
+from chatserver.clock import iso
 from chatserver.errors import (
     ConsentRequired,
     ConversationEnded,
@@ -17,12 +19,14 @@ from chatserver.errors import (
     InvalidToken,
     QueueFull,
 )
-from chatserver.hub.core import HubCore
+from chatserver.hub import lines as opening
+from chatserver.hub.core import FloorMechanics
 from chatserver.hub.events import (
     Ended,
     VisitorConnection,
     VisitorLeft,
 )
+from chatserver.hub.floor import staffing
 from chatserver.hub.floor_records import (
     Arrival,
     Claimed,
@@ -30,6 +34,7 @@ from chatserver.hub.floor_records import (
     LiveConversation,
     Refusal,
 )
+from chatserver.hub.messages import Messages
 from chatserver.hub.model import (
     VISITOR_ROLES,
     Conversation,
@@ -38,9 +43,20 @@ from chatserver.hub.model import (
     Role,
 )
 from chatserver.hub.pinned import Pinned
-from chatserver.hub.queue import Waiting
-from chatserver.hub.state import LEAVE_REASONS, OPEN_STATES
+from chatserver.hub.places import QueuePlaces
+from chatserver.hub.queue import Waiting, estimate_wait
+from chatserver.hub.state import LEAVE_REASONS, OPEN_STATES, Node
+from chatserver.settings import LineSettings
 from chatserver.tokens import hash_token
+
+
+@dataclass(frozen=True)
+class LineStatus:
+    line: LineSettings
+    open: bool
+    next_open: str | None  # ISO 8601, when closed now
+    waiting: int
+    estimated_wait_seconds: int | None  # for someone joining now; None: nobody on duty
 
 
 def matches_any(text: str, words: tuple[str, ...]) -> bool:
@@ -49,8 +65,22 @@ def matches_any(text: str, words: tuple[str, ...]) -> bool:
     return any(re.search(rf"(?<!\w){re.escape(word)}(?!\w)", lowered) for word in words)
 
 
-class VisitorActions(HubCore):
-    _accepting = True
+class VisitorActions:
+    """What a visitor does, from the first message to leaving or forgetting."""
+
+    def __init__(
+        self, node: Node, messages: Messages, places: QueuePlaces, mechanics: FloorMechanics
+    ) -> None:
+        self.node = node
+        self.messages = messages
+        self.places = places
+        self.mechanics = mechanics
+        self._accepting = True  # until the server drains (``stop_accepting``)
+        self.settings = node.settings
+        self.store = node.store
+        self.clock = node.clock
+        self.floor = node.floor
+        self.bus = node.bus
 
     def stop_accepting(self) -> None:
         """The server is draining (a restart): no new conversation starts here any more.
@@ -59,6 +89,24 @@ class VisitorActions(HubCore):
         on the restarted server or another node. Their records are all in the store.
         """
         self._accepting = False
+
+    # ------------------------------------------------------------------ lines (public API)
+    async def line_status(self, line_id: str) -> LineStatus:
+        """What the public API says about a line: open now, next opening, wait."""
+        line = self.node.line(line_id)
+        now = self.clock.now()
+        is_open = opening.is_open(line, now)
+        next_open = None if is_open else opening.next_open(line, now)
+        waiting = await self.floor.queue_length(line.id)
+        estimate = estimate_wait(
+            waiting + 1,
+            staffing(await self.floor.presences(), line.id),
+            list(self.node.durations[line.id]),
+            self.settings.routing.assumed_chat_seconds,
+        )
+        return LineStatus(
+            line, is_open, iso(next_open) if next_open is not None else None, waiting, estimate
+        )
 
     # ------------------------------------------------------------------ visitors
     @staticmethod
@@ -88,13 +136,13 @@ class VisitorActions(HubCore):
         """
         if not self._accepting:
             raise Draining()
-        line = self._line(line_id)
+        line = self.node.line(line_id)
         if consent is not True:
             raise ConsentRequired()
         now = self.clock.now()
         if pinned is None:
-            self._check_open(line, now)
-        intake = self._valid_intake(intake or {})
+            self.node.check_open(line, now)
+        intake = self.node.valid_intake(intake or {})
         if lang not in line.languages:
             lang = line.languages[0]
         token = secrets.token_urlsafe(24)
@@ -119,19 +167,19 @@ class VisitorActions(HubCore):
         # start, refused in that instant, still counts as offered to the line.
         await asyncio.gather(
             self.store.save_conversation(conversation),
-            self._record(StatsDelta(line.id, now, offered=1)),
+            self.mechanics.record(StatsDelta(line.id, now, offered=1)),
         )
-        async with self._changing_floor():
+        async with self.mechanics.changing_floor():
             placed = await self._arrive(conversation, line.queue_limit, pinned)
-            self._here[conversation.id] = self._here.get(conversation.id, 0) + 1
+            self.node.here[conversation.id] = self.node.here.get(conversation.id, 0) + 1
             if isinstance(placed, Claimed):
                 await self._agreed_chat_taken(conversation.id, placed)
             elif pinned is not None:  # an agreed chat at the front: everyone moves down one
-                self._dirty.add(line.id)
+                self.node.dirty.add(line.id)
             else:  # at the back: nobody else's place changes
-                self._newcomers[conversation.id] = placed
-            await self._flush_positions()  # the newcomer hears its place at once
-            await self._route()
+                self.node.newcomers[conversation.id] = placed
+            await self.places.flush_positions()  # the newcomer hears its place at once
+            await self.mechanics.route()
         return conversation, token
 
     async def _arrive(
@@ -146,12 +194,12 @@ class VisitorActions(HubCore):
             if not self._accepting:  # began draining while this start waited for the floor
                 raise Draining()
             if pinned is not None:
-                return await self.floor.arrive_agreed(arrival, self.node, now, pinned)
-            return await self.floor.enqueue(arrival, self.node, now, queue_limit)
+                return await self.floor.arrive_agreed(arrival, self.node.name, now, pinned)
+            return await self.floor.enqueue(arrival, self.node.name, now, queue_limit)
         except (FloorRefused, Draining) as refused:
             reason = refused.reason.value if isinstance(refused, FloorRefused) else "draining"
             conversation.state = ConversationState.ENDED
-            self._close(conversation, now, "system", reason)
+            self.node.close(conversation, now, "system", reason)
             await self.store.save_conversation(conversation)
             if isinstance(refused, Draining):
                 raise
@@ -162,16 +210,16 @@ class VisitorActions(HubCore):
     async def _agreed_chat_taken(self, conversation_id: str, claimed: Claimed) -> None:
         """The agreed volunteer took the chat at once (``arrive_agreed``), even past their
         capacity, like a takeover: a pause stops new chats, not one that was promised."""
-        async with self._conversation_locks[conversation_id]:
+        async with self.node.conversation_locks[conversation_id]:
             live = await self.floor.conversation(conversation_id)
             if live is None:
                 return
-            self._mark_taken(conversation_id)
-            await self._announce_assignment(live, claimed.operator_id, True, switch=True)
+            self.places.mark_taken(conversation_id)
+            await self.mechanics.announce_assignment(live, claimed.operator_id, True, switch=True)
         now = self.clock.now()
-        await self._record(StatsDelta(live.line, now, answered=1, wait=0.0))
-        await self._publish_status_of(claimed.operator_id)
-        await self._say(live, "assigned", alias=self.alias(claimed.operator_id) or "")
+        await self.mechanics.record(StatsDelta(live.line, now, answered=1, wait=0.0))
+        await self.mechanics.publish_status_of(claimed.operator_id)
+        await self.messages.say(live, "assigned", alias=self.node.alias(claimed.operator_id) or "")
 
     async def resume(self, token: str) -> Conversation:
         """The visitor came back with its token: same conversation, or :class:`InvalidToken`.
@@ -203,7 +251,7 @@ class VisitorActions(HubCore):
     async def visitor_transcript(self, conversation_id: str, after_seq: int = 0) -> list[Message]:
         """What a returning visitor missed: its messages after ``after_seq``, and only those a
         visitor may see (``VISITOR_ROLES``), never a volunteer's notes or a whisper."""
-        messages = await self._transcript(conversation_id)
+        messages = await self.messages.transcript(conversation_id)
         return [m for m in messages if m.seq > after_seq and m.role in VISITOR_ROLES]
 
     async def is_open(self, conversation_id: str) -> bool:
@@ -211,38 +259,38 @@ class VisitorActions(HubCore):
         return live is not None and live.state in OPEN_STATES
 
     async def visitor_connected(self, conversation_id: str) -> None:
-        async with self._changing_floor():
+        async with self.mechanics.changing_floor():
             try:
-                connections = await self.floor.visitor_connected(conversation_id, self.node)
+                connections = await self.floor.visitor_connected(conversation_id, self.node.name)
             except FloorRefused:
                 return
-            self._here[conversation_id] = self._here.get(conversation_id, 0) + 1
+            self.node.here[conversation_id] = self.node.here.get(conversation_id, 0) + 1
             live = await self.floor.conversation(conversation_id)
             if live is None:
                 return
             if connections == 1:  # back from having none: the volunteer hears it
-                operators = await self._operators(live)
+                operators = await self.messages.operators(live)
                 await self.bus.publish(VisitorConnection(live.id, operators, True))
             if live.state is ConversationState.WAITING:
-                self._told.pop(live.id, None)  # a fresh connection must hear its place again
-                self._dirty.add(live.line)
+                self.node.told.pop(live.id, None)  # a fresh connection must hear its place again
+                self.node.dirty.add(live.line)
 
     async def visitor_disconnected(self, conversation_id: str) -> None:
-        async with self._changing_floor():
+        async with self.mechanics.changing_floor():
             try:
                 connections = await self.floor.visitor_disconnected(
-                    conversation_id, self.node, self.clock.now()
+                    conversation_id, self.node.name, self.clock.now()
                 )
             except FloorRefused:
                 return
-            here = self._here.get(conversation_id, 0) - 1
+            here = self.node.here.get(conversation_id, 0) - 1
             if here > 0:
-                self._here[conversation_id] = here
+                self.node.here[conversation_id] = here
             else:
-                self._here.pop(conversation_id, None)
+                self.node.here.pop(conversation_id, None)
             live = await self.floor.conversation(conversation_id)
             if connections == 0 and live is not None:
-                operators = await self._operators(live)
+                operators = await self.messages.operators(live)
                 await self.bus.publish(VisitorConnection(live.id, operators, False))
 
     async def visitor_message(
@@ -250,9 +298,11 @@ class VisitorActions(HubCore):
     ) -> Message:
         """Also while waiting: what a visitor writes then reaches the volunteer on assignment.
         ``client_id``: the widget's id for it, so a message sent again is kept once."""
-        live = await self._visitor_conversation(conversation_id)
-        text = self._valid_text(text)
-        message = await self._post(live, Role.VISITOR, text, to_visitor=True, client_id=client_id)
+        live = await self.node.visitor_conversation(conversation_id)
+        text = self.node.valid_text(text)
+        message = await self.messages.post(
+            live, Role.VISITOR, text, to_visitor=True, client_id=client_id
+        )
         if live.state is ConversationState.WAITING:
             await self._triage(live, text)
         return message
@@ -276,7 +326,7 @@ class VisitorActions(HubCore):
         )
         if not matches_any(text, words):
             return
-        async with self._changing_floor():
+        async with self.mechanics.changing_floor():
             try:
                 await self.floor.move_up(live.id, triage.boost)
             except FloorRefused:  # assigned meanwhile: nothing to move
@@ -284,24 +334,24 @@ class VisitorActions(HubCore):
             moved = await self.floor.conversation(live.id)
             if moved is not None:
                 await self.store.save_conversation(moved.record())
-            self._dirty.add(live.line)
+            self.node.dirty.add(live.line)
 
     async def visitor_typing(self, conversation_id: str, active: bool) -> None:
         """Told to the volunteer side only while active, on change, a few times a second."""
-        live = await self._visitor_conversation(conversation_id)
+        live = await self.node.visitor_conversation(conversation_id)
         if live.state is ConversationState.ACTIVE:
-            await self._typed(live, False, active)
+            await self.messages.typed(live, False, active)
 
     async def visitor_leaves(self, conversation_id: str, reason: str = "left") -> None:
         """The visitor ends the chat; ``quick_exit`` tells the volunteer it was about safety."""
         if reason not in LEAVE_REASONS:
             raise InvalidPayload(f"reason must be one of {sorted(LEAVE_REASONS)}")
-        async with self._changing_floor():
+        async with self.mechanics.changing_floor():
             live = await self.floor.conversation(conversation_id)
             if live is None:
                 raise ConversationEnded()
-            await self._visitor_gone(live, reason, by="visitor")  # in wrap-up: nothing to do
-            await self._route()
+            await self.visitor_gone(live, reason, by="visitor")  # in wrap-up: nothing to do
+            await self.mechanics.route()
 
     async def forget(self, conversation_id: str) -> int:
         """End the conversation and erase its messages now; only statistics remain.
@@ -313,17 +363,17 @@ class VisitorActions(HubCore):
         before the floor's step is refused by the shared store once the erase is done, and
         its writer hears ``forgotten`` (``Store.append_message``).
         """
-        async with self._changing_floor():
+        async with self.mechanics.changing_floor():
             live = await self.floor.conversation(conversation_id)
             if live is not None:
-                await self._visitor_gone(live, "forgot", by="visitor", forgotten=True)
-            async with self._conversation_locks[conversation_id]:
+                await self.visitor_gone(live, "forgot", by="visitor", forgotten=True)
+            async with self.node.conversation_locks[conversation_id]:
                 erased = await self.store.erase_messages(conversation_id)
                 await self.floor.erase_messages(conversation_id)
-            await self._route()
+            await self.mechanics.route()
         return erased
 
-    async def _visitor_gone(
+    async def visitor_gone(
         self,
         live: LiveConversation,
         reason: str,
@@ -335,7 +385,7 @@ class VisitorActions(HubCore):
         ``False`` when the floor refused (gone already, or back meanwhile: ``gone_before``)."""
         now = self.clock.now()
         if live.state is ConversationState.WAITING and not forgotten:
-            await self._keep_unstored(live.id, live.line)  # a waiting chat leaves the floor
+            await self.messages.keep_unstored(live.id, live.line)  # a waiting chat leaves the floor
         try:
             left = await self.floor.leave(live.id, now, gone_before, forgotten)
         except FloorRefused:
@@ -346,22 +396,22 @@ class VisitorActions(HubCore):
         conversation = live.record()
         if left.was is ConversationState.WAITING:
             conversation.state = ConversationState.ENDED
-            self._close(conversation, now, by, reason)
+            self.node.close(conversation, now, by, reason)
             await self.store.save_conversation(conversation)
-            await self._record(StatsDelta(conversation.line, now, abandoned=1))
-            self._off_floor(live.id)
-            self._dirty.add(live.line)
+            await self.mechanics.record(StatsDelta(conversation.line, now, abandoned=1))
+            self.node.off_floor(live.id)
+            self.node.dirty.add(live.line)
             await self.bus.publish(Ended(live.id, by, reason))
         elif left.was is ConversationState.ACTIVE:
             if left.voided is not None:
-                await self._voided(left.voided, "ended")
+                await self.mechanics.voided(left.voided, "ended")
             conversation.state = ConversationState.WRAPUP
-            self._close(conversation, now, by, reason)
+            self.node.close(conversation, now, by, reason)
             await self.store.save_conversation(conversation)
-            await self._count_duration(conversation, now)
+            await self.mechanics.count_duration(conversation, now)
             await self.bus.publish(Ended(live.id, by, reason))
-            operators = await self._operators(live)
+            operators = await self.messages.operators(live)
             await self.bus.publish(VisitorLeft(live.id, operators, reason))
             if reason != "forgot":
-                await self._say(live, "visitor_left", to_visitor=False, operators=operators)
+                await self.messages.say(live, "visitor_left", to_visitor=False, operators=operators)
         return True

@@ -106,7 +106,7 @@ class Bridge:
                 }
                 if event.alternatives:
                     body["alternatives"] = [wire.contact(c, event.lang) for c in event.alternatives]
-                # told by the node the visitor is on (``Hub._here``), to its own sockets only
+                # told by the node the visitor is on (``Node.here``), to its own sockets only
                 await self.to_visitor(event.conversation_id, "queue", body, local=True)
             case ev.Assigned():
                 if event.to_visitor:

@@ -14,6 +14,6 @@ In reading order:
   the visitor writes, a volunteer takes the thread, answers, or hands it to a colleague.
 * ``appointments.py``: the next chat agreed at the end of one (issue 12, second part).
 
-These are services over the store and the event bus, not mixins of the hub: they share no
-private state with it, which is where the hub itself is heading (issue 13).
+These are services over the store and the event bus, as the hub's own are (``hub.py``): they
+share no private state with the hub.
 """

@@ -208,6 +208,6 @@ class Spaces:
                     await self.record(StatsDelta(appointment.line, now, appointments_cancelled=1))
 
     async def record(self, delta: StatsDelta) -> None:
-        """Statistics, numbers only, as the hub records them (``HubCore._record``)."""
+        """Statistics, numbers only, as the hub records them (``FloorMechanics.record``)."""
         await self.store.add_stats(delta)
         await self.bus.publish(StatsRecorded(delta))
