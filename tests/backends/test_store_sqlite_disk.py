@@ -163,6 +163,30 @@ async def test_concurrent_writes_share_commits(sqlite_store: SqliteStore) -> Non
 
 
 @pytest.mark.asyncio
+async def test_messages_of_one_batch_are_inserted_together(sqlite_store: SqliteStore) -> None:
+    """Messages arriving together (many chats at once) reach SQLite as a few multi-row
+    inserts, not one call each; every one is stored as sent, and kept in its own chat."""
+    chats = [f"c{n}" for n in range(20)]
+    for cid in chats:
+        await sqlite_store.save_conversation(conversation(cid))
+    inserts: list[str] = []
+    db = sqlite_store._db
+    assert db is not None
+    await db.set_trace_callback(  # every statement SQLite runs, on aiosqlite's thread
+        lambda sql: inserts.append(sql) if sql.startswith("INSERT INTO messages") else None
+    )
+    try:
+        await asyncio.gather(
+            *(sqlite_store.append_message(message(cid, s)) for s in (1, 2) for cid in chats)
+        )
+    finally:
+        await db.set_trace_callback(lambda sql: None)  # the store lives on after the test
+    assert 1 <= len(inserts) < 40
+    for cid in chats:
+        assert await sqlite_store.messages(cid) == [message(cid, 1), message(cid, 2)]
+
+
+@pytest.mark.asyncio
 async def test_a_write_whose_caller_gave_up_is_still_kept(sqlite_store: SqliteStore) -> None:
     """A handler cancelled while its message waits for the disk (its client went away)
     does not take the message back: once queued, it is stored, and the rest of the batch

@@ -8,6 +8,8 @@ Why it is built this way:
 * **Group commit.** An fsync per message would make SQLite the bottleneck on a busy evening.
   The writer drains everything queued while the previous commit was on its way to the disk and
   commits it as one transaction: one fsync for many writes.
+* **One statement for many rows.** In a batch, consecutive one-row inserts of the same
+  statement (a busy evening's messages) go to SQLite as one multi-row insert (``_run_grouped``).
 * **A bad write fails alone.** If a statement in a batch fails, the whole transaction is rolled
   back and the batch is replayed with a savepoint around each write; the culprit is rolled back
   to its savepoint and rejected, its neighbours still commit (in that same single commit).
@@ -21,6 +23,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 import sqlite3
 import time
 from collections.abc import Awaitable, Callable, Sequence
@@ -211,6 +214,8 @@ def _run(
 ) -> list[int | BaseException]:
     """Execute the batch inside ``BEGIN``; with ``isolate`` each write gets a savepoint."""
     conn.execute("BEGIN IMMEDIATE")
+    if not isolate:
+        return _run_grouped(conn, batch)
     outcomes: list[int | BaseException] = []
     for statements in batch:
         if isolate:
@@ -229,6 +234,49 @@ def _run(
         if isolate:
             conn.execute("RELEASE write")
         outcomes.append(rowcount)
+    return outcomes
+
+
+# a plain one-row insert: ``INSERT INTO t (a, b) VALUES (?, ?)``, nothing after the values
+ROW_INSERT = re.compile(r"INSERT INTO \w+ \([\w, ]+\) VALUES (\((?:\?, )*\?\))")
+MAX_PARAMETERS = 999  # per statement: SQLite's oldest limit, far below today's 32,766
+
+
+def _run_grouped(
+    conn: sqlite3.Connection, batch: list[tuple[Statement, ...]]
+) -> list[int | BaseException]:
+    """The batch, each run of writes that are one-row inserts of the same statement made one
+    multi-row insert.
+
+    Why: the relay stores every message with one such insert, and a busy batch holds dozens.
+    Each ``execute`` is a call into SQLite that lets go of the GIL and must win it back from
+    the event loop, which is busy answering the next messages: a batch of single inserts
+    waited for the loop dozens of times, and every message in the batch waited with it (a
+    closed loop of 50 chats ran about a tenth faster with the inserts grouped, issue 14).
+    Same rows, same transaction, same constraints. If the grouped insert fails, the batch is
+    replayed one write at a time (``_commit_batch``), so a bad write still fails alone.
+    """
+    outcomes: list[int | BaseException] = []
+    i = 0
+    while i < len(batch):
+        (sql, params), *more = batch[i]
+        values = None if more else ROW_INSERT.fullmatch(sql)
+        j = i + 1
+        if values is not None:
+            most = max(1, MAX_PARAMETERS // max(1, len(params)))
+            while j < len(batch) and j - i < most and len(batch[j]) == 1 and batch[j][0][0] == sql:
+                j += 1
+        if j - i == 1:
+            rowcount = 0
+            for sql, params in batch[i]:
+                rowcount = conn.execute(sql, params).rowcount
+            outcomes.append(rowcount)
+        else:
+            assert values is not None
+            rows = [value for ((_, row),) in batch[i:j] for value in row]
+            conn.execute(sql + f", {values[1]}" * (j - i - 1), rows)
+            outcomes.extend([1] * (j - i))
+        i = j
     return outcomes
 
 
