@@ -29,17 +29,16 @@ from chatserver.hub.core import FloorMechanics
 from chatserver.hub.events import AccountChanged
 from chatserver.hub.messages import Messages
 from chatserver.hub.model import Account
-from chatserver.hub.state import Node
+from chatserver.hub.state import Node, OnNode
 
 
-class AccountChanges:
+class AccountChanges(OnNode):
     """Account changes: saved, audited and announced in one step each."""
 
     def __init__(self, node: Node, messages: Messages, mechanics: FloorMechanics) -> None:
-        self.node = node
+        super().__init__(node)
         self.messages = messages
         self.mechanics = mechanics
-        self.store = node.store
 
     async def create_account(self, by: str, account: Account) -> None:
         """A new account (``ValueError`` when the username is taken)."""

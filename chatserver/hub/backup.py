@@ -26,24 +26,19 @@ from chatserver.hub.events import (
 from chatserver.hub.floor_records import FloorRefused, LiveConversation, Refusal
 from chatserver.hub.messages import Messages
 from chatserver.hub.model import Conversation, ConversationState, Message, Risk, Role
-from chatserver.hub.state import Node
+from chatserver.hub.state import Node, OnNode
 from chatserver.i18n import localized
 
 MAX_REASON = 500
 
 
-class Backup:
+class Backup(OnNode):
     """Backup calls, reading along, whispers, takeovers, risk flags and blocks."""
 
     def __init__(self, node: Node, messages: Messages, mechanics: FloorMechanics) -> None:
-        self.node = node
+        super().__init__(node)
         self.messages = messages
         self.mechanics = mechanics
-        self.settings = node.settings
-        self.store = node.store
-        self.clock = node.clock
-        self.floor = node.floor
-        self.bus = node.bus
 
     async def request_backup(self, operator_id: str, conversation_id: str, reason: str) -> None:
         if len(reason) > MAX_REASON:

@@ -52,7 +52,7 @@ from chatserver.hub.pinned import Pinned
 from chatserver.hub.places import QueuePlaces
 from chatserver.hub.queue import Waiting
 from chatserver.hub.routing import plan_assignments, shuns
-from chatserver.hub.state import Node
+from chatserver.hub.state import Node, OnNode
 
 # how often routing plans again in one go when other nodes took its planned pairs first; the
 # next action or the sweep (every second) routes again anyway
@@ -62,18 +62,13 @@ REPLANS = 5
 ROUTE_WINDOW = 200
 
 
-class FloorMechanics:
+class FloorMechanics(OnNode):
     """Routing, assignment, transfers and what every action tells after changing the floor."""
 
     def __init__(self, node: Node, messages: Messages, places: QueuePlaces) -> None:
-        self.node = node
+        super().__init__(node)
         self.messages = messages
         self.places = places
-        self.settings = node.settings
-        self.store = node.store
-        self.clock = node.clock
-        self.floor = node.floor
-        self.bus = node.bus
 
     # ------------------------------------------------------------------ queue and routing
     async def waiting(self) -> list[Waiting]:

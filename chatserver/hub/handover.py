@@ -23,24 +23,19 @@ from chatserver.hub.events import HandoverOffered, Released
 from chatserver.hub.floor_records import FloorRefused, LiveConversation, Refusal
 from chatserver.hub.messages import Messages
 from chatserver.hub.model import ConversationState, Role
-from chatserver.hub.state import Node
+from chatserver.hub.state import Node, OnNode
 
 MAX_NOTE = 2000
 NO_OFFER = "There is no open offer of this conversation to you."
 
 
-class Handovers:
+class Handovers(OnNode):
     """Offers to a colleague, their answers, and handing back to the queue."""
 
     def __init__(self, node: Node, messages: Messages, mechanics: FloorMechanics) -> None:
-        self.node = node
+        super().__init__(node)
         self.messages = messages
         self.mechanics = mechanics
-        self.settings = node.settings
-        self.store = node.store
-        self.clock = node.clock
-        self.floor = node.floor
-        self.bus = node.bus
 
     async def hand_over(self, operator_id: str, conversation_id: str, to: str, note: str) -> None:
         """Offer the conversation to colleague ``to``, or give it back to the queue (``queue``)."""

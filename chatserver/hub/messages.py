@@ -21,7 +21,7 @@ from chatserver.errors import ChatError, ConversationEnded, Forbidden, Forgotten
 from chatserver.hub.events import AccountChanged, MessagePosted, SessionEnded, TypingChanged
 from chatserver.hub.floor_records import Draft, FloorRefused, LiveConversation, Notice, Refusal
 from chatserver.hub.model import ConversationState, Message, Role
-from chatserver.hub.state import Node
+from chatserver.hub.state import Node, OnNode
 from chatserver.privacy.redaction import redact
 
 REDACTED_ROLES = frozenset({Role.VISITOR, Role.OPERATOR, Role.NOTE, Role.WHISPER})
@@ -47,16 +47,11 @@ def refused_message(refusal: Refusal, role: Role) -> ChatError:
     return ConversationEnded()
 
 
-class Messages:
+class Messages(OnNode):
     """The message path of one node: store, then tell; who hears; who is typing."""
 
     def __init__(self, node: Node) -> None:
-        self.node = node
-        self.settings = node.settings
-        self.store = node.store
-        self.clock = node.clock
-        self.floor = node.floor
-        self.bus = node.bus
+        super().__init__(node)
 
     async def operators(self, conversation: LiveConversation) -> tuple[str, ...]:
         """Who on the operator side hears about this conversation: holder, backup, observers."""

@@ -27,7 +27,7 @@ from collections.abc import Callable
 from chatserver.hub.events import QueueUpdate
 from chatserver.hub.floor import staffing
 from chatserver.hub.queue import Owed, Staffing, Waiting, estimate_wait
-from chatserver.hub.state import Node
+from chatserver.hub.state import Node, OnNode
 
 # the first this many in a line hear every move at once
 TOLD_AT_ONCE = 20
@@ -42,15 +42,11 @@ FAR_BACK_BATCH = 50
 YIELD_EVERY = 100
 
 
-class QueuePlaces:
+class QueuePlaces(OnNode):
     """What this node tells its own waiting visitors of their place, and when."""
 
     def __init__(self, node: Node) -> None:
-        self.node = node
-        self.settings = node.settings
-        self.clock = node.clock
-        self.floor = node.floor
-        self.bus = node.bus
+        super().__init__(node)
         self._flushing = False  # a flush of positions is running (``flush_positions``)
         self._generation = 0  # counts assignments here, so a flush knows what it read before
         self._taken: dict[str, int] = {}  # conversation id -> the assignment's generation

@@ -16,19 +16,18 @@ from __future__ import annotations
 from chatserver import accounts
 from chatserver.hub.events import SessionEnded
 from chatserver.hub.messages import Messages
-from chatserver.hub.state import Node
+from chatserver.hub.state import Node, OnNode
 
 # how often the sweep looks for idle sessions: an idle session ends at most this much late
 EXPIRY_CHECK_SECONDS = 60.0
 
 
-class Sessions:
+class Sessions(OnNode):
     """Login sessions ending: a logout, or idle too long."""
 
     def __init__(self, node: Node, messages: Messages) -> None:
-        self.node = node
+        super().__init__(node)
         self.messages = messages
-        self.store = node.store
         self._checked_at = float("-inf")  # when the sweep last looked for idle sessions
 
     async def log_out(self, session: str) -> None:

@@ -196,3 +196,16 @@ class Node:
         """Every line's waiting visitors here hear their place again (someone came on duty,
         left, or the queue moved in a way no single line describes)."""
         self.dirty.update(line.id for line in self.settings.lines)
+
+
+class OnNode:
+    """What every service of the hub works with, under short names: its node, and the node's
+    settings, store, clock, floor and bus (the same objects for every service)."""
+
+    def __init__(self, node: Node) -> None:
+        self.node = node
+        self.settings = node.settings
+        self.store = node.store
+        self.clock = node.clock
+        self.floor = node.floor
+        self.bus = node.bus

@@ -22,24 +22,19 @@ from chatserver.hub.model import (
     Message,
     OperatorState,
 )
-from chatserver.hub.state import Node
+from chatserver.hub.state import Node, OnNode
 from chatserver.privacy.retention import new_hold
 
 MAX_BROADCAST = 1000
 
 
-class Supervision:
+class Supervision(OnNode):
     """What a supervisor does: observe, hold, read back, broadcast, watch the floor."""
 
     def __init__(self, node: Node, mechanics: FloorMechanics, backup: Backup) -> None:
-        self.node = node
+        super().__init__(node)
         self.mechanics = mechanics
         self.backup = backup
-        self.settings = node.settings
-        self.store = node.store
-        self.clock = node.clock
-        self.floor = node.floor
-        self.bus = node.bus
 
     async def observe(
         self, operator_id: str, conversation_id: str

@@ -20,7 +20,7 @@ from chatserver.hub.handover import Handovers
 from chatserver.hub.messages import Messages
 from chatserver.hub.model import Conversation, ConversationState
 from chatserver.hub.sessions import Sessions
-from chatserver.hub.state import OPEN_STATES, Node
+from chatserver.hub.state import OPEN_STATES, Node, OnNode
 from chatserver.hub.visitors import VisitorActions
 from chatserver.hub.volunteers import VolunteerActions
 from chatserver.privacy.retention import SpacePurge, purge
@@ -36,7 +36,7 @@ LEADER_LEASE_SECONDS = 5.0
 DURATIONS_EVERY_SECONDS = 60.0
 
 
-class Upkeep:
+class Upkeep(OnNode):
     """Start-up and time passing, for this node and (as the leader) for the whole floor."""
 
     def __init__(
@@ -50,7 +50,7 @@ class Upkeep:
         backup: Backup,
         sessions: Sessions,
     ) -> None:
-        self.node = node
+        super().__init__(node)
         self.messages = messages
         self.mechanics = mechanics
         self.visitors = visitors
@@ -58,11 +58,6 @@ class Upkeep:
         self.handovers = handovers
         self.backup = backup
         self.sessions = sessions
-        self.settings = node.settings
-        self.store = node.store
-        self.clock = node.clock
-        self.floor = node.floor
-        self.bus = node.bus
         self._purged_at = float("-inf")
         self._durations_read_at = float("-inf")
         # the follow-up's part of the retention purge (spaces behind links), set by app.py

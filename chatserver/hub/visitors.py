@@ -45,7 +45,7 @@ from chatserver.hub.model import (
 from chatserver.hub.pinned import Pinned
 from chatserver.hub.places import QueuePlaces
 from chatserver.hub.queue import Waiting, estimate_wait
-from chatserver.hub.state import LEAVE_REASONS, OPEN_STATES, Node
+from chatserver.hub.state import LEAVE_REASONS, OPEN_STATES, Node, OnNode
 from chatserver.settings import LineSettings
 from chatserver.tokens import hash_token
 
@@ -65,22 +65,17 @@ def matches_any(text: str, words: tuple[str, ...]) -> bool:
     return any(re.search(rf"(?<!\w){re.escape(word)}(?!\w)", lowered) for word in words)
 
 
-class VisitorActions:
+class VisitorActions(OnNode):
     """What a visitor does, from the first message to leaving or forgetting."""
 
     def __init__(
         self, node: Node, messages: Messages, places: QueuePlaces, mechanics: FloorMechanics
     ) -> None:
-        self.node = node
+        super().__init__(node)
         self.messages = messages
         self.places = places
         self.mechanics = mechanics
         self._accepting = True  # until the server drains (``stop_accepting``)
-        self.settings = node.settings
-        self.store = node.store
-        self.clock = node.clock
-        self.floor = node.floor
-        self.bus = node.bus
 
     def stop_accepting(self) -> None:
         """The server is draining (a restart): no new conversation starts here any more.

@@ -31,21 +31,16 @@ from chatserver.hub.model import (
     Role,
     Wrapup,
 )
-from chatserver.hub.state import Node
+from chatserver.hub.state import Node, OnNode
 
 
-class VolunteerActions:
+class VolunteerActions(OnNode):
     """What a volunteer does with its console and its chats."""
 
     def __init__(self, node: Node, messages: Messages, mechanics: FloorMechanics) -> None:
-        self.node = node
+        super().__init__(node)
         self.messages = messages
         self.mechanics = mechanics
-        self.settings = node.settings
-        self.store = node.store
-        self.clock = node.clock
-        self.floor = node.floor
-        self.bus = node.bus
 
     # ------------------------------------------------------------------ volunteers
     async def operator_connected(self, account: Account) -> Presence:
