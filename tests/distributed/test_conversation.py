@@ -26,8 +26,8 @@ async def visitor_on(url: str) -> Peer:
     return peer
 
 
-async def volunteer_on(url: str, username: str) -> Peer:
-    """Logged in on this node, console connected to it, and available."""
+async def console_on(url: str, username: str) -> Peer:
+    """Logged in on this node, console connected to it (paused, as every console starts)."""
     async with aiohttp.ClientSession() as http:
         answer = await http.post(
             f"{url}/api/session", json={"username": username, "password": PASSWORD}
@@ -43,6 +43,12 @@ async def volunteer_on(url: str, username: str) -> Peer:
         wait_timeout=10,
     )
     await peer.next("status")
+    return peer
+
+
+async def volunteer_on(url: str, username: str) -> Peer:
+    """Logged in on this node, console connected to it, and available."""
+    peer = await console_on(url, username)
     assert (await peer.call("status", {"state": "available"}))["ok"]
     return peer
 

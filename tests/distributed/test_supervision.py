@@ -8,11 +8,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import aiohttp
-
 from tests.distributed.cluster import cluster
-from tests.distributed.test_conversation import visitor_on
-from tests.e2e.conftest import PASSWORD, Peer
+from tests.distributed.test_conversation import console_on, visitor_on
+from tests.e2e.conftest import Peer
 from tests.redis_server import RedisServer
 
 # a supervisor logs in without a second factor here: what is tested is the floor, not TOTP
@@ -20,28 +18,6 @@ ONE_FACTOR = """
 [accounts]
 two_factor_roles = ["admin"]
 """
-
-
-async def console_on(url: str, username: str) -> Peer:
-    """Logged in on this node, console connected to it (paused, as every console starts)."""
-    async with (
-        aiohttp.ClientSession() as http,
-        http.post(
-            f"{url}/api/session", json={"username": username, "password": PASSWORD}
-        ) as answer,
-    ):
-        assert answer.status == 200, await answer.text()
-        cookie = f"chat_session={answer.cookies['chat_session'].value}"
-    peer = Peer("/operator")
-    await peer.client.connect(
-        url,
-        namespaces=["/operator"],
-        headers={"Cookie": cookie},
-        transports=["websocket"],
-        wait_timeout=10,
-    )
-    await peer.next("status")
-    return peer
 
 
 def shows(chat: str, state: str, operator: str | None) -> Any:
