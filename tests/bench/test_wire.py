@@ -15,6 +15,7 @@ from aiohttp import web
 
 from bench.baselines import raw_relay
 from bench.wire import Closed, Packet, Refused, Socket, decode, encode, event_name
+from tests.serving import serving
 
 PING = 0.1  # the server pings every 0.1 s and drops a client that does not answer in 0.3 s
 
@@ -64,13 +65,8 @@ async def sio_url() -> AsyncIterator[tuple[str, socketio.AsyncServer, list[Any]]
 
     app = web.Application()
     sio.attach(app)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-    yield f"http://127.0.0.1:{port}", sio, seen
-    await runner.cleanup()
+    async with serving(app) as url:
+        yield url, sio, seen
 
 
 async def test_a_socket_connects_calls_receives_and_answers_pings(
@@ -123,32 +119,24 @@ async def test_a_refusal_and_a_server_side_disconnect_are_told(
 
 
 async def test_the_raw_baseline_relays_to_the_room_in_both_namespaces() -> None:
-    runner = web.AppRunner(raw_relay())
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    url = f"http://127.0.0.1:{site._server.sockets[0].getsockname()[1]}"  # type: ignore[union-attr]
-    try:
-        async with aiohttp.ClientSession() as http:
-            visitor, volunteer, other = Socket("/visitor"), Socket("/operator"), Socket("/operator")
-            got: asyncio.Queue[tuple[str, Any]] = asyncio.Queue()
-            visitor.on("message", lambda data: got.put_nowait(("visitor", data)))
-            volunteer.on("message", lambda data: got.put_nowait(("volunteer", data)))
-            other.on("message", lambda data: got.put_nowait(("other room", data)))
-            await visitor.connect(http, url, {"room": "r1"})
-            await volunteer.connect(http, url, {"room": "r1"})
-            await other.connect(http, url, {"room": "r2"})
+    async with serving(raw_relay()) as url, aiohttp.ClientSession() as http:
+        visitor, volunteer, other = Socket("/visitor"), Socket("/operator"), Socket("/operator")
+        got: asyncio.Queue[tuple[str, Any]] = asyncio.Queue()
+        visitor.on("message", lambda data: got.put_nowait(("visitor", data)))
+        volunteer.on("message", lambda data: got.put_nowait(("volunteer", data)))
+        other.on("message", lambda data: got.put_nowait(("other room", data)))
+        await visitor.connect(http, url, {"room": "r1"})
+        await volunteer.connect(http, url, {"room": "r1"})
+        await other.connect(http, url, {"room": "r2"})
 
-            assert await visitor.call("message", {"text": "hoi"}) == {"ok": True}
-            received = sorted([await asyncio.wait_for(got.get(), 5) for _ in range(2)])
-            sent = {"text": "hoi", "role": "visitor"}  # the sender's role, told by the relay
-            assert received == [("visitor", sent), ("volunteer", sent)]
-            assert await volunteer.call("message", {"text": "dag"}) == {"ok": True}
-            received = sorted([await asyncio.wait_for(got.get(), 5) for _ in range(2)])
-            sent = {"text": "dag", "role": "operator"}
-            assert received == [("visitor", sent), ("volunteer", sent)]
-            assert got.empty()  # and nothing reached the other room
-            for sock in (visitor, volunteer, other):
-                await sock.close()
-    finally:
-        await runner.cleanup()
+        assert await visitor.call("message", {"text": "hoi"}) == {"ok": True}
+        received = sorted([await asyncio.wait_for(got.get(), 5) for _ in range(2)])
+        sent = {"text": "hoi", "role": "visitor"}  # the sender's role, told by the relay
+        assert received == [("visitor", sent), ("volunteer", sent)]
+        assert await volunteer.call("message", {"text": "dag"}) == {"ok": True}
+        received = sorted([await asyncio.wait_for(got.get(), 5) for _ in range(2)])
+        sent = {"text": "dag", "role": "operator"}
+        assert received == [("visitor", sent), ("volunteer", sent)]
+        assert got.empty()  # and nothing reached the other room
+        for sock in (visitor, volunteer, other):
+            await sock.close()

@@ -19,6 +19,7 @@ import socketio
 from aiohttp import web
 
 from chatserver.realtime.server import GuardedServer
+from tests.serving import serving
 
 PING_INTERVAL = 0.2
 PING_TIMEOUT = 0.3
@@ -60,16 +61,8 @@ async def echo() -> AsyncIterator[Echo]:
 
     app = web.Application()
     sio.attach(app)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-    state.url = f"http://127.0.0.1:{port}"
-    try:
+    async with serving(app) as state.url:
         yield state
-    finally:
-        await runner.cleanup()
 
 
 async def _raw(url: str, http: aiohttp.ClientSession) -> aiohttp.ClientWebSocketResponse:
