@@ -19,6 +19,9 @@ async def release_sockets(sio: Any, retry_after: int, notice: bool = True) -> No
         await sio.emit(
             "draining", {"retry_after": retry_after}, namespace=namespace, ignore_queue=True
         )
+    # the events under way finish first, so that their answers still go out: a visitor whose
+    # `start` was under way gets the token to resume with (a new chat is refused by now)
+    await sio.handlers_done()
     # the connections of now: a client that reconnects meanwhile (the relay's repair lets
     # sockets go while the node serves on) keeps its new connection
     sessions = dict(sio.eio.sockets)
@@ -35,8 +38,8 @@ async def release_sockets(sio: Any, retry_after: int, notice: bool = True) -> No
         # and then closes the WebSocket itself. Otherwise it waits for the client to close
         # it, up to the ping timeout (45 s), and a stopping server must not depend on that.
         connection.queue.put_nowait(None)
-    # the events under way finish before the store closes (a message on its way into it):
-    # their acks go nowhere now, what they wrote is there for the client's resume
+    # the events that started meanwhile finish before the store closes (a message on its way
+    # into it): their acks go nowhere now, what they wrote is there for the client's resume
     await sio.handlers_done()
 
 

@@ -106,27 +106,47 @@ async def test_a_long_polling_client_between_two_requests_does_not_hold_the_drai
         await polling.close()
 
 
-async def test_a_message_on_its_way_into_the_store_is_kept_before_the_drain_ends(
+async def test_a_message_on_its_way_into_the_store_is_answered_before_the_drain_lets_go(
     env: Env,
 ) -> None:
-    """The drain lets clients go, then waits for the events under way (each is handled in its
-    connection's own task): the store closes after them, so a message that was being stored
-    when SIGTERM came is kept for the visitor's resume, though its ack went nowhere."""
+    """The drain tells everyone, then waits for the events under way (each is handled in its
+    connection's own task) before it closes the connections: a message that was being stored
+    when SIGTERM came is kept, and its sender hears so before the connection goes."""
     volunteer = await env.operator("anna")
     visitor, ack = await env.start()
     await volunteer.next("assigned")
     store = env.hub.store
     assert isinstance(store, SqliteStore)
     async with store._writer.gate:  # no commit for now: the message waits on its way in
-        await visitor.client.emit("message", {"text": "ben je er nog?"}, namespace="/visitor")
+        sent = asyncio.ensure_future(visitor.call("message", {"text": "ben je er nog?"}))
         await asyncio.wait_for(handling(env), TIMEOUT)  # the server is storing it now
         shutdown.stop_accepting(env.server)
         drained = asyncio.ensure_future(shutdown.release_clients(env.server, 10))
         await visitor.next("draining")
-        assert not drained.done()  # the client is let go, the drain waits for the message
+        assert not drained.done()  # the client is told; the drain waits for the message
+    assert (await sent)["ok"]
     await asyncio.wait_for(drained, TIMEOUT)
     texts = [m.text for m in await store.messages(ack["conversation_id"])]
     assert "ben je er nog?" in texts
+
+
+async def test_a_start_under_way_when_the_drain_begins_is_answered(env: Env) -> None:
+    """A visitor whose `start` was being handled when SIGTERM came hears the answer (here: try
+    again in a moment, with the emergency numbers) before the connection goes, instead of
+    waiting for an answer that never comes."""
+    visitor = await env.visitor()
+    store = env.hub.store
+    assert isinstance(store, SqliteStore)
+    async with store._writer.gate:  # the start's record waits on its way into the store
+        started = asyncio.ensure_future(visitor.call("start", {"consent": True}))
+        await asyncio.wait_for(handling(env), TIMEOUT)
+        shutdown.stop_accepting(env.server)
+        drained = asyncio.ensure_future(shutdown.release_clients(env.server, 10))
+        await visitor.next("draining")
+    answer = await started
+    assert answer["ok"] is False and answer["error"]["code"] == "draining"
+    assert answer["error"]["emergency"][0]["phone"] == "112"
+    await asyncio.wait_for(drained, TIMEOUT)
 
 
 async def handling(env: Env) -> None:
