@@ -197,10 +197,12 @@ def _commit_batch(
     hop every aiosqlite call makes; one per batch instead of one per statement). A write that
     fails makes the batch run again with a savepoint around each write, so it fails alone."""
     try:
-        outcomes = _run(conn, batch, isolate=False)
+        conn.execute("BEGIN IMMEDIATE")
+        outcomes = _run_grouped(conn, batch)
     except Exception:
         conn.rollback()
-        outcomes = _run(conn, batch, isolate=True)
+        conn.execute("BEGIN IMMEDIATE")
+        outcomes = _run_isolated(conn, batch)
     try:
         conn.execute("COMMIT")
     except BaseException:
@@ -209,31 +211,24 @@ def _commit_batch(
     return outcomes
 
 
-def _run(
-    conn: sqlite3.Connection, batch: list[tuple[Statement, ...]], *, isolate: bool
+def _run_isolated(
+    conn: sqlite3.Connection, batch: list[tuple[Statement, ...]]
 ) -> list[int | BaseException]:
-    """Execute the batch inside ``BEGIN``; with ``isolate`` each write gets a savepoint."""
-    conn.execute("BEGIN IMMEDIATE")
-    if not isolate:
-        return _run_grouped(conn, batch)
+    """The batch one write at a time, each in a savepoint: a write that fails is rolled back
+    alone and answered with its error, the others stay in the transaction."""
     outcomes: list[int | BaseException] = []
     for statements in batch:
-        if isolate:
-            conn.execute("SAVEPOINT write")
+        conn.execute("SAVEPOINT write")
         try:
             rowcount = 0
             for sql, params in statements:
                 rowcount = conn.execute(sql, params).rowcount
         except Exception as error:
-            if not isolate:
-                raise
             conn.execute("ROLLBACK TO write")
-            conn.execute("RELEASE write")
             outcomes.append(error)
-            continue
-        if isolate:
-            conn.execute("RELEASE write")
-        outcomes.append(rowcount)
+        else:
+            outcomes.append(rowcount)
+        conn.execute("RELEASE write")
     return outcomes
 
 
